@@ -1,0 +1,37 @@
+"""nndsl: a declarative language for defining, training and shipping Keras models.
+
+The facade below never imports TensorFlow: parsing, checking and formatting are instant.
+``build`` and ``run`` load Keras only when called.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import NndslCheckError, NndslError, NndslSyntaxError, PluginError, RunError  # noqa: E402
+from .syntax.parser import parse, parse_file  # noqa: E402
+
+__all__ = [
+    "parse", "parse_file", "check", "format", "build", "run",
+    "NndslError", "NndslSyntaxError", "NndslCheckError", "PluginError", "RunError", "__version__",
+]
+
+
+def __getattr__(name):
+    if name == "check":
+        from .semantics.check import check
+
+        return check
+    if name == "format":
+        from .syntax.format import format_program
+
+        return format_program
+    if name == "build":
+        from .compile.keras import build
+
+        return build
+    if name == "run":
+        from .run.runner import run
+
+        return run
+    raise AttributeError(f"module 'nndsl' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""nndsl's built-in plugins. Registered through entry points like any third-party plugin."""

@@ -1,0 +1,75 @@
+"""Built-in data sources: csv, npz, npy, image_folder, text_folder and split. Specs only; loaders in nndsl.data."""
+
+from __future__ import annotations
+
+from ..plugins.spec import DataSourceSpec, param
+
+CSV = DataSourceSpec(
+    name="csv",
+    doc="A CSV file with a header row; numeric feature columns, optional target column(s).",
+    impl="nndsl.data.csv:load",
+    params=(
+        param("path", "path", doc="The file, relative to the .nn file."),
+        param("target", "str_or_list", None, "The column(s) to predict; absent for prediction data."),
+        param("features", "str_list", None, "Feature columns to use (default: every other column)."),
+        param("exclude", "str_list", None, "Columns to leave out (ids, free text)."),
+        param("categorical", "str_list", None, "Columns holding categories, one-hot encoded."),
+        param("delimiter", "str", ",", "The field separator."),
+        param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions."),
+    ),
+)
+
+NPZ = DataSourceSpec(
+    name="npz",
+    doc="A NumPy .npz archive with feature and target arrays.",
+    impl="nndsl.data.arrays:load_npz",
+    params=(
+        param("path", "path", doc="The .npz file."),
+        param("x", "str", "x", "The array holding the features."),
+        param("y", "str", None, "The array holding the targets (default: 'y' when present)."),
+    ),
+)
+
+NPY = DataSourceSpec(
+    name="npy",
+    doc="NumPy .npy files for the features and, optionally, the targets.",
+    impl="nndsl.data.arrays:load_npy",
+    params=(
+        param("path", "path", doc="The .npy file of features."),
+        param("target", "path", None, "The .npy file of targets."),
+    ),
+)
+
+IMAGE_FOLDER = DataSourceSpec(
+    name="image_folder",
+    doc="A folder with one subfolder of images per class (keras.utils.image_dataset_from_directory).",
+    impl="nndsl.data.folders:load_images",
+    params=(
+        param("path", "path", doc="The folder."),
+        param("image_size", "tuple", (256, 256), "Height and width the images are resized to."),
+        param("color_mode", "str", "rgb", "grayscale, rgb or rgba."),
+        param("label_mode", "str", "int", "int, categorical, binary or none."),
+    ),
+)
+
+TEXT_FOLDER = DataSourceSpec(
+    name="text_folder",
+    doc="A folder with one subfolder of .txt files per class (keras.utils.text_dataset_from_directory).",
+    impl="nndsl.data.folders:load_texts",
+    params=(
+        param("path", "path", doc="The folder."),
+        param("label_mode", "str", "int", "int, categorical, binary or none."),
+    ),
+)
+
+SPLIT = DataSourceSpec(
+    name="split",
+    doc="One part of another data source, split by fractions with a seed: split(all, 0.8, part=0).",
+    impl="nndsl.data.split:load",
+    params=(
+        param("source", "data", doc="The data source to split."),
+        param("fractions", "fraction_list", doc="The size of each part, e.g. [0.8, 0.1, 0.1]."),
+        param("part", "int", 0, "Which part this source is (0-based)."),
+        param("seed", "int", None, "Shuffle seed (default: the file's seed)."),
+    ),
+)

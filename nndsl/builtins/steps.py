@@ -1,0 +1,92 @@
+"""Built-in steps: train, test (evaluate), save, load, predict, summary. Specs only; code in nndsl.run."""
+
+from __future__ import annotations
+
+from ..plugins.spec import FORBIDDEN, OPTIONAL, REQUIRED, StepSpec, param
+
+TRAIN = StepSpec(
+    name="train",
+    doc="Fit the model on a data source (Keras `model.fit`).",
+    impl="nndsl.run.steps:train",
+    on=REQUIRED,
+    trains=True,
+    params=(
+        param("epochs", "positive_int", 1, "Number of passes over the data."),
+        param("batch_size", "positive_int", 32, "Rows per gradient step."),
+        param("validation_split", "fraction", 0.0, "Fraction of the training rows held out for validation."),
+        param("validation_data", "data", None, "A data source to validate on after each epoch."),
+        param("shuffle", "bool", True, "Shuffle the rows before each epoch."),
+        param("class_weight", "dict", None, "Weight of each class index in the loss, e.g. {0: 1.0, 1: 5.0}."),
+        param("sample_weight_column", "str", None, "A column of the data holding per-row weights."),
+        param("initial_epoch", "int", 0, "Epoch at which to start (for resuming)."),
+        param("steps_per_epoch", "positive_int", None, "Batches per epoch (default: all)."),
+        param("validation_steps", "positive_int", None, "Validation batches per epoch."),
+        param("validation_batch_size", "positive_int", None, "Rows per validation batch."),
+        param("validation_freq", "positive_int", 1, "Validate every N epochs."),
+        param("callbacks", "callbacks", None, "Keras callbacks, e.g. [EarlyStopping(patience=3)]."),
+        param("steps_per_execution", "positive_int", None, "Batches run per compiled call (speed)."),
+        param("cache", "bool", True, "Cache the input pipeline in memory."),
+        param("prefetch", "bool", True, "Prepare the next batches while the current one trains."),
+        param("progress", "progress", None, "Progress display: rich, plain, json or none."),
+    ),
+)
+
+TEST = StepSpec(
+    name="test",
+    doc="Evaluate the model on a data source (Keras `model.evaluate`); prints a metrics table.",
+    impl="nndsl.run.steps:test",
+    on=REQUIRED,
+    needs_weights=True,
+    params=(
+        param("batch_size", "positive_int", None, "Rows per batch."),
+        param("steps", "positive_int", None, "Batches to evaluate (default: all)."),
+    ),
+)
+
+EVALUATE = StepSpec(
+    name="evaluate",
+    doc="Alias of test.",
+    impl=TEST.impl,
+    on=REQUIRED,
+    needs_weights=True,
+    params=TEST.params,
+)
+
+SAVE = StepSpec(
+    name="save",
+    doc="Write the model to a file: .keras (default), .h5 (legacy), or a serving export with format=export.",
+    impl="nndsl.run.steps:save",
+    to=REQUIRED,
+    needs_weights=True,
+    params=(param("format", "save_format", None, "keras, h5 or export (default: from the file extension)."),),
+)
+
+LOAD = StepSpec(
+    name="load",
+    doc="Define a model from a saved .keras or .h5 file (Keras safe mode always on).",
+    impl="nndsl.run.steps:load",
+    target="new_model",
+    from_=REQUIRED,
+)
+
+PREDICT = StepSpec(
+    name="predict",
+    doc="Predict on a data source; write CSV or NPY, or print a table of the first rows.",
+    impl="nndsl.run.steps:predict",
+    on=REQUIRED,
+    to=OPTIONAL,
+    needs_weights=True,
+    params=(
+        param("batch_size", "positive_int", None, "Rows per batch (default: large batches for speed)."),
+        param("keep", "str_list", None, "Input columns to copy into the output CSV, e.g. keep=[\"id\"]."),
+        param("rows", "positive_int", 10, "Rows to print when there is no 'to' file."),
+        param("column", "str", None, "Name of the prediction column (default: the training target's name)."),
+    ),
+)
+
+SUMMARY = StepSpec(
+    name="summary",
+    doc="Print the model's layers, output shapes and parameter counts.",
+    impl="nndsl.run.steps:summary",
+    on=FORBIDDEN,
+)

@@ -1,0 +1,103 @@
+"""What a plugin declares: its parameters (checked without running it) and where its code lives.
+
+A spec is data. Its ``impl`` is a ``"module:function"`` string imported only when the program
+runs, so checking a program never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+# Clause requirements of a step.
+REQUIRED, OPTIONAL, FORBIDDEN = "required", "optional", "forbidden"
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One named parameter: its type (see :mod:`nndsl.semantics.types`), default and one-line doc."""
+
+    name: str
+    type: str = "any"
+    default: Any = _MISSING
+    doc: str = ""
+    nullable: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+def param(name: str, type: str = "any", default: Any = _MISSING, doc: str = "", nullable: bool = False) -> ParamSpec:
+    return ParamSpec(name, type, default, doc, nullable or default is None)
+
+
+def load_impl(path: str):
+    """Import ``"module:attr"``."""
+    module, _, attr = path.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A step verb such as ``train``.
+
+    Attributes:
+        target: "model" (an existing model), "new_model" (the step defines it, as ``load`` does),
+            or "none".
+        on / to / from_: whether each clause is required, optional or forbidden, and what it
+            names ("data" for a data source, "path" for a file path).
+        params: the ``key=value`` options; ``open_params`` lets unknown keys through to ``impl``.
+        needs_weights: the model must have been trained or loaded by an earlier step.
+    """
+
+    name: str
+    doc: str
+    impl: str
+    target: str = "model"
+    on: str = FORBIDDEN
+    to: str = FORBIDDEN
+    from_: str = FORBIDDEN
+    params: tuple[ParamSpec, ...] = ()
+    open_params: bool = False
+    needs_weights: bool = False
+    trains: bool = False
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+@dataclass(frozen=True)
+class DataSourceSpec:
+    """A data source such as ``csv(...)``: positional and keyword parameters, and its loader."""
+
+    name: str
+    doc: str
+    impl: str
+    params: tuple[ParamSpec, ...] = ()
+    var_positional: str | None = None  # name of a *args parameter, e.g. split's fractions
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+@dataclass(frozen=True)
+class PreprocessorSpec:
+    """A preprocessing method (``scale minmax``): fitted on training data, saved as Keras layers."""
+
+    name: str
+    doc: str
+    impl: str
+    params: tuple[ParamSpec, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""Running programs: steps, data, progress, artefacts. The only part of nndsl that loads Keras."""

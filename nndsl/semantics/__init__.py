@@ -1,0 +1,1 @@
+"""Checks on parsed programs: names, arguments, shapes. None of them imports TensorFlow."""

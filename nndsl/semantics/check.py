@@ -1,0 +1,648 @@
+"""``check(program) -> CheckedProgram``: every check pass, in order, all problems reported at once.
+
+The passes are listed in :data:`CHECKS`. Each reads the program and what earlier passes
+found, and reports diagnostics; none imports TensorFlow. The language passes (names,
+variables, blocks, steps) come first; the Keras passes (layer names and arguments,
+compile properties, shapes) follow in :mod:`nndsl.semantics.keras_check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import ast
+from ..errors import Diagnostic, NndslCheckError, NndslError, Note, UsageError, closest
+from ..plugins.registry import registry
+from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
+from ..source import Source, Span
+from .evaluate import EvalProblem, Invocation, describe_value, evaluate, free_names, render_value
+from .types import describe_type, fits
+from .values import Symbol
+
+MAX_LAYERS = 10_000  # layers after expanding blocks and repeats: beyond this is a mistake, not a model
+
+
+@dataclass
+class ExpandedLayer:
+    """One layer of a model after blocks and ``repeat`` are expanded, arguments evaluated."""
+
+    call: ast.Call
+    args: tuple
+    kwargs: dict
+    via: tuple[ast.Call, ...] = ()  # the block uses it came through, outermost first
+
+    @property
+    def name(self) -> str:
+        return self.call.name
+
+
+@dataclass
+class CheckedModel:
+    decl: ast.ModelDecl
+    layers: list[ExpandedLayer]
+    properties: dict[str, tuple[Any, ast.Property]]
+    # Filled by the Keras passes:
+    resolved: list = field(default_factory=list)
+    compile: dict = field(default_factory=dict)
+    shapes: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+
+@dataclass
+class CheckedData:
+    decl: ast.DataDecl
+    spec: Any
+    args: dict  # bound by parameter name
+
+
+@dataclass
+class CheckedStep:
+    node: ast.Step
+    spec: StepSpec
+    kwargs: dict
+    on: Any = None
+    to: Any = None
+    from_: Any = None
+
+    @property
+    def verb(self) -> str:
+        return self.spec.name
+
+    @property
+    def target(self) -> str | None:
+        return self.node.target.id if self.node.target is not None else None
+
+
+@dataclass
+class CheckedProgram:
+    """A program that passed every check, with everything later stages need already worked out."""
+
+    program: ast.Program
+    variables: dict[str, Any]
+    settings: dict[str, Any]
+    data: dict[str, CheckedData]
+    models: dict[str, CheckedModel]
+    steps: list[CheckedStep]
+    loaded_models: set[str] = field(default_factory=set)
+
+    @property
+    def source(self) -> Source | None:
+        return self.program.source
+
+
+class Context:
+    """What the passes share: the program, the diagnostics so far, and their findings."""
+
+    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr]) -> None:
+        self.program = program
+        self.source = program.source
+        self.overrides = overrides
+        self.diagnostics: list[Diagnostic] = []
+        self.decls: dict[str, Any] = {}
+        self.variables: dict[str, Any] = {}
+        self.settings: dict[str, Any] = {}
+        self.blocks: dict[str, ast.BlockDecl] = {}
+        self.data: dict[str, CheckedData] = {}
+        self.models: dict[str, CheckedModel] = {}
+        self.steps: list[CheckedStep] = []
+        self.loaded_models: set[str] = set()
+        self.options: dict[str, Any] = {}
+
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None, notes=()) -> None:
+        self.diagnostics.append(
+            Diagnostic(code=code, message=message, span=span, source=self.source, notes=tuple(notes), hint=hint)
+        )
+
+    def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic(code=code, message=message, span=span, source=self.source, hint=hint, severity="warning")
+        )
+
+    def eval(self, e, env=None):
+        """Evaluate, reporting a type error (and returning None) instead of raising."""
+        try:
+            return evaluate(e, self.variables if env is None else env)
+        except EvalProblem as p:
+            self.error(p.code, p.message, p.span, hint=p.hint)
+            return _FAILED
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+class _Failed:
+    """Marker for a value whose evaluation already produced a diagnostic."""
+
+    def __repr__(self) -> str:
+        return "<failed>"
+
+
+_FAILED = _Failed()
+
+
+def _hint_for(name: str, candidates) -> str | None:
+    best = closest(name, candidates, normalize=lambda s: s.replace("_", "").lower())
+    return f"did you mean '{best}'?" if best else None
+
+
+_KIND_WORD = {ast.Let: "variable", ast.DataDecl: "data source", ast.ModelDecl: "model", ast.BlockDecl: "block"}
+
+
+# ---------------------------------------------------------------- passes
+
+
+def declare_names(ctx: Context) -> None:
+    """Every let, data, model and block name is unique in the file."""
+    for stmt in ctx.program.statements:
+        if type(stmt) not in _KIND_WORD:
+            continue
+        first = ctx.decls.get(stmt.name)
+        if first is not None:
+            ctx.error(
+                "duplicate-name",
+                f"expected a new name; received '{stmt.name}', already defined as a {_KIND_WORD[type(first)]}",
+                stmt.name_span,
+                notes=[Note(f"'{stmt.name}' is first defined here", first.name_span)],
+                hint="names of variables, data sources, models and blocks must be unique in a file",
+            )
+            continue
+        ctx.decls[stmt.name] = stmt
+        if isinstance(stmt, ast.BlockDecl):
+            ctx.blocks[stmt.name] = stmt
+
+
+def evaluate_variables(ctx: Context) -> None:
+    """``let`` values, in file order, with command-line overrides applied."""
+    later = {s.name for s in ctx.program.statements if isinstance(s, ast.Let)}
+    for stmt in ctx.program.statements:
+        if isinstance(stmt, ast.Setting):
+            value = ctx.eval(stmt.value)
+            if stmt.name == "seed" and value is not _FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+                ctx.error("bad-setting", f"expected a non-negative integer seed; received {describe_value(value)}", stmt.value.span)
+            if stmt.name in ctx.settings:
+                ctx.error("duplicate-name", f"expected one '{stmt.name}' setting; received a second", stmt.name_span)
+            ctx.settings[stmt.name] = value
+            continue
+        if not isinstance(stmt, ast.Let) or ctx.decls.get(stmt.name) is not stmt:
+            continue
+        later.discard(stmt.name)
+        for n in free_names(stmt.value):
+            if n.id in later and n.id not in ctx.variables:
+                ctx.error(
+                    "used-before-definition", f"expected '{n.id}' to be defined before it is used; received it earlier",
+                    n.span, notes=[Note(f"'{n.id}' is defined here", ctx.decls[n.id].name_span)],
+                )
+        if stmt.name in ctx.overrides:
+            value = ctx.eval(ctx.overrides[stmt.name])
+        else:
+            value = ctx.eval(stmt.value)
+        ctx.variables[stmt.name] = value
+
+
+def check_data(ctx: Context) -> None:
+    """Each data source names a registered source, with arguments that fit its parameters."""
+    sources = registry("data_sources")
+    defined: set[str] = set()
+    for stmt in ctx.program.statements:
+        if not isinstance(stmt, ast.DataDecl) or ctx.decls.get(stmt.name) is not stmt:
+            continue
+        spec, args = bind_data_source(ctx, stmt.source, defined)
+        defined.add(stmt.name)
+        if spec is not None:
+            ctx.data[stmt.name] = CheckedData(stmt, spec, args)
+    del sources
+
+
+def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):
+    """Resolve and bind a data source call; returns (spec, args by name) or (None, None)."""
+    sources = registry("data_sources")
+    name = sources.resolve(call.name)
+    if name is None:
+        ctx.error(
+            "unknown-name", f"expected a data source such as {', '.join(sources.names()[:4])}; received '{call.name}'",
+            call.name_span, hint=_hint_for(call.name, sources.names()),
+        )
+        return None, None
+    try:
+        spec = sources.get(name)
+    except NndslError as exc:
+        ctx.error("plugin-error", str(exc), call.name_span)
+        return None, None
+    value = ctx.eval(call)
+    if value is _FAILED:
+        return None, None
+    args = bind_arguments(ctx, call, value, spec.params, spec.var_positional, what=f"data source {spec.name}")
+    if args is None:
+        return None, None
+    for p in spec.params:
+        if p.name in args and p.type == "data":
+            ref = args[p.name]
+            node = _arg_node(call, p.name, list(spec.params))
+            if isinstance(ref, Symbol):
+                if ref not in ctx.decls or not isinstance(ctx.decls[ref], ast.DataDecl):
+                    ctx.error(
+                        "unknown-name", f"expected the name of a data source; received '{ref}'", node.span if node else call.span,
+                        hint=_hint_for(ref, [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]),
+                    )
+                elif ref not in defined:
+                    ctx.error("used-before-definition", f"expected data source '{ref}' to be defined before it is used; received it later", node.span if node else call.span)
+    return spec, args
+
+
+def _arg_node(call: ast.Call, name: str, params: list):
+    for k in call.kwargs:
+        if k.name == name:
+            return k.value
+    names = [p.name for p in params]
+    if name in names and names.index(name) < len(call.args):
+        return call.args[names.index(name)]
+    return None
+
+
+def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_positional: str | None, what: str):
+    """Bind positional and keyword arguments of a call to declared parameters, reporting every mistake."""
+    ok = True
+    bound: dict[str, Any] = {}
+    positional = [p for p in params if p.name != var_positional]
+    extra = []
+    for i, (arg, node) in enumerate(zip(value.args, call.args)):
+        if i < len(positional):
+            bound[positional[i].name] = arg
+        elif var_positional is not None:
+            extra.append(arg)
+        else:
+            ctx.error(
+                "too-many-arguments",
+                f"expected at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''} for {what}; received {len(value.args)}",
+                node.span, hint="name the extra arguments: key=value",
+            )
+            ok = False
+            break
+    if var_positional is not None:
+        bound[var_positional] = extra
+    names = {p.name: p for p in params}
+    for k in call.kwargs:
+        if k.name not in names:
+            ctx.error(
+                "unknown-argument", f"expected an argument of {what} ({', '.join(names) or 'none'}); received '{k.name}'",
+                k.name_span, hint=_hint_for(k.name, names),
+            )
+            ok = False
+            continue
+        if k.name in bound:
+            ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
+            ok = False
+            continue
+        bound[k.name] = value.kwargs[k.name]
+    for p in params:
+        if p.name == var_positional:
+            continue
+        if p.name not in bound:
+            if p.required:
+                ctx.error("missing-argument", f"expected argument '{p.name}' for {what} ({describe_type(p.type)}); received none", call.span)
+                ok = False
+            continue
+        v = bound[p.name]
+        if v is _FAILED:
+            ok = False
+            continue
+        if not fits(v, p.type, p.nullable):
+            node = _arg_node(call, p.name, [q for q in params if q.name != var_positional])
+            ctx.error(
+                "bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{p.name}'; received {describe_value(v)}",
+                node.span if node is not None else call.span, hint=_type_hint(v, p.type),
+            )
+            ok = False
+    return bound if ok else None
+
+
+def _type_hint(value: Any, type_name: str) -> str | None:
+    if isinstance(value, Symbol) and type_name in ("str", "path", "str_list", "str_or_list"):
+        return f'put text in quotes: "{value}"'
+    if isinstance(value, Symbol) and value in ("True", "False", "None"):
+        return f"write {value.lower()}"
+    return None
+
+
+def expand_models(ctx: Context) -> None:
+    """Blocks and ``repeat`` are expanded into each model's flat layer list; properties are collected."""
+    for stmt in ctx.program.statements:
+        if not isinstance(stmt, ast.ModelDecl) or ctx.decls.get(stmt.name) is not stmt:
+            continue
+        layers: list[ExpandedLayer] = []
+        props: dict[str, tuple[Any, ast.Property]] = {}
+        budget = [MAX_LAYERS]
+        _expand_body(ctx, stmt.body, ctx.variables, (), layers, props, budget, stack=())
+        if not layers and not any(d.severity == "error" for d in ctx.diagnostics):
+            ctx.error("empty-model", f"expected at least one layer in model '{stmt.name}'; received none", stmt.name_span,
+                      hint="add layers such as Input(shape=(9,)) and Dense(1)")
+        ctx.models[stmt.name] = CheckedModel(stmt, layers, props)
+    for block in ctx.blocks.values():
+        # Blocks no model uses are still checked for recursion and arity of their own uses.
+        _expand_body(ctx, block.body, _block_env(ctx, block, {}), (), [], None, [MAX_LAYERS], stack=(block.name,), dry=True)
+
+
+def _block_env(ctx: Context, block: ast.BlockDecl, given: dict) -> dict:
+    env = dict(ctx.variables)
+    for p in block.params:
+        if p.name in given:
+            env[p.name] = given[p.name]
+        elif p.default is not None:
+            env[p.name] = ctx.eval(p.default, env)
+        else:
+            env[p.name] = Symbol(p.name)  # only while checking a block on its own
+    return env
+
+
+def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -> None:
+    for item in body:
+        if budget[0] < 0:
+            return
+        if isinstance(item, ast.Property):
+            if props is None:
+                ctx.error("property-in-block", f"expected layers in block '{stack[0]}'; received the property '{item.name}'",
+                          item.name_span, hint="put loss, optimizer and metrics in the model")
+                continue
+            if item.name in props:
+                ctx.error("duplicate-name", f"expected one '{item.name}' in the model; received a second",
+                          item.name_span, notes=[Note("first given here", props[item.name][1].name_span)])
+                continue
+            props[item.name] = (ctx.eval(item.value, env), item)
+        elif isinstance(item, ast.Repeat):
+            count = ctx.eval(item.count, env)
+            if count is _FAILED:
+                continue
+            if dry and isinstance(count, Symbol):
+                count = 1
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                ctx.error("bad-repeat", f"expected a positive integer repeat count; received {describe_value(count)}", item.count.span)
+                continue
+            if count > MAX_LAYERS:
+                ctx.error("expansion-limit", f"expected at most {MAX_LAYERS} repetitions; received {count}", item.count.span)
+                budget[0] = -1
+                return
+            for _ in range(count):
+                _expand_body(ctx, item.body, env, via, layers, props, budget, stack, dry)
+                if budget[0] < 0:
+                    return
+        elif isinstance(item, ast.Layer):
+            call = item.call
+            block = ctx.blocks.get(call.name)
+            if block is None:
+                value = ctx.eval(call, env)
+                if value is _FAILED:
+                    continue
+                budget[0] -= 1
+                if budget[0] < 0:
+                    ctx.error("expansion-limit", f"expected at most {MAX_LAYERS} layers after expanding blocks and repeats; received more",
+                              (via[0] if via else call).span, hint="a nested repeat or block multiplies the layer count")
+                    return
+                layers.append(ExpandedLayer(call, value.args, value.kwargs, via))
+                continue
+            if block.name in stack:
+                chain = " -> ".join(stack[stack.index(block.name):] + (block.name,))
+                ctx.error("recursive-block", f"expected a block that does not use itself; received {chain}", call.name_span,
+                          notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
+                budget[0] = -1
+                return
+            given = _bind_block(ctx, block, call, env)
+            if given is None:
+                continue
+            _expand_body(ctx, block.body, _block_env(ctx, block, given), via + (call,), layers, None if dry else _NoProps(block.name), budget, stack + (block.name,), dry)
+
+
+class _NoProps(dict):
+    """Properties are not allowed in blocks; the first use reports it."""
+
+    def __init__(self, block: str) -> None:
+        super().__init__()
+        self.block = block
+
+
+def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict | None:
+    value = ctx.eval(call, env)
+    if value is _FAILED:
+        return None
+    params = [p.name for p in block.params]
+    given: dict[str, Any] = {}
+    ok = True
+    if len(value.args) > len(params):
+        ctx.error("block-arity", f"expected at most {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}'; received {len(value.args)}",
+                  call.args[len(params)].span, notes=[Note(f"block '{block.name}({', '.join(params)})' is defined here", block.name_span)])
+        ok = False
+    for p, v in zip(params, value.args):
+        given[p] = v
+    for k in call.kwargs:
+        if k.name not in params:
+            ctx.error("block-arity", f"expected a parameter of block '{block.name}' ({', '.join(params) or 'none'}); received '{k.name}'",
+                      k.name_span, hint=_hint_for(k.name, params))
+            ok = False
+        elif k.name in given:
+            ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
+            ok = False
+        else:
+            given[k.name] = value.kwargs[k.name]
+    missing = [p.name for p in block.params if p.name not in given and p.default is None]
+    if missing:
+        ctx.error("block-arity", f"expected {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}' ({', '.join(params)}); received {len(given)}, missing {', '.join(missing)}",
+                  call.span, notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
+        ok = False
+    return given if ok else None
+
+
+def check_steps(ctx: Context) -> None:
+    """Each step is a known verb naming a known model and data source, with options that fit."""
+    steps = registry("steps")
+    models_with_weights: set[str] = set()
+    known_models = {n for n, d in ctx.decls.items() if isinstance(d, ast.ModelDecl)}
+    data_names = [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]
+    for stmt in ctx.program.statements:
+        if not isinstance(stmt, ast.Step):
+            continue
+        name = steps.resolve(stmt.verb)
+        if name is None:
+            ctx.error("unknown-name", f"expected a step such as train, test, save, load or predict; received '{stmt.verb}'",
+                      stmt.verb_span, hint=_hint_for(stmt.verb, steps.names() + ["let", "data", "model", "block", "seed"]))
+            continue
+        try:
+            spec: StepSpec = steps.get(name)
+        except NndslError as exc:
+            ctx.error("plugin-error", str(exc), stmt.verb_span)
+            continue
+        ok = True
+        target = stmt.target.id if stmt.target is not None else None
+        if spec.target in ("model", "new_model") and target is None:
+            ctx.error("missing-model", f"expected a model name after '{stmt.verb}'; received nothing", stmt.verb_span,
+                      hint=f"write: {stmt.verb} MODEL ..." + (f" (models here: {', '.join(sorted(known_models))})" if known_models else ""))
+            ok = False
+        elif spec.target == "none" and target is not None:
+            ctx.error("unexpected-model", f"expected no model after '{stmt.verb}'; received '{target}'", stmt.target.span)
+            ok = False
+        elif spec.target == "model" and target not in known_models and target not in ctx.loaded_models:
+            decl = ctx.decls.get(target)
+            what = f", which is a {_KIND_WORD[type(decl)]}" if decl is not None else ""
+            ctx.error("unknown-name", f"expected a model name; received '{target}'{what}", stmt.target.span,
+                      hint=_hint_for(target, sorted(known_models | ctx.loaded_models)))
+            ok = False
+        elif spec.target == "new_model":
+            decl = ctx.decls.get(target)
+            if decl is not None and not isinstance(decl, ast.ModelDecl):
+                ctx.error("duplicate-name", f"expected a model name; received '{target}', already a {_KIND_WORD[type(decl)]}", stmt.target.span)
+                ok = False
+            ctx.loaded_models.add(target)
+        clauses = {}
+        for word, attr in (("on", "on"), ("to", "to"), ("from", "from_")):
+            node = getattr(stmt, attr)
+            need = getattr(spec, attr)
+            if node is None:
+                if need == REQUIRED:
+                    example = {"on": "on DATA", "to": 'to "model.keras"', "from": 'from "model.keras"'}[word]
+                    said = f"{stmt.verb} {target}" if target else stmt.verb
+                    ctx.error("missing-clause", f"expected '{word}' after '{said}'; received nothing",
+                              stmt.span, hint=f"write: {stmt.verb} {target or 'MODEL'} {example}")
+                    ok = False
+                continue
+            if need == FORBIDDEN:
+                ctx.error("unexpected-clause", f"expected no '{word}' clause for '{stmt.verb}'; received one", node.span)
+                ok = False
+                continue
+            value = ctx.eval(node)
+            if value is _FAILED:
+                ok = False
+                continue
+            if word == "on":
+                value = _check_data_ref(ctx, node, value, data_names)
+                ok = ok and value is not None
+            elif not isinstance(value, str) or isinstance(value, Symbol):
+                ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {describe_value(value)}", node.span,
+                          hint=f'put the path in quotes: {word} "{value}"' if isinstance(value, Symbol) else None)
+                ok = False
+            clauses[attr] = value
+        kwargs = {}
+        for k in stmt.kwargs:
+            p = spec.param(k.name)
+            if p is None and not spec.open_params:
+                ctx.error("unknown-argument", f"expected an option of '{spec.name}' ({', '.join(q.name for q in spec.params) or 'none'}); received '{k.name}'",
+                          k.name_span, hint=_hint_for(k.name, [q.name for q in spec.params]))
+                ok = False
+                continue
+            if k.name in kwargs:
+                ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
+                ok = False
+                continue
+            value = ctx.eval(k.value)
+            if value is _FAILED:
+                ok = False
+                continue
+            if p is not None and not fits(value, p.type, p.nullable):
+                ctx.error("bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{k.name}'; received {describe_value(value)}",
+                          k.value.span, hint=_type_hint(value, p.type))
+                ok = False
+                continue
+            if p is not None and p.type == "data":
+                value = _check_data_ref(ctx, k.value, value, data_names)
+                if value is None:
+                    ok = False
+                    continue
+            kwargs[k.name] = value
+        if ok and spec.needs_weights and target is not None and target not in models_with_weights:
+            ctx.error("step-order", f"expected model '{target}' to be trained or loaded before '{stmt.verb}'; received '{stmt.verb}' first",
+                      stmt.verb_span, hint=f"add 'train {target} on DATA' or 'load {target} from \"file.keras\"' before this step")
+            ok = False
+        if spec.trains or spec.target == "new_model":
+            if target is not None:
+                models_with_weights.add(target)
+        if ok:
+            ctx.steps.append(CheckedStep(stmt, spec, kwargs, **clauses))
+
+
+def _check_data_ref(ctx: Context, node, value, data_names):
+    if isinstance(value, Symbol):
+        if value in ctx.data:
+            return value
+        decl = ctx.decls.get(value)
+        if decl is not None and isinstance(decl, ast.DataDecl):
+            return None  # the data source itself already has a diagnostic
+        what = f", which is a {_KIND_WORD[type(decl)]}" if decl is not None else ""
+        ctx.error("unknown-name", f"expected the name of a data source; received '{value}'{what}", node.span,
+                  hint=_hint_for(value, data_names))
+        return None
+    if isinstance(value, Invocation):
+        spec, args = bind_data_source(ctx, node, set(ctx.data))
+        if spec is None:
+            return None
+        return CheckedData(ast.DataDecl(name=f"<inline {spec.name}>", source=node, span=node.span, name_span=node.span), spec, args)
+    ctx.error("bad-argument-type", f"expected the name of a data source; received {describe_value(value)}", node.span)
+    return None
+
+
+def _keras_passes() -> tuple[Callable[[Context], None], ...]:
+    try:
+        from . import keras_check
+    except ImportError:  # pragma: no cover - only while the module is being written
+        return ()
+    return keras_check.CHECKS
+
+
+CHECKS: tuple[Callable[[Context], None], ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps)
+
+
+def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> dict[str, ast.Expr]:
+    """``--set NAME=VALUE`` values parsed as expressions; unknown names are usage errors."""
+    if not overrides:
+        return {}
+    from ..syntax.parser import parse
+
+    lets = [s.name for s in program.statements if isinstance(s, ast.Let)]
+    out = {}
+    for name, text in overrides.items():
+        if name not in lets:
+            best = closest(name, lets)
+            hint = f"; did you mean '{best}'?" if best else (f"; the variables are: {', '.join(lets)}" if lets else "; this file has no let variables")
+            raise UsageError(f"--set {name}=...: expected the name of a let variable; received '{name}'{hint}")
+        try:
+            prog = parse(f"let {name} = {text}", filename=f"--set {name}")
+        except NndslError as exc:
+            raise UsageError(f"--set {name}={text}: expected a value such as 128, 0.01, \"text\" or relu; received {text!r}") from exc
+        stmt = prog.statements[0]
+        if len(prog.statements) != 1:
+            raise UsageError(f"--set {name}={text}: expected one value; received more")
+        out[name] = stmt.value
+    return out
+
+
+def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True) -> CheckedProgram:
+    """Check a program and return it with everything resolved.
+
+    Args:
+        program: ``.nn`` text or a parsed :class:`~nndsl.ast.Program`.
+        filename: the name used in diagnostics when ``program`` is text.
+        overrides: ``--set`` values, ``{"hidden": "128"}``.
+        keras: also run the Keras passes (layer names, arguments, shapes).
+
+    Raises:
+        NndslSyntaxError: the text does not parse.
+        NndslCheckError: carrying every diagnostic, in source order.
+        UsageError: an override names no variable.
+    """
+    if isinstance(program, str):
+        from ..syntax.parser import parse
+
+        program = parse(program, filename=filename)
+    ctx = Context(program, parse_overrides(overrides, program))
+    passes = CHECKS + (_keras_passes() if keras else ())
+    for check_pass in passes:
+        check_pass(ctx)
+    errors = [d for d in ctx.diagnostics if d.severity == "error"]
+    if errors:
+        ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
+        raise NndslCheckError(diagnostics=ordered)
+    checked = CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models)
+    checked.warnings = [d for d in ctx.diagnostics if d.severity == "warning"]
+    checked.options = ctx.options
+    return checked

@@ -1,0 +1,68 @@
+"""Source text and spans: where every node and diagnostic points in the input."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range ``[start, end)`` of character offsets, with 1-based line/column of both ends."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def combine(self, other: "Span") -> "Span":
+        """The smallest span covering ``self`` and ``other``."""
+        first = self if self.start <= other.start else other
+        last = self if self.end >= other.end else other
+        return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
+
+    @staticmethod
+    def fake() -> "Span":
+        """A span for nodes made by code rather than parsed from text."""
+        return Span(0, 0, 1, 1, 1, 1)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A named piece of text. The embeddable API carries the text itself; the input need not be a file."""
+
+    name: str
+    text: str
+    _line_starts: list = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        object.__setattr__(self, "_line_starts", starts)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """The span of offsets ``[start, end)``."""
+        line, col = self.position(start)
+        end_line, end_col = self.position(end)
+        return Span(start, end, line, col, end_line, end_col)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line break."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        text = self.text[start:] if end == -1 else self.text[start:end]
+        return text.rstrip("\r")

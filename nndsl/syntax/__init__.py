@@ -1,0 +1,1 @@
+"""Reading .nn text: grammar, lexer, parser, tree builder and formatter."""

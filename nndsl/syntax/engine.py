@@ -1,0 +1,277 @@
+"""A fast lexer and LALR driver over the parse tables lark builds from ``grammars/nn.lark``.
+
+lark analyses the grammar (and caches the analysis); this module runs the tables in one
+tight loop: a single master regex for the terminals, the bracket post-lexing of
+:mod:`nndsl.syntax.lexer` inlined, and lark's own rule callbacks (child filtering plus
+:class:`~nndsl.syntax.builder.Builder`) on every reduction. Errors are raised as lark's
+``UnexpectedCharacters`` / ``UnexpectedToken`` so they are translated in one place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token as LarkToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
+
+from .lexer import _BODY_KEYWORDS, _OPENERS
+
+
+class Token:
+    """A lexed token: cheaper to make than lark's ``str`` subclass, with the same position attributes."""
+
+    __slots__ = ("type", "value", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
+
+    def __init__(self, type, value, start_pos, line, column, end_line, end_column, end_pos):
+        self.type = type
+        self.value = value
+        self.start_pos = start_pos
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.end_pos = end_pos
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.value!r})"
+
+    def to_lark(self) -> LarkToken:
+        return LarkToken(self.type, self.value, self.start_pos, self.line, self.column, self.end_line, self.end_column, self.end_pos)
+
+    @staticmethod
+    def new_borrow_pos(type, value, tok):
+        return Token(type, value, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos)
+
+
+def _make_callback(rule, builder):
+    """The reduction function of one grammar rule: lark's child filtering, then the builder method."""
+    exp = rule.expansion
+    keep = [i for i, sym in enumerate(exp) if not (sym.is_term and sym.filter_out)]
+    splice = [i for i in keep if not exp[i].is_term and exp[i].name.startswith("_")]
+    inline = rule.origin.name.startswith("_")
+    expand1 = rule.options.expand1 and not rule.alias
+    name = rule.alias or rule.origin.name
+    if expand1 and len(keep) == 1 and not splice:
+        return None  # a pass-through such as `expr: sum`: the child is the result
+    method = None if inline else getattr(builder, name)
+    all_kept = len(keep) == len(exp)
+
+    def gather(children):
+        if not splice:
+            return children if all_kept else [children[i] for i in keep]
+        out = None
+        for i in keep:
+            child = children[i]
+            if i in splice:
+                if out is None:
+                    out = child  # reuse the spliced list: left recursion stays linear
+                else:
+                    out.extend(child)
+            else:
+                if out is None:
+                    out = []
+                out.append(child)
+        return out if out is not None else []
+
+    if inline:
+        return gather
+    if expand1:
+        def expand_one(children):
+            out = gather(children)
+            return out[0] if len(out) == 1 else method(out)
+        return expand_one
+    return lambda children: method(gather(children))
+
+
+class Engine:
+    """Lexes and parses text with the tables of a built ``Lark`` object."""
+
+    def __init__(self, lark_obj, builder) -> None:
+        table = lark_obj.parser.parser.parser.parse_table
+        callbacks = {rule: _make_callback(rule, builder) for rule in lark_obj.rules}
+        self.start_state = table.start_states["start"]
+        self.end_state = table.end_states["start"]
+        # state -> token type -> (True, next state) | (False, (size, callback, origin name))
+        self.states = {}
+        for state, actions in table.states.items():
+            row = {}
+            for sym, (action, arg) in actions.items():
+                if action is Shift:
+                    row[sym] = (True, arg)
+                else:
+                    row[sym] = (False, (len(arg.expansion), callbacks[arg], arg.origin.name))
+            self.states[state] = row
+
+        terminals = list(lark_obj.terminals)
+        ignore = set(lark_obj.lexer_conf.ignore)
+        name_re = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
+        self.keywords = {}
+        parts = []
+        strings = []
+        for t in terminals:
+            if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value):
+                self.keywords[t.pattern.value] = t.name
+            elif t.pattern.type == "str":
+                strings.append(t)
+            else:
+                parts.append(t)
+        parts.sort(key=lambda t: -t.priority)
+        strings.sort(key=lambda t: -len(t.pattern.value))
+        ordered = [t for t in parts if t.priority > 0] + strings + [t for t in parts if t.priority <= 0]
+        self.ignore = ignore
+        # Spaces are skipped by the same match that finds the next token: one regex call per token.
+        ws = next(t.pattern.to_regexp() for t in terminals if t.name == "WS")
+        self.master = re.compile(
+            f"(?:{ws})?(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in ordered if t.name != "WS") + ")"
+        )
+        # Punctuation the tree builder drops never becomes a token object.
+        self.dropped = frozenset(
+            sym.name for rule in lark_obj.rules for sym in rule.expansion if sym.is_term and sym.filter_out
+        ) - {"_NL"}
+        self.allowed = {t.name for t in terminals}
+
+    def parse(self, text: str, comments: list, stack: list):
+        """Parse ``text``; append COMMENT tokens to ``comments``; ``stack`` mirrors the open brackets."""
+        states = self.states
+        keywords = self.keywords
+        match = self.master.match
+        state_stack = [self.start_state]
+        value_stack: list = []
+        pos = 0
+        n = len(text)
+        line = 1
+        line_start = 0
+        body_pending = -1
+        last_was_nl = True
+        openers = _OPENERS
+        dropped = self.dropped
+        body_keywords = _BODY_KEYWORDS
+        append_state = state_stack.append
+        append_value = value_stack.append
+
+        while True:
+            # ---- lex one significant token
+            if pos >= n:
+                col = n - line_start + 1
+                tok = Token("$END", "", n, line, col, line, col, n)
+                typ = "$END"
+                push = None
+                pop = False
+            else:
+                m = match(text, pos)
+                if m is None:
+                    while pos < n and text[pos] in " \t\f\ufeff":
+                        pos += 1
+                    if pos >= n:
+                        continue
+                    raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.allowed)
+                typ = m.lastgroup
+                end = m.end()
+                pos = m.start(typ)
+                value = m.group(typ)
+                col = pos - line_start + 1
+                if typ == "_NL":
+                    tok = Token(typ, value, pos, line, col, line, col + len(value), end)
+                    line += 1
+                    line_start = pos = end
+                    if (stack and stack[-1][0] != "body") or last_was_nl:
+                        continue
+                    last_was_nl = True
+                    push = None
+                    pop = False
+                else:
+                    if typ == "COMMENT":
+                        comments.append(Token(typ, value, pos, line, col, line, col + len(value), end))
+                        pos = end
+                        continue
+                    if typ == "NAME":
+                        typ = keywords.get(value, "NAME")
+                    elif typ in dropped:
+                        # only an error message would ever look at it: keep its place, not an object
+                        tok = None
+                        pos_of_dropped = pos
+                        pos = end
+                        last_was_nl = False
+                        try:
+                            while True:
+                                is_shift, arg = states[state_stack[-1]][typ]
+                                if is_shift:
+                                    append_state(arg)
+                                    append_value(None)
+                                    break
+                                size, callback, origin = arg
+                                if callback is None:
+                                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                                    continue
+                                if size:
+                                    children = value_stack[-size:]
+                                    del state_stack[-size:]
+                                    del value_stack[-size:]
+                                else:
+                                    children = []
+                                append_value(callback(children))
+                                append_state(states[state_stack[-1]][origin][1])
+                        except KeyError:
+                            tok = Token(typ, value, pos_of_dropped, line, col, line, col + len(value), end)
+                            expected = {s for s in states[state_stack[-1]] if s.isupper()}
+                            raise UnexpectedToken(tok.to_lark(), expected, state=None) from None
+                        continue
+                    tok = Token(typ, value, pos, line, col, line, col + len(value), end)
+                    pos = end
+                    last_was_nl = False
+                    push = None
+                    pop = False
+                    if typ in openers:
+                        push = (typ, tok)
+                    elif typ == "LBRACE":
+                        if body_pending == len(stack):
+                            body_pending = -1
+                            push = ("body", tok)
+                            typ = tok.type = "LBODY"
+                        else:
+                            push = ("dict", tok)
+                    elif typ == "RPAR" or typ == "RSQB" or typ == "RBRACE":
+                        if stack:
+                            kind = stack[-1][0]
+                            if kind == "body":
+                                if typ == "RBRACE":
+                                    pop = True
+                                    typ = tok.type = "RBODY"
+                            elif (kind == "dict") == (typ == "RBRACE"):
+                                pop = True
+                    elif typ in body_keywords:
+                        body_pending = len(stack)
+            # ---- feed it to the LALR automaton
+            while True:
+                try:
+                    is_shift, arg = states[state_stack[-1]][typ]
+                except KeyError:
+                    expected = {s for s in states[state_stack[-1]] if s.isupper()}
+                    raise UnexpectedToken(tok.to_lark(), expected, state=None) from None
+                if is_shift:
+                    append_state(arg)
+                    append_value(tok)
+                    break
+                size, callback, origin = arg
+                if callback is None:
+                    # pass-through rule of one child: only the state changes
+                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                    continue
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                append_value(callback(children))
+                append_state(states[state_stack[-1]][origin][1])
+                if typ == "$END" and len(value_stack) == 1 and origin == "start":
+                    return value_stack[0]
+            if push is not None:
+                stack.append(push)
+            elif pop:
+                stack.pop()

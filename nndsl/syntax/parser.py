@@ -1,0 +1,343 @@
+"""``parse(text) -> ast.Program``: the cached LALR parser and the translation of its errors.
+
+The lark parser is built once per process, its grammar analysis cached on disk in the
+user's cache folder, and runs with :class:`~nndsl.syntax.builder.Builder` as its inline
+transformer so no parse tree is materialised. Lark's exceptions become
+:class:`~nndsl.errors.NndslSyntaxError` with human labels; after a syntax error the parser
+resynchronises at the next top-level statement, so every broken statement is reported at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+from .. import ast
+from ..errors import Diagnostic, Note, NndslSyntaxError
+from ..source import Source, Span
+from .builder import Builder, SyntaxProblem, make_diagnostic
+from .grammar import grammar_text
+from .lexer import BracketPostLex
+
+MAX_REPORTED = 50
+
+_local = threading.local()
+
+
+def cache_dir() -> Path:
+    """The user cache folder for nndsl (``$NNDSL_CACHE_DIR``, else ``$XDG_CACHE_HOME/nndsl``, else ``~/.cache/nndsl``)."""
+    env = os.environ.get("NNDSL_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nndsl"
+
+
+@functools.lru_cache(maxsize=None)
+def _lark():
+    from lark import Lark, __version__ as lark_version
+
+    text = grammar_text()
+    kwargs = dict(
+        parser="lalr",
+        lexer="basic",
+        postlex=BracketPostLex(),
+        maybe_placeholders=False,
+    )
+    digest = hashlib.sha256(f"{text}{lark_version}{sys.version_info[:2]}".encode()).hexdigest()[:16]
+    cache_file = None
+    try:
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        cache_file = str(folder / f"grammar-{digest}.lark-cache")
+    except OSError:
+        cache_file = None  # an unwritable home must not stop parsing
+    if cache_file is not None:
+        try:
+            return Lark(text, cache=cache_file, **kwargs)
+        except OSError:
+            pass
+    return Lark(text, **kwargs)
+
+
+def parse(text: str, *, filename: str = "<string>") -> ast.Program:
+    """Parse ``.nn`` text into an :class:`~nndsl.ast.Program`.
+
+    Args:
+        text: the program's text.
+        filename: the name used in diagnostics.
+
+    Returns:
+        The program's syntax tree; every node carries its source span.
+
+    Raises:
+        NndslSyntaxError: with one diagnostic per broken statement, in source order.
+    """
+    source = Source(filename, text)
+    diagnostics: list[Diagnostic] = []
+    work = text
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the parser allocates many small objects and no cycles
+    try:
+        while True:
+            try:
+                statements, comments = _parse_once(work)
+                break
+            except NndslSyntaxError:
+                raise
+            except Exception as exc:  # lark's errors and ours, translated below
+                diag, region = _translate(exc, source, work)
+                if diag is None:
+                    raise
+                diagnostics.append(diag)
+                if region is None or len(diagnostics) >= MAX_REPORTED:
+                    break
+                new_work = _blank(work, *region)
+                if new_work == work:
+                    break
+                work = new_work
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if diagnostics:
+        diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
+        raise NndslSyntaxError(diagnostics=diagnostics)
+    comment_nodes = tuple(
+        ast.Comment(text=str(t).rstrip(), span=Span(t.start_pos, t.end_pos, t.line, t.column, t.end_line, t.end_column))
+        for t in comments
+    )
+    span = source.span(0, len(text))
+    return ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
+
+
+def parse_file(path) -> ast.Program:
+    """Read and parse a ``.nn`` file; diagnostics name it as given."""
+    p = Path(path)
+    text = p.read_bytes().decode("utf-8-sig")
+    return parse(text, filename=str(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _engine():
+    from .engine import Engine
+
+    return Engine(_lark(), Builder())
+
+
+def _parse_once(text: str):
+    comments: list = []
+    stack: list = []
+    _local.stack = stack
+    return _engine().parse(text, comments, stack), comments
+
+
+# ---------------------------------------------------------------- error translation
+
+_HUMAN = {
+    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "RBRACE": "'}'", "LBRACE": "'{'",
+    "RBODY": "'}'", "LBODY": "'{'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "_NL": "a line break",
+    "NAME": "a name", "CALLEE": "a call such as Dense(10)", "INT": "a number", "FLOAT": "a number",
+    "STRING": "a string", "$END": "the end of the file", "LET": "'let'", "DATA": "'data'", "MODEL": "'model'",
+    "BLOCK": "'block'", "REPEAT": "'repeat'", "ON": "'on'", "TO": "'to'", "FROM": "'from'", "TRUE": "true",
+    "FALSE": "false", "NONE": "none", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "DSLASH": "'//'", "PERCENT": "'%'",
+}
+_VALUE_STARTS = {"INT", "FLOAT", "STRING", "NAME", "CALLEE", "TRUE", "FALSE", "NONE", "LPAR", "LSQB", "LBRACE", "MINUS"}
+_OPEN_CHAR = {"LPAR": "(", "CALLEE": "(", "LSQB": "[", "dict": "{", "body": "{"}
+_CLOSERS = {"LPAR": "')'", "CALLEE": "')'", "LSQB": "']'", "dict": "'}'", "body": "'}'"}
+
+
+def _received(tok) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    if tok.type == "_NL":
+        return "a line break"
+    if tok.type == "CALLEE":
+        return f"'{str(tok)[:-1]}('"
+    return f"'{tok}'"
+
+
+def _expected(names) -> str:
+    names = set(names) - {"COMMENT", "WS"}
+    parts = []
+    if _VALUE_STARTS & names and len(_VALUE_STARTS & names) >= 4:
+        parts.append("a value")
+        names -= _VALUE_STARTS | {"PLUS"}
+    operators = {"PLUS", "MINUS", "STAR", "SLASH", "DSLASH", "PERCENT"}
+    if names - operators:
+        names -= operators
+    human = sorted({_HUMAN.get(n, f"'{n}'") for n in names})
+    parts.extend(human)
+    if not parts:
+        return "something else"
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _token_span(tok, source: Source) -> Span:
+    if tok.type == "$END" or getattr(tok, "start_pos", None) is None:
+        n = len(source.text)
+        return source.span(n, n)
+    return Span(tok.start_pos, tok.end_pos, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _translate(exc, source: Source, work: str):
+    """(diagnostic, region to blank) for a parser exception, or (None, None) when it is not ours."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
+
+    if isinstance(exc, VisitError):
+        exc = exc.orig_exc
+    if isinstance(exc, SyntaxProblem):
+        return make_diagnostic(exc, source), _statement_region(work, exc.span.start)
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+        ch = work[pos]
+        if ch == '"':
+            end = work.find("\n", pos)
+            end = len(work) if end == -1 else end
+            diag = Diagnostic(
+                code="syntax", message="expected a closing '\"'; received the end of the line",
+                span=source.span(pos, end), source=source, hint="this string is never closed",
+            )
+        elif ch.isalpha() or ch == "_" or (ord(ch) > 127 and ch.isidentifier()):
+            diag = Diagnostic(
+                code="syntax", message=f"expected an ASCII name; received '{ch}'", span=source.span(pos, pos + 1),
+                source=source, hint="names use the letters a-z and A-Z, digits and '_'; put other text in a string",
+            )
+        elif ch == "\r":
+            diag = Diagnostic(
+                code="syntax", message="expected a line break; received a lone carriage return",
+                span=source.span(pos, pos + 1), source=source,
+            )
+        else:
+            diag = Diagnostic(
+                code="syntax", message=f"expected {_expected(exc.allowed or ())}; received the character {ch!r}",
+                span=source.span(pos, pos + 1), source=source,
+            )
+        return diag, _statement_region(work, pos)
+    if isinstance(exc, UnexpectedToken):
+        return _unexpected_token(exc, source, work)
+    return None, None
+
+
+def _unexpected_token(exc, source: Source, work: str):
+    tok = exc.token
+    expected = set(exc.expected or ())
+    span = _token_span(tok, source)
+    stack = getattr(_local, "stack", [])
+    notes: tuple[Note, ...] = ()
+    hint = None
+    message = None
+    if stack:
+        kind, opener = stack[-1]
+        closer = _CLOSERS[kind]
+        opener_line = opener.line
+        ends_statement = tok.type in ("$END", "RBODY", "LBODY", "LET", "DATA", "MODEL", "BLOCK")
+        if closer.strip("'") in "".join(_HUMAN.get(e, "") for e in expected) and (
+            ends_statement or tok.line != opener_line
+        ) and tok.type not in ("RPAR", "RSQB", "RBRACE"):
+            message = f"missing {closer}: expected {closer}; received {_received(tok)}"
+            if tok.type == "$END":
+                span = _opener_span(opener)
+                hint = f"this '{_OPEN_CHAR[kind]}' is never closed"
+            else:
+                notes = (Note(f"the unclosed '{_OPEN_CHAR[kind]}' is here", _opener_span(opener)),)
+                hint = f"add {closer} before this"
+    if message is None and tok.type in ("_NL", "RBODY") and expected & _VALUE_STARTS and "RPAR" not in expected and "RSQB" not in expected:
+        prev = _previous_word(work, span.start)
+        if prev and prev[0].isupper():
+            message = f"expected a layer call such as {prev}(); received '{prev}' alone"
+            hint = f"a layer must be a call such as {prev}() or Dense(10)"
+            span = source.span(span.start - len(prev) - _gap(work, span.start), span.start - _gap(work, span.start))
+        elif prev:
+            message = f"expected a value after '{prev}'; received {_received(tok)}"
+            hint = "a setting or model property is written 'name value', and a layer as a call such as Dense(10)"
+    if message is None and tok.type in ("RPAR", "RSQB", "RBRACE", "RBODY") and not _has_opener(stack, tok.type):
+        message = f"expected {_expected(expected)}; received an unmatched {_received(tok)}"
+    if message is None and tok.type == "LPAR" and _gap(work, tok.start_pos) > 0 and _previous_word(work, tok.start_pos):
+        word = _previous_word(work, tok.start_pos)
+        message = f"expected {_expected(expected)}; received '('"
+        hint = f"a call has no space before its '(': write {word}(...)"
+    if message is None and tok.type == "EQUAL" and not stack:
+        prev = _previous_word(work, tok.start_pos)
+        if prev and prev not in ("let", "data", "model", "block", "repeat"):
+            hint = f"to define a variable, write: let {prev} = ..."
+    if message is None and tok.type == "_NL" and expected <= {"EQUAL"}:
+        message = "expected '='; received a line break"
+    if message is None:
+        message = f"expected {_expected(expected)}; received {_received(tok)}"
+    diag = Diagnostic(code="syntax", message=message, span=span, source=source, notes=notes, hint=hint)
+    start = min(span.start, _token_span(tok, source).start)
+    if stack:
+        start = min(start, stack[0][1].start_pos)
+    return diag, _statement_region(work, start)
+
+
+def _opener_span(opener) -> Span:
+    s = Span(opener.start_pos, opener.end_pos, opener.line, opener.column, opener.end_line, opener.end_column)
+    if opener.type == "CALLEE":
+        return Span(s.end - 1, s.end, s.line, s.end_column - 1, s.end_line, s.end_column)
+    return s
+
+
+def _has_opener(stack, closer_type: str) -> bool:
+    want = {"RPAR": ("LPAR", "CALLEE"), "RSQB": ("LSQB",), "RBRACE": ("dict",), "RBODY": ("body",)}[closer_type]
+    return any(k in want for k, _ in stack)
+
+
+def _gap(work: str, pos: int) -> int:
+    i = pos
+    while i > 0 and work[i - 1] in " \t":
+        i -= 1
+    return pos - i
+
+
+def _previous_word(work: str, pos: int) -> str | None:
+    i = pos - _gap(work, pos)
+    j = i
+    while j > 0 and (work[j - 1].isalnum() or work[j - 1] == "_"):
+        j -= 1
+    return work[j:i] or None
+
+
+def _statement_region(work: str, pos: int):
+    """The lines to blank so parsing can resume: from the statement holding ``pos`` to the next one."""
+    lines = work.splitlines(keepends=True)
+    starts = []
+    off = 0
+    for ln in lines:
+        starts.append(off)
+        off += len(ln)
+    if not lines:
+        return None
+    # the line holding pos
+    idx = 0
+    for i, s in enumerate(starts):
+        if s <= pos:
+            idx = i
+        else:
+            break
+
+    def is_stmt_start(line: str) -> bool:
+        return bool(line) and not line[0].isspace() and line[0] not in "#})]"
+
+    first = idx
+    while first > 0 and not is_stmt_start(lines[first]):
+        first -= 1
+    last = idx + 1
+    while last < len(lines) and not is_stmt_start(lines[last]):
+        last += 1
+    end = starts[last] if last < len(lines) else len(work)
+    return starts[first], end
+
+
+def _blank(work: str, start: int, end: int) -> str:
+    chunk = work[start:end]
+    blanked = "".join(ch if ch in "\r\n" else " " for ch in chunk)
+    return work[:start] + blanked + work[end:]
