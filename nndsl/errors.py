@@ -47,8 +47,13 @@ def closest(name: str, candidates: Iterable[str], *, normalize=None) -> str | No
         return None
     key = normalize or (lambda s: s.lower())
     keyed: dict[str, str] = {}
+    styled = name[:1].isupper()
     for c in cands:
-        keyed.setdefault(key(c), c)
+        k = key(c)
+        # Several spellings of one name (MeanSquaredError, mean_squared_error): offer the one
+        # written in the same style as the user's.
+        if k not in keyed or (keyed[k][:1].isupper() != styled and c[:1].isupper() == styled):
+            keyed[k] = c
     target = key(name)
     if target in keyed:
         return keyed[target]

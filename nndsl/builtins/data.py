@@ -64,12 +64,13 @@ TEXT_FOLDER = DataSourceSpec(
 
 SPLIT = DataSourceSpec(
     name="split",
-    doc="One part of another data source, split by fractions with a seed: split(all, 0.8, part=0).",
+    doc="One part of another data source, split by fractions with a seed: split(all, 0.8, 0.2, part=1).",
     impl="nndsl.data.split:load",
     params=(
         param("source", "data", doc="The data source to split."),
-        param("fractions", "fraction_list", doc="The size of each part, e.g. [0.8, 0.1, 0.1]."),
+        param("fractions", "fraction_list", doc="The size of each part, e.g. 0.8, 0.1, 0.1 (the rest, if any, is a last part)."),
         param("part", "int", 0, "Which part this source is (0-based)."),
-        param("seed", "int", None, "Shuffle seed (default: the file's seed)."),
+        param("seed", "int", None, "Shuffle seed (default: the file's seed, else 0)."),
     ),
+    var_positional="fractions",
 )

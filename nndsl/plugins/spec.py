@@ -101,3 +101,34 @@ class PreprocessorSpec:
     doc: str
     impl: str
     params: tuple[ParamSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer, or any Keras-style object (activation, loss, optimizer, initializer, callback...).
+
+    ``impl`` is ``"module:attr"`` of the class or function; it is imported only to build the model.
+    ``infer_shape(args, input_shape)`` and ``count_params(args, input_shape, output_shape)`` are
+    optional, for static shape inference; ``args`` are bound by parameter name, defaults not filled.
+    """
+
+    name: str
+    doc: str
+    impl: str
+    params: tuple[ParamSpec, ...] = ()
+    var_keyword: bool = False
+    var_positional: bool = False
+    kind: str = "class"  # "class" or "function"
+    infer_shape: Any = None
+    count_params: Any = None
+    compile_special: bool = False
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+# Plugins write `LayerSpec`; the same structure serves every Keras object kind.
+ObjectSpec = LayerSpec

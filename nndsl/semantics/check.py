@@ -111,11 +111,15 @@ class Context:
         self.steps: list[CheckedStep] = []
         self.loaded_models: set[str] = set()
         self.options: dict[str, Any] = {}
+        self._seen: set[Diagnostic] = set()
+        self.reported_cycles: set[frozenset] = set()
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None, notes=()) -> None:
-        self.diagnostics.append(
-            Diagnostic(code=code, message=message, span=span, source=self.source, notes=tuple(notes), hint=hint)
-        )
+        d = Diagnostic(code=code, message=message, span=span, source=self.source, notes=tuple(notes), hint=hint)
+        if d in self._seen:
+            return  # the same problem reached twice (a block checked on its own and through a model)
+        self._seen.add(d)
+        self.diagnostics.append(d)
 
     def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(
@@ -123,9 +127,15 @@ class Context:
         )
 
     def eval(self, e, env=None):
-        """Evaluate, reporting a type error (and returning None) instead of raising."""
+        """Evaluate, reporting a type error (and returning ``_FAILED``) instead of raising.
+
+        An expression using a variable whose own value failed is not reported again.
+        """
+        env = self.variables if env is None else env
+        if any(env.get(n.id) is _FAILED for n in free_names(e)):
+            return _FAILED
         try:
-            return evaluate(e, self.variables if env is None else env)
+            return evaluate(e, env)
         except EvalProblem as p:
             self.error(p.code, p.message, p.span, hint=p.hint)
             return _FAILED
@@ -191,12 +201,17 @@ def evaluate_variables(ctx: Context) -> None:
         if not isinstance(stmt, ast.Let) or ctx.decls.get(stmt.name) is not stmt:
             continue
         later.discard(stmt.name)
+        early = False
         for n in free_names(stmt.value):
             if n.id in later and n.id not in ctx.variables:
                 ctx.error(
                     "used-before-definition", f"expected '{n.id}' to be defined before it is used; received it earlier",
                     n.span, notes=[Note(f"'{n.id}' is defined here", ctx.decls[n.id].name_span)],
                 )
+                early = True
+        if early and stmt.name not in ctx.overrides:
+            ctx.variables[stmt.name] = _FAILED  # its value would be computed from a bare name: say nothing more
+            continue
         if stmt.name in ctx.overrides:
             value = ctx.eval(ctx.overrides[stmt.name])
         else:
@@ -285,6 +300,11 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
             break
     if var_positional is not None:
         bound[var_positional] = extra
+        vp = next((p for p in params if p.name == var_positional), None)
+        if vp is not None and extra and not fits(extra, vp.type):
+            ctx.error("bad-argument-type", f"expected {describe_type(vp.type)} for '{var_positional}'; received {render_value(extra)}",
+                      call.args[len(positional)].span.combine(call.args[-1].span))
+            ok = False
     names = {p.name: p for p in params}
     for k in call.kwargs:
         if k.name not in names:
@@ -301,6 +321,9 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
         bound[k.name] = value.kwargs[k.name]
     for p in params:
         if p.name == var_positional:
+            if not bound.get(p.name):
+                ctx.error("missing-argument", f"expected {describe_type(p.type)} for {what}; received none", call.span)
+                ok = False
             continue
         if p.name not in bound:
             if p.required:
@@ -355,7 +378,7 @@ def _block_env(ctx: Context, block: ast.BlockDecl, given: dict) -> dict:
         elif p.default is not None:
             env[p.name] = ctx.eval(p.default, env)
         else:
-            env[p.name] = Symbol(p.name)  # only while checking a block on its own
+            env[p.name] = _FAILED  # unknown while checking a block on its own: expressions using it are skipped
     return env
 
 
@@ -364,6 +387,8 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
         if budget[0] < 0:
             return
         if isinstance(item, ast.Property):
+            if _spaced_call(ctx, item, stack):
+                continue
             if props is None:
                 ctx.error("property-in-block", f"expected layers in block '{stack[0]}'; received the property '{item.name}'",
                           item.name_span, hint="put loss, optimizer and metrics in the model")
@@ -376,7 +401,9 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
         elif isinstance(item, ast.Repeat):
             count = ctx.eval(item.count, env)
             if count is _FAILED:
-                continue
+                if not dry:
+                    continue
+                count = 1  # a block checked on its own: its body is still checked once
             if dry and isinstance(count, Symbol):
                 count = 1
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -405,15 +432,42 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
                 layers.append(ExpandedLayer(call, value.args, value.kwargs, via))
                 continue
             if block.name in stack:
-                chain = " -> ".join(stack[stack.index(block.name):] + (block.name,))
+                cycle = stack[stack.index(block.name):]
+                budget[0] = -1
+                if frozenset(cycle) in ctx.reported_cycles:
+                    return  # the same cycle, entered from another of its blocks
+                ctx.reported_cycles.add(frozenset(cycle))
+                chain = " -> ".join(cycle + (block.name,))
                 ctx.error("recursive-block", f"expected a block that does not use itself; received {chain}", call.name_span,
                           notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
                 budget[0] = -1
                 return
             given = _bind_block(ctx, block, call, env)
             if given is None:
-                continue
+                if not dry:
+                    continue
+                given = {}
             _expand_body(ctx, block.body, _block_env(ctx, block, given), via + (call,), layers, None if dry else _NoProps(block.name), budget, stack + (block.name,), dry)
+
+
+def _spaced_call(ctx: Context, item: ast.Property, stack) -> bool:
+    """Report ``Dense (10)``: a layer or block call written with a space before its '('."""
+    text = ctx.source.text if ctx.source is not None else ""
+    end = item.name_span.end
+    if not text or end <= 0 or end > len(text):
+        return False
+    rest = text[end:item.value.span.start + 1]
+    paren = end + (len(rest) - len(rest.lstrip(" \t")))
+    if not rest.lstrip(" \t").startswith("(") or paren == end:
+        return False
+    if not (item.name[:1].isupper() or item.name in ctx.blocks):
+        return False
+    ctx.error(
+        "syntax", f"expected a layer call such as {item.name}(...); received '{item.name} (' with a space before '('",
+        ctx.source.span(item.name_span.start, paren + 1),
+        hint=f"a call has no space before its '(': write {item.name}(...)",
+    )
+    return True
 
 
 class _NoProps(dict):
@@ -426,8 +480,10 @@ class _NoProps(dict):
 
 def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict | None:
     value = ctx.eval(call, env)
-    if value is _FAILED:
-        return None
+    failed = value is _FAILED
+    if failed:
+        # still check the arity, which does not depend on the values
+        value = Invocation(call.name, tuple(_FAILED for _ in call.args), {k.name: _FAILED for k in call.kwargs}, call)
     params = [p.name for p in block.params]
     given: dict[str, Any] = {}
     ok = True
@@ -452,7 +508,7 @@ def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict
         ctx.error("block-arity", f"expected {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}' ({', '.join(params)}); received {len(given)}, missing {', '.join(missing)}",
                   call.span, notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
         ok = False
-    return given if ok else None
+    return given if ok and not failed else None
 
 
 def check_steps(ctx: Context) -> None:
@@ -503,8 +559,9 @@ def check_steps(ctx: Context) -> None:
                 if need == REQUIRED:
                     example = {"on": "on DATA", "to": 'to "model.keras"', "from": 'from "model.keras"'}[word]
                     said = f"{stmt.verb} {target}" if target else stmt.verb
+                    said_span = stmt.verb_span if stmt.target is None else stmt.verb_span.combine(stmt.target.span)
                     ctx.error("missing-clause", f"expected '{word}' after '{said}'; received nothing",
-                              stmt.span, hint=f"write: {stmt.verb} {target or 'MODEL'} {example}")
+                              said_span, hint=f"write: {stmt.verb} {target or 'MODEL'} {example}")
                     ok = False
                 continue
             if need == FORBIDDEN:
@@ -616,7 +673,8 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
     return out
 
 
-def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True) -> CheckedProgram:
+def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
+          max_params: int | None = None) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
@@ -624,6 +682,7 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         filename: the name used in diagnostics when ``program`` is text.
         overrides: ``--set`` values, ``{"hidden": "128"}``.
         keras: also run the Keras passes (layer names, arguments, shapes).
+        max_params: refuse models with more parameters than this (default 1e9).
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -635,6 +694,8 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
 
         program = parse(program, filename=filename)
     ctx = Context(program, parse_overrides(overrides, program))
+    if max_params is not None:
+        ctx.options["max_params"] = max_params
     passes = CHECKS + (_keras_passes() if keras else ())
     for check_pass in passes:
         check_pass(ctx)

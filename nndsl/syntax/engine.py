@@ -134,6 +134,39 @@ class Engine:
         ) - {"_NL"}
         self.allowed = {t.name for t in terminals}
 
+    def acceptable(self, state_stack) -> set:
+        """The terminals the parser can really shift next from ``state_stack``.
+
+        An LALR state's row also lists lookaheads merged in from other contexts; following
+        each one through the reductions it triggers, on a copy of the stack, keeps only
+        those the surrounding construct allows (for error messages only).
+        """
+        states = self.states
+        out = set()
+        for sym in states[state_stack[-1]]:
+            if not sym.isupper():
+                continue
+            stack = list(state_stack)
+            while True:
+                action = states[stack[-1]].get(sym)
+                if action is None:
+                    break
+                is_shift, arg = action
+                if is_shift:
+                    out.add(sym)
+                    break
+                size, _callback, origin = arg
+                if origin == "start":
+                    out.add(sym)  # only $END reduces the whole file
+                    break
+                if size:
+                    del stack[-size:]
+                goto = states[stack[-1]].get(origin)
+                if goto is None:
+                    break
+                stack.append(goto[1])
+        return out
+
     def parse(self, text: str, comments: list, stack: list):
         """Parse ``text``; append COMMENT tokens to ``comments``; ``stack`` mirrors the open brackets."""
         states = self.states
@@ -168,7 +201,7 @@ class Engine:
                         pos += 1
                     if pos >= n:
                         continue
-                    raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.allowed)
+                    raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.acceptable(state_stack))
                 typ = m.lastgroup
                 end = m.end()
                 pos = m.start(typ)
@@ -217,8 +250,7 @@ class Engine:
                                 append_state(states[state_stack[-1]][origin][1])
                         except KeyError:
                             tok = Token(typ, value, pos_of_dropped, line, col, line, col + len(value), end)
-                            expected = {s for s in states[state_stack[-1]] if s.isupper()}
-                            raise UnexpectedToken(tok.to_lark(), expected, state=None) from None
+                            raise UnexpectedToken(tok.to_lark(), self.acceptable(state_stack), state=None) from None
                         continue
                     tok = Token(typ, value, pos, line, col, line, col + len(value), end)
                     pos = end
@@ -250,8 +282,7 @@ class Engine:
                 try:
                     is_shift, arg = states[state_stack[-1]][typ]
                 except KeyError:
-                    expected = {s for s in states[state_stack[-1]] if s.isupper()}
-                    raise UnexpectedToken(tok.to_lark(), expected, state=None) from None
+                    raise UnexpectedToken(tok.to_lark(), self.acceptable(state_stack), state=None) from None
                 if is_shift:
                     append_state(arg)
                     append_value(tok)

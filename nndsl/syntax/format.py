@@ -251,9 +251,12 @@ def format_program(program: ast.Program, *, canonical_names: bool = True) -> str
         last_line = chunks[-1].last if chunks else 0
         tail = [c for c in program.comments if c.span.line > last_line]
         if tail:
-            if out and _blank_between(source, last_line, tail[0].span.line):
-                out.append("")
-            out.extend(c.text for c in tail)
+            prev_line = last_line
+            for c in tail:
+                if out and _blank_between(source, prev_line, c.span.line):
+                    out.append("")
+                out.append(c.text)
+                prev_line = c.span.line
     del trailing
     text = "\n".join(out)
     return text + "\n" if text else ""

@@ -148,6 +148,9 @@ _HUMAN = {
     "DSLASH": "'//'", "PERCENT": "'%'",
 }
 _VALUE_STARTS = {"INT", "FLOAT", "STRING", "NAME", "CALLEE", "TRUE", "FALSE", "NONE", "LPAR", "LSQB", "LBRACE", "MINUS"}
+_KEYWORDS = {"LET", "DATA", "MODEL", "BLOCK", "REPEAT", "ON", "TO", "FROM"}
+_WORDS_BEFORE_VALUES = {"let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none"}
+_MATCHING = {")": "(", "]": "[", "}": "{"}
 _OPEN_CHAR = {"LPAR": "(", "CALLEE": "(", "LSQB": "[", "dict": "{", "body": "{"}
 _CLOSERS = {"LPAR": "')'", "CALLEE": "')'", "LSQB": "']'", "dict": "'}'", "body": "'}'"}
 
@@ -159,12 +162,22 @@ def _received(tok) -> str:
         return "a line break"
     if tok.type == "CALLEE":
         return f"'{str(tok)[:-1]}('"
+    if tok.type in _KEYWORDS:
+        return f"the keyword '{tok}'"
     return f"'{tok}'"
 
 
 def _expected(names) -> str:
     names = set(names) - {"COMMENT", "WS"}
     parts = []
+    if {"LET", "DATA", "MODEL", "BLOCK"} <= names:
+        # the start of a top-level line
+        parts.append("a statement such as let, data, model, block or a step")
+        names -= {"LET", "DATA", "MODEL", "BLOCK", "NAME", "_NL", "$END"}
+    elif {"REPEAT", "CALLEE", "NAME"} <= names:
+        # the start of a line in a model or block body
+        parts += ["a layer such as Dense(10)", "a property such as 'loss mse'", "'repeat'"]
+        names -= {"REPEAT", "CALLEE", "NAME", "_NL"}
     if _VALUE_STARTS & names and len(_VALUE_STARTS & names) >= 4:
         parts.append("a value")
         names -= _VALUE_STARTS | {"PLUS"}
@@ -210,6 +223,11 @@ def _translate(exc, source: Source, work: str):
                 code="syntax", message=f"expected an ASCII name; received '{ch}'", span=source.span(pos, pos + 1),
                 source=source, hint="names use the letters a-z and A-Z, digits and '_'; put other text in a string",
             )
+        elif ch == "'":
+            diag = Diagnostic(
+                code="syntax", message=f"expected {_expected(exc.allowed or ())}; received the character \"'\"",
+                span=source.span(pos, pos + 1), source=source, hint='strings are written in double quotes: "text"',
+            )
         elif ch == "\r":
             diag = Diagnostic(
                 code="syntax", message="expected a line break; received a lone carriage return",
@@ -234,7 +252,18 @@ def _unexpected_token(exc, source: Source, work: str):
     notes: tuple[Note, ...] = ()
     hint = None
     message = None
-    if stack:
+    if stack and tok.type in ("RPAR", "RSQB", "RBRACE") and stack[-1][0] != "body":
+        kind, opener = stack[-1]
+        closer = _CLOSERS[kind]
+        if closer != f"'{tok}'":
+            # `(1, 2]`: the innermost open bracket is closed by the wrong kind
+            message = f"missing {closer}: expected {closer}; received {_received(tok)}"
+            notes = (Note(f"the unclosed '{_OPEN_CHAR[kind]}' is here", _opener_span(opener)),)
+            if tok.line != opener.line:
+                hint = f"add {closer} before this"
+            else:
+                hint = f"a '{tok}' closes only a '{_MATCHING[str(tok)]}'"
+    if stack and message is None:
         kind, opener = stack[-1]
         closer = _CLOSERS[kind]
         opener_line = opener.line
@@ -264,10 +293,33 @@ def _unexpected_token(exc, source: Source, work: str):
         word = _previous_word(work, tok.start_pos)
         message = f"expected {_expected(expected)}; received '('"
         hint = f"a call has no space before its '(': write {word}(...)"
+    if message is None and tok.type == "EQUAL" and stack and stack[-1][0] == "body":
+        prev = _previous_word(work, tok.start_pos)
+        if prev:
+            message = f"expected a layer, a property written 'name value', or 'repeat'; received '{prev} ='"
+            hint = f"a property has no '=': write {prev} VALUE; variables are defined at the top level with let"
     if message is None and tok.type == "EQUAL" and not stack:
         prev = _previous_word(work, tok.start_pos)
         if prev and prev not in ("let", "data", "model", "block", "repeat"):
+            name_start = tok.start_pos - _gap(work, tok.start_pos) - len(prev)
+            if name_start == 0 or work[name_start - 1] == "\n":
+                message = f"expected a statement such as 'let {prev} = ...'; received '{prev} =' without 'let'"
+                span = source.span(name_start, tok.end_pos)
             hint = f"to define a variable, write: let {prev} = ..."
+    if message is None and tok.type == "REPEAT" and "LET" in expected:
+        hint = "'repeat' goes inside a model or block body"
+    elif message is None and tok.type in _KEYWORDS and (expected & _VALUE_STARTS or "NAME" in expected):
+        hint = f"'{tok}' is a reserved word: choose another name, or put text in quotes"
+    if message is None and tok.type in _VALUE_STARTS and _gap(work, tok.start_pos) == 0 and work[tok.start_pos - 1 : tok.start_pos] == '"':
+        # `csv("a.csv, target="y")`: a string closed by the quote meant to open the next one
+        hint = "the string before this ends at the '\"' just before it: is a closing '\"' missing earlier?"
+    if hint is None and stack and stack[-1][0] == "LPAR":
+        opener = stack[-1][1]
+        word = _previous_word(work, opener.start_pos)
+        if _gap(work, opener.start_pos) > 0 and word and word not in _WORDS_BEFORE_VALUES:
+            hint = f"a call has no space before its '(': write {word}(...)"
+    if hint is None and expected == {"LBODY"}:
+        hint = "put the '{' at the end of this line"
     if message is None and tok.type == "_NL" and expected <= {"EQUAL"}:
         message = "expected '='; received a line break"
     if message is None:
@@ -325,7 +377,7 @@ def _statement_region(work: str, pos: int):
             break
 
     def is_stmt_start(line: str) -> bool:
-        return bool(line) and not line[0].isspace() and line[0] not in "#})]"
+        return bool(line) and not line[0].isspace() and line[0] not in "#{})]"
 
     first = idx
     while first > 0 and not is_stmt_start(lines[first]):

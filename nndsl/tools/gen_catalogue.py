@@ -9,19 +9,33 @@ Usage::
     python -m nndsl.tools.gen_catalogue           # rewrite the committed files
     python -m nndsl.tools.gen_catalogue --check   # exit 1 if they are out of date
 
-What is left out of each module:
+Left out of each module:
 
 * submodules (``keras.optimizers.legacy``; ``keras.optimizers.schedules`` is a kind of
   its own) and public attributes that are not callable;
 * the identifier helpers ``get``, ``serialize`` and ``deserialize`` wherever a module
-  exports them (``keras.layers.serialize``/``deserialize``,
-  ``keras.optimizers.schedules.serialize``/``deserialize``, ...): they convert
+  exports them (``keras.layers.serialize``/``deserialize`` and
+  ``keras.optimizers.schedules.serialize``/``deserialize`` included): they convert
   identifiers and configs, they are not objects a program names.
 
-String identifiers that ``keras.<kind>.get`` accepts without being public attributes
-(``"mse"``, ``"adam"``, ``"he_normal"``'s siblings ``"normal"``/``"uniform"``, ...) are
-added as aliases of the public object they resolve to. Identifiers that resolve to a
-non-public object (``keras.losses`` maps ``"LossFunctionWrapper"``) are not added.
+Everything else stays, base classes (``Layer``, ``Loss``, ``Metric``, ``Optimizer``,
+...), ``keras.layers.InputSpec``, ``keras.optimizers.OptimizerMap`` and
+``LossScaleOptimizer`` included.
+
+Besides the public names, each kind gets the strings ``keras.<kind>.get`` accepts
+(``"mse"``, ``"adam"``, ``"uniform"``, ...) as aliases of the public object they
+resolve to; strings that resolve to a non-public object (``"LossFunctionWrapper"`` in
+``keras.losses``) are left out. Entries may carry, beyond the documented format:
+
+* ``"get_resolves_to"``: the string of a public name makes ``keras.<kind>.get`` return
+  another object (``keras.metrics.get("mean_squared_error")`` is a ``MeanSquaredError``
+  instance, not the public function);
+* ``"compile_special"`` and ``"compile_resolves_to"``: ``Model.compile`` picks the
+  object from the data's shapes (metrics ``"accuracy"``/``"acc"``, losses
+  ``"crossentropy"``/``"ce"``); ``"acc"``, ``"crossentropy"`` and ``"ce"`` have no
+  other entry;
+* ``"accepts_scalar"`` on a ``tuple`` parameter: one integer stands for every element
+  (``kernel_size=3``).
 """
 
 from __future__ import annotations
@@ -126,13 +140,18 @@ _DOC_WORDS = {
     "list": "list",
     "dict": "dict",
     "dictionary": "dict",
+    "scalar": "number",
     "none": "none",
 }
-# Words skipped before the type word: "A positive integer", "(Optional) string".
+# Words skipped before the type word: "A positive integer", "Optional string".
 _DOC_FILLERS = frozenset(
-    {"a", "an", "the", "optional", "(optional)", "positive", "non-negative", "nonnegative",
-     "negative", "strictly", "single", "python"}
+    {"a", "an", "the", "optional", "positive", "non-negative", "nonnegative",
+     "negative", "strictly", "single", "python", "unsigned", "constant"}
 )
+# Words that, right after a type word, say the argument is not a plain value.
+_DOC_NOT_PLAIN = frozenset({"tensor", "tensors", "array", "arrays", "matrix", "vector"})
+# Words that, right after a type word, still describe the type: "tuple of 2", "float value".
+_DOC_TYPE_TAIL = frozenset({"of", "value", "values"})
 _NUMERIC = frozenset({"int", "float", "number"})
 
 _SECTION_RE = re.compile(r"^(Args|Arguments|Parameters)\s*:\s*$")
@@ -317,25 +336,22 @@ def _json_default(value: Any) -> Any:
 
 
 def _infer_type(name: str, doc: str, required: bool, default: Any) -> tuple[str, bool]:
-    """The parameter's type and whether a single number is accepted in place of a tuple.
+    """The parameter's type, and whether one integer may stand for a whole tuple.
 
     By name first, then by the first words of its ``Args:`` entry, then by its
-    default's Python type. When the sources disagree the broader type wins, since a
-    too narrow type would make nndsl reject programs Keras accepts.
+    default's Python type. When the docstring and the default disagree the broader
+    type wins, since a too narrow type would make nndsl reject programs Keras accepts.
     """
     by_name = _type_from_name(name, doc)
     if by_name is not None:
         return by_name, False
-    by_doc = _type_from_doc(doc)
+    documented = _types_from_doc(doc)
     has_default = not required and default is not None
-    if by_doc is None:
-        if not has_default:
-            return "any", False
-        return _type_of_value(default), False
-    type_name, accepts_scalar = by_doc
-    if not has_default:
-        return type_name, accepts_scalar
-    return _reconcile(type_name, accepts_scalar, _type_of_value(default))
+    if documented is None:
+        return _type_from_default(default, doc) if has_default else ("any", False)
+    if has_default:
+        documented = documented | {_type_of_value(default)}
+    return _combine(documented)
 
 
 def _type_from_name(name: str, doc: str) -> str | None:
@@ -352,33 +368,89 @@ def _type_from_name(name: str, doc: str) -> str | None:
     return None
 
 
-def _type_from_doc(doc: str) -> tuple[str, bool] | None:
-    """Read a type from the opening words of an ``Args:`` entry, e.g. "Integer or tuple"."""
-    head = doc.strip().lower()
-    head = re.sub(r"^\(optional\)\s*", "", head)
-    head = re.split(r"[,.;:(]|\s-\s", head, maxsplit=1)[0]
-    found: set[str] = set()
-    for position, alternative in enumerate(re.split(r"\s+or\s+", head)):
-        words = [word.strip("`'\"") for word in alternative.split()]
-        words = [word for word in words if word and word not in _DOC_FILLERS]
-        parts = words[0].split("/") if words else [""]
-        types_here = {_DOC_WORDS.get(part) for part in parts}
-        if None in types_here:
-            if position == 0:
-                return None  # The entry does not open with a type.
-            return "any", False  # "Float or a LearningRateSchedule": too loose to check.
-        found |= types_here
-    found.discard("none")
-    if not found:
-        return None
-    if len(found) == 1:
-        return found.pop(), False
-    if found <= _NUMERIC:
+def _combine(types_named: set[str]) -> tuple[str, bool]:
+    """One catalogue type for a set of accepted types, and whether it accepts one int."""
+    if len(types_named) == 1:
+        return next(iter(types_named)), False
+    if types_named <= _NUMERIC:
         return "number", False
-    if found <= _NUMERIC | {"tuple", "list"}:
-        # "Integer or tuple/list of 2 integers": a sequence, or one number for all.
-        return "tuple", bool(found & _NUMERIC)
+    if types_named <= {"int", "tuple", "list"}:
+        # "Integer or tuple/list of 2 integers": a sequence, or one integer for all.
+        return "tuple", "int" in types_named
+    # "Float or tuple of 2 floats" included: no catalogue type accepts exactly that.
     return "any", False
+
+
+def _types_from_doc(doc: str) -> set[str] | None:
+    """Read the accepted types from the opening words of an ``Args:`` entry.
+
+    The entry must open with a type ("Positive integer, ...", "Float between 0 and 1",
+    "`"channels_first"` or `"channels_last"`"). Further alternatives count when they
+    follow "or", or a comma, and name a type ("Integer, tuple of integers, or None").
+    Right after a bare type, an "or" alternative that is not a plain type ("String or
+    callable", "float value or a float tensor") makes the result ``{"any"}``.
+    """
+    text = re.sub(r"\([^)]*\)", " ", doc.lower())  # "(Optional)", "(default `False`)"
+    sentence = re.split(r"[.;:]\s|[.;:]$|\s-\s", text, maxsplit=1)[0]
+    pieces = re.split(r"(,\s*or\s+|\s+or\s+|,)", sentence)
+    found: set[str] = set()
+    bare = False
+    for index in range(0, len(pieces), 2):
+        after_or = index > 0 and "or" in pieces[index - 1]
+        types_here, bare_here = _phrase_types(pieces[index])
+        if types_here is None:
+            if not found:
+                return None  # The entry does not open with a type.
+            if after_or and bare:
+                return {"any"}
+            break  # "float giving the threshold ... or set to zero": prose, not a type.
+        found |= types_here
+        bare = bare_here
+    found.discard("none")
+    return found or None
+
+
+def _phrase_types(phrase: str) -> tuple[set[str] | None, bool]:
+    """The types a phrase opens with, and whether nothing but the type follows.
+
+    "integer tuple/list of 1 integer" gives ``({"int", "tuple", "list"}, True)``;
+    "float giving the threshold" gives ``({"float"}, False)``; "float tensor" and
+    "callable" give ``(None, False)``.
+    """
+    words = [word.strip("`") for word in phrase.split()]
+    words = [word for word in words if word]
+    while words and words[0] in _DOC_FILLERS:
+        words.pop(0)
+    found: set[str] = set()
+    for word in words:
+        types_here = _word_types(word)
+        if types_here is not None:
+            found |= types_here
+            continue
+        if not found or word in _DOC_NOT_PLAIN:
+            return None, False
+        return found, word in _DOC_TYPE_TAIL
+    return found or None, True
+
+
+def _word_types(word: str) -> set[str] | None:
+    """The types one word names ("tuple/list" names two), or None if it names none."""
+    if re.fullmatch(r"\"[^\"]*\"|'[^']*'", word):
+        return {"str"}  # A quoted choice such as "channels_last".
+    types_named = {_DOC_WORDS.get(part.strip("'\"")) for part in word.split("/")}
+    return None if None in types_named else types_named
+
+
+def _type_from_default(default: Any, doc: str) -> tuple[str, bool]:
+    """The type an undocumented parameter's default suggests, kept broad."""
+    type_name = _type_of_value(default)
+    if type_name == "int":
+        return "number", False  # min_delta=0, max_value=2: the default is no promise.
+    if type_name == "tuple" and default and all(_type_of_value(item) == "int" for item in default):
+        return "tuple", True  # dilation_rate=(1, 1) also takes 1.
+    if type_name == "str" and re.search(r"\b(True|False)\b", doc):
+        return "any", False  # use_cudnn="auto" also takes True and False.
+    return type_name, False
 
 
 def _type_of_value(value: Any) -> str:
@@ -386,21 +458,6 @@ def _type_of_value(value: Any) -> str:
         bool: "bool", int: "int", float: "float", str: "str",
         tuple: "tuple", list: "list", dict: "dict",
     }.get(type(value), "any")
-
-
-def _reconcile(type_name: str, accepts_scalar: bool, default_type: str) -> tuple[str, bool]:
-    """The documented type, broadened when the default does not fit it."""
-    if default_type == type_name or default_type == "any" and type_name == "any":
-        return type_name, accepts_scalar
-    if type_name in _NUMERIC and default_type in _NUMERIC:
-        return "number", False
-    if type_name in _NUMERIC and default_type in ("tuple", "list"):
-        return "tuple", True
-    if type_name in ("tuple", "list") and default_type in _NUMERIC:
-        return "tuple", True
-    if type_name in ("tuple", "list") and default_type in ("tuple", "list"):
-        return "tuple", accepts_scalar
-    return "any", False
 
 
 # ---------------------------------------------------------------- docstrings
@@ -511,13 +568,33 @@ def update_pyproject(text: str, block: str) -> str:
 # ---------------------------------------------------------------- command line
 
 
-def _diff_summary(label: str, old: str, new: str, limit: int = 20) -> list[str]:
-    diff = [
-        line.rstrip("\n")
-        for line in difflib.unified_diff(
-            old.splitlines(), new.splitlines(), f"{label} (committed)", f"{label} (generated)", n=0, lineterm=""
-        )
-    ]
+def _catalogue_changes(old_text: str, new: dict, limit: int = 12) -> list[str]:
+    """What differs between the committed catalogue text and ``new``, name by name."""
+    try:
+        old = json.loads(old_text)
+    except ValueError:
+        return ["the committed file is missing or not valid JSON"]
+    lines = []
+    if old.get("keras_version") != new["keras_version"]:
+        lines.append(f"keras_version: {old.get('keras_version')} -> {new['keras_version']}")
+    old_kinds = old.get("kinds", {})
+    for kind in sorted(set(old_kinds) | set(new["kinds"])):
+        before, after = old_kinds.get(kind, {}), new["kinds"].get(kind, {})
+        changes = [f"+{name}" for name in sorted(set(after) - set(before))]
+        changes += [f"-{name}" for name in sorted(set(before) - set(after))]
+        changes += [f"~{name}" for name in sorted(set(before) & set(after)) if before[name] != after[name]]
+        if changes:
+            shown = " ".join(changes[:limit])
+            more = f" (+{len(changes) - limit} more)" if len(changes) > limit else ""
+            lines.append(f"{kind}: {shown}{more}")
+    return lines or ["formatting only"]
+
+
+def _text_changes(label: str, old: str, new: str, limit: int = 12) -> list[str]:
+    """The first lines of a unified diff between two texts."""
+    diff = list(difflib.unified_diff(
+        old.splitlines(), new.splitlines(), f"{label} (committed)", f"{label} (generated)", n=0, lineterm=""
+    ))
     if len(diff) > limit:
         diff = diff[:limit] + [f"... {len(diff) - limit} more diff lines"]
     return diff
@@ -543,19 +620,22 @@ def main(argv: list[str] | None = None) -> int:
     old_json = CATALOGUE_PATH.read_text(encoding="utf-8") if CATALOGUE_PATH.exists() else ""
 
     if args.check:
-        stale = [
-            (CATALOGUE_PATH, old_json, json_text),
-            (PYPROJECT_PATH, old_pyproject, new_pyproject),
-        ]
-        stale = [item for item in stale if item[1] != item[2]]
-        for path, old, new in stale:
-            print(f"{path.relative_to(ROOT)} is out of date for keras {catalogue['keras_version']}:")
-            for line in _diff_summary(str(path.relative_to(ROOT)), old, new):
+        version = catalogue["keras_version"]
+        stale = False
+        if old_json != json_text:
+            stale = True
+            print(f"{CATALOGUE_PATH.relative_to(ROOT)} is out of date for keras {version}:")
+            for line in _catalogue_changes(old_json, catalogue):
+                print(f"  {line}")
+        if old_pyproject != new_pyproject:
+            stale = True
+            print(f"the generated entry points in {PYPROJECT_PATH.relative_to(ROOT)} are out of date:")
+            for line in _text_changes(PYPROJECT_PATH.name, old_pyproject, new_pyproject):
                 print(f"  {line}")
         if stale:
             print("Run: python -m nndsl.tools.gen_catalogue")
             return 1
-        print(f"catalogue is current for keras {catalogue['keras_version']}")
+        print(f"catalogue is current for keras {version}")
         return 0
 
     for path, old, new in ((CATALOGUE_PATH, old_json, json_text), (PYPROJECT_PATH, old_pyproject, new_pyproject)):

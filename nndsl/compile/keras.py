@@ -1,0 +1,158 @@
+"""Checked program -> ``keras.Sequential`` plus ``compile(...)``. The only compile module that imports Keras.
+
+Everything that can fail on user input has already failed in :mod:`nndsl.semantics`; this
+module is mechanical. It never emits Lambda layers or anything that needs ``safe_mode=False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..plugins.registry import normalize, registry
+from ..plugins.spec import load_impl
+from ..semantics.check import CheckedModel, CheckedProgram
+from ..semantics.keras_check import ResolvedCall, ResolvedName, ResolvedLayer
+from ..semantics.values import Symbol
+
+_INSTANTIATE_NAMES = ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics")
+
+
+def _import(spec):
+    return load_impl(spec.impl)
+
+
+def _class_for_name(kind: str, spec) -> Any:
+    """The Keras class standing for a function-style name (``mean_squared_error`` -> ``MeanSquaredError``)."""
+    if spec.kind == "class":
+        return _import(spec)
+    reg = registry(kind)
+    for name in reg.names():
+        if name[:1].isupper() and normalize(name) == normalize(spec.name):
+            return _import(reg.get(name))
+    return None
+
+
+def to_keras(value: Any) -> Any:
+    """A checked argument value as the Python/Keras object Keras expects."""
+    if isinstance(value, ResolvedCall):
+        target = _import(value.spec)
+        args = {k: to_keras(v) for k, v in value.args.items() if k != "*args"}
+        star = [to_keras(v) for v in value.args.get("*args", ())]
+        return target(*star, **args)
+    if isinstance(value, ResolvedName):
+        spec = value.spec
+        if value.kind == "activations" or value.kind not in _INSTANTIATE_NAMES:
+            if spec.impl.startswith("keras."):
+                return spec.name
+            return _import(spec)
+        if getattr(spec, "compile_special", False):
+            return spec.name
+        cls = _class_for_name(value.kind, spec)
+        if cls is not None:
+            if value.kind == "metrics" and value.written:
+                return cls(name=value.written)  # report the metric under the name the program wrote
+            return cls()
+        return _import(spec)
+    if isinstance(value, Symbol):
+        return str(value)
+    if isinstance(value, list):
+        return [to_keras(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_keras(v) for v in value)
+    if isinstance(value, dict):
+        return {k: to_keras(v) for k, v in value.items()}
+    return value
+
+
+def _layer(rl: ResolvedLayer):
+    return to_keras(rl.call)
+
+
+def build_layers(model: CheckedModel, after_input=()) -> list:
+    """The model's Keras layers, an ``Input`` first, then ``after_input`` (preprocessing layers)."""
+    import keras
+
+    resolved = list(model.resolved)
+    out: list = []
+    first = resolved[0]
+    if first.call.spec.name in ("Input", "InputLayer"):
+        args = {k: to_keras(v) for k, v in first.call.args.items()}
+        if first.call.spec.name == "InputLayer":
+            out.append(keras.layers.InputLayer(**args))
+        else:
+            out.append(keras.Input(**args))
+        resolved = resolved[1:]
+    else:
+        # Keras-2 style input_shape= / input_dim= on the first layer becomes an Input, without
+        # Keras's deprecation warning.
+        args = dict(first.call.args)
+        shape = args.pop("input_shape", None)
+        dim = args.pop("input_dim", None)
+        batch = args.pop("batch_size", None)
+        if shape is None and dim is not None:
+            shape = (dim,)
+        out.append(keras.Input(shape=tuple(shape), batch_size=batch))
+        resolved[0] = ResolvedLayer(first.layer, ResolvedCall(first.call.kind, first.call.spec, args, first.call.node))
+    out.extend(after_input)
+    out.extend(_layer(rl) for rl in resolved)
+    return out
+
+
+def compile_arguments(model: CheckedModel) -> dict:
+    """Keyword arguments for ``model.compile``: losses and metrics as canonical Keras objects."""
+    args = {k: to_keras(v) for k, v in model.compile.items() if not k.startswith("_")}
+    if "optimizer" not in args:
+        args["optimizer"] = "rmsprop"  # Keras's own default
+    return args
+
+
+def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bool = True, after_input=None):
+    """The compiled ``keras.Sequential`` for one model of a checked program.
+
+    ``after_input`` are layers placed right after the input (fitted preprocessing). By default a
+    model with ``scale_features`` gets an un-fitted ``Normalization`` there, so its structure
+    matches the model that training builds once the statistics are known.
+    """
+    import keras
+
+    model = _pick(checked, name)
+    seed = checked.settings.get("seed")
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    if after_input is None:
+        options = model.compile.get("_options", {})
+        after_input = [keras.layers.Normalization()] if options.get("scale_features", "none") != "none" else []
+    km = keras.Sequential(build_layers(model, after_input), name=model.name)
+    if compile and model.compile.get("loss") is not None:
+        km.compile(**compile_arguments(model))
+    return km
+
+
+def _pick(checked: CheckedProgram, name: str | None) -> CheckedModel:
+    if name is None:
+        if len(checked.models) != 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"expected a model name (the file defines {', '.join(checked.models) or 'none'}); received none")
+        return next(iter(checked.models.values()))
+    if name not in checked.models:
+        from ..errors import UsageError, closest
+
+        best = closest(name, checked.models)
+        raise UsageError(f"expected a model defined in the file; received '{name}'" + (f"; did you mean '{best}'?" if best else ""))
+    return checked.models[name]
+
+
+def build(program_or_text, model: str | None = None, *, filename: str = "<string>", overrides: dict | None = None):
+    """Check a program (text, Program or CheckedProgram) and return one model, built and compiled.
+
+    Args:
+        program_or_text: ``.nn`` text, a parsed program, or a checked program.
+        model: which model, when the file defines several.
+        filename: the name used in diagnostics when given text.
+        overrides: ``--set`` values.
+    """
+    from ..semantics.check import check
+
+    checked = program_or_text if isinstance(program_or_text, CheckedProgram) else check(program_or_text, filename=filename, overrides=overrides)
+    return build_model(checked, model)

@@ -1,0 +1,45 @@
+"""The ``image_folder`` and ``text_folder`` sources: one subfolder per class, streamed by Keras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .table import Dataset, data_error
+
+_IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
+
+
+def _folder(args, base, decl, source, kind: str, exts: set[str]):
+    shown = args["path"]
+    path = Path(shown) if Path(shown).is_absolute() else (base / shown).resolve()
+    if not path.exists():
+        raise data_error(f"expected an existing folder of {kind}; received a path that does not exist ({path})", where=shown, decl=decl, source=source)
+    if not path.is_dir():
+        raise data_error(f"expected a folder of {kind} with one subfolder per class; received a file", where=shown, decl=decl, source=source)
+    classes = sorted(p.name for p in path.iterdir() if p.is_dir())
+    files = [f for c in classes for f in (path / c).iterdir() if f.suffix.lower() in exts]
+    if not classes or not files:
+        raise data_error(f"expected one subfolder per class holding {kind} ({', '.join(sorted(exts))}); received none", where=shown, decl=decl, source=source)
+    return path, classes, len(files)
+
+
+def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, seed=None) -> Dataset:
+    import keras
+
+    path, classes, count = _folder(args, base, decl, source, "images", _IMAGE_EXT)
+    size = args.get("image_size") or (256, 256)
+    ds = keras.utils.image_dataset_from_directory(
+        str(path), image_size=tuple(size), color_mode=args.get("color_mode") or "rgb",
+        label_mode=args.get("label_mode") or "int", batch_size=None, shuffle=False, verbose=False,
+    )
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes")
+
+
+def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, seed=None) -> Dataset:
+    import keras
+
+    path, classes, count = _folder(args, base, decl, source, "text files", {".txt"})
+    ds = keras.utils.text_dataset_from_directory(
+        str(path), label_mode=args.get("label_mode") or "int", batch_size=None, shuffle=False, verbose=False,
+    )
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes")

@@ -1,0 +1,77 @@
+"""The in-memory form of a loaded data source."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Diagnostic, RunError
+
+
+@dataclass
+class Dataset:
+    """Features (and optionally targets) as float32 arrays, with their column names.
+
+    ``x`` has shape (rows, features...) and ``y`` (rows, targets) or None for prediction data.
+    ``ids`` holds identifying columns (kept out of the features) to copy into predictions.
+    ``tf_dataset`` is set instead of x/y for sources Keras streams itself (image and text folders).
+    """
+
+    name: str
+    x: Any = None
+    y: Any = None
+    feature_names: list[str] = field(default_factory=list)
+    target_names: list[str] = field(default_factory=list)
+    ids: dict[str, list] = field(default_factory=dict)
+    columns: dict[str, list] = field(default_factory=dict)  # raw text of every column, for `keep=`
+    path: Path | None = None
+    fingerprint: str = ""
+    tf_dataset: Any = None
+    class_names: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        if self.x is not None:
+            return int(self.x.shape[0])
+        return -1
+
+    def subset(self, index, name: str) -> "Dataset":
+        """The rows at ``index`` (a NumPy index array), as a new data set."""
+        pick = list(index)
+        return Dataset(
+            name=name,
+            x=self.x[index],
+            y=None if self.y is None else self.y[index],
+            feature_names=self.feature_names,
+            target_names=self.target_names,
+            ids={k: [v[i] for i in pick] for k, v in self.ids.items()},
+            columns={k: [v[i] for i in pick] for k, v in self.columns.items()},
+            path=self.path,
+            fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
+        )
+
+
+def fingerprint_file(path: Path) -> str:
+    """sha256 of a file's bytes (for the run record)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def data_error(message: str, *, where: str, hint: str | None = None, decl=None, source=None) -> RunError:
+    """A located data error: ``file:row N, column 'c': expected X; received Y``.
+
+    When the .nn declaration is known, a note shows where the data source is declared.
+    """
+    from ..errors import Note
+
+    notes = ()
+    span = None
+    if decl is not None:
+        span = decl.span
+    diag = Diagnostic(code="bad-data", message=f"{where}: {message}", span=span, source=source, hint=hint, notes=notes)
+    return RunError(diagnostics=[diag])

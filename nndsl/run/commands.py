@@ -1,0 +1,145 @@
+"""The CLI commands that run things: run, summary, predict, build."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+def add_parsers(sub) -> None:
+    r = sub.add_parser("run", help="run a .nn file's steps: train, test, save, predict ...")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
+    r.add_argument("--progress", choices=("auto", "rich", "plain", "none"), default="auto",
+                   help="progress display (default: rich on a terminal, plain lines otherwise)")
+    r.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object per event on stdout")
+    r.add_argument("--record", metavar="PATH", help="where to write the run record (default: FILE with .run.json)")
+    r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("summary", help="layers, output shapes and parameter counts")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--model", help="which model (default: every model)")
+    s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
+    p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
+    p.add_argument("data", metavar="DATA", help="a CSV file (header row, feature columns) or a .npy file")
+    p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
+    p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
+    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a CSV column out of the features")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_predict)
+
+
+def _sets(items):
+    from ..cli import _parse_sets
+
+    return _parse_sets(items)
+
+
+def cmd_run(args) -> int:
+    from .runner import run
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
+    progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
+    state = run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
+                record_path=Path(args.record) if args.record else None, max_params=args.max_params)
+    del state
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from ..semantics.check import check
+    from ..syntax.parser import parse_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file")
+    checked = check(parse_file(path), overrides=_sets(args.set))
+    from .summary import print_summary
+
+    names = [args.model] if args.model else list(checked.models)
+    for name in names:
+        if name not in checked.models:
+            from ..errors import closest
+
+            best = closest(name, checked.models)
+            raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + (f"; did you mean '{best}'?" if best else ""))
+        km = None
+        if args.keras:
+            from ..compile.keras import build_model
+            from .quiet import prepare
+
+            prepare(False)
+            km = build_model(checked, name)
+        print_summary(checked, name, out=sys.stdout, keras_model=km)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ..data.table import Dataset
+    from .quiet import prepare
+
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise UsageError(f"cannot read '{args.model}': expected a saved .keras or .h5 model file")
+    data_path = Path(args.data)
+    if not data_path.is_file():
+        raise UsageError(f"cannot read '{args.data}': expected a CSV or .npy file")
+    prepare(args.verbose)
+    import keras
+    import numpy as np
+
+    from ..errors import RunError
+
+    try:
+        model = keras.models.load_model(model_path, safe_mode=True)
+    except Exception as exc:
+        raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
+    if data_path.suffix.lower() == ".npy":
+        from ..data.arrays import load_npy
+
+        ds: Dataset = load_npy({"path": str(data_path)}, name="data", base=Path.cwd())
+    else:
+        from ..data.csv import load
+
+        ds = load({"path": str(data_path), "exclude": args.exclude, "id": None}, name="data", base=Path.cwd())
+    want = tuple(model.input_shape[1:])
+    if tuple(ds.x.shape[1:]) != want:
+        raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
+                       + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
+    from .steps import predict_array
+
+    preds = np.asarray(predict_array(model, ds.x))
+    flat = preds.reshape(len(preds), -1)
+    names = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
+    keep = list(args.keep or [])
+    for c in keep:
+        if c not in ds.columns:
+            raise UsageError(f"--keep {c}: expected a column of {args.data}; received '{c}'")
+    from .files import atomic_path
+    from .steps import _write_csv
+
+    if args.output:
+        out = Path(args.output)
+        if out.suffix.lower() == ".npy":
+            with atomic_path(out) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, preds)
+        else:
+            with atomic_path(out) as tmp:
+                _write_csv(tmp, ds, keep, names, flat)
+        print(f"wrote {len(flat)} predictions to {args.output}")
+    else:
+        print(",".join(keep + names))
+        for i in range(min(10, len(flat))):
+            print(",".join([ds.columns[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
+    return 0

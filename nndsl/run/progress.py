@@ -1,0 +1,131 @@
+"""Training progress for people and machines: a rich live display, plain lines, or JSON events.
+
+The Keras callback below follows ``keras.callbacks.ProgbarLogger``'s lifecycle and is used
+with ``fit(verbose=0)``. The rich display is updated at most ten times a second, never
+forced to refresh on every batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable, TextIO
+
+MODES = ("rich", "plain", "json", "none")
+
+
+def choose_mode(requested: str | None, stream: TextIO) -> str:
+    """``rich`` on a terminal, ``plain`` elsewhere, unless a mode was asked for."""
+    if requested and requested != "auto":
+        return requested
+    isatty = getattr(stream, "isatty", None)
+    return "rich" if isatty is not None and isatty() else "plain"
+
+
+def format_logs(logs: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_num(v)}" for k, v in logs.items())
+
+
+def _num(v: Any) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f"{f:.4g}"
+
+
+class Events:
+    """Where progress goes: ``emit(event, **fields)`` for json, lines for plain, a live display for rich."""
+
+    def __init__(self, mode: str, stream: TextIO, console=None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.mode = mode
+        self.stream = stream
+        self.console = console
+        self.clock = clock
+
+    def emit(self, event: str, **fields) -> None:
+        if self.mode == "json":
+            self.stream.write(json.dumps({"event": event, **fields}, default=_jsonable) + "\n")
+            self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.mode == "plain":
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        elif self.mode == "rich" and self.console is not None:
+            self.console.print(text, highlight=False)
+
+
+def _jsonable(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def make_callback(events: Events, model_name: str, min_interval: float = 0.1):
+    """A ``keras.callbacks.Callback`` reporting epochs and batches to ``events``."""
+    import keras
+
+    class ProgressCallback(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.progress = None
+            self.task = None
+            self.epochs = 0
+            self.steps = None
+            self.last = 0.0
+            self.epoch_start = 0.0
+            self.epoch = 0
+
+        def set_params(self, params):
+            super().set_params(params)
+            self.epochs = params.get("epochs") or 0
+            self.steps = params.get("steps")
+
+        def on_train_begin(self, logs=None):
+            events.emit("train_begin", model=model_name, epochs=self.epochs, steps=self.steps)
+            if events.mode == "rich":
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+                self.progress = Progress(
+                    TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=events.console, refresh_per_second=10, transient=False, get_time=events.clock,
+                )
+                self.progress.start()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.epoch_start = events.clock()
+            if self.progress is not None:
+                self.task = self.progress.add_task(f"{model_name} epoch {epoch + 1}/{self.epochs}", total=self.steps, metrics="")
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.progress is None:
+                return
+            now = events.clock()
+            if now - self.last < min_interval:
+                return
+            self.last = now
+            self.progress.update(self.task, completed=batch + 1, metrics=format_logs(logs or {}), refresh=False)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            seconds = events.clock() - self.epoch_start
+            events.emit("epoch_end", model=model_name, epoch=epoch + 1, epochs=self.epochs, seconds=round(seconds, 4), **logs)
+            if self.progress is not None:
+                self.progress.update(self.task, completed=self.steps or 0, metrics=format_logs(logs), refresh=False)
+                if self.epochs > 20 and epoch + 1 < self.epochs:
+                    # keep the screen short on long runs: only the current epoch's bar stays
+                    self.progress.remove_task(self.task)
+            elif events.mode == "plain":
+                events.line(f"{model_name} epoch {epoch + 1}/{self.epochs} {format_logs(logs)} ({seconds:.2f}s)")
+
+        def on_train_end(self, logs=None):
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+            events.emit("train_end", model=model_name)
+
+    return ProgressCallback()

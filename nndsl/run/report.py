@@ -1,0 +1,38 @@
+"""The final metrics table of a run: a rich table on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+
+def final_table(state) -> None:
+    rows = []
+    for model, m in state.models.items():
+        h = m.history
+        if h:
+            last = {k: v[-1] for k, v in h.items() if v}
+            for k, v in last.items():
+                where = "validation" if k.startswith("val_") else "train"
+                rows.append((model, where, k[4:] if k.startswith("val_") else k, v))
+    for key, metrics in state.results.items():
+        model = key.split(":")[0]
+        for k, v in metrics.items():
+            rows.append((model, "test", k, v))
+    if not rows:
+        return
+    mode = state.events.mode
+    if mode == "json":
+        state.events.emit("metrics", rows=[{"model": a, "split": b, "metric": c, "value": float(d)} for a, b, c, d in rows])
+        return
+    if mode == "none":
+        return
+    if mode == "rich" and state.console is not None:
+        from rich.table import Table
+
+        t = Table(title="metrics")
+        for c in ("model", "split", "metric", "value"):
+            t.add_column(c, justify="right" if c == "value" else "left")
+        for a, b, c, d in rows:
+            t.add_row(a, b, c, f"{float(d):.6g}")
+        state.console.print(t)
+        return
+    for a, b, c, d in rows:
+        state.out.write(f"{a} {b} {c} {float(d):.6g}\n")

@@ -1,0 +1,185 @@
+"""``run(file)``: executes a checked program's steps in file order.
+
+The :class:`RunState` is what every step (built-in or plugin) receives: loaded data sets,
+built models, the output streams and the run record. Keras is imported when a run starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import Diagnostic, Note, RunError
+from ..plugins.spec import load_impl
+from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
+from .progress import Events, choose_mode
+from .record import RunRecord
+
+
+@dataclass
+class ModelState:
+    """A model during a run: the Keras model it trains, and the preprocessing fitted for it."""
+
+    name: str
+    checked: CheckedModel | None
+    keras_model: Any = None
+    feature_scaler: Any = None
+    target_scaler: Any = None
+    trained: bool = False
+    loaded: bool = False
+    history: dict = field(default_factory=dict)
+    target_names: list = field(default_factory=list)
+    _export: Any = None
+
+    def export_model(self):
+        """The model as saved: raw features in, raw targets out (target scaling undone by a layer)."""
+        if self.target_scaler is None:
+            return self.keras_model
+        if self._export is None:
+            import keras
+
+            km = self.keras_model
+            self._export = keras.Sequential([keras.Input(shape=km.input_shape[1:]), *km.layers, self.target_scaler.layer(invert=True)], name=km.name)
+            if self.checked is not None and self.checked.compile.get("loss") is not None:
+                from ..compile.keras import compile_arguments
+
+                self._export.compile(**compile_arguments(self.checked))
+        return self._export
+
+
+class RunState:
+    """Everything a step can use. Plugin steps receive it too: ``def my_step(state, step): ...``."""
+
+    def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
+                 record: RunRecord, verbose: bool = False) -> None:
+        self.checked = checked
+        self.base_dir = base_dir
+        self.out = out
+        self.err = err
+        self.verbose = verbose
+        mode = choose_mode(progress, out)
+        console = None
+        if mode == "rich":
+            from rich.console import Console
+
+            console = Console(file=out)
+        self.console = console
+        self.events = Events(mode, out, console)
+        self.record = record
+        self.models: dict[str, ModelState] = {}
+        self.datasets: dict[str, Any] = {}
+        self.results: dict[str, dict] = {}
+        self.seed = checked.settings.get("seed")
+
+    @property
+    def source(self):
+        return self.checked.source
+
+    # ------------------------------------------------------------ paths, data, models
+    def path(self, value: str) -> Path:
+        """A path written in the .nn file, relative to the file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def data(self, ref) -> Any:
+        """The data set for a data name (or an inline data source), loaded once."""
+        if isinstance(ref, CheckedData):
+            return self._load(ref.decl.name, ref)
+        name = str(ref)
+        if name not in self.datasets:
+            self._load(name, self.checked.data[name])
+        return self.datasets[name]
+
+    def _load(self, name: str, cd: CheckedData):
+        spec = cd.spec
+        loader = load_impl(spec.impl)
+        kwargs: dict[str, Any] = dict(name=name, base=self.base_dir, decl=cd.decl, source=self.source)
+        import inspect
+
+        params = inspect.signature(loader).parameters
+        if "resolve" in params:
+            kwargs["resolve"] = self.data
+        if "seed" in params:
+            kwargs["seed"] = self.seed
+        ds = loader(cd.args, **kwargs)
+        self.datasets[name] = ds
+        self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
+                                          "rows": ds.rows, "fingerprint": ds.fingerprint}
+        return ds
+
+    def model(self, name: str) -> ModelState:
+        if name not in self.models:
+            self.models[name] = ModelState(name, self.checked.models.get(name))
+        return self.models[name]
+
+    def error(self, message: str, step: CheckedStep | None = None, *, hint: str | None = None, notes=(), code: str = "run-error", span=None) -> RunError:
+        """A located run-time error for a user mistake (pointing at the step by default)."""
+        if span is None and step is not None:
+            span = step.node.span
+        return RunError(diagnostics=[Diagnostic(code=code, message=message, span=span, source=self.source, hint=hint, notes=tuple(notes))])
+
+
+def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
+        progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None) -> RunState:
+    """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
+
+    Raises:
+        NndslError: for every user mistake, located.
+    """
+    from ..semantics.check import check
+    from ..syntax.format import format_program
+    from ..syntax.parser import parse_file
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    path = Path(file)
+    program = parse_file(path)
+    checked = check(program, overrides=overrides, max_params=max_params)
+    from .quiet import prepare
+
+    prepare(verbose)
+    import keras
+
+    seed = checked.settings.get("seed")
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
+    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress, record=record, verbose=verbose)
+    record_file = record_path or path.with_suffix(".run.json")
+    try:
+        for step in checked.steps:
+            fn = load_impl(step.spec.impl)
+            state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
+            fn(state, step)
+            state.events.emit("step_end", step=step.verb, model=step.target)
+    finally:
+        record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
+        record.data["metrics"] = state.results
+        try:
+            record.write(state.path(str(record_file)) if not Path(record_file).is_absolute() else Path(record_file))
+        except OSError:
+            pass
+    from .report import final_table
+
+    final_table(state)
+    return state
+
+
+def _resolved_text(program, overrides, format_program) -> str:
+    """The program as run: formatted, with --set values written into the let lines."""
+    if not overrides:
+        return format_program(program)
+    from dataclasses import replace
+
+    from .. import ast
+    from ..syntax.parser import parse
+
+    stmts = []
+    for s in program.statements:
+        if isinstance(s, ast.Let) and s.name in overrides:
+            value = parse(f"let {s.name} = {overrides[s.name]}").statements[0].value
+            s = replace(s, value=value)
+        stmts.append(s)
+    return format_program(replace(program, statements=tuple(stmts), comments=()))

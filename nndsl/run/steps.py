@@ -1,0 +1,403 @@
+"""The built-in steps. Each is ``fn(state, step)``; plugin steps have the same signature."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import Note
+from ..semantics.check import CheckedStep
+from .files import atomic_path
+from .runner import ModelState, RunState
+
+PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
+SMALL_INPUT = 64  # below this many rows, one predict_on_batch call beats predict()'s set-up
+
+
+def _on_span(step: CheckedStep):
+    return step.node.on.span if step.node.on is not None else step.node.span
+
+
+def _data_note(state: RunState, ref):
+    decl = state.checked.data.get(str(ref)).decl if str(ref) in state.checked.data else None
+    return [Note(f"data source '{ref}' is declared here", decl.name_span)] if decl is not None else []
+
+
+def _model_note(ms: ModelState):
+    if ms.checked is None:
+        return []
+    return [Note(f"model '{ms.name}' is defined here", ms.checked.decl.name_span)]
+
+
+def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> None:
+    want = tuple(ms.keras_model.input_shape[1:])
+    got = tuple(ds.x.shape[1:])
+    if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+        detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
+        raise state.error(
+            f"expected data with input shape {want} for model '{ms.name}'; received {detail} from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
+            step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
+            hint=(f"the data's feature columns are: {', '.join(ds.feature_names)}" if ds.feature_names and len(got) == 1 else None),
+        )
+
+
+def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
+    if ms.keras_model is not None:
+        return
+    from ..compile.keras import build_model
+    from .preprocess import fit
+
+    options = ms.checked.compile.get("_options", {}) if ms.checked else {}
+    ms.feature_scaler = fit(options.get("scale_features", "none"), ds.x) if ds.x is not None else None
+    if ds.y is not None:
+        ms.target_scaler = fit(options.get("scale_target", "none"), ds.y)
+    ms.target_names = list(ds.target_names)
+    extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
+    ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
+    _adapt_first_normalization(ms, ds)
+    if ms.feature_scaler is not None:
+        state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
+    if ms.target_scaler is not None:
+        state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
+
+
+def _adapt_first_normalization(ms: ModelState, ds) -> None:
+    """A ``Normalization()`` written as the first layer, without mean and variance, is adapted on
+    the training features (the Keras idiom ``normalizer.adapt(train_features)``)."""
+    import keras
+
+    for layer in ms.keras_model.layers:
+        if isinstance(layer, keras.layers.Normalization) and not getattr(layer, "invert", False):
+            if getattr(layer, "input_mean", None) is None and ds.x is not None and ms.feature_scaler is None:
+                layer.adapt(ds.x)
+        break
+
+
+def _xy(state, step, ms, ds, *, raw_target: bool):
+    if ds.y is None:
+        raise state.error(
+            f"expected data with a target column to {step.verb} model '{ms.name}'; received '{step.on}' without one",
+            step, code="missing-target", span=_on_span(step), notes=_data_note(state, step.on),
+            hint="name the column to predict: csv(\"file.csv\", target=\"column\")",
+        )
+    _check_features(state, step, ms, ds)
+    out_shape = tuple(ms.keras_model.output_shape[1:])
+    y = ds.y
+    if out_shape and out_shape[-1] is not None and y.ndim == 2 and y.shape[1] != out_shape[-1] and not _sparse_labels(ms, out_shape, y):
+        raise state.error(
+            f"expected {out_shape[-1]} target column(s) for the output of model '{ms.name}'; received {y.shape[1]} ({', '.join(ds.target_names)})",
+            step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
+        )
+    if _sparse_labels(ms, out_shape, y):
+        _check_labels(state, step, ds, out_shape[-1])
+    if not raw_target and ms.target_scaler is not None:
+        y = ms.target_scaler.apply(y)
+    return ds.x, y
+
+
+def _sparse_labels(ms, out_shape, y) -> bool:
+    loss = ms.checked.compile.get("loss") if ms.checked else None
+    name = getattr(loss, "name", "") or ""
+    return "sparse" in name.lower() and y.ndim == 2 and y.shape[1] == 1 and bool(out_shape)
+
+
+def _check_labels(state, step, ds, classes: int) -> None:
+    import numpy as np
+
+    y = ds.y[:, 0]
+    bad = np.nonzero((y < 0) | (y >= classes) | (y != np.floor(y)))[0]
+    if len(bad):
+        i = int(bad[0])
+        raise state.error(
+            f"expected class labels 0 to {classes - 1} for a model with {classes} outputs; received {y[i]:g} at row {i + 2} of '{step.on}'",
+            step, code="bad-labels", span=_on_span(step), notes=_data_note(state, step.on),
+        )
+
+
+def _fix_callback_paths(state: RunState, cb) -> Any:
+    for attr in ("filepath", "filename", "log_dir", "backup_dir"):
+        v = getattr(cb, attr, None)
+        if isinstance(v, str) and not Path(v).is_absolute():
+            setattr(cb, attr, str(state.path(v)))
+    return cb
+
+
+def train(state: RunState, step: CheckedStep) -> None:
+    from ..compile.keras import to_keras
+    from .progress import make_callback
+
+    ms = state.model(step.target)
+    ds = state.data(step.on)
+    if ds.tf_dataset is not None:
+        return _train_stream(state, step, ms, ds)
+    _ensure_built(state, ms, ds)
+    x, y = _xy(state, step, ms, ds, raw_target=False)
+    kw = dict(step.kwargs)
+    fit_args: dict[str, Any] = {}
+    for k in ("epochs", "batch_size", "validation_split", "shuffle", "class_weight", "initial_epoch", "steps_per_epoch",
+              "validation_steps", "validation_batch_size", "validation_freq"):
+        if k in kw and kw[k] is not None:
+            fit_args[k] = kw[k]
+    fit_args.setdefault("epochs", 1)
+    if "validation_data" in kw and kw["validation_data"] is not None:
+        vds = state.data(kw["validation_data"])
+        vx, vy = _xy(state, step, ms, vds, raw_target=False)
+        fit_args["validation_data"] = (vx, vy)
+    callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
+    mode = kw.get("progress")
+    if mode is not None and mode != state.events.mode:
+        from .progress import Events
+
+        events = Events(mode if mode != "auto" else state.events.mode, state.out, state.console)
+    else:
+        events = state.events
+    if events.mode != "none":
+        callbacks.append(make_callback(events, ms.name))
+    history = ms.keras_model.fit(x, y, verbose=0, callbacks=callbacks, **fit_args)
+    for k, v in history.history.items():
+        ms.history.setdefault(k, []).extend(float(a) for a in v)
+    ms.trained = True
+    _check_finite(state, step, ms)
+    state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
+
+
+def _train_stream(state, step, ms, ds) -> None:
+    from ..compile.keras import build_model, to_keras
+    from .progress import make_callback
+
+    if ms.keras_model is None:
+        ms.keras_model = build_model(state.checked, ms.name)
+    kw = step.kwargs
+    bs = kw.get("batch_size") or 32
+    data = ds.tf_dataset.batch(bs)
+    if kw.get("cache", True):
+        data = data.cache()
+    import tensorflow as tf
+
+    data = data.prefetch(tf.data.AUTOTUNE)
+    callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
+    if state.events.mode != "none":
+        callbacks.append(make_callback(state.events, ms.name))
+    val = None
+    if kw.get("validation_data") is not None:
+        val = state.data(kw["validation_data"]).tf_dataset.batch(bs)
+    history = ms.keras_model.fit(data, epochs=kw.get("epochs") or 1, validation_data=val, verbose=0, callbacks=callbacks)
+    for k, v in history.history.items():
+        ms.history.setdefault(k, []).extend(float(a) for a in v)
+    ms.trained = True
+    _check_finite(state, step, ms)
+
+
+def _check_finite(state, step, ms) -> None:
+    losses = ms.history.get("loss", [])
+    for i, v in enumerate(losses):
+        if not math.isfinite(v):
+            raise state.error(
+                f"expected a finite training loss; received {v} at epoch {i + 1}", step, code="nan-loss",
+                hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
+            )
+
+
+def test(state: RunState, step: CheckedStep) -> None:
+    ms = state.model(step.target)
+    ds = state.data(step.on)
+    model = ms.export_model()
+    if ds.tf_dataset is not None:
+        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or 32), verbose=0, return_dict=True)
+    else:
+        x, y = _xy(state, step, ms, ds, raw_target=True)
+        args = {k: step.kwargs[k] for k in ("batch_size", "steps") if step.kwargs.get(k) is not None}
+        results = model.evaluate(x, y, verbose=0, return_dict=True, **args)
+    results = {k: float(v) for k, v in results.items()}
+    state.results[f"{ms.name}:{step.on}"] = results
+    state.events.emit("test", model=ms.name, data=str(step.on), **results)
+    state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
+
+
+def _output_path(state: RunState, step: CheckedStep, value: str) -> Path:
+    target = state.path(value)
+    folder = target.parent
+    span = step.node.to.span if step.node.to is not None else step.node.span
+    if not folder.exists():
+        raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step, code="bad-output", span=span,
+                          hint="create the folder first, or write to a path in an existing one")
+    if not folder.is_dir():
+        raise state.error(f"expected a folder for '{value}'; received a file ({folder})", step, code="bad-output", span=span)
+    if target.is_dir():
+        raise state.error(f"expected a file path; received a folder ({target})", step, code="bad-output", span=span)
+    for ds in state.datasets.values():
+        if ds.path is not None and Path(ds.path).resolve() == target.resolve():
+            raise state.error(f"expected an output path that is not an input; received '{value}', the file of data source '{ds.name}'",
+                              step, code="bad-output", span=span)
+    return target
+
+
+def save(state: RunState, step: CheckedStep) -> None:
+    ms = state.model(step.target)
+    model = ms.export_model()
+    target = _output_path(state, step, step.to)
+    fmt = step.kwargs.get("format") or ("h5" if target.suffix.lower() in (".h5", ".hdf5") else "export" if target.suffix == "" else "keras")
+    span = step.node.to.span if step.node.to is not None else step.node.span
+    try:
+        if fmt == "export":
+            _export(state, model, target)
+        else:
+            if fmt == "keras" and target.suffix != ".keras":
+                raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
+                                  hint='write to "model.keras", or "model.h5" for the legacy format')
+            with atomic_path(target) as tmp:
+                model.save(tmp)
+            if fmt == "h5":
+                state.events.line("note: .h5 is Keras's legacy format; .keras is recommended")
+    except OSError as exc:
+        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span,
+                          hint="check the folder's permissions and free space; the previous file, if any, is unchanged") from None
+    state.events.line(f"saved {ms.name} to {step.to}")
+    state.events.emit("saved", model=ms.name, path=str(target))
+    state.record.add_step(step="save", model=ms.name, path=str(step.to))
+
+
+def _export(state, model, target: Path) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        shutil.rmtree(tmp)
+        model.export(str(tmp), verbose=False)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load(state: RunState, step: CheckedStep) -> None:
+    import keras
+
+    source = state.path(step.from_)
+    span = step.node.from_.span if step.node.from_ is not None else step.node.span
+    if not source.exists():
+        raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step, code="bad-model-file", span=span)
+    if source.is_dir() and not (source / "saved_model.pb").exists():
+        raise state.error(f"expected a .keras or .h5 model file; received a folder", step, code="bad-model-file", span=span)
+    if source.is_dir():
+        raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
+                          code="bad-model-file", span=span)
+    try:
+        model = keras.models.load_model(source, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
+        raise state.error(f"expected a Keras model file; received a file Keras cannot load ({type(exc).__name__}: {_short(exc)})", step,
+                          code="bad-model-file", span=span,
+                          hint="the file may be truncated, corrupted, not a model, or saved by a newer Keras") from None
+    ms = state.model(step.target)
+    ms.keras_model = model
+    ms._export = None
+    ms.feature_scaler = ms.target_scaler = None
+    ms.loaded = ms.trained = True
+    state.record.add_step(step="load", model=ms.name, path=str(step.from_))
+
+
+def _short(exc) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else "")[:200]
+
+
+def predict_array(model, x, batch_size: int | None = None):
+    """Predictions with large batches, and a single call for tiny inputs."""
+    if batch_size is None and len(x) <= SMALL_INPUT:
+        import numpy as np
+
+        return np.asarray(model.predict_on_batch(x))
+    return model.predict(x, batch_size=batch_size or PREDICT_BATCH, verbose=0)
+
+
+def predict(state: RunState, step: CheckedStep) -> None:
+    import numpy as np
+
+    ms = state.model(step.target)
+    ds = state.data(step.on)
+    model = ms.export_model()
+    if ds.tf_dataset is not None:
+        preds = model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0)
+    else:
+        _check_features(state, step, ms, ds)
+        preds = predict_array(model, ds.x, step.kwargs.get("batch_size"))
+    preds = np.asarray(preds)
+    flat = preds.reshape(len(preds), -1)
+    names = _prediction_names(ms, step, flat.shape[1])
+    keep = step.kwargs.get("keep")
+    keep = [keep] if isinstance(keep, str) else list(keep or [])
+    for col in keep:
+        if col not in ds.columns:
+            raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
+                              hint=f"the columns are: {', '.join(ds.columns)}" if ds.columns else None)
+    if step.to is None:
+        _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
+    else:
+        target = _output_path(state, step, step.to)
+        suffix = target.suffix.lower()
+        span = step.node.to.span
+        try:
+            if suffix == ".npy":
+                with atomic_path(target) as tmp:
+                    with open(tmp, "wb") as fh:
+                        np.save(fh, preds)
+            elif suffix in (".csv", ".txt", ""):
+                with atomic_path(target) as tmp:
+                    _write_csv(tmp, ds, keep, names, flat)
+            else:
+                raise state.error(f"expected a .csv or .npy path for predictions; received '{step.to}'", step, code="bad-output", span=span)
+        except OSError as exc:
+            raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span) from None
+        state.events.line(f"wrote {len(flat)} predictions to {step.to}")
+    state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
+
+
+def _prediction_names(ms: ModelState, step, width: int) -> list[str]:
+    col = step.kwargs.get("column")
+    if col:
+        return [col] if width == 1 else [f"{col}_{i}" for i in range(width)]
+    if ms.target_names and len(ms.target_names) == width:
+        return list(ms.target_names)
+    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+
+
+def _write_csv(path: Path, ds, keep, names, flat) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(keep + names)
+        for i, row in enumerate(flat):
+            w.writerow([ds.columns[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
+
+
+def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
+    if state.console is not None:
+        from rich.table import Table
+
+        t = Table(title=f"predictions ({len(flat)} rows)")
+        for c in keep + names:
+            t.add_column(c)
+        for i in range(min(rows, len(flat))):
+            t.add_row(*[ds.columns[c][i] for c in keep], *[f"{float(v):.6g}" for v in flat[i]])
+        state.console.print(t)
+        return
+    state.out.write(",".join(keep + names) + "\n")
+    for i in range(min(rows, len(flat))):
+        state.out.write(",".join([ds.columns[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]) + "\n")
+
+
+def summary(state: RunState, step: CheckedStep) -> None:
+    from .summary import print_summary
+
+    ms = state.model(step.target)
+    print_summary(state.checked, ms.name, out=state.out, console=state.console, keras_model=ms.keras_model)

@@ -1,0 +1,55 @@
+"""``nndsl summary``: layers, output shapes and parameter counts, from static inference or the built model."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ..semantics.check import CheckedProgram
+
+
+def rows_static(checked: CheckedProgram, name: str):
+    from ..semantics.shapes import format_shape
+
+    model = checked.models[name]
+    out = []
+    for rl in model.resolved:
+        shape = format_shape(rl.output_shape) if rl.output_shape is not None else "unknown until built"
+        params = "?" if rl.params is None else f"{rl.params:,}"
+        out.append((rl.name, f"line {rl.layer.call.span.line}", shape, params))
+    total = None if any(rl.params is None for rl in model.resolved) else sum(rl.params for rl in model.resolved)
+    return out, total
+
+
+def rows_keras(km):
+    out = []
+    for layer in km.layers:
+        try:
+            shape = str(tuple(layer.output.shape))
+        except Exception:
+            shape = "?"
+        out.append((type(layer).__name__, layer.name, shape, f"{layer.count_params():,}"))
+    return out, km.count_params()
+
+
+def print_summary(checked: CheckedProgram, name: str, *, out: TextIO, console=None, keras_model=None) -> None:
+    if keras_model is not None:
+        rows, total = rows_keras(keras_model)
+        title = f"model {name} (built)"
+        cols = ("layer", "name", "output shape", "parameters")
+    else:
+        rows, total = rows_static(checked, name)
+        title = f"model {name}"
+        cols = ("layer", "where", "output shape", "parameters")
+    if console is None:
+        from rich.console import Console
+
+        console = Console(file=out, highlight=False)
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in cols:
+        t.add_column(c, justify="right" if c == "parameters" else "left")
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    console.print(f"total parameters: {'unknown until built' if total is None else f'{total:,}'}", highlight=False)

@@ -1,0 +1,411 @@
+"""The Keras passes: every name resolved in the registry of the place it stands in, every
+argument bound to its parameter and type-checked, compile properties checked, and shapes
+inferred layer by layer. Uses the committed catalogue of Keras signatures; never imports Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import ast
+from ..errors import NndslError, Note
+from ..plugins.registry import registry
+from .check import _FAILED, CheckedModel, Context, ExpandedLayer, _hint_for, _type_hint
+from .evaluate import Invocation, describe_value, is_number
+from .types import describe_type, fits
+from .values import CallValue, Symbol
+
+DEFAULT_MAX_PARAMS = 1_000_000_000
+
+# Parameter types that name a registry kind: a bare name or a call there is looked up in it.
+_KIND_OF_TYPE = {
+    "activation": "activations", "initializer": "initializers", "regularizer": "regularizers",
+    "constraint": "constraints", "layer": "layers", "loss": "losses", "metric": "metrics",
+    "optimizer": "optimizers", "schedule": "schedules", "callback": "callbacks", "metrics": "metrics",
+}
+# Where a call of unknown purpose (a parameter typed "any") is looked up, in order.
+_GUESS_KINDS = ("schedules", "initializers", "regularizers", "constraints", "layers", "losses", "metrics", "optimizers", "callbacks")
+
+# keras.Model.compile's arguments (Keras 3), written `name value` in a model body.
+COMPILE_ARGS = {
+    "loss": "loss", "optimizer": "optimizer", "metrics": "metrics", "loss_weights": "any",
+    "weighted_metrics": "metrics", "run_eagerly": "bool", "steps_per_execution": "positive_int",
+    "jit_compile": "any", "auto_scale_loss": "bool",
+}
+# nndsl's own model properties: preprocessing fitted on the training data and saved in the model.
+MODEL_OPTIONS = {"scale_features": "scaling", "scale_target": "scaling"}
+SCALINGS = ("minmax", "standard", "none")
+
+_ARTICLE = {"activations": "an activation", "initializers": "an initializer", "regularizers": "a regularizer",
+            "constraints": "a constraint", "layers": "a layer", "losses": "a loss", "metrics": "a metric",
+            "optimizers": "an optimizer", "schedules": "a learning-rate schedule", "callbacks": "a callback"}
+
+
+@dataclass
+class ResolvedCall:
+    """A call resolved to a registered spec, its arguments bound by parameter name."""
+
+    kind: str
+    spec: Any
+    args: dict
+    node: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class ResolvedName:
+    """A bare name resolved in a registry (``relu``, ``mse``): Keras gets the canonical string."""
+
+    kind: str
+    name: str
+    spec: Any = field(default=None, compare=False, repr=False)
+    written: str = ""  # as the program spells it: metrics keep this as their display name
+
+
+@dataclass
+class ResolvedLayer:
+    layer: ExpandedLayer
+    call: ResolvedCall
+    input_shape: tuple | None = None
+    output_shape: tuple | None = None
+    params: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.call.spec.name
+
+
+def _node_span(node):
+    return node.span if node is not None else None
+
+
+class _Resolver:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.ok = True
+
+    def error(self, *a, **k):
+        self.ok = False
+        self.ctx.error(*a, **k)
+
+    # ------------------------------------------------------------ names and calls
+    def lookup(self, kind: str, name: str, span, extra_names=()):
+        reg = registry(kind)
+        resolved = reg.resolve(name)
+        if resolved is None:
+            what = _ARTICLE.get(kind, kind)
+            cands = reg.names() + list(extra_names)
+            self.error("unknown-name", f"expected {what} name; received '{name}'", span, hint=_hint_for(name, cands))
+            return None
+        try:
+            return reg.get(resolved)
+        except NndslError as exc:
+            self.error("plugin-error", str(exc), span)
+            return None
+
+    def call(self, kind: str, inv: Invocation, extra_names=()) -> ResolvedCall | None:
+        spec = self.lookup(kind, inv.name, inv.node.name_span, extra_names)
+        if spec is None:
+            return None
+        args = self.bind(spec, inv, f"{spec.name}")
+        if args is None:
+            return None
+        return ResolvedCall(kind, spec, args, inv.node)
+
+    def bind(self, spec, inv: Invocation, what: str) -> dict | None:
+        node = inv.node
+        params = list(spec.params)
+        positional = [p for p in params]
+        bound: dict[str, Any] = {}
+        nodes: dict[str, Any] = {}
+        ok = True
+        for i, (v, n) in enumerate(zip(inv.args, node.args)):
+            if i >= len(positional) or _keyword_only(spec, positional[i]):
+                limit = sum(1 for p in positional if not _keyword_only(spec, p))
+                if getattr(spec, "var_positional", False):
+                    bound.setdefault("*args", []).append(v)
+                    continue
+                self.error("too-many-arguments",
+                           f"expected at most {limit} positional argument{'s' if limit != 1 else ''} for {what}; received {len(inv.args)}",
+                           n.span, hint=f"{what}'s parameters are: {', '.join(p.name for p in params[:8])}{', ...' if len(params) > 8 else ''}")
+                ok = False
+                break
+            bound[positional[i].name] = v
+            nodes[positional[i].name] = n
+        names = {p.name: p for p in params}
+        for k in node.kwargs:
+            if k.name not in names:
+                self.error("unknown-argument", f"expected an argument of {what}; received '{k.name}'", k.name_span,
+                           hint=_hint_for(k.name, names) or f"{what} takes: {', '.join(list(names)[:10])}")
+                ok = False
+                continue
+            if k.name in bound:
+                self.error("duplicate-argument", f"expected '{k.name}' once for {what}; received it again", k.name_span,
+                           hint="it is already given as a positional argument" if k.name in nodes and nodes[k.name] is not k.value else None)
+                ok = False
+                continue
+            bound[k.name] = inv.kwargs[k.name]
+            nodes[k.name] = k.value
+        for p in params:
+            if p.required and p.name not in bound:
+                self.error("missing-argument", f"expected argument '{p.name}' for {what} ({describe_type(p.type)}); received none",
+                           node.span, hint=f"for example {spec.name}({p.name}=...)" )
+                ok = False
+        if not ok:
+            return None
+        out = {}
+        for name, value in bound.items():
+            if name == "*args":
+                out[name] = value
+                continue
+            p = names[name]
+            converted = self.value(value, p.type, p.nullable, nodes.get(name), name)
+            if converted is _FAILED:
+                ok = False
+            out[name] = converted
+        return out if ok else None
+
+    def value(self, value, type_name: str, nullable: bool, node, pname: str):
+        """Check one argument value against its type; resolve the names and calls it holds."""
+        if value is _FAILED:
+            return _FAILED
+        span = _node_span(node)
+        kind = _KIND_OF_TYPE.get(type_name)
+        if value is None:
+            if nullable or type_name == "any" or kind is not None:
+                return None
+            self.error("bad-argument-type", f"expected {describe_type(type_name)} for '{pname}'; received none", span)
+            return _FAILED
+        if kind is not None:
+            return self.named(kind, value, node, pname)
+        if isinstance(value, Invocation):
+            if type_name in ("any", "number", "float", "list", "dict"):
+                for guess in _GUESS_KINDS:
+                    if registry(guess).resolve(value.name) is not None:
+                        r = self.call(guess, value)
+                        return _FAILED if r is None else r
+                self.error("unknown-name", f"expected a Keras object such as a schedule, initializer or layer; received '{value.name}'",
+                           value.node.name_span, hint=_hint_for(value.name, [n for k in _GUESS_KINDS for n in registry(k).names()]))
+                return _FAILED
+            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
+            return _FAILED
+        if isinstance(value, list) and type_name in ("any", "list"):
+            return [self.value(v, "any", True, None, pname) for v in value]
+        if type_name in ("int", "float", "number") and isinstance(value, Symbol):
+            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
+                       hint=_type_hint(value, type_name))
+            return _FAILED
+        if type_name == "int" and is_number(value) and not isinstance(value, int):
+            self.error("bad-argument-type", f"expected an integer for '{pname}'; received {describe_value(value)}", span)
+            return _FAILED
+        if type_name in ("bool",) and not isinstance(value, bool):
+            self.error("bad-argument-type", f"expected true or false for '{pname}'; received {describe_value(value)}", span,
+                       hint=_type_hint(value, type_name))
+            return _FAILED
+        if type_name in ("str",) and not isinstance(value, str):
+            self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
+            return _FAILED
+        if type_name in ("shape", "tuple", "list", "dict", "float", "number", "positive_int") and not fits(value, type_name, nullable):
+            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
+            return _FAILED
+        return value
+
+    def named(self, kind: str, value, node, pname: str):
+        span = _node_span(node)
+        if isinstance(value, Invocation):
+            r = self.call(kind, value)
+            return _FAILED if r is None else r
+        if isinstance(value, str):
+            spec = self.lookup(kind, str(value), span)
+            if spec is None:
+                return _FAILED
+            if kind in ("layers", "callbacks", "schedules"):
+                self.error("bad-argument-type", f"expected a call such as {spec.name}(...) for '{pname}'; received the name '{value}'", span,
+                           hint=f"write {spec.name}(...) with its arguments")
+                return _FAILED
+            return ResolvedName(kind, spec.name, spec, str(value))
+        if isinstance(value, list) and kind in ("metrics", "callbacks", "losses"):
+            items = node.items if isinstance(node, (ast.List, ast.Tuple)) else [None] * len(value)
+            out = [self.named(kind, v, n, pname) for v, n in zip(value, items)]
+            return _FAILED if any(v is _FAILED for v in out) else out
+        if isinstance(value, dict) and kind in ("losses", "metrics"):
+            nodes = {}
+            if isinstance(node, ast.Dict):
+                nodes = {i: p.value for i, p in enumerate(node.items)}
+            out = {k: self.named(kind, v, nodes.get(i), pname) for i, (k, v) in enumerate(value.items())}
+            return _FAILED if any(v is _FAILED for v in out.values()) else out
+        self.error("bad-argument-type", f"expected {_ARTICLE.get(kind, kind)} name or call for '{pname}'; received {describe_value(value)}", span)
+        return _FAILED
+
+
+def _keyword_only(spec, p) -> bool:
+    # Keras's base-layer keywords (name, dtype, input_shape...) come through **kwargs: keyword-only.
+    from ..builtins.keras import LAYER_BASE_PARAMS
+
+    return any(p is bp for bp in LAYER_BASE_PARAMS)
+
+
+def _shape_value(v):
+    """Argument values as the shape rules want them: nested layers as CallValue."""
+    if isinstance(v, ResolvedCall):
+        return CallValue(v.spec.name, {k: _shape_value(x) for k, x in v.args.items()})
+    if isinstance(v, ResolvedName):
+        return Symbol(v.name)
+    if isinstance(v, list):
+        return [_shape_value(x) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_shape_value(x) for x in v)
+    return v
+
+
+# ---------------------------------------------------------------- passes
+
+
+def resolve_layers(ctx: Context) -> None:
+    """Each layer names a registered layer; its arguments bind and fit the layer's parameters."""
+    blocks = list(ctx.blocks)
+    for model in ctx.models.values():
+        r = _Resolver(ctx)
+        for layer in model.layers:
+            inv = Invocation(layer.call.name, layer.args, layer.kwargs, layer.call)
+            call = r.call("layers", inv, extra_names=blocks)
+            if call is None:
+                if layer.via:
+                    ctx.diagnostics[-1] = _with_via(ctx.diagnostics[-1], layer)
+                continue
+            model.resolved.append(ResolvedLayer(layer, call))
+
+
+def _with_via(diag, layer: ExpandedLayer):
+    from dataclasses import replace
+
+    notes = diag.notes + tuple(Note(f"from the use of block '{c.name}' here", c.name_span) for c in layer.via)
+    return replace(diag, notes=notes)
+
+
+def resolve_compile(ctx: Context) -> None:
+    """``loss``, ``optimizer``, ``metrics`` and the other compile arguments of each model."""
+    for model in ctx.models.values():
+        r = _Resolver(ctx)
+        for name, (value, prop) in model.properties.items():
+            if value is _FAILED:
+                continue
+            if name in MODEL_OPTIONS:
+                if not isinstance(value, str) or str(value) not in SCALINGS:
+                    r.error("bad-argument-type", f"expected one of {', '.join(SCALINGS)} for '{name}'; received {describe_value(value)}",
+                            prop.value.span, hint=_hint_for(str(value), SCALINGS) if isinstance(value, str) else None)
+                    continue
+                model.compile.setdefault("_options", {})[name] = str(value)
+                continue
+            if name not in COMPILE_ARGS:
+                hint = _hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
+                if registry("layers").resolve(name) is not None and isinstance(prop.value, (ast.Tuple, ast.Number, ast.Name)):
+                    hint = f"a call has no space before its '(': write {registry('layers').resolve(name)}(...)"
+                r.error("unknown-argument", f"expected a compile argument ({', '.join(COMPILE_ARGS)}) or {', '.join(MODEL_OPTIONS)}; received '{name}'",
+                        prop.name_span, hint=hint)
+                continue
+            converted = r.value(value, COMPILE_ARGS[name], True, prop.value, name)
+            if converted is _FAILED:
+                continue
+            if name in ("metrics", "weighted_metrics") and not isinstance(converted, (list, dict)):
+                converted = [converted]
+            model.compile[name] = converted
+
+
+def infer_shapes(ctx: Context) -> None:
+    """Output shapes layer by layer, without TensorFlow; a mismatch is reported at the offending layer."""
+    from .shapes import ShapeError, format_shape
+
+    limit = ctx.options.get("max_params", DEFAULT_MAX_PARAMS)
+    for model in ctx.models.values():
+        if not model.resolved or len(model.resolved) != len(model.layers):
+            continue
+        shape = None
+        prev: ResolvedLayer | None = None
+        total = 0
+        unknown = False
+        for i, rl in enumerate(model.resolved):
+            args = {k: _shape_value(v) for k, v in rl.call.args.items() if k != "*args"}
+            spec = rl.call.spec
+            if i == 0 and spec.name not in ("Input", "InputLayer"):
+                first = _input_from_first_layer(args)
+                if first is None:
+                    ctx.error("missing-input-shape", f"expected the model's input shape; received a first layer ({spec.name}) without one",
+                              rl.layer.call.name_span, hint="start the model with Input(shape=(N,)), e.g. Input(shape=(9,)) for nine feature columns")
+                    break
+                shape = first
+            elif i > 0 and spec.name in ("Input", "InputLayer"):
+                ctx.error("misplaced-input", "expected Input only as the first layer; received it later", rl.layer.call.name_span)
+                break
+            rl.input_shape = shape
+            if spec.infer_shape is None or (shape is None and spec.name not in ("Input", "InputLayer")):
+                unknown = True
+                rl.output_shape = None
+                shape = None
+                prev = rl
+                continue
+            try:
+                out = spec.infer_shape(args, shape)
+            except ShapeError as exc:
+                notes = ()
+                if prev is not None:
+                    notes = (Note(f"{format_shape(shape)} comes from {prev.name} at line {prev.layer.call.span.line}", prev.layer.call.name_span),)
+                ctx.error("shape-mismatch", str(exc), rl.layer.call.span, notes=notes)
+                break
+            except Exception as exc:  # a plugin's shape rule failing is reported, not fatal
+                ctx.warn("shape-rule-failed", f"the shape rule of {spec.name} failed ({type(exc).__name__}: {exc}); the shape is checked when the model is built", rl.layer.call.name_span)
+                out = None
+            rl.output_shape = out
+            if out is not None and spec.count_params is not None:
+                try:
+                    rl.params = spec.count_params(args, shape, out)
+                except Exception:
+                    rl.params = None
+            if rl.params is not None:
+                total += rl.params
+            shape = out
+            prev = rl
+        model.shapes = [(rl.name, rl.output_shape, rl.params) for rl in model.resolved]
+        if not unknown and total > limit:
+            ctx.error("parameter-budget", f"expected at most {limit:,} parameters; received {total:,} in model '{model.name}'",
+                      model.decl.name_span, hint="raise the limit with --max-params if this is intended")
+
+
+def _input_from_first_layer(args) -> tuple | None:
+    if "input_shape" in args and args["input_shape"] is not None:
+        return (None, *tuple(args["input_shape"]))
+    if "input_dim" in args and args["input_dim"] is not None:
+        return (None, args["input_dim"])
+    if "batch_input_shape" in args and args["batch_input_shape"] is not None:
+        return tuple(args["batch_input_shape"])
+    return None
+
+
+def check_step_objects(ctx: Context) -> None:
+    """Callbacks in ``train`` steps resolve in the callbacks registry; trained models have a loss."""
+    for step in ctx.steps:
+        r = _Resolver(ctx)
+        cbs = step.kwargs.get("callbacks")
+        if cbs is not None:
+            node = next((k.value for k in step.node.kwargs if k.name == "callbacks"), None)
+            items = cbs if isinstance(cbs, list) else [cbs]
+            resolved = []
+            for inv in items:
+                rc = r.call("callbacks", inv)
+                if rc is not None:
+                    resolved.append(rc)
+            step.kwargs["callbacks"] = resolved
+            del node
+        if step.spec.trains and step.target in ctx.models:
+            model: CheckedModel = ctx.models[step.target]
+            if "loss" not in model.properties:
+                ctx.error("missing-loss", f"expected a loss in model '{step.target}' to train it; received none",
+                          step.node.verb_span, notes=[Note(f"model '{step.target}' is defined here", model.decl.name_span)],
+                          hint="add a line such as 'loss mean_squared_error' to the model")
+
+
+CHECKS = (resolve_layers, resolve_compile, infer_shapes, check_step_objects)
