@@ -206,6 +206,9 @@ def test_embedding_normalization_and_preprocessing():
         ("Bidirectional", {"layer": C("LSTM", {"units": 3}), "merge_mode": None}, (None, 5, 2),
          "Bidirectional with merge_mode=None returns two outputs and cannot be used in a Sequential model; "
          "expected merge_mode 'concat', 'sum', 'mul' or 'ave'"),
+        ("Bidirectional", {"layer": C("LSTM", {"units": 3, "return_state": True})}, (None, 5, 2),
+         "inside Bidirectional: return_state=True cannot be used in a Sequential model: "
+         "LSTM would return its states as extra outputs"),
         ("Bidirectional", {"layer": C("LSTM", {"units": 3}), "merge_mode": "max"}, (None, 5, 2),
          "Bidirectional expects merge_mode 'concat', 'sum', 'mul', 'ave' or None; received 'max'"),
         ("Bidirectional", {"layer": C("Dense", {"units": 3})}, (None, 5, 2),
@@ -267,7 +270,7 @@ def test_embedding_normalization_and_preprocessing():
         ("Input", {"shape": (3,), "batch_shape": (None, 3)}, None,
          "Input expects shape or batch_shape, not both; received shape=(3,) and batch_shape=(None, 3)"),
         ("Input", {"shape": 784}, None, "Input expects shape to be a tuple such as (784,); received 784"),
-        ("Input", {}, None, "Input expects a shape such as shape=(28, 28, 1); received none"),
+        ("Input", {}, None, "Input expects a shape such as shape=(28, 28, 1); received neither shape nor batch_shape"),
         ("Input", {"shape": (3,)}, (None, 3),
          "Input must be the first layer of the model; received input (None, 3) from the layer before it"),
     ],

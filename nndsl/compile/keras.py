@@ -32,6 +32,13 @@ def _class_for_name(kind: str, spec) -> Any:
     return None
 
 
+def _compile_special(kind: str, written: str) -> bool:
+    from ..builtins.keras import catalogue
+
+    entry = catalogue()["kinds"].get(kind, {}).get(written.lower(), {})
+    return bool(entry.get("compile_special"))
+
+
 def to_keras(value: Any) -> Any:
     """A checked argument value as the Python/Keras object Keras expects."""
     if isinstance(value, ResolvedCall):
@@ -45,8 +52,9 @@ def to_keras(value: Any) -> Any:
             if spec.impl.startswith("keras."):
                 return spec.name
             return _import(spec)
-        if getattr(spec, "compile_special", False):
-            return spec.name
+        if value.kind in ("metrics", "losses") and _compile_special(value.kind, value.written or spec.name):
+            # "accuracy", "acc", "crossentropy": model.compile picks the right one for the loss
+            return (value.written or spec.name).lower()
         cls = _class_for_name(value.kind, spec)
         if cls is not None:
             if value.kind == "metrics" and value.written:

@@ -9,9 +9,10 @@ points of the ``nndsl`` distribution, declared in its ``pyproject.toml`` like an
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
+import importlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -42,29 +43,82 @@ class Entry:
     rivals: list["Entry"] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class EntryPoint:
+    """``name = module:attr`` in group ``group``; ``load()`` imports it. (importlib.metadata's
+    own class is not used: importing that module alone costs more than a whole scan here.)"""
+
+    name: str
+    value: str
+    group: str
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in attr.strip().split(".") if attr.strip() else ():
+            obj = getattr(obj, part)
+        return obj
+
+
 @functools.lru_cache(maxsize=None)
 def _scan_entry_points() -> dict[str, list[tuple[str, str, Any]]]:
-    """group -> [(name, dist name, EntryPoint)] for every ``nndsl.*`` group, read once per process."""
+    """group -> [(name, dist name, EntryPoint)] for every ``nndsl.*`` group, read once per process.
+
+    Reads ``entry_points.txt`` of each installed distribution directly (the distribution's name
+    comes from its folder name), which is several times faster than parsing every METADATA file
+    through ``importlib.metadata.distributions()``; this runs on every ``nndsl check``.
+    """
     groups: dict[str, list] = {}
     seen_nndsl = False
     seen_dists: set[str] = set()
-    for dist in metadata.distributions():
-        # As importlib.metadata.entry_points() does: the first copy of a distribution on sys.path wins.
-        dist_name = dist.metadata["Name"] or "?"
-        key = dist_name.lower().replace("-", "_").replace(".", "_")
-        if key in seen_dists:
+    for folder in sys.path:
+        try:
+            entries = sorted(os.scandir(folder or "."), key=lambda e: e.name)
+        except OSError:
             continue
-        seen_dists.add(key)
-        for ep in dist.entry_points:
-            if not ep.group.startswith("nndsl."):
+        for entry in entries:
+            name = entry.name
+            if not (name.endswith(".dist-info") or name.endswith(".egg-info")):
                 continue
-            seen_nndsl = seen_nndsl or key == "nndsl"
-            groups.setdefault(ep.group, []).append((ep.name, dist_name, ep))
+            dist_name = name.rsplit(".", 1)[0].split("-")[0]
+            key = dist_name.lower().replace("-", "_").replace(".", "_")
+            # As importlib.metadata does: the first copy of a distribution on sys.path wins.
+            if key in seen_dists:
+                continue
+            seen_dists.add(key)
+            try:
+                with open(os.path.join(entry.path, "entry_points.txt"), encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if "[nndsl." not in text:
+                continue
+            for group, ep_name, value in _parse_entry_points(text):
+                if group.startswith("nndsl."):
+                    seen_nndsl = seen_nndsl or key == "nndsl"
+                    ep = EntryPoint(ep_name, value, group)
+                    groups.setdefault(group, []).append((ep_name, dist_name, ep))
     if not seen_nndsl:
         # Running from a source checkout that is not installed: read our own table.
         for group, rows in _checkout_entry_points().items():
             groups.setdefault(group, []).extend(rows)
     return groups
+
+
+def _parse_entry_points(text: str):
+    """(group, name, value) triples of an ``entry_points.txt`` (an INI file with one section per group)."""
+    group = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1].strip()
+            continue
+        if group is None or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        yield group, name.strip(), value.strip()
 
 
 def _checkout_entry_points() -> dict[str, list]:
@@ -81,7 +135,7 @@ def _checkout_entry_points() -> dict[str, list]:
     out: dict[str, list] = {}
     for group, table in data["project"].get("entry-points", {}).items():
         for name, value in table.items():
-            ep = metadata.EntryPoint(name=name, value=value, group=group)
+            ep = EntryPoint(name, value, group)
             out.setdefault(group, []).append((name, "nndsl", ep))
     return out
 

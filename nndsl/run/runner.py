@@ -71,6 +71,7 @@ class RunState:
         self.models: dict[str, ModelState] = {}
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
+        self.saved_targets: dict[str, list] = {}
         self.seed = checked.settings.get("seed")
 
     @property

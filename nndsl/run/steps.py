@@ -253,6 +253,7 @@ def save(state: RunState, step: CheckedStep) -> None:
     except OSError as exc:
         raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span,
                           hint="check the folder's permissions and free space; the previous file, if any, is unchanged") from None
+    state.saved_targets[str(target.resolve())] = list(ms.target_names)
     state.events.line(f"saved {ms.name} to {step.to}")
     state.events.emit("saved", model=ms.name, path=str(target))
     state.record.add_step(step="save", model=ms.name, path=str(step.to))
@@ -302,6 +303,8 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms._export = None
     ms.feature_scaler = ms.target_scaler = None
     ms.loaded = ms.trained = True
+    # A model saved earlier in this run keeps its target column names for prediction files.
+    ms.target_names = state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 

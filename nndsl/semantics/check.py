@@ -283,7 +283,12 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
     """Bind positional and keyword arguments of a call to declared parameters, reporting every mistake."""
     ok = True
     bound: dict[str, Any] = {}
-    positional = [p for p in params if p.name != var_positional]
+    names_in_order = [p.name for p in params]
+    if var_positional in names_in_order:
+        # as in Python: positional arguments fill the parameters before *args; those after it are keyword-only
+        positional = list(params)[: names_in_order.index(var_positional)]
+    else:
+        positional = list(params)
     extra = []
     for i, (arg, node) in enumerate(zip(value.args, call.args)):
         if i < len(positional):

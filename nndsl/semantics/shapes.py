@@ -223,7 +223,7 @@ def _legacy_input_shape(args: dict) -> tuple | None:
     if _is_int(args.get("input_dim")):
         return (None, args["input_dim"])
     shape = args.get("input_shape")
-    if isinstance(shape, (tuple, list)) and all(d is None or _is_int(d) for d in shape):
+    if isinstance(shape, (tuple, list)) and all(d is None or (_is_int(d) and d >= 0) for d in shape):
         return (None, *shape)
     return None
 
@@ -299,7 +299,7 @@ def _input(layer: str, args: dict, input_shape: Shape | None) -> Shape:
         raise ShapeError(f"{layer} expects batch_size or batch_shape, not both; received batch_size="
                          f"{_show(batch_size)} and batch_shape={_show(batch_shape)}")
     if shape is None and batch_shape is None:
-        raise ShapeError(f"{layer} expects a shape such as shape=(28, 28, 1); received none")
+        raise ShapeError(f"{layer} expects a shape such as shape=(28, 28, 1); received neither shape nor batch_shape")
     given, name = (shape, "shape") if shape is not None else (batch_shape, "batch_shape")
     if _is_int(given):
         raise ShapeError(f"{layer} expects {name} to be a tuple such as ({given},); received {given}")
@@ -794,8 +794,11 @@ def _bidirectional_parts(layer: str, args: dict, shape: Shape):
                     f"{layer} expects layer and backward_layer to agree on {attr}; "
                     f"received {attr}={f} and {attr}={b}"
                 )
-    fwd = RULES[forward.name](forward.name, forward.args, shape)
-    bwd = fwd if backward is None else RULES[backward.name](backward.name, backward.args, shape)
+    try:
+        fwd = RULES[forward.name](forward.name, forward.args, shape)
+        bwd = fwd if backward is None else RULES[backward.name](backward.name, backward.args, shape)
+    except ShapeError as e:
+        raise ShapeError(f"inside {layer}: {e}") from None
     return forward, backward, fwd, bwd
 
 

@@ -74,7 +74,8 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
     if t == "list":
         return isinstance(value, (list, tuple))
     if t == "shape":
-        return isinstance(value, (tuple, list)) and all(x is None or (_is_int(x) and x > 0) for x in value)
+        # -1 lets Reshape infer one dimension
+        return isinstance(value, (tuple, list)) and all(x is None or (_is_int(x) and (x > 0 or x == -1)) for x in value)
     if t == "data":
         return isinstance(value, (Symbol, Invocation))
     if t == "callbacks":

@@ -70,7 +70,8 @@ def unescape(raw: str, span: Span) -> str:
         else:
             bad = Span(span.start + 1 + i, span.start + 3 + i, span.line, span.column + 1 + i, span.line, span.column + 3 + i)
             raise SyntaxProblem(
-                f"expected an escape such as \\n, \\t, \\\", \\\\ or \\uXXXX; received '\\{nxt}'", bad, code="bad-escape"
+                f"expected an escape such as \\n, \\t, \\\", \\\\ or \\uXXXX; received '\\{nxt}'", bad, code="bad-escape",
+                hint="write \\\\ for a backslash",
             )
     return "".join(out)
 

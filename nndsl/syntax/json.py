@@ -31,8 +31,8 @@ def to_json(node: Any) -> Any:
         return node
     out: dict[str, Any] = {"type": type(node).__name__}
     for f in fields(node):
-        if f.name == "source":
-            continue
+        if f.name == "source" and isinstance(node, ast.Program):
+            continue  # the Source object; a DataDecl's `source` is its call and is written
         value = getattr(node, f.name)
         key = "from" if f.name == "from_" else f.name
         if f.name in _SPAN_FIELDS:
@@ -54,7 +54,7 @@ def from_json(data: Any) -> Any:
     kwargs = {}
     for f in fields(cls):
         key = "from" if f.name == "from_" else f.name
-        if f.name == "source" or key not in data:
+        if (f.name == "source" and cls is ast.Program) or key not in data:
             continue
         value = data[key]
         kwargs[f.name] = Span(**value) if f.name in _SPAN_FIELDS else from_json(value)

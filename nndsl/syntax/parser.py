@@ -278,6 +278,15 @@ def _unexpected_token(exc, source: Source, work: str):
             else:
                 notes = (Note(f"the unclosed '{_OPEN_CHAR[kind]}' is here", _opener_span(opener)),)
                 hint = f"add {closer} before this"
+                line_start = work.rfind("\n", 0, tok.start_pos) + 1
+                if kind == "body" and line_start < tok.start_pos and work[line_start] not in " \t#":
+                    # `train m on d` after a body left open: the body ends before this line, not mid-line
+                    end = line_start
+                    while end < len(work) and (work[end].isalnum() or work[end] == "_"):
+                        end += 1
+                    if end > line_start:
+                        span = source.span(line_start, end)
+                        message = f"missing {closer}: expected {closer}; received '{work[line_start:end]}'"
     if message is None and tok.type in ("_NL", "RBODY") and expected & _VALUE_STARTS and "RPAR" not in expected and "RSQB" not in expected:
         prev = _previous_word(work, span.start)
         if prev and prev[0].isupper():

@@ -1,0 +1,220 @@
+"""The runner on real (tiny) data: the tutorial's flow end to end, artefacts plain Keras can use."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.keras
+
+ROOT = Path(__file__).resolve().parent.parent
+SALES = ROOT / "examples" / "sales"
+
+
+@pytest.fixture()
+def sales(tmp_path):
+    for f in SALES.iterdir():
+        if f.suffix in (".nn", ".csv"):
+            shutil.copy(f, tmp_path / f.name)
+    return tmp_path
+
+
+def run(path, **kw):
+    from nndsl.run.runner import run as run_file
+
+    out = io.StringIO()
+    kw.setdefault("progress", "plain")
+    state = run_file(path, out=out, err=io.StringIO(), **kw)
+    return state, out.getvalue()
+
+
+def read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sales_flow_beats_predicting_the_mean(sales):
+    import numpy as np
+
+    state, out = run(sales / "sales.nn", overrides={"epochs": "30"})
+    metrics = state.results["sales:test"]
+    train = read_csv(sales / "sales_data_training.csv")
+    test = read_csv(sales / "sales_data_test.csv")
+    mean = np.mean([float(r["total_earnings"]) for r in train])
+    baseline_mae = np.mean([abs(float(r["total_earnings"]) - mean) for r in test])
+    assert metrics["mae"] < 0.25 * baseline_mae, (metrics, baseline_mae)
+    assert (sales / "trained_model.keras").is_file()
+    preds = read_csv(sales / "predictions.csv")
+    assert list(preds[0]) == ["total_earnings"] and len(preds) == 1
+    # one plain line per epoch, no terminal control characters
+    epoch_lines = [ln for ln in out.splitlines() if " epoch " in ln]
+    assert len(epoch_lines) == 30
+    assert "\x1b" not in out and "\r" not in out
+
+
+def test_saved_model_predicts_raw_units_without_nndsl(sales):
+    import numpy as np
+
+    state, _ = run(sales / "sales.nn", overrides={"epochs": "3"})
+    ours = float(read_csv(sales / "predictions.csv")[0]["total_earnings"])
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import numpy as np
+        import keras
+        model = keras.models.load_model({str(sales / 'trained_model.keras')!r})
+        rows = np.loadtxt({str(sales / 'proposed_new_product.csv')!r}, delimiter=",", skiprows=1, ndmin=2).astype("float32")
+        print(json.dumps({{"pred": float(model.predict(rows, verbose=0)[0, 0]),
+                          "nndsl": any(m.startswith("nndsl") for m in sys.modules)}}))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=sales, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["nndsl"] is False
+    assert result["pred"] == pytest.approx(ours, rel=1e-4)
+    # raw units: a game earns millions, not a scaled number between 0 and 1
+    assert abs(result["pred"]) > 1e5
+    np.testing.assert_allclose(result["pred"], ours, rtol=1e-4)
+
+
+def test_seed_gives_identical_weights(sales):
+    import numpy as np
+
+    s1, _ = run(sales / "sales.nn", overrides={"epochs": "2"})
+    w1 = [w.copy() for w in s1.models["sales"].keras_model.get_weights()]
+    s2, _ = run(sales / "sales.nn", overrides={"epochs": "2"})
+    w2 = s2.models["sales"].keras_model.get_weights()
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_json_log_format_and_run_record(sales):
+    state, out = run(sales / "sales.nn", overrides={"epochs": "2"}, progress="json")
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("epoch_end") == 2
+    assert "test" in kinds and "metrics" in kinds
+    record = json.loads((sales / "sales.run.json").read_text())
+    assert record["seed"] == 42
+    assert record["overrides"] == {"epochs": "2"}
+    assert "let epochs = 2" in record["program"]
+    assert record["data"]["train"]["fingerprint"].startswith("sha256:")
+    assert len(record["history"]["sales"]["loss"]) == 2
+    assert record["versions"]["keras"]
+    assert record["preprocessing"]["sales"]["features"]["kind"] == "minmax"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+MODEL = """
+model m {
+    Input(shape=(2,))
+    Dense(4, activation=relu)
+    Dense(1)
+    loss mse
+    optimizer Adam(learning_rate=0.01)
+}
+"""
+
+
+def test_data_errors_name_file_column_and_row(tmp_path):
+    from nndsl.errors import RunError
+
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,oops,6\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=1\n")
+    with pytest.raises(RunError) as e:
+        run(prog)
+    text = e.value.render()
+    assert "d.csv:row 3, column 'b': expected a number; received 'oops'" in text
+    assert "p.nn:1:1" in text
+
+
+def test_feature_count_mismatch_is_located(tmp_path):
+    from nndsl.errors import RunError
+
+    (tmp_path / "d.csv").write_text("a,b,c,y\n1,2,3,4\n5,6,7,8\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=1\n")
+    with pytest.raises(RunError) as e:
+        run(prog)
+    text = e.value.render()
+    assert "expected data with input shape (2,) for model 'm'; received 3 feature columns" in text
+    assert "p.nn:10:12" in text
+
+
+def test_failed_save_keeps_previous_file(tmp_path, monkeypatch):
+    import keras
+
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,5,6\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + 'train m on d epochs=1\nsave m to "m.keras"\n')
+    run(prog)
+    before = (tmp_path / "m.keras").read_bytes()
+
+    def broken_save(self, path, *a, **k):
+        Path(path).write_bytes(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", broken_save)
+    from nndsl.errors import RunError
+
+    with pytest.raises(RunError) as e:
+        run(prog)
+    assert "No space left on device" in e.value.render()
+    assert (tmp_path / "m.keras").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".m.keras")] == []
+
+
+def test_h5_save_note_and_predict_outputs(tmp_path):
+    import numpy as np
+
+    (tmp_path / "d.csv").write_text("id,a,b,y\nx1,1,2,3\nx2,4,5,6\nx3,7,8,9\n")
+    prog = write(
+        tmp_path / "p.nn",
+        'data d = csv("d.csv", target="y", id="id")\n' + MODEL
+        + 'train m on d epochs=1\nsave m to "m.h5"\nload back from "m.h5"\n'
+        + 'predict back on d to "p.csv" keep=["id"]\npredict back on d to "p.npy"\npredict back on d rows=2\n',
+    )
+    state, out = run(prog)
+    assert "legacy" in out
+    rows = read_csv(tmp_path / "p.csv")
+    assert [r["id"] for r in rows] == ["x1", "x2", "x3"] and "y" in rows[0]
+    arr = np.load(tmp_path / "p.npy")
+    assert arr.shape == (3, 1)
+    assert float(rows[0]["y"]) == pytest.approx(float(arr[0, 0]), rel=1e-5)
+
+
+def test_cli_predict_without_nn_file(sales, capsys):
+    from nndsl.cli import main
+
+    run(sales / "sales.nn", overrides={"epochs": "1"})
+    code = main(["predict", str(sales / "trained_model.keras"), str(sales / "proposed_new_product.csv"), "-o", str(sales / "out.csv")])
+    assert code == 0
+    ours = read_csv(sales / "predictions.csv")[0]["total_earnings"]
+    theirs = read_csv(sales / "out.csv")[0]["prediction"]
+    assert float(theirs) == pytest.approx(float(ours), rel=1e-5)
+
+
+def test_cli_run_exit_codes(tmp_path, capsys):
+    from nndsl.cli import main
+
+    assert main(["run", str(tmp_path / "missing.nn")]) == 2
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="nope")\n' + MODEL + "train m on d epochs=1\n")
+    assert main(["run", str(prog), "--progress", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "expected a column 'nope' (target)" in err
+    assert "Traceback" not in err
