@@ -31,7 +31,7 @@ numbers = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=False, allow_infinity=False),
 ).map(lambda v: ast.Number(value=v))
-strings = st.text().map(lambda s: ast.String(value=s))
+strings = st.text(max_size=12).map(lambda s: ast.String(value=s))
 atoms = st.one_of(
     numbers,
     strings,
@@ -42,7 +42,7 @@ atoms = st.one_of(
 
 
 def _keywords(children):
-    return st.lists(st.tuples(names, children), max_size=3, unique_by=lambda kv: kv[0]).map(
+    return st.lists(st.tuples(names, children), max_size=2, unique_by=lambda kv: kv[0]).map(
         lambda kvs: tuple(ast.Keyword(name=k, value=v) for k, v in kvs)
     )
 
@@ -50,15 +50,15 @@ def _keywords(children):
 def _calls(children):
     return st.builds(
         lambda name, args, kwargs: ast.Call(name=name, args=tuple(args), kwargs=kwargs),
-        names, st.lists(children, max_size=3), _keywords(children),
+        names, st.lists(children, max_size=2), _keywords(children),
     )
 
 
 def _compound(children):
     return st.one_of(
-        st.lists(children, max_size=4).map(lambda xs: ast.Tuple(items=tuple(xs))),
-        st.lists(children, max_size=4).map(lambda xs: ast.List(items=tuple(xs))),
-        st.lists(st.tuples(children, children), max_size=3).map(
+        st.lists(children, max_size=3).map(lambda xs: ast.Tuple(items=tuple(xs))),
+        st.lists(children, max_size=3).map(lambda xs: ast.List(items=tuple(xs))),
+        st.lists(st.tuples(children, children), max_size=2).map(
             lambda ps: ast.Dict(items=tuple(ast.Pair(key=k, value=v) for k, v in ps))
         ),
         _calls(children),
@@ -67,44 +67,44 @@ def _compound(children):
     )
 
 
-exprs = st.recursive(atoms, _compound, max_leaves=12)
-calls = _calls(exprs)
+exprs = st.recursive(atoms, _compound, max_leaves=6)
+small_exprs = st.recursive(atoms, _compound, max_leaves=3)
 
 
 def _body(depth: int):
     items = [
-        calls.map(lambda c: ast.Layer(call=c)),
-        st.builds(lambda n, v: ast.Property(name=n, value=v), names, exprs),
+        _calls(small_exprs).map(lambda c: ast.Layer(call=c)),
+        st.builds(lambda n, v: ast.Property(name=n, value=v), names, small_exprs),
     ]
     if depth > 0:
-        items.append(st.builds(lambda c, b: ast.Repeat(count=c, body=b), exprs, _body(depth - 1)))
-    return st.lists(st.one_of(*items), max_size=4).map(tuple)
+        items.append(st.builds(lambda c, b: ast.Repeat(count=c, body=b), small_exprs, _body(depth - 1)))
+    return st.lists(st.one_of(*items), max_size=3).map(tuple)
 
 
 bodies = _body(2)
 params = st.lists(
-    st.tuples(names, st.none() | exprs), max_size=3, unique_by=lambda p: p[0]
+    st.tuples(names, st.none() | small_exprs), max_size=3, unique_by=lambda p: p[0]
 ).map(lambda ps: tuple(ast.Param(name=n, default=d) for n, d in ps))
 
 steps = st.builds(
     lambda verb, target, on, to, from_, kwargs: ast.Step(verb=verb, target=target, on=on, to=to, from_=from_, kwargs=kwargs),
     step_verbs,
     st.none() | names.map(lambda n: ast.Name(id=n)),
-    st.none() | exprs,
-    st.none() | exprs,
-    st.none() | exprs,
-    _keywords(exprs),
+    st.none() | small_exprs,
+    st.none() | small_exprs,
+    st.none() | small_exprs,
+    _keywords(small_exprs),
 )
 
 statements = st.one_of(
-    st.builds(lambda n, v: ast.Let(name=n, value=v), names, exprs),
-    st.builds(lambda n, c: ast.DataDecl(name=n, source=c), names, calls),
+    st.builds(lambda n, v: ast.Let(name=n, value=v), names, small_exprs),
+    st.builds(lambda n, c: ast.DataDecl(name=n, source=c), names, _calls(small_exprs)),
     st.builds(lambda n, b: ast.ModelDecl(name=n, body=b), names, bodies),
     st.builds(lambda n, p, b: ast.BlockDecl(name=n, params=p, body=b), names, params, bodies),
-    st.builds(lambda n, v: ast.Setting(name=n, value=v), st.sampled_from(sorted(SETTINGS)), exprs),
+    st.builds(lambda n, v: ast.Setting(name=n, value=v), st.sampled_from(sorted(SETTINGS)), small_exprs),
     steps,
 )
-programs = st.lists(statements, max_size=6).map(lambda ss: ast.Program(statements=tuple(ss)))
+programs = st.lists(statements, max_size=5).map(lambda ss: ast.Program(statements=tuple(ss)))
 
 
 def fmt(program) -> str:

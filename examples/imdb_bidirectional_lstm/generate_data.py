@@ -48,9 +48,9 @@ def make(n: int, rng: np.random.Generator):
 
 def main() -> None:
     rng = np.random.default_rng(20000)
-    x, y = make(128, rng)
+    x, y = make(96, rng)
     np.savez_compressed(HERE / "imdb_train.npz", x=x, y=y)
-    x, y = make(48, rng)
+    x, y = make(32, rng)
     np.savez_compressed(HERE / "imdb_test.npz", x=x, y=y)
     x, _ = make(8, rng)
     np.savez_compressed(HERE / "imdb_new.npz", x=x)

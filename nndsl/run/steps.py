@@ -292,6 +292,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     if source.is_dir():
         raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
                           code="bad-model-file", span=span)
+    _import_plugin_objects()
     try:
         model = keras.models.load_model(source, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
@@ -306,6 +307,21 @@ def load(state: RunState, step: CheckedStep) -> None:
     # A model saved earlier in this run keeps its target column names for prediction files.
     ms.target_names = state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
+
+
+def _import_plugin_objects() -> None:
+    """Import the code of plugin layers and activations so Keras finds their registered classes."""
+    from ..plugins.registry import registry
+    from ..plugins.spec import load_impl
+
+    for kind in ("layers", "activations", "losses", "metrics", "initializers", "regularizers", "constraints"):
+        for entry in registry(kind).entries():
+            if entry.origin == "nndsl":
+                continue
+            try:
+                load_impl(registry(kind).get(entry.name).impl)
+            except Exception:  # a broken plugin only matters to programs that use it
+                continue
 
 
 def _short(exc) -> str:

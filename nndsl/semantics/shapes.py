@@ -581,8 +581,12 @@ def _conv_spatial(layer: str, shape: Shape, axes, kernel, strides, dilation, pad
     return out
 
 
-def _conv_transpose_spatial(shape: Shape, axes, kernel, strides, dilation, padding, output_padding) -> list:
+def _conv_transpose_spatial(layer: str, shape: Shape, axes, kernel, strides, dilation, padding,
+                            output_padding) -> list:
     """Spatial output sizes of a transposed convolution (Keras's _get_output_shape_given_tf_padding)."""
+    for axis in axes:
+        if shape[axis] == 0:  # only an empty input can make the formulas below go negative
+            raise ShapeError(f"{layer} expects spatial dimensions of at least 1; received {format_shape(shape)}")
     out = []
     for i, (axis, k, s, d) in enumerate(zip(axes, kernel, strides, dilation)):
         n = shape[axis]
@@ -662,7 +666,7 @@ def _conv_transpose(layer: str, args: dict, shape: Shape) -> Shape:
     filters = _int(layer, args, "filters")
     _channels(layer, shape, cf)
     axes = _spatial_axes(shape, rank, cf)
-    spatial = _conv_transpose_spatial(shape, axes, kernel, strides, dilation, padding, output_padding)
+    spatial = _conv_transpose_spatial(layer, shape, axes, kernel, strides, dilation, padding, output_padding)
     return _with_channels(shape, spatial, filters, cf)
 
 

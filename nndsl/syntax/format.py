@@ -160,6 +160,17 @@ class _Chunk:
     closes: bool = False
 
 
+def _dict_outside_brackets(e) -> bool:
+    """Whether the text of ``e`` may have a dict's '{' that no bracket encloses (reached through operators)."""
+    if isinstance(e, ast.Dict):
+        return True
+    if isinstance(e, ast.BinOp):
+        return _dict_outside_brackets(e.left) or _dict_outside_brackets(e.right)
+    if isinstance(e, ast.UnaryOp):
+        return _dict_outside_brackets(e.operand)
+    return False
+
+
 def _body_chunks(body, indent: str, canon) -> list[_Chunk]:
     chunks: list[_Chunk] = []
     for item in body:
@@ -170,7 +181,10 @@ def _body_chunks(body, indent: str, canon) -> list[_Chunk]:
             text = f"{indent}{item.name} {format_expr(item.value, canon)}"
             chunks.append(_Chunk([text], item.span.line, item.span.end_line, indent))
         elif isinstance(item, ast.Repeat):
-            head = _Chunk([f"{indent}repeat {format_expr(item.count, canon)} {{"], item.span.line, item.count.span.end_line, indent, is_opening=True)
+            count = format_expr(item.count, canon)
+            if _dict_outside_brackets(item.count):
+                count = f"({count})"  # a '{' right after `repeat` would open the body
+            head = _Chunk([f"{indent}repeat {count} {{"], item.span.line, item.count.span.end_line, indent, is_opening=True)
             chunks.append(head)
             chunks.extend(_body_chunks(item.body, indent + INDENT, canon))
             chunks.append(_Chunk([f"{indent}}}"], item.span.end_line, item.span.end_line, indent + INDENT, closes=True))

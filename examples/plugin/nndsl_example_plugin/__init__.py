@@ -1,0 +1,1 @@
+"""An example nndsl plugin. Importing it imports nothing heavy: Keras loads with the code modules."""

@@ -1,0 +1,71 @@
+"""The example plugin package: installed like any third-party plugin, all four names used by a .nn file."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "examples" / "plugin"
+
+pytest.importorskip("nndsl_example_plugin", reason="install it with: pip install -e examples/plugin")
+
+
+def test_plugin_names_are_listed_from_metadata():
+    from nndsl.plugins.registry import registry
+
+    assert registry("layers").entry("Scale").origin.replace("-", "_") == "nndsl_example_plugin"
+    assert "bent_identity" in registry("activations").names()
+    assert "ramp" in registry("data_sources").names()
+    assert "histogram" in registry("steps").names()
+
+
+def test_plugin_program_checks_without_keras():
+    code = (
+        "import sys, nndsl\n"
+        f"nndsl.check(open({str(PLUGIN / 'plugin_demo.nn')!r}).read())\n"
+        "bad = [m for m in sys.modules if m.startswith(('keras', 'tensorflow', 'nndsl_example_plugin.layers'))]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_plugin_shape_rule_is_used():
+    import nndsl
+
+    checked = nndsl.check((PLUGIN / "plugin_demo.nn").read_text())
+    shapes = [rl.output_shape for rl in checked.models["demo"].resolved]
+    assert shapes == [(None, 3), (None, 16), (None, 16), (None, 1)]
+
+
+@pytest.mark.keras
+def test_plugin_program_runs_and_its_model_reloads(tmp_path):
+    from nndsl.run.runner import run
+
+    shutil.copy(PLUGIN / "plugin_demo.nn", tmp_path / "plugin_demo.nn")
+    out = io.StringIO()
+    run(tmp_path / "plugin_demo.nn", overrides={"epochs": "2"}, out=out, err=io.StringIO(), progress="plain")
+    assert (tmp_path / "demo.keras").is_file()
+    hist = (tmp_path / "histogram.txt").read_text().splitlines()
+    assert len(hist) == 8
+    # a process with the plugin but without nndsl reloads the model (serializable layer and activation)
+    code = (
+        "import sys, keras, numpy as np\n"
+        "import nndsl_example_plugin.layers, nndsl_example_plugin.activations\n"
+        f"m = keras.models.load_model({str(tmp_path / 'demo.keras')!r})\n"
+        "assert type(m.layers[1]).__name__ == 'Scale', m.layers\n"
+        "print(m.predict(np.zeros((2, 3), 'float32'), verbose=0).shape)\n"
+        "assert not any(k.startswith('nndsl.') or k == 'nndsl' for k in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "(2, 1)" in proc.stdout
