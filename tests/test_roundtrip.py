@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nndsl
@@ -198,7 +198,7 @@ def test_fmt_check_on_files(path, tmp_path, capsys):
     assert main(["fmt", "--check", str(copy)]) == 0
     original = tmp_path / ("original_" + path.name)
     original.write_bytes(path.read_bytes())
-    expected = 0 if formatted == path.read_bytes().decode("utf-8") else 1
+    expected = 0 if formatted == text else 1  # read as the CLI reads it: a byte order mark is not layout
     assert main(["fmt", "--check", str(original)]) == expected
     capsys.readouterr()
 
@@ -247,7 +247,7 @@ ODD = [
     "model m {\n    Dense(\n        64,  # units\n        activation=relu,  # why\n    )\n    Dense(1)\n}\n",
     "let a = [1,  # one\n    2]  # two\nlet b = {\n    # inside a dict\n    0: 1.0,\n}\n",
     "block b(x,  # a parameter\n        y=2) {\n    Dense(x)\n}\n",
-    "model m {\n    repeat 2  # before the brace? no: a comment ends the line\n    {\n    }\n}\n",
+    "model m {\n    repeat 2 {  # after an opening brace\n        # alone in a body\n    }\n}\n",
     "train m on d  # a\n    # indented comment at top level\nlet a = 1\n",
     "model m {\n    Dense(1, activation=relu, kernel_initializer=HeNormal(seed=1), bias_initializer=Zeros(), name=\"long\")  # long\n}\n",
 ]
@@ -255,11 +255,7 @@ ODD = [
 
 @pytest.mark.parametrize("text", ODD, ids=[f"odd{i}" for i in range(len(ODD))])
 def test_fmt_is_idempotent_with_comments_in_odd_places(text, tmp_path, capsys):
-    try:
-        program = nndsl.parse(text)
-    except nndsl.NndslSyntaxError:
-        assume(False)  # a case that is not valid syntax says nothing about the formatter
-        return
+    program = nndsl.parse(text)
     once = nndsl.format(program)
     again = nndsl.parse(once)
     assert again == program

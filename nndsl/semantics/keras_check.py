@@ -209,7 +209,7 @@ class _Resolver:
         if type_name in ("str",) and not isinstance(value, str):
             self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
             return _FAILED
-        if type_name in ("shape", "tuple", "list", "dict", "float", "number", "positive_int") and not fits(value, type_name, nullable):
+        if type_name in ("shape", "tuple", "list", "dict", "float", "number", "int", "positive_int", "str") and not fits(value, type_name, nullable):
             self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
             return _FAILED
         return value
