@@ -268,3 +268,29 @@ def test_fmt_is_idempotent_with_comments_in_odd_places(text, tmp_path, capsys):
     assert path.read_text(encoding="utf-8") == once
     assert main(["fmt", "--check", str(path)]) == 0
     capsys.readouterr()
+
+
+def _with_comments(text: str, places) -> str:
+    lines = text.split("\n")
+    for n, (where, own_line) in enumerate(places):
+        i = where % len(lines)
+        if own_line:
+            lines.insert(i, f"# c{n}")
+        else:
+            lines[i] = f"{lines[i]}  # c{n}" if lines[i].strip() else f"# c{n}"
+    return "\n".join(lines)
+
+
+@given(
+    st.sampled_from(FILES),
+    st.lists(st.tuples(st.integers(0, 10**6), st.booleans()), min_size=1, max_size=6),
+)
+def test_comments_anywhere_survive_formatting(path, places):
+    """Comments added at the end of any line, or on their own line anywhere, are all kept and fmt is idempotent."""
+    text = _with_comments(read_nn(path).replace("\r\n", "\n"), places)
+    program = nndsl.parse(text)
+    once = nndsl.format(program)
+    again = nndsl.parse(once)
+    assert again == program
+    assert sorted(c.text for c in again.comments) == sorted(c.text for c in program.comments)
+    assert nndsl.format(again) == once

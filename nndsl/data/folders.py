@@ -23,6 +23,12 @@ def _folder(args, base, decl, source, kind: str, exts: set[str]):
     return path, classes, len(files)
 
 
+def _label_mode(args):
+    """The label mode as Keras wants it: the documented value "none" is Python's None."""
+    mode = args.get("label_mode") or "int"
+    return None if mode == "none" else mode
+
+
 def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, seed=None) -> Dataset:
     import keras
 
@@ -30,7 +36,7 @@ def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, se
     size = args.get("image_size") or (256, 256)
     ds = keras.utils.image_dataset_from_directory(
         str(path), image_size=tuple(size), color_mode=args.get("color_mode") or "rgb",
-        label_mode=args.get("label_mode") or "int", batch_size=None, shuffle=False, verbose=False,
+        label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
     return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes")
 
@@ -40,6 +46,6 @@ def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, see
 
     path, classes, count = _folder(args, base, decl, source, "text files", {".txt"})
     ds = keras.utils.text_dataset_from_directory(
-        str(path), label_mode=args.get("label_mode") or "int", batch_size=None, shuffle=False, verbose=False,
+        str(path), label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
     return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes")

@@ -170,12 +170,16 @@ def _train_stream(state, step, ms, ds) -> None:
         ms.keras_model = build_model(state.checked, ms.name)
     kw = step.kwargs
     bs = kw.get("batch_size") or 32
-    data = ds.tf_dataset.batch(bs)
-    if kw.get("cache", True):
-        data = data.cache()
     import tensorflow as tf
 
-    data = data.prefetch(tf.data.AUTOTUNE)
+    data = ds.tf_dataset
+    if kw.get("cache", True):
+        data = data.cache()
+    if kw.get("shuffle") is not False:
+        # The folder sources list their files in class order: shuffle before each epoch, as the option says.
+        count = int(data.cardinality())
+        data = data.shuffle(count if count > 0 else 1024, seed=state.seed, reshuffle_each_iteration=True)
+    data = data.batch(bs).prefetch(tf.data.AUTOTUNE)
     callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
     if state.events.mode != "none":
         callbacks.append(make_callback(state.events, ms.name))

@@ -133,18 +133,29 @@ def evaluate(e, env: dict[str, Any]) -> Any:
         op = e.op
         if op in ("/", "//", "%") and right == 0:
             raise EvalProblem(f"expected a non-zero divisor; received {render_value(right)}", e.right.span, code="division-by-zero")
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        if op == "/":
-            return left / right
-        if op == "//":
-            return left // right
-        return left % right
+        try:
+            result = _ARITHMETIC[op](left, right)
+        except OverflowError:
+            raise EvalProblem(
+                f"expected a result within the range of a floating-point number; received an overflow in '{op}'", e.span,
+                code="overflow",
+            ) from None
+        if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
+            digits = int(result.bit_length() * 0.30103) + 1
+            raise EvalProblem(f"expected a number of at most 4000 digits; received a result of about {digits} digits", e.span, code="overflow")
+        return result
     raise TypeError(f"cannot evaluate {t.__name__}")
+
+
+_ARITHMETIC = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "//": lambda a, b: a // b,
+    "%": lambda a, b: a % b,
+}
+_MAX_INT_BITS = 13_000  # about 4000 decimal digits: Python refuses to print longer integers
 
 
 def free_names(e) -> list[ast.Name]:

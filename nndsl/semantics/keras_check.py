@@ -5,12 +5,13 @@ inferred layer by layer. Uses the committed catalogue of Keras signatures; never
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ast
 from ..errors import NndslError, Note
-from ..plugins.registry import registry
+from ..plugins.registry import normalize, registry
 from .check import _FAILED, CheckedModel, Context, ExpandedLayer, _hint_for, _type_hint
 from .evaluate import Invocation, describe_value, is_number
 from .types import describe_type, fits
@@ -96,6 +97,8 @@ class _Resolver:
     def lookup(self, kind: str, name: str, span, extra_names=()):
         reg = registry(kind)
         resolved = reg.resolve(name)
+        if resolved is None and kind == "layers" and normalize(name) == "sequential":
+            return sequential_spec()
         if resolved is None:
             what = _ARTICLE.get(kind, kind)
             cands = reg.names() + list(extra_names)
@@ -111,10 +114,60 @@ class _Resolver:
         spec = self.lookup(kind, inv.name, inv.node.name_span, extra_names)
         if spec is None:
             return None
+        if spec is sequential_spec():
+            return self.sequential(spec, inv)
         args = self.bind(spec, inv, f"{spec.name}")
         if args is None:
             return None
         return ResolvedCall(kind, spec, args, inv.node)
+
+    def sequential(self, spec, inv: Invocation) -> ResolvedCall | None:
+        """``Sequential(A(...), B(...))`` or ``Sequential([A(...), B(...)])``: a group of layers used as one."""
+        node = inv.node
+        items: list = []
+        item_nodes: list = []
+        if len(inv.args) == 1 and isinstance(inv.args[0], list):
+            items = list(inv.args[0])
+            item_nodes = _item_nodes(node.args[0], len(items))
+        else:
+            for v, n in zip(inv.args, node.args):
+                if isinstance(v, list):
+                    self.error("bad-argument-type", "expected the layers of Sequential as one list or as separate arguments; received both",
+                               n.span, hint="write Sequential(A(...), B(...)) or Sequential([A(...), B(...)])")
+                    return None
+                items.append(v)
+                item_nodes.append(n)
+        args: dict[str, Any] = {}
+        ok = True
+        for k in node.kwargs:
+            value = inv.kwargs[k.name]
+            if k.name == "layers":
+                if items:
+                    self.error("duplicate-argument", "expected 'layers' once for Sequential; received it again", k.name_span,
+                               hint="the layers are already given as positional arguments")
+                    return None
+                if not isinstance(value, list):
+                    self.error("bad-argument-type", f"expected a list of layers for 'layers'; received {describe_value(value)}", k.value.span)
+                    return None
+                items, item_nodes = list(value), _item_nodes(k.value, len(value))
+            elif k.name in ("trainable", "name"):
+                converted = self.value(value, "bool" if k.name == "trainable" else "str", k.name == "name", k.value, k.name)
+                if converted is _FAILED:
+                    ok = False
+                args[k.name] = converted
+            else:
+                self.error("unknown-argument", f"expected an argument of Sequential; received '{k.name}'", k.name_span,
+                           hint="Sequential takes its layers, then trainable= and name=")
+                ok = False
+        if not items:
+            self.error("missing-argument", "expected at least one layer for Sequential; received none", node.span,
+                       hint="for example Sequential(RandomFlip(horizontal), RandomRotation(0.1))")
+            return None
+        layers = [self.named("layers", v, n, "layers") for v, n in zip(items, item_nodes)]
+        if not ok or any(v is _FAILED for v in layers):
+            return None
+        args["layers"] = layers
+        return ResolvedCall("layers", spec, args, node)
 
     def bind(self, spec, inv: Invocation, what: str) -> dict | None:
         node = inv.node
@@ -240,6 +293,63 @@ class _Resolver:
             return _FAILED if any(v is _FAILED for v in out.values()) else out
         self.error("bad-argument-type", f"expected {_ARTICLE.get(kind, kind)} name or call for '{pname}'; received {describe_value(value)}", span)
         return _FAILED
+
+
+def _item_nodes(node, count: int) -> list:
+    return list(node.items) if isinstance(node, (ast.List, ast.Tuple)) else [None] * count
+
+
+@functools.lru_cache(maxsize=None)
+def sequential_spec():
+    """``keras.Sequential`` as a layer: a group of layers (not in ``keras.layers``, so not in the catalogue)."""
+    from ..plugins.spec import LayerSpec, ParamSpec
+
+    return LayerSpec(
+        name="Sequential",
+        doc="A group of layers used as one layer (keras.Sequential): Sequential(RandomFlip(horizontal), RandomRotation(0.1)).",
+        impl="keras:Sequential",
+        params=(ParamSpec("layers", "list", None, "The layers, in order.", True), ParamSpec("trainable", "bool", True, "Whether the group's weights are updated by training."),
+                ParamSpec("name", "str", None, "The group's name.", True)),
+        var_positional=True,
+        infer_shape=_sequential_shape,
+        count_params=_sequential_params,
+    )
+
+
+def _sequential_shapes(args, shape):
+    """(layer, input shape, output shape) of each layer of a Sequential group, stopping at an unknown shape."""
+    from .shapes import ShapeError, infer_shape
+
+    out = []
+    for inner in args.get("layers") or ():
+        if not isinstance(inner, CallValue) or shape is None:
+            return out, None
+        try:
+            after = infer_shape(inner.name, inner.args, shape)
+        except ShapeError as exc:
+            raise ShapeError(f"inside Sequential, at {inner.name}: {exc}") from None
+        out.append((inner, shape, after))
+        shape = after
+    return out, shape
+
+
+def _sequential_shape(args, shape):
+    return _sequential_shapes(args, shape)[1]
+
+
+def _sequential_params(args, shape, output_shape):
+    from .shapes import count_params
+
+    parts, out = _sequential_shapes(args, shape)
+    if out is None:
+        return None
+    total = 0
+    for inner, before, after in parts:
+        n = count_params(inner.name, inner.args, before, after)
+        if n is None:
+            return None
+        total += n
+    return total
 
 
 def _keyword_only(spec, p) -> bool:

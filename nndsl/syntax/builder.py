@@ -6,6 +6,7 @@ rule's children (named tokens and already-built nodes) and computes its span fro
 
 from __future__ import annotations
 
+import sys
 
 from .. import ast
 from ..errors import Diagnostic, NndslSyntaxError
@@ -82,7 +83,15 @@ class Builder:
     # ------------------------------------------------------------ expressions
     def integer(self, c):
         (tok,) = c
-        return ast.Number(value=int(tok.value), span=tspan(tok))
+        try:
+            value = int(tok.value)
+        except ValueError:  # longer than Python converts (4300 digits by default)
+            raise SyntaxProblem(
+                f"expected a number of at most {getattr(sys, 'get_int_max_str_digits', lambda: 4300)()} digits; "
+                f"received one of {len(tok.value)} digits", tspan(tok),
+                code="number-too-long",
+            ) from None
+        return ast.Number(value=value, span=tspan(tok))
 
     def float(self, c):
         (tok,) = c

@@ -1,0 +1,72 @@
+"""Checking and formatting stay light: no TensorFlow, Keras, NumPy or rich is imported.
+
+Each check runs in a fresh interpreter, so modules imported by other tests do not count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from nncases import EXAMPLES, ROOT, VALID
+
+PROGRAMS = [p for p in VALID if p.stem == "sales"] + EXAMPLES
+
+API_SCRIPT = """
+import json, sys
+import nndsl
+for path in sys.argv[1:]:
+    text = open(path, encoding="utf-8-sig").read()
+    nndsl.check(text, filename=path, keras=False)
+    nndsl.format(nndsl.parse(text))
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich"})))
+"""
+
+CLI_SCRIPT = """
+import json, sys
+from nndsl.cli import main
+status = main(["check", "--language-only", *sys.argv[1:]])
+print(json.dumps([status, sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich"})]))
+"""
+
+
+def _run(args) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONSTARTUP", None)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120)
+
+
+def _last_json(result):
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_and_format_import_nothing_heavy():
+    result = _run(["-c", API_SCRIPT, *map(str, PROGRAMS)])
+    assert result.returncode == 0, result.stderr
+    assert _last_json(result) == []
+
+
+def test_cli_language_check_imports_no_tensorflow():
+    result = _run(["-c", CLI_SCRIPT, *map(str, PROGRAMS)])
+    assert result.returncode == 0, result.stderr
+    status, heavy = _last_json(result)
+    assert status == 0, result.stderr
+    assert "tensorflow" not in heavy and "keras" not in heavy
+
+
+def test_python_m_nndsl_language_check_imports_no_tensorflow():
+    """The real entry point, with the interpreter's own import log."""
+    path = PROGRAMS[0]
+    result = _run(["-X", "importtime", "-m", "nndsl", "check", "--language-only", str(path)])
+    assert result.returncode == 0, result.stderr
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "nndsl" in imported
+    assert not imported & {"tensorflow", "keras"}, sorted(imported & {"tensorflow", "keras"})
+    assert result.stdout.strip() == f"{path}: ok"
