@@ -11,13 +11,14 @@ import random
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nndsl
 from nndsl.source import Source
 
 from nncases import EXAMPLES, VALID, read_nn, spans_of
+from test_roundtrip import fmt, programs
 
 SOURCES = [read_nn(p) for p in VALID + EXAMPLES]
 
@@ -156,3 +157,93 @@ def test_thirty_random_mutations_render():
 @pytest.mark.parametrize("text", SOURCES[:3])
 def test_tokens_cover_the_text(text):
     assert "".join(tokens(text)) == text
+
+
+_NESTERS = {"(": ")", "[": "]", "f(": ")", "{1: ": "}", "- ": "", "1 + ": "", "2 * ": "", "(x,": ")", "[x] + ": ""}
+
+
+@given(st.lists(st.sampled_from(sorted(_NESTERS)), max_size=400), st.sampled_from(["x", "1", "[]", "f(y=1) + 1"]))
+def test_nesting_of_any_depth_never_crashes(openers, leaf):
+    """Deep nesting is refused with a diagnostic; what is accepted goes through every later stage."""
+    import json
+
+    from nndsl.syntax.json import to_json
+
+    text = "let a = " + "".join(openers) + leaf + "".join(_NESTERS[o] for o in reversed(openers)) + "\n"
+    try:
+        program = nndsl.parse(text, filename="deep.nn")
+    except nndsl.NndslSyntaxError as err:
+        assert_well_formed(err, text)
+        return
+    again = nndsl.parse(nndsl.format(program))
+    assert again == program
+    json.dumps(to_json(program))
+    check_or_nndsl_error(text)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(programs)
+def test_check_generated_programs(program):
+    """Programs of every construct, with random names and values, check cleanly or with diagnostics."""
+    check_or_nndsl_error(fmt(program))
+
+
+def _semantic_programs():
+    """Programs over a small vocabulary, so names meet: variables, blocks, models, data and steps refer to each other."""
+    from nndsl import ast
+
+    vocab = st.sampled_from(["a", "b", "m", "d", "e", "blk", "units"])
+    name = vocab.map(lambda n: ast.Name(id=n))
+    leaf = st.one_of(
+        name,
+        st.integers(-3, 12).map(lambda v: ast.Number(value=v)),
+        st.sampled_from([0.5, 2.5, 0.0]).map(lambda v: ast.Number(value=v)),
+        st.sampled_from(["f.csv", "y", ""]).map(lambda v: ast.String(value=v)),
+        st.booleans().map(lambda v: ast.Bool(value=v)),
+        st.just(ast.NoneLit()),
+    )
+    expr = st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.builds(lambda op, l, r: ast.BinOp(op=op, left=l, right=r), st.sampled_from(["+", "-", "*", "/", "//", "%"]), inner, inner),
+            st.builds(lambda e: ast.UnaryOp(op="-", operand=e), inner),
+            st.lists(inner, max_size=3).map(lambda xs: ast.Tuple(items=tuple(xs))),
+            st.lists(inner, max_size=3).map(lambda xs: ast.List(items=tuple(xs))),
+        ),
+        max_leaves=4,
+    )
+    kw = st.lists(st.tuples(st.sampled_from(["target", "part", "epochs", "units", "rate", "batch_size", "shuffle", "n"]), expr), max_size=2, unique_by=lambda kv: kv[0]).map(
+        lambda kvs: tuple(ast.Keyword(name=k, value=v) for k, v in kvs)
+    )
+    call = st.builds(
+        lambda n, args, kwargs: ast.Call(name=n, args=tuple(args), kwargs=kwargs),
+        st.sampled_from(["Dense", "Input", "blk", "csv", "split", "npz", "m", "Dropout"]),
+        st.lists(expr, max_size=2),
+        kw,
+    )
+    body = st.recursive(
+        st.lists(st.one_of(call.map(lambda c: ast.Layer(call=c)), st.builds(lambda n, v: ast.Property(name=n, value=v), st.sampled_from(["loss", "optimizer", "metrics"]), expr)), max_size=3).map(tuple),
+        lambda inner: st.lists(st.builds(lambda c, b: ast.Repeat(count=c, body=b), expr, inner), min_size=1, max_size=2).map(tuple),
+        max_leaves=3,
+    )
+    stmt = st.one_of(
+        st.builds(lambda n, v: ast.Let(name=n, value=v), vocab, expr),
+        st.builds(lambda n, c: ast.DataDecl(name=n, source=c), vocab, call),
+        st.builds(lambda n, b: ast.ModelDecl(name=n, body=b), vocab, body),
+        st.builds(
+            lambda n, ps, b: ast.BlockDecl(name=n, params=tuple(ast.Param(name=p, default=d) for p, d in ps), body=b),
+            vocab, st.lists(st.tuples(vocab, st.none() | expr), max_size=2, unique_by=lambda p: p[0]), body,
+        ),
+        st.builds(lambda v: ast.Setting(name="seed", value=v), expr),
+        st.builds(
+            lambda verb, target, on, to, from_, kwargs: ast.Step(verb=verb, target=target, on=on, to=to, from_=from_, kwargs=kwargs),
+            st.sampled_from(["train", "test", "evaluate", "save", "load", "predict", "summary", "trian"]),
+            st.none() | name, st.none() | name, st.none() | leaf, st.none() | leaf, kw,
+        ),
+    )
+    return st.lists(stmt, max_size=7).map(lambda ss: ast.Program(statements=tuple(ss)))
+
+
+@given(_semantic_programs())
+def test_check_programs_whose_names_meet(program):
+    check_or_nndsl_error(fmt(program))

@@ -20,6 +20,7 @@ from .evaluate import EvalProblem, Invocation, describe_value, evaluate, free_na
 from .types import describe_type, fits
 from .values import Symbol
 
+MAX_BLOCK_NESTING = 50  # blocks using blocks: deeper chains are refused (expansion recurses once per level)
 MAX_LAYERS = 10_000  # layers after expanding blocks and repeats: beyond this is a mistake, not a model
 
 
@@ -113,6 +114,7 @@ class Context:
         self.options: dict[str, Any] = {}
         self._seen: set[Diagnostic] = set()
         self.reported_cycles: set[frozenset] = set()
+        self.reported_too_deep = False
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None, notes=()) -> None:
         d = Diagnostic(code=code, message=message, span=span, source=self.source, notes=tuple(notes), hint=hint)
@@ -445,6 +447,15 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
                 chain = " -> ".join(cycle + (block.name,))
                 ctx.error("recursive-block", f"expected a block that does not use itself; received {chain}", call.name_span,
                           notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
+                budget[0] = -1
+                return
+            if len(stack) >= MAX_BLOCK_NESTING:
+                if ctx.reported_too_deep:
+                    budget[0] = -1
+                    return  # one report for the whole chain, not one per block on it
+                ctx.reported_too_deep = True
+                ctx.error("too-deep", f"expected blocks nested at most {MAX_BLOCK_NESTING} deep; received a deeper chain of block uses",
+                          call.name_span, hint="a block that uses a block that uses a block ... this deep is a mistake")
                 budget[0] = -1
                 return
             given = _bind_block(ctx, block, call, env)

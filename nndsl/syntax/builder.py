@@ -7,6 +7,7 @@ rule's children (named tokens and already-built nodes) and computes its span fro
 from __future__ import annotations
 
 import sys
+import threading
 
 from .. import ast
 from ..errors import Diagnostic, NndslSyntaxError
@@ -16,6 +17,67 @@ from ..source import Source, Span
 SETTINGS = frozenset({"seed", "backend", "distribute"})
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
+
+
+# Nesting limits. Every later stage (evaluation, formatting, JSON) walks expressions recursively,
+# so nesting deep enough to exhaust Python's stack is refused here; no real program comes near.
+# Brackets (calls, tuples, lists, dicts, bodies) are counted by the parser as it opens them;
+# operators, which nest without brackets (`1 + 1 + ... + 1`, `- - x`), are counted here. A path
+# from the root of an expression to a leaf then holds at most about 2 * MAX_BRACKETS + MAX_NESTING nodes.
+MAX_BRACKETS = 32
+MAX_NESTING = 64
+
+_nesting = threading.local()  # id(operator node) -> depth of its subtree, for the parse running in this thread
+
+
+def reset_nesting() -> None:
+    """Forget the depths recorded by the previous parse (called before and after each one)."""
+    _nesting.depths = {}
+
+
+def _subtree_depth(e, depths) -> int:
+    """The depth of an expression, stopping at operator nodes whose depth is already known."""
+    best = 0
+    stack = [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        known = depths.get(id(node))
+        if known is not None:
+            d += known - 1
+            if d > best:
+                best = d
+            continue
+        if d > best:
+            best = d
+        t = type(node)
+        if t is ast.Call:
+            stack.extend((a, d + 1) for a in node.args)
+            stack.extend((k.value, d + 2) for k in node.kwargs)
+        elif t is ast.Tuple or t is ast.List:
+            stack.extend((a, d + 1) for a in node.items)
+        elif t is ast.Dict:
+            for p in node.items:
+                stack.append((p.key, d + 2))
+                stack.append((p.value, d + 2))
+        elif t is ast.Keyword:
+            stack.append((node.value, d + 1))
+    return best
+
+
+def _nested(node, children):
+    """Record an operator node's depth (one more than its deepest child); refuse too deep a nesting."""
+    try:
+        depths = _nesting.depths
+    except AttributeError:
+        depths = _nesting.depths = {}
+    d = 1 + max(_subtree_depth(child, depths) for child in children)
+    if d > MAX_NESTING:
+        raise SyntaxProblem(
+            f"expected an expression nested at most {MAX_NESTING} deep; received a deeper one", node.span,
+            code="too-deep", hint="split the expression with let variables",
+        )
+    depths[id(node)] = d
+    return node
 
 
 class SyntaxProblem(Exception):
@@ -121,14 +183,14 @@ class Builder:
 
     def binop(self, c):
         left, op, right = c
-        return ast.BinOp(op=str(op), left=left, right=right, span=left.span.combine(right.span))
+        return _nested(ast.BinOp(op=str(op), left=left, right=right, span=left.span.combine(right.span)), (left, right))
 
     def unaryop(self, c):
         op, operand = c
         span = tspan(op).combine(operand.span)
         if isinstance(operand, ast.Number) and op.value == "-" and operand.span.start == tspan(op).end:
             return ast.Number(value=-operand.value, span=span)
-        return ast.UnaryOp(op=str(op), operand=operand, span=span)
+        return _nested(ast.UnaryOp(op=str(op), operand=operand, span=span), (operand,))
 
     def tuple(self, c):
         return ast.Tuple(items=tuple(c[1:-1]), span=_cover(c))

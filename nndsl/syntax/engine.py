@@ -15,6 +15,8 @@ from lark import Token as LarkToken
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.parsers.lalr_analysis import Shift
 
+from ..source import Span
+from .builder import MAX_BRACKETS, SyntaxProblem
 from .lexer import _BODY_KEYWORDS, _OPENERS
 
 
@@ -304,5 +306,11 @@ class Engine:
                     return value_stack[0]
             if push is not None:
                 stack.append(push)
+                if len(stack) > MAX_BRACKETS:
+                    raise SyntaxProblem(
+                        f"expected brackets nested at most {MAX_BRACKETS} deep; received deeper nesting",
+                        Span(tok.start_pos, tok.end_pos, tok.line, tok.column, tok.end_line, tok.end_column),
+                        code="too-deep", hint="split the expression with let variables",
+                    )
             elif pop:
                 stack.pop()

@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import ast
 from ..errors import Diagnostic, Note, NndslSyntaxError
 from ..source import Source, Span
-from .builder import Builder, SyntaxProblem, make_diagnostic
+from .builder import Builder, SyntaxProblem, make_diagnostic, reset_nesting
 from .grammar import grammar_text
 from .lexer import BracketPostLex
 
@@ -133,7 +133,11 @@ def _parse_once(text: str):
     comments: list = []
     stack: list = []
     _local.stack = stack
-    return _engine().parse(text, comments, stack), comments
+    reset_nesting()
+    try:
+        return _engine().parse(text, comments, stack), comments
+    finally:
+        reset_nesting()
 
 
 # ---------------------------------------------------------------- error translation

@@ -1,0 +1,122 @@
+"""Extreme inputs get a diagnostic, never a crash: deep nesting, long chains, huge numbers, overflow."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import nndsl
+from nndsl.syntax.builder import MAX_BRACKETS, MAX_NESTING
+from nndsl.syntax.json import to_json
+
+
+def _repeats(n: int) -> str:
+    """A model with ``n`` nested repeats, indented as the formatter writes it."""
+    lines = ["model m {"]
+    lines += ["    " * (i + 1) + "repeat 1 {" for i in range(n)]
+    lines.append("    " * (n + 1) + "Dense(1)")
+    lines += ["    " * i + "}" for i in range(n, -1, -1)]
+    return "\n".join(lines) + "\n"
+
+
+def _all_stages(text: str):
+    """Parse, check, format and JSON: each either works or raises nndsl's own error."""
+    program = nndsl.parse(text)
+    nndsl.format(program)
+    json.dumps(to_json(program))
+    nndsl.check(program, keras=False)
+
+
+def _error(text: str) -> nndsl.NndslError:
+    with pytest.raises(nndsl.NndslError) as info:
+        _all_stages(text)
+    return info.value
+
+
+DEEP = {
+    "lists": "let a = " + "[" * 3000 + "]" * 3000,
+    "parentheses": "let a = " + "(" * 3000 + "1" + ")" * 3000,
+    "calls": "let a = " + "f(" * 2000 + ")" * 2000,
+    "dicts": "let a = " + "{1: " * 2000 + "1" + "}" * 2000,
+    "unary minus": "let a = " + "- " * 3000 + "x",
+    "long sum": "let a = " + " + ".join(["1"] * 5000),
+    "long product": "let a = " + " * ".join(["2"] * 5000),
+    "repeats": _repeats(500),
+    "lists under sums": "let a = " + "[" * 30 + "x" + "]+1+1+1+1+1+1+1+1+1+1" * 30,
+    "sums under parentheses": "let a = " + "(" * 31 + "x" + " + 1) * 2 - 1" * 31,
+}
+
+
+@pytest.mark.parametrize("text", DEEP.values(), ids=DEEP.keys())
+def test_deep_nesting_is_refused_at_parse(text):
+    with pytest.raises(nndsl.NndslSyntaxError) as info:
+        nndsl.parse(text)
+    (d,) = info.value.diagnostics
+    assert d.code == "too-deep"
+    assert 0 <= d.span.start <= d.span.end <= len(text)
+    assert "expected" in d.message and "received" in d.message
+
+
+ALLOWED = {
+    "brackets at the limit": "let a = " + "[" * (MAX_BRACKETS - 0) + "]" * MAX_BRACKETS,
+    "sum at the limit": "let a = " + " + ".join(["1"] * MAX_NESTING),
+    "brackets and sums at their limits": "let a = " + "[" * (MAX_BRACKETS - 1) + " + ".join(["1"] * MAX_NESTING) + "]" * (MAX_BRACKETS - 1),
+    "repeats at the limit": _repeats(MAX_BRACKETS - 2),  # the model body and Dense( are brackets too
+}
+
+
+@pytest.mark.parametrize("text", ALLOWED.values(), ids=ALLOWED.keys())
+def test_nesting_up_to_the_limits_works_in_every_stage(text):
+    _all_stages(text)
+
+
+def test_long_block_chains_are_refused_once():
+    n = 200
+    text = "".join(f"block b{i}() {{\n    b{i + 1}()\n}}\n" for i in range(n))
+    text += f"block b{n}() {{\n    Dense(1)\n}}\nmodel m {{\n    Input(shape=(3,))\n    b0()\n}}\n"
+    err = _error(text)
+    assert [d.code for d in err.diagnostics] == ["too-deep"]
+
+
+def test_a_block_chain_within_the_limit_is_fine():
+    n = 20
+    text = "".join(f"block b{i}() {{\n    b{i + 1}()\n}}\n" for i in range(n))
+    text += f"block b{n}() {{\n    Dense(1)\n}}\nmodel m {{\n    Input(shape=(3,))\n    b0()\n}}\n"
+    checked = nndsl.check(text, keras=False)
+    assert len(checked.models["m"].layers) == 2
+
+
+def test_an_integer_too_long_for_python_is_a_syntax_error():
+    err = _error("let a = " + "9" * 5000 + "\n")
+    assert isinstance(err, nndsl.NndslSyntaxError)
+    assert err.diagnostics[0].code == "number-too-long"
+    assert err.diagnostics[0].message.endswith("received one of 5000 digits")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "let a = " + "9" * 400 + " / 3\n",  # int / int beyond a float
+        "let a = " + "9" * 400 + " * 1.5\n",  # int to float
+        "let a = 1.5 // " + "9" * 400 + "\n",
+    ],
+    ids=["true division", "mixed product", "floor division"],
+)
+def test_float_overflow_is_a_diagnostic(text):
+    err = _error(text)
+    assert [d.code for d in err.diagnostics] == ["overflow"]
+    assert "overflow" in err.diagnostics[0].message
+
+
+def test_integers_too_long_to_print_are_refused():
+    text = "let a = " + "9" * 3000 + "\nlet b = a * a\nlet c = -b\n"
+    err = _error(text)
+    assert [d.code for d in err.diagnostics] == ["overflow"]
+    assert err.diagnostics[0].span.line == 2
+    err.render()
+
+
+def test_huge_float_literals_are_infinite_not_errors():
+    checked = nndsl.check("let a = 1e999\nlet b = -a\n", keras=False)
+    assert checked.variables["a"] == float("inf")
