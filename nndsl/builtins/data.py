@@ -47,7 +47,7 @@ IMAGE_FOLDER = DataSourceSpec(
         param("path", "path", doc="The folder."),
         param("image_size", "tuple", (256, 256), "Height and width the images are resized to."),
         param("color_mode", "str", "rgb", "grayscale, rgb or rgba."),
-        param("label_mode", "str", "int", "int, categorical, binary or none."),
+        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True),
     ),
 )
 
@@ -57,7 +57,7 @@ TEXT_FOLDER = DataSourceSpec(
     impl="nndsl.data.folders:load_texts",
     params=(
         param("path", "path", doc="The folder."),
-        param("label_mode", "str", "int", "int, categorical, binary or none."),
+        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True),
     ),
 )
 

@@ -25,6 +25,8 @@ def _folder(args, base, decl, source, kind: str, exts: set[str]):
 
 def _label_mode(args):
     """The label mode as Keras wants it: the documented value "none" is Python's None."""
+    if "label_mode" in args and args["label_mode"] is None:
+        return None
     mode = args.get("label_mode") or "int"
     return None if mode == "none" else mode
 

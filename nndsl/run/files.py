@@ -25,6 +25,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
@@ -37,6 +43,13 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{sfx}", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp makes the file private (0600); give it the mode a plain open() would, or the
+    # mode of the file it replaces.
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+    except OSError:
+        pass
     try:
         yield tmp
         if tmp.is_file():

@@ -124,27 +124,49 @@ def _fix_callback_paths(state: RunState, cb) -> Any:
 
 
 def train(state: RunState, step: CheckedStep) -> None:
-    from ..compile.keras import to_keras
+    from ..compile.keras import build_model, to_keras
+    from .pipeline import array_dataset, split_validation, stream_dataset
     from .progress import make_callback
 
     ms = state.model(step.target)
     ds = state.data(step.on)
-    if ds.tf_dataset is not None:
-        return _train_stream(state, step, ms, ds)
-    _ensure_built(state, ms, ds)
-    x, y = _xy(state, step, ms, ds, raw_target=False)
     kw = dict(step.kwargs)
-    fit_args: dict[str, Any] = {}
-    for k in ("epochs", "batch_size", "validation_split", "shuffle", "class_weight", "initial_epoch", "steps_per_epoch",
-              "validation_steps", "validation_batch_size", "validation_freq"):
-        if k in kw and kw[k] is not None:
+    batch = kw.get("batch_size") or 32
+    shuffle = kw.get("shuffle", True) is not False
+    prefetch = kw.get("prefetch", True) is not False
+    fit_args: dict[str, Any] = {"epochs": kw.get("epochs") or 1}
+    for k in ("class_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_freq"):
+        if kw.get(k) is not None:
             fit_args[k] = kw[k]
-    fit_args.setdefault("epochs", 1)
-    if "validation_data" in kw and kw["validation_data"] is not None:
-        vds = state.data(kw["validation_data"])
-        vx, vy = _xy(state, step, ms, vds, raw_target=False)
-        fit_args["validation_data"] = (vx, vy)
+    val_batch = kw.get("validation_batch_size") or max(batch, 1024)
+    if ds.tf_dataset is not None:
+        if ms.keras_model is None:
+            ms.keras_model = build_model(state.checked, ms.name)
+        for option in ("validation_split",):
+            if kw.get(option):
+                raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
+                                  code="unsupported-option", hint="give validation data as its own source: validation_data=NAME")
+        data = stream_dataset(ds.tf_dataset, batch_size=batch, shuffle=shuffle, seed=state.seed, cache=kw.get("cache", True), prefetch=prefetch)
+        if kw.get("validation_data") is not None:
+            fit_args["validation_data"] = stream_dataset(state.data(kw["validation_data"]).tf_dataset, batch_size=val_batch, shuffle=False, seed=None)
+    else:
+        _ensure_built(state, ms, ds)
+        x, y = _xy(state, step, ms, ds, raw_target=False)
+        val = None
+        if kw.get("validation_data") is not None:
+            vds = state.data(kw["validation_data"])
+            val = _xy(state, step, ms, vds, raw_target=False)
+        elif kw.get("validation_split"):
+            (x, y), val = split_validation(x, y, kw["validation_split"])
+        data = array_dataset(x, y, batch_size=batch, shuffle=shuffle, seed=state.seed, prefetch=prefetch)
+        if val is not None:
+            fit_args["validation_data"] = array_dataset(val[0], val[1], batch_size=val_batch, shuffle=False, seed=None, prefetch=prefetch)
+    if "steps_per_epoch" in fit_args:
+        data = data.repeat()
+    _default_steps_per_execution(ms, data)
     callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
+    watch = _LossWatch()
+    callbacks.append(watch.callback())
     mode = kw.get("progress")
     if mode is not None and mode != state.events.mode:
         from .progress import Events
@@ -154,53 +176,61 @@ def train(state: RunState, step: CheckedStep) -> None:
         events = state.events
     if events.mode != "none":
         callbacks.append(make_callback(events, ms.name))
-    history = ms.keras_model.fit(x, y, verbose=0, callbacks=callbacks, **fit_args)
+    history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
     ms.trained = True
-    _check_finite(state, step, ms)
+    if watch.bad is not None:
+        epoch, batch_index, value = watch.bad
+        raise state.error(
+            f"expected a finite training loss; received {value} at epoch {epoch}, batch {batch_index}", step, code="nan-loss",
+            hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
+        )
     state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
 
 
-def _train_stream(state, step, ms, ds) -> None:
-    from ..compile.keras import build_model, to_keras
-    from .progress import make_callback
-
-    if ms.keras_model is None:
-        ms.keras_model = build_model(state.checked, ms.name)
-    kw = step.kwargs
-    bs = kw.get("batch_size") or 32
-    import tensorflow as tf
-
-    data = ds.tf_dataset
-    if kw.get("cache", True):
-        data = data.cache()
-    if kw.get("shuffle") is not False:
-        # The folder sources list their files in class order: shuffle before each epoch, as the option says.
-        count = int(data.cardinality())
-        data = data.shuffle(count if count > 0 else 1024, seed=state.seed, reshuffle_each_iteration=True)
-    data = data.batch(bs).prefetch(tf.data.AUTOTUNE)
-    callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
-    if state.events.mode != "none":
-        callbacks.append(make_callback(state.events, ms.name))
-    val = None
-    if kw.get("validation_data") is not None:
-        val = state.data(kw["validation_data"]).tf_dataset.batch(bs)
-    history = ms.keras_model.fit(data, epochs=kw.get("epochs") or 1, validation_data=val, verbose=0, callbacks=callbacks)
-    for k, v in history.history.items():
-        ms.history.setdefault(k, []).extend(float(a) for a in v)
-    ms.trained = True
-    _check_finite(state, step, ms)
+MAX_STEPS_PER_EXECUTION = 128
 
 
-def _check_finite(state, step, ms) -> None:
-    losses = ms.history.get("loss", [])
-    for i, v in enumerate(losses):
-        if not math.isfinite(v):
-            raise state.error(
-                f"expected a finite training loss; received {v} at epoch {i + 1}", step, code="nan-loss",
-                hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
-            )
+def _default_steps_per_execution(ms: ModelState, data) -> None:
+    """Unless the model sets ``steps_per_execution``, run a whole small epoch (or 128 batches) per
+    compiled call: measured about 3x faster per epoch than one batch per call on the sales model.
+    One more than the epoch's batch count lets a single call drain the epoch."""
+    if ms.checked is not None and "steps_per_execution" in ms.checked.compile:
+        return
+    batches = int(data.cardinality())
+    if batches <= 0:  # unknown or infinite: leave Keras's default
+        return
+    k = min(batches + 1, MAX_STEPS_PER_EXECUTION)
+    km = ms.keras_model
+    if km.steps_per_execution != k:
+        km.steps_per_execution = k
+        km.train_function = km.test_function = None
+
+
+class _LossWatch:
+    """Stops training at the first batch whose loss is NaN or infinite, and remembers where."""
+
+    def __init__(self) -> None:
+        self.bad = None
+        self.epoch = 0
+
+    def callback(self):
+        import keras
+
+        watch = self
+
+        class LossWatch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                watch.epoch = epoch + 1
+
+            def on_train_batch_end(self, batch, logs=None):
+                loss = (logs or {}).get("loss")
+                if loss is not None and not math.isfinite(float(loss)):
+                    watch.bad = (watch.epoch, batch + 1, float(loss))
+                    self.model.stop_training = True
+
+        return LossWatch()
 
 
 def test(state: RunState, step: CheckedStep) -> None:
