@@ -218,3 +218,75 @@ def test_cli_run_exit_codes(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "expected a column 'nope' (target)" in err
     assert "Traceback" not in err
+
+
+def test_callbacks_with_paths_relative_to_the_file(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i % 7},{i % 5},{(i % 7) + (i % 5)}\n" for i in range(200)))
+    prog = write(
+        tmp_path / "p.nn",
+        'data d = csv("d.csv", target="y")\n' + MODEL
+        + 'train m on d epochs=6 batch_size=16 validation_split=0.2 callbacks=[CSVLogger("log.csv"), '
+        'ModelCheckpoint("best.keras", save_best_only=true), EarlyStopping(patience=50), ReduceLROnPlateau(patience=2)]\n',
+    )
+    state, out = run(prog)
+    log = read_csv(tmp_path / "log.csv")
+    assert [int(r["epoch"]) for r in log] == list(range(6))  # every epoch counted once, despite steps_per_execution
+    assert (tmp_path / "best.keras").is_file()
+    assert len(state.models["m"].history["val_loss"]) == 6
+    import keras
+
+    assert keras.models.load_model(tmp_path / "best.keras").count_params() == state.models["m"].keras_model.count_params()
+
+
+def test_steps_per_execution_keeps_progress_counts(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{i},{i}\n" for i in range(100)))
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=3 batch_size=10\n")
+    state, out = run(prog, progress="json")
+    ends = [json.loads(x) for x in out.splitlines() if '"epoch_end"' in x]
+    assert [e["epoch"] for e in ends] == [1, 2, 3]
+    assert state.models["m"].keras_model.steps_per_execution == 11  # ten batches drained in one call
+
+
+def test_nan_loss_stops_at_once_with_a_hint(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{i},{i * 1e18}\n" for i in range(64)))
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL.replace("0.01", "1e6") + "train m on d epochs=50\n")
+    from nndsl.errors import RunError
+
+    with pytest.raises(RunError) as e:
+        run(prog)
+    text = e.value.render()
+    assert "expected a finite training loss; received" in text and "at epoch 1, batch" in text
+    assert "smaller learning rate" in text
+
+
+def test_export_for_serving(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,5,6\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + 'train m on d epochs=1\nsave m to "served" format=export\n')
+    run(prog)
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".served")]
+
+
+def test_text_folder_source(tmp_path):
+    for label, words in (("neg", "bad awful poor"), ("pos", "good great fine")):
+        (tmp_path / "texts" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "texts" / label / f"{i}.txt").write_text(words)
+    prog = write(
+        tmp_path / "p.nn",
+        """
+        data texts = text_folder("texts")
+        model m {
+            Input(shape=(1,), dtype=string)
+            TextVectorization(max_tokens=20, output_sequence_length=3, vocabulary=["bad", "awful", "poor", "good", "great", "fine"])
+            Embedding(21, 4)
+            GlobalAveragePooling1D()
+            Dense(1, activation=sigmoid)
+            loss binary_crossentropy
+        }
+        train m on texts epochs=1 batch_size=4
+        test m on texts
+        """,
+    )
+    state, _ = run(prog)
+    assert "accuracy" not in state.results["m:texts"] and "loss" in state.results["m:texts"]
