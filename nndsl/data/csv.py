@@ -1,9 +1,15 @@
-"""The ``csv`` data source: a header row, numeric features, optional target column(s)."""
+"""The ``csv`` data source: a header row, numeric features, optional target column(s).
+
+Rows are parsed as they are read, straight into a 4-byte-per-value buffer: a million-row file
+never exists as Python strings all at once. Only the text of non-numeric columns (ids and
+excluded columns, which ``predict ... keep=[...]`` may copy into its output) is kept.
+"""
 
 from __future__ import annotations
 
 import csv as _csv
 import math
+from array import array
 from pathlib import Path
 
 from .table import Dataset, data_error, fingerprint_file
@@ -39,79 +45,96 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
         raise fail("expected a CSV file; received a folder")
     delimiter = args.get("delimiter") or ","
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(_csv.reader(fh, delimiter=delimiter))
-    except UnicodeDecodeError as exc:
-        raise fail(f"expected UTF-8 text; received bytes that are not (at byte {exc.start})") from None
-    except _csv.Error as exc:
-        raise fail(f"expected CSV text; received {exc}") from None
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
-    if not rows:
-        raise fail("expected a header row and data rows; received an empty file")
-    header = [h.strip() for h in rows[0]]
-    data = rows[1:]
-    if not data:
+        fh = open(path, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"expected a readable file; received {exc.strerror}") from None
+    with fh:
+        reader = _csv.reader(fh, delimiter=delimiter)
+        try:
+            header = None
+            for row in reader:
+                if row and any(c.strip() for c in row):
+                    header = [h.strip() for h in row]
+                    break
+            if header is None:
+                raise fail("expected a header row and data rows; received an empty file")
+            seen = set()
+            for h in header:
+                if h in seen:
+                    raise fail(f"expected unique column names; received '{h}' twice in the header")
+                seen.add(h)
+
+            def need(col: str, role: str):
+                if col not in header:
+                    from ..errors import closest
+
+                    best = closest(col, header)
+                    raise fail(f"expected a column '{col}' ({role}); received columns {', '.join(header)}",
+                               hint=f"did you mean '{best}'?" if best else None)
+
+            targets = _as_list(args.get("target")) or []
+            ids = _as_list(args.get("id")) or []
+            exclude = _as_list(args.get("exclude")) or []
+            for c in targets:
+                need(c, "target")
+            for c in ids:
+                need(c, "id")
+            for c in exclude:
+                need(c, "excluded")
+            features = _as_list(args.get("features"))
+            if features is None:
+                features = [h for h in header if h not in targets and h not in exclude and h not in ids]
+            else:
+                for c in features:
+                    need(c, "feature")
+            if not features:
+                raise fail("expected at least one feature column; received none after removing target and excluded columns")
+            index = {h: j for j, h in enumerate(header)}
+            numeric_cols = [index[c] for c in features + targets]
+            numeric_names = features + targets
+            text_cols = [c for c in header if c not in numeric_names]
+            text_index = [index[c] for c in text_cols]
+            width = len(header)
+            values = array("f")
+            texts: dict[str, list] = {c: [] for c in text_cols}
+            rows = 0
+            line = 1
+            for row in reader:
+                line = reader.line_num
+                if not row or not any(c.strip() for c in row):
+                    continue
+                if len(row) != width:
+                    raise fail(f"expected {width} fields like the header; received {len(row)}", where=f"{shown}:row {line}")
+                for j, cname in zip(numeric_cols, numeric_names):
+                    cell = row[j].strip()
+                    try:
+                        v = float(cell)
+                    except ValueError:
+                        raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
+                                   where=f"{shown}:row {line}, column '{cname}'",
+                                   hint="leave text columns out with exclude=[...] or use id=[...] to keep them") from None
+                    if math.isnan(v) or math.isinf(v):
+                        raise fail(f"expected a finite number; received '{cell}'", where=f"{shown}:row {line}, column '{cname}'",
+                                   hint="remove or fill missing values before training")
+                    values.append(v)
+                for j, cname in zip(text_index, text_cols):
+                    texts[cname].append(row[j])
+                rows += 1
+        except _csv.Error as exc:
+            raise fail(f"expected CSV text; received {exc}", where=f"{shown}:row {reader.line_num}") from None
+        except UnicodeDecodeError as exc:
+            raise fail(f"expected UTF-8 text; received bytes that are not (at byte {exc.start})") from None
+    if rows == 0:
         raise fail("expected data rows after the header; received the header only")
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise fail(f"expected unique column names; received '{h}' twice in the header")
-        seen.add(h)
-
-    def need(col: str, role: str):
-        if col not in header:
-            from ..errors import closest
-
-            best = closest(col, header)
-            raise fail(f"expected a column '{col}' ({role}); received columns {', '.join(header)}",
-                       hint=f"did you mean '{best}'?" if best else None)
-
-    targets = _as_list(args.get("target")) or []
-    ids = _as_list(args.get("id")) or []
-    exclude = set(_as_list(args.get("exclude")) or [])
-    for c in targets:
-        need(c, "target")
-    for c in ids:
-        need(c, "id")
-    for c in exclude:
-        need(c, "excluded")
-    features = _as_list(args.get("features"))
-    if features is None:
-        features = [h for h in header if h not in targets and h not in exclude and h not in ids]
-    else:
-        for c in features:
-            need(c, "feature")
-    if not features:
-        raise fail("expected at least one feature column; received none after removing target and excluded columns")
-    width = len(header)
-    for i, r in enumerate(data):
-        if len(r) != width:
-            raise fail(f"expected {width} fields like the header; received {len(r)}", where=f"{shown}:row {i + 2}")
-    index = {h: j for j, h in enumerate(header)}
-
-    def numeric(cols):
-        out = np.empty((len(data), len(cols)), dtype=np.float32)
-        for k, c in enumerate(cols):
-            j = index[c]
-            for i, r in enumerate(data):
-                cell = r[j].strip()
-                try:
-                    v = float(cell)
-                except ValueError:
-                    raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
-                               where=f"{shown}:row {i + 2}, column '{c}'",
-                               hint="leave text columns out with exclude=[...] or use id=[...] to keep them") from None
-                if math.isnan(v) or math.isinf(v):
-                    raise fail(f"expected a finite number; received '{cell}'", where=f"{shown}:row {i + 2}, column '{c}'",
-                               hint="remove or fill missing values before training")
-                out[i, k] = v
-        return out
-
-    x = numeric(features)
-    y = numeric(targets) if targets else None
+    table = np.frombuffer(values, dtype=np.float32).reshape(rows, len(numeric_names))
+    nf = len(features)
+    x = table[:, :nf]
+    y = table[:, nf:] if targets else None
+    if y is not None or nf != table.shape[1]:
+        x = np.ascontiguousarray(x)
+        y = np.ascontiguousarray(y) if y is not None else None
+        del table
     return Dataset(
         name=name, x=x, y=y, feature_names=features, target_names=targets,
-        ids={c: [r[index[c]] for r in data] for c in ids},
-        columns={h: [r[index[h]] for r in data] for h in header},
-        path=path, fingerprint=fingerprint_file(path),
+        ids={c: texts[c] for c in ids}, columns=texts, path=path, fingerprint=fingerprint_file(path),
     )

@@ -37,6 +37,20 @@ class Dataset:
             return int(self.x.shape[0])
         return -1
 
+    def all_columns(self) -> list[str]:
+        """Every column name: features, targets and text columns."""
+        return list(dict.fromkeys([*self.feature_names, *self.target_names, *self.columns]))
+
+    def column_text(self, name: str) -> list[str]:
+        """A column's values as text (numeric columns formatted back from the arrays)."""
+        if name in self.columns:
+            return self.columns[name]
+        if name in self.feature_names and self.x is not None and self.x.ndim == 2:
+            return [f"{v:.9g}" for v in self.x[:, self.feature_names.index(name)]]
+        if name in self.target_names and self.y is not None:
+            return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
+        raise KeyError(name)
+
     def subset(self, index, name: str) -> "Dataset":
         """The rows at ``index`` (a NumPy index array), as a new data set."""
         pick = list(index)

@@ -123,7 +123,7 @@ def cmd_predict(args) -> int:
     names = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
     keep = list(args.keep or [])
     for c in keep:
-        if c not in ds.columns:
+        if c not in ds.all_columns():
             raise UsageError(f"--keep {c}: expected a column of {args.data}; received '{c}'")
     from .files import atomic_path
     from .steps import _write_csv
@@ -141,5 +141,5 @@ def cmd_predict(args) -> int:
     else:
         print(",".join(keep + names))
         for i in range(min(10, len(flat))):
-            print(",".join([ds.columns[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
+            print(",".join([ds.column_text(c)[i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
     return 0

@@ -389,9 +389,9 @@ def predict(state: RunState, step: CheckedStep) -> None:
     keep = step.kwargs.get("keep")
     keep = [keep] if isinstance(keep, str) else list(keep or [])
     for col in keep:
-        if col not in ds.columns:
+        if col not in ds.all_columns():
             raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
-                              hint=f"the columns are: {', '.join(ds.columns)}" if ds.columns else None)
+                              hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
     if step.to is None:
         _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
     else:
@@ -426,14 +426,16 @@ def _prediction_names(ms: ModelState, step, width: int) -> list[str]:
 def _write_csv(path: Path, ds, keep, names, flat) -> None:
     import csv
 
+    cols = {c: ds.column_text(c) for c in keep}
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(keep + names)
         for i, row in enumerate(flat):
-            w.writerow([ds.columns[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
+            w.writerow([cols[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
 
 
 def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
+    cols = {c: ds.column_text(c) for c in keep}
     if state.console is not None:
         from rich.table import Table
 
@@ -441,12 +443,12 @@ def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
         for c in keep + names:
             t.add_column(c)
         for i in range(min(rows, len(flat))):
-            t.add_row(*[ds.columns[c][i] for c in keep], *[f"{float(v):.6g}" for v in flat[i]])
+            t.add_row(*[cols[c][i] for c in keep], *[f"{float(v):.6g}" for v in flat[i]])
         state.console.print(t)
         return
     state.out.write(",".join(keep + names) + "\n")
     for i in range(min(rows, len(flat))):
-        state.out.write(",".join([ds.columns[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]) + "\n")
+        state.out.write(",".join([cols[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]) + "\n")
 
 
 def summary(state: RunState, step: CheckedStep) -> None:
