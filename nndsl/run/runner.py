@@ -30,6 +30,7 @@ class ModelState:
     trained: bool = False
     loaded: bool = False
     history: dict = field(default_factory=dict)
+    epoch_seconds: list = field(default_factory=list)
     target_names: list = field(default_factory=list)
     _export: Any = None
 
@@ -64,7 +65,8 @@ class RunState:
         if mode == "rich":
             from rich.console import Console
 
-            console = Console(file=out)
+            # asked for by name: render even when the stream does not look like a terminal
+            console = Console(file=out, force_terminal=True if progress == "rich" else None)
         self.console = console
         self.events = Events(mode, out, console)
         self.record = record
@@ -157,6 +159,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             state.events.emit("step_end", step=step.verb, model=step.target)
     finally:
         record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
+        record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
         record.data["metrics"] = state.results
         try:
             record.write(state.path(str(record_file)) if not Path(record_file).is_absolute() else Path(record_file))

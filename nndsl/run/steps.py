@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         data = data.repeat()
     _default_steps_per_execution(ms, data)
     callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
-    watch = _LossWatch()
+    watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
     mode = kw.get("progress")
     if mode is not None and mode != state.events.mode:
@@ -209,11 +210,14 @@ def _default_steps_per_execution(ms: ModelState, data) -> None:
 
 
 class _LossWatch:
-    """Stops training at the first batch whose loss is NaN or infinite, and remembers where."""
+    """Stops training at the first batch whose loss is NaN or infinite, and remembers where;
+    times each epoch for the run record."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: list | None = None) -> None:
         self.bad = None
         self.epoch = 0
+        self.seconds = seconds if seconds is not None else []
+        self.started = 0.0
 
     def callback(self):
         import keras
@@ -223,6 +227,10 @@ class _LossWatch:
         class LossWatch(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
                 watch.epoch = epoch + 1
+                watch.started = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                watch.seconds.append(round(time.perf_counter() - watch.started, 6))
 
             def on_train_batch_end(self, batch, logs=None):
                 loss = (logs or {}).get("loss")

@@ -107,8 +107,10 @@ def evaluate(e, env: dict[str, Any]) -> Any:
         out = {}
         for p in e.items:
             key = evaluate(p.key, env)
-            if isinstance(key, (list, dict)):
-                raise EvalProblem(f"expected a number, string or name as a dict key; received {describe_value(key)}", p.key.span)
+            try:
+                hash(key)  # lists, dicts, calls and tuples holding them cannot be keys
+            except TypeError:
+                raise EvalProblem(f"expected a number, string or name as a dict key; received {describe_value(key)}", p.key.span) from None
             out[key] = evaluate(p.value, env)
         return out
     if t is ast.Call:

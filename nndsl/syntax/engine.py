@@ -1,23 +1,43 @@
 """A fast lexer and LALR driver over the parse tables lark builds from ``grammars/nn.lark``.
 
-lark analyses the grammar (and caches the analysis); this module runs the tables in one
-tight loop: a single master regex for the terminals, the bracket post-lexing of
-:mod:`nndsl.syntax.lexer` inlined, and lark's own rule callbacks (child filtering plus
-:class:`~nndsl.syntax.builder.Builder`) on every reduction. Errors are raised as lark's
-``UnexpectedCharacters`` / ``UnexpectedToken`` so they are translated in one place.
+lark analyses the grammar; :func:`tables_from_lark` turns its LALR tables and terminals into
+plain data (cached on disk by :mod:`nndsl.syntax.parser`, so a warm start never imports lark),
+and :class:`Engine` runs them in one tight loop: a single master regex for the terminals, the
+bracket post-lexing of :mod:`nndsl.syntax.lexer` inlined, and lark's child-filtering rules
+followed by :class:`~nndsl.syntax.builder.Builder` on every reduction. Errors are raised as
+:class:`UnexpectedCharacters` / :class:`UnexpectedToken` and translated in one place.
 """
 
 from __future__ import annotations
 
 import re
 
-from lark import Token as LarkToken
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from lark.parsers.lalr_analysis import Shift
-
 from ..source import Span
 from .builder import MAX_BRACKETS, SyntaxProblem
 from .lexer import _BODY_KEYWORDS, _OPENERS
+
+TABLES_VERSION = 1  # bump when the layout of `tables_from_lark`'s result changes
+
+
+class UnexpectedToken(Exception):
+    """The parser met a token its tables do not allow here."""
+
+    def __init__(self, token, expected) -> None:
+        super().__init__(f"unexpected {token!r}")
+        self.token = token
+        self.expected = set(expected)
+
+
+class UnexpectedCharacters(Exception):
+    """The lexer met text no terminal matches."""
+
+    def __init__(self, text, pos, line, column, allowed) -> None:
+        super().__init__(f"unexpected character at {line}:{column}")
+        self.pos_in_stream = pos
+        self.line = line
+        self.column = column
+        self.char = text[pos] if pos < len(text) else ""
+        self.allowed = set(allowed or ())
 
 
 class Token:
@@ -41,26 +61,73 @@ class Token:
     def __repr__(self) -> str:
         return f"Token({self.type!r}, {self.value!r})"
 
-    def to_lark(self) -> LarkToken:
-        return LarkToken(self.type, self.value, self.start_pos, self.line, self.column, self.end_line, self.end_column, self.end_pos)
+    def to_lark(self) -> "Token":
+        return self  # error translation reads the same attributes lark's tokens have
 
     @staticmethod
     def new_borrow_pos(type, value, tok):
         return Token(type, value, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos)
 
 
-def _make_callback(rule, builder):
-    """The reduction function of one grammar rule: lark's child filtering, then the builder method."""
+def _describe_rule(rule) -> tuple:
+    """A lark rule as plain data: (size, keep, splice, inline, expand1, name, origin)."""
     exp = rule.expansion
     keep = [i for i, sym in enumerate(exp) if not (sym.is_term and sym.filter_out)]
     splice = [i for i in keep if not exp[i].is_term and exp[i].name.startswith("_")]
     inline = rule.origin.name.startswith("_")
-    expand1 = rule.options.expand1 and not rule.alias
-    name = rule.alias or rule.origin.name
+    expand1 = bool(rule.options.expand1 and not rule.alias)
+    return (len(exp), keep, splice, inline, expand1, rule.alias or rule.origin.name, rule.origin.name)
+
+
+def tables_from_lark(lark_obj) -> dict:
+    """Everything :class:`Engine` needs, as plain picklable data, from a built LALR ``Lark``."""
+    from lark.parsers.lalr_analysis import Shift
+
+    table = lark_obj.parser.parser.parser.parse_table
+    rule_ids = {}
+    rules = []
+    for rule in lark_obj.rules:
+        rule_ids[rule] = len(rules)
+        rules.append(_describe_rule(rule))
+    states = {}
+    for state, actions in table.states.items():
+        row = {}
+        for sym, (action, arg) in actions.items():
+            row[sym] = (True, arg) if action is Shift else (False, rule_ids[arg])
+        states[state] = row
+    terminals = list(lark_obj.terminals)
+    name_re = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
+    keywords = {}
+    parts = []
+    strings = []
+    for t in terminals:
+        if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value):
+            keywords[t.pattern.value] = t.name
+        elif t.pattern.type == "str":
+            strings.append(t)
+        else:
+            parts.append(t)
+    parts.sort(key=lambda t: -t.priority)
+    strings.sort(key=lambda t: -len(t.pattern.value))
+    ordered = [t for t in parts if t.priority > 0] + strings + [t for t in parts if t.priority <= 0]
+    ws = next(t.pattern.to_regexp() for t in terminals if t.name == "WS")
+    # Spaces are skipped by the same match that finds the next token: one regex call per token.
+    master = f"(?:{ws})?(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in ordered if t.name != "WS") + ")"
+    dropped = sorted({sym.name for rule in lark_obj.rules for sym in rule.expansion if sym.is_term and sym.filter_out} - {"_NL"})
+    return {
+        "version": TABLES_VERSION, "rules": rules, "states": states,
+        "start": table.start_states["start"], "end": table.end_states["start"],
+        "keywords": keywords, "master": master, "dropped": dropped, "terminals": sorted(t.name for t in terminals),
+    }
+
+
+def _make_callback(desc, builder):
+    """The reduction function of one grammar rule: lark's child filtering, then the builder method."""
+    size, keep, splice, inline, expand1, name, _origin = desc
     if expand1 and len(keep) == 1 and not splice:
         return None  # a pass-through such as `expr: sum`: the child is the result
     method = None if inline else getattr(builder, name)
-    all_kept = len(keep) == len(exp)
+    all_kept = len(keep) == size
 
     def gather(children):
         if not splice:
@@ -90,51 +157,25 @@ def _make_callback(rule, builder):
 
 
 class Engine:
-    """Lexes and parses text with the tables of a built ``Lark`` object."""
+    """Lexes and parses text with tables made by :func:`tables_from_lark`."""
 
-    def __init__(self, lark_obj, builder) -> None:
-        table = lark_obj.parser.parser.parser.parse_table
-        callbacks = {rule: _make_callback(rule, builder) for rule in lark_obj.rules}
-        self.start_state = table.start_states["start"]
-        self.end_state = table.end_states["start"]
+    def __init__(self, tables: dict, builder) -> None:
+        callbacks = [_make_callback(desc, builder) for desc in tables["rules"]]
+        self.start_state = tables["start"]
+        self.end_state = tables["end"]
         # state -> token type -> (True, next state) | (False, (size, callback, origin name))
         self.states = {}
-        for state, actions in table.states.items():
+        rules = tables["rules"]
+        for state, actions in tables["states"].items():
             row = {}
-            for sym, (action, arg) in actions.items():
-                if action is Shift:
-                    row[sym] = (True, arg)
-                else:
-                    row[sym] = (False, (len(arg.expansion), callbacks[arg], arg.origin.name))
+            for sym, (is_shift, arg) in actions.items():
+                row[sym] = (True, arg) if is_shift else (False, (rules[arg][0], callbacks[arg], rules[arg][6]))
             self.states[state] = row
-
-        terminals = list(lark_obj.terminals)
-        ignore = set(lark_obj.lexer_conf.ignore)
-        name_re = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
-        self.keywords = {}
-        parts = []
-        strings = []
-        for t in terminals:
-            if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value):
-                self.keywords[t.pattern.value] = t.name
-            elif t.pattern.type == "str":
-                strings.append(t)
-            else:
-                parts.append(t)
-        parts.sort(key=lambda t: -t.priority)
-        strings.sort(key=lambda t: -len(t.pattern.value))
-        ordered = [t for t in parts if t.priority > 0] + strings + [t for t in parts if t.priority <= 0]
-        self.ignore = ignore
-        # Spaces are skipped by the same match that finds the next token: one regex call per token.
-        ws = next(t.pattern.to_regexp() for t in terminals if t.name == "WS")
-        self.master = re.compile(
-            f"(?:{ws})?(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in ordered if t.name != "WS") + ")"
-        )
+        self.keywords = dict(tables["keywords"])
+        self.master = re.compile(tables["master"])
         # Punctuation the tree builder drops never becomes a token object.
-        self.dropped = frozenset(
-            sym.name for rule in lark_obj.rules for sym in rule.expansion if sym.is_term and sym.filter_out
-        ) - {"_NL"}
-        self.allowed = {t.name for t in terminals}
+        self.dropped = frozenset(tables["dropped"])
+        self.allowed = set(tables["terminals"])
 
     def acceptable(self, state_stack) -> set:
         """The terminals the parser can really shift next from ``state_stack``.
@@ -252,7 +293,7 @@ class Engine:
                                 append_state(states[state_stack[-1]][origin][1])
                         except KeyError:
                             tok = Token(typ, value, pos_of_dropped, line, col, line, col + len(value), end)
-                            raise UnexpectedToken(tok.to_lark(), self.acceptable(state_stack), state=None) from None
+                            raise UnexpectedToken(tok, self.acceptable(state_stack)) from None
                         continue
                     tok = Token(typ, value, pos, line, col, line, col + len(value), end)
                     pos = end
@@ -284,7 +325,7 @@ class Engine:
                 try:
                     is_shift, arg = states[state_stack[-1]][typ]
                 except KeyError:
-                    raise UnexpectedToken(tok.to_lark(), self.acceptable(state_stack), state=None) from None
+                    raise UnexpectedToken(tok, self.acceptable(state_stack)) from None
                 if is_shift:
                     append_state(arg)
                     append_value(tok)

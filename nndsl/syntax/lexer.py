@@ -7,8 +7,6 @@ are free. A ``{`` opens a *body* when it follows ``model NAME``, ``block NAME(..
 
 from __future__ import annotations
 
-from lark import Token
-
 _OPENERS = {"LPAR": ")", "LSQB": "]", "CALLEE": ")"}
 _BODY_KEYWORDS = frozenset({"MODEL", "BLOCK", "REPEAT"})
 
@@ -22,6 +20,7 @@ class BracketPostLex:
         self.stack: list[tuple[str, Token]] = []
 
     def process(self, stream):
+        from lark import Token
         stack: list[tuple[str, Token]] = []
         self.stack = stack
         body_pending = -1  # bracket depth at which a body keyword was seen, or -1

@@ -22,7 +22,6 @@ from ..errors import Diagnostic, Note, NndslSyntaxError
 from ..source import Source, Span
 from .builder import Builder, SyntaxProblem, make_diagnostic, reset_nesting
 from .grammar import grammar_text
-from .lexer import BracketPostLex
 
 MAX_REPORTED = 50
 
@@ -41,6 +40,8 @@ def cache_dir() -> Path:
 @functools.lru_cache(maxsize=None)
 def _lark():
     from lark import Lark, __version__ as lark_version
+
+    from .lexer import BracketPostLex
 
     text = grammar_text()
     kwargs = dict(
@@ -126,7 +127,38 @@ def parse_file(path) -> ast.Program:
 def _engine():
     from .engine import Engine
 
-    return Engine(_lark(), Builder())
+    return Engine(_tables(), Builder())
+
+
+def _tables() -> dict:
+    """The parse tables: from the cache file when it matches the grammar, else built with lark
+    (and cached). Loading them takes a few milliseconds; importing lark and building takes
+    tens, so a warm ``nndsl check`` never imports lark at all."""
+    import pickle
+
+    from .engine import TABLES_VERSION, tables_from_lark
+
+    text = grammar_text()
+    digest = hashlib.sha256(f"{TABLES_VERSION}{text}{sys.version_info[:2]}".encode()).hexdigest()[:16]
+    path = None
+    try:
+        path = cache_dir() / f"tables-{digest}.pickle"
+        with open(path, "rb") as fh:
+            tables = pickle.load(fh)
+        if isinstance(tables, dict) and tables.get("version") == TABLES_VERSION:
+            return tables
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        pass
+    tables = tables_from_lark(_lark())
+    if path is not None:
+        try:
+            from ..run.files import atomic_write_bytes
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # an unwritable cache folder only costs speed
+    return tables
 
 
 def _parse_once(text: str):
@@ -206,10 +238,7 @@ def _token_span(tok, source: Source) -> Span:
 
 def _translate(exc, source: Source, work: str):
     """(diagnostic, region to blank) for a parser exception, or (None, None) when it is not ours."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
-
-    if isinstance(exc, VisitError):
-        exc = exc.orig_exc
+    from .engine import UnexpectedCharacters, UnexpectedToken
     if isinstance(exc, SyntaxProblem):
         return make_diagnostic(exc, source), _statement_region(work, exc.span.start)
     if isinstance(exc, UnexpectedCharacters):
