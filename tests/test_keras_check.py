@@ -163,3 +163,17 @@ def test_check_imports_no_tensorflow():
             "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy')], 'heavy import'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_preprocessing_names_come_from_the_preprocessors_registry():
+    checked = nndsl.check(model("Dense(1)", props=("loss mse", "scale_features standard", "scale_target none")))
+    assert checked.models["m"].compile["_options"] == {"scale_features": "standard", "scale_target": "none"}
+    expect(model("Dense(1)", props=("loss mse", "scale_features minmaxx")), "unknown-name", "expected a preprocessor", "minmaxx", hint="'minmax'")
+
+
+def test_sequential_group_is_a_registered_layer():
+    from nndsl.plugins.registry import registry
+
+    assert registry("layers").resolve("sequential") == "Sequential"
+    text = model("Sequential(Dense(4), Dense(2))")
+    assert nndsl.format(nndsl.parse(text.replace("Sequential(", "sequential("))) == text

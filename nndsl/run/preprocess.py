@@ -33,21 +33,34 @@ class Scaler:
         return {"kind": self.kind, "mean": [float(v) for v in self.mean], "variance": [float(v) for v in self.variance]}
 
 
-def fit(kind: str, a) -> Scaler | None:
-    """Statistics of array ``a`` (rows first) per last-axis column; None for kind "none"."""
+def fit(kind: str | None, a) -> Scaler | None:
+    """Fit the registered preprocessor ``kind`` on array ``a`` (rows first); None for no scaling."""
+    if kind is None or kind == "none":
+        return None
+    from ..plugins.registry import registry
+    from ..plugins.spec import load_impl
+
+    return load_impl(registry("preprocessors").get(kind).impl)(a)
+
+
+def _columns(a):
+    return a.reshape(-1, a.shape[-1]).astype("float64")
+
+
+def _scaler(kind: str, mean, var) -> Scaler:
     import numpy as np
 
-    if kind == "none":
-        return None
-    flat = a.reshape(-1, a.shape[-1]).astype("float64")
-    if kind == "standard":
-        mean = flat.mean(axis=0)
-        var = flat.var(axis=0)
-    else:
-        lo = flat.min(axis=0)
-        hi = flat.max(axis=0)
-        mean = lo
-        var = (hi - lo) ** 2
     # A constant column would divide by zero: leave it unscaled.
     var = np.where(var > 0, var, 1.0)
     return Scaler(kind, mean.astype("float32"), var.astype("float32"))
+
+
+def fit_standard(a) -> Scaler:
+    flat = _columns(a)
+    return _scaler("standard", flat.mean(axis=0), flat.var(axis=0))
+
+
+def fit_minmax(a) -> Scaler:
+    flat = _columns(a)
+    lo, hi = flat.min(axis=0), flat.max(axis=0)
+    return _scaler("minmax", lo, (hi - lo) ** 2)

@@ -36,7 +36,6 @@ COMPILE_ARGS = {
 }
 # nndsl's own model properties: preprocessing fitted on the training data and saved in the model.
 MODEL_OPTIONS = {"scale_features": "scaling", "scale_target": "scaling"}
-SCALINGS = ("minmax", "standard", "none")
 
 _ARTICLE = {"activations": "an activation", "initializers": "an initializer", "regularizers": "a regularizer",
             "constraints": "a constraint", "layers": "a layer", "losses": "a loss", "metrics": "a metric",
@@ -405,11 +404,23 @@ def resolve_compile(ctx: Context) -> None:
             if value is _FAILED:
                 continue
             if name in MODEL_OPTIONS:
-                if not isinstance(value, str) or str(value) not in SCALINGS:
-                    r.error("bad-argument-type", f"expected one of {', '.join(SCALINGS)} for '{name}'; received {describe_value(value)}",
-                            prop.value.span, hint=_hint_for(str(value), SCALINGS) if isinstance(value, str) else None)
+                # scale_features / scale_target name a registered preprocessor (or none)
+                if value is None or (isinstance(value, str) and str(value) == "none"):
+                    model.compile.setdefault("_options", {})[name] = "none"
                     continue
-                model.compile.setdefault("_options", {})[name] = str(value)
+                pre = registry("preprocessors")
+                resolved = pre.resolve(str(value)) if isinstance(value, str) else None
+                if resolved is None:
+                    r.error("unknown-name" if isinstance(value, str) else "bad-argument-type",
+                            f"expected a preprocessor ({', '.join(pre.names())} or none) for '{name}'; received {describe_value(value)}",
+                            prop.value.span, hint=_hint_for(str(value), pre.names()) if isinstance(value, str) else None)
+                    continue
+                try:
+                    pre.get(resolved)
+                except NndslError as exc:
+                    r.error("plugin-error", str(exc), prop.value.span)
+                    continue
+                model.compile.setdefault("_options", {})[name] = resolved
                 continue
             if name not in COMPILE_ARGS:
                 hint = _hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))

@@ -533,11 +533,20 @@ def entry_points_block(catalogue: dict) -> str:
     tables = []
     for kind in sorted(catalogue["kinds"]):
         lines = [f'[project.entry-points."nndsl.{kind}"]']
-        for name in sorted(catalogue["kinds"][kind]):
+        entries = {name: f"{ENTRY_POINT_MODULE}:{kind}.{name}" for name in catalogue["kinds"][kind]}
+        # nndsl's own names of the same kinds share the table (TOML allows one table per group)
+        entries.update(EXTRA_ENTRY_POINTS.get(kind, {}))
+        for name in sorted(entries):
             key = name if _BARE_KEY_RE.match(name) else json.dumps(name)
-            lines.append(f'{key} = "{ENTRY_POINT_MODULE}:{kind}.{name}"')
+            lines.append(f'{key} = "{entries[name]}"')
         tables.append("\n".join(lines) + "\n")
     return "\n".join(tables)
+
+
+# Built-in names of the catalogue's kinds that are not in the Keras modules themselves.
+EXTRA_ENTRY_POINTS = {
+    "layers": {"Sequential": "nndsl.builtins.groups:SEQUENTIAL"},
+}
 
 
 def update_pyproject(text: str, block: str) -> str:
