@@ -1,0 +1,45 @@
+"""The wheel ships the grammar and the Keras catalogue, and parses from an installed copy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(proc.stderr[-2000:])
+    return next(out.glob("nndsl-*.whl"))
+
+
+def test_wheel_contents(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nndsl/grammars/nn.lark" in names
+    assert "nndsl/catalogue/keras.json" in names
+    eps = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "[nndsl.steps]" in eps and "train = nndsl.builtins.steps:TRAIN" in eps
+    assert "Dense = nndsl.builtins.keras:layers.Dense" in eps
+
+
+def test_installed_copy_finds_its_grammar(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("import nndsl, nndsl.syntax.grammar as g\n"
+            "p = g.grammar_path()\n"
+            f"assert str(p).startswith({str(site)!r}), p\n"
+            "print(len(nndsl.parse('seed 1\\n').statements))\n")
+    env = dict(os.environ, PYTHONPATH=str(site), NNDSL_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1"
