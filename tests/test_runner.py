@@ -204,7 +204,7 @@ def test_cli_predict_without_nn_file(sales, capsys):
     code = main(["predict", str(sales / "trained_model.keras"), str(sales / "proposed_new_product.csv"), "-o", str(sales / "out.csv")])
     assert code == 0
     ours = read_csv(sales / "predictions.csv")[0]["total_earnings"]
-    theirs = read_csv(sales / "out.csv")[0]["prediction"]
+    theirs = read_csv(sales / "out.csv")[0]["total_earnings"]  # the target name travels with the model
     assert float(theirs) == pytest.approx(float(ours), rel=1e-5)
 
 
@@ -290,3 +290,58 @@ def test_text_folder_source(tmp_path):
     )
     state, _ = run(prog)
     assert "accuracy" not in state.results["m:texts"] and "loss" in state.results["m:texts"]
+
+
+def test_categorical_columns_are_one_hot_encoded_with_training_categories(tmp_path):
+    import keras
+
+    rows = ["genre,price,y"] + [f"{g},{p},{(3 if g == 'rpg' else 1) * p}" for g, p in
+                                 [("rpg", 1), ("sport", 2), ("action", 3), ("rpg", 4), ("sport", 5), ("action", 6)] * 8]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "new.csv").write_text("genre,price\nsport,2\nrpg,2\n")
+    (tmp_path / "odd.csv").write_text("genre,price\nstrategy,2\n")
+    prog = write(
+        tmp_path / "p.nn",
+        """
+        data train = csv("train.csv", target="y", categorical=["genre"])
+        data new   = csv("new.csv", categorical=["genre"])
+        model m {
+            Input(shape=(4,))
+            Dense(8, activation=relu)
+            Dense(1)
+            loss mse
+        }
+        train m on train epochs=2
+        save m to "m.keras"
+        load back from "m.keras"
+        predict back on new to "p.csv" keep=["genre"]
+        """,
+    )
+    state, _ = run(prog)
+    assert state.models["m"].vocab == {"genre": ["action", "rpg", "sport"]}
+    out = read_csv(tmp_path / "p.csv")
+    assert [r["genre"] for r in out] == ["sport", "rpg"] and "y" in out[0]
+    # plain Keras still loads the file with the extra member
+    assert keras.models.load_model(tmp_path / "m.keras").input_shape == (None, 4)
+    # a category the training data never had is an error naming row and column
+    from nndsl.errors import RunError
+
+    bad = write(tmp_path / "q.nn", 'data odd = csv("odd.csv", categorical=["genre"])\nload back from "m.keras"\npredict back on odd\n')
+    with pytest.raises(RunError) as e:
+        run(bad)
+    assert "odd.csv:row 2, column 'genre': expected one of the training data's categories (action, rpg, sport); received 'strategy'" in e.value.render()
+    # the CLI predicts from the saved file alone, encoding with the saved categories
+    from nndsl.cli import main
+
+    assert main(["predict", str(tmp_path / "m.keras"), str(tmp_path / "new.csv"), "-o", str(tmp_path / "cli.csv")]) == 0
+    assert [round(float(r["y"]), 4) for r in read_csv(tmp_path / "cli.csv")] == [round(float(r["y"]), 4) for r in out]
+
+
+def test_text_in_a_numeric_column_suggests_categorical(tmp_path):
+    from nndsl.errors import RunError
+
+    (tmp_path / "d.csv").write_text("a,b,y\n1,x,3\n")
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=1\n")
+    with pytest.raises(RunError) as e:
+        run(prog)
+    assert "categorical=[...]" in e.value.render()

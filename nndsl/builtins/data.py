@@ -13,6 +13,7 @@ CSV = DataSourceSpec(
         param("target", "str_or_list", None, "The column(s) to predict; absent for prediction data."),
         param("features", "str_list", None, "Feature columns to use (default: every other column)."),
         param("exclude", "str_list", None, "Columns to leave out (ids, free text)."),
+        param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
         param("delimiter", "str", ",", "The field separator."),
         param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions."),
     ),

@@ -75,19 +75,26 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
             targets = _as_list(args.get("target")) or []
             ids = _as_list(args.get("id")) or []
             exclude = _as_list(args.get("exclude")) or []
+            categorical = _as_list(args.get("categorical")) or []
             for c in targets:
                 need(c, "target")
             for c in ids:
                 need(c, "id")
             for c in exclude:
                 need(c, "excluded")
+            for c in categorical:
+                need(c, "categorical")
+                if c in targets:
+                    raise fail(f"expected categorical feature columns; received the target '{c}'",
+                               hint="a class target is written as numbers 0..N-1 (or one-hot columns)")
             features = _as_list(args.get("features"))
             if features is None:
-                features = [h for h in header if h not in targets and h not in exclude and h not in ids]
+                features = [h for h in header if h not in targets and h not in exclude and h not in ids and h not in categorical]
             else:
                 for c in features:
                     need(c, "feature")
-            if not features:
+                features = [c for c in features if c not in categorical]
+            if not features and not categorical:
                 raise fail("expected at least one feature column; received none after removing target and excluded columns")
             index = {h: j for j, h in enumerate(header)}
             numeric_cols = [index[c] for c in features + targets]
@@ -112,7 +119,7 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
                     except ValueError:
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
                                    where=f"{shown}:row {line}, column '{cname}'",
-                                   hint="leave text columns out with exclude=[...] or use id=[...] to keep them") from None
+                                   hint="a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] or keep it with id=[...]") from None
                     if math.isnan(v) or math.isinf(v):
                         raise fail(f"expected a finite number; received '{cell}'", where=f"{shown}:row {line}, column '{cname}'",
                                    hint="remove or fill missing values before training")
@@ -137,4 +144,5 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
     return Dataset(
         name=name, x=x, y=y, feature_names=features, target_names=targets,
         ids={c: texts[c] for c in ids}, columns=texts, path=path, fingerprint=fingerprint_file(path),
+        categorical=list(categorical),
     )

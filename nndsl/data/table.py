@@ -30,6 +30,7 @@ class Dataset:
     fingerprint: str = ""
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.run.encode)
 
     @property
     def rows(self) -> int:
@@ -64,6 +65,7 @@ class Dataset:
             columns={k: [v[i] for i in pick] for k, v in self.columns.items()},
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
+            categorical=list(self.categorical),
         )
 
 

@@ -104,6 +104,10 @@ def cmd_predict(args) -> int:
         model = keras.models.load_model(model_path, safe_mode=True)
     except Exception as exc:
         raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
+    from .modelmeta import read as read_meta
+
+    meta = read_meta(model_path)
+    vocab = meta.get("categorical") or {}
     if data_path.suffix.lower() == ".npy":
         from ..data.arrays import load_npy
 
@@ -111,7 +115,13 @@ def cmd_predict(args) -> int:
     else:
         from ..data.csv import load
 
-        ds = load({"path": str(data_path), "exclude": args.exclude, "id": None}, name="data", base=Path.cwd())
+        ds = load({"path": str(data_path), "exclude": args.exclude, "id": None, "categorical": list(vocab) or None},
+                  name="data", base=Path.cwd())
+    if vocab:
+        from ..data.table import data_error
+        from .encode import encode
+
+        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
@@ -120,7 +130,11 @@ def cmd_predict(args) -> int:
 
     preds = np.asarray(predict_array(model, ds.x))
     flat = preds.reshape(len(preds), -1)
-    names = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
+    targets = meta.get("target_names") or []
+    if len(targets) == flat.shape[1]:
+        names = list(targets)
+    else:
+        names = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
     keep = list(args.keep or [])
     for c in keep:
         if c not in ds.all_columns():

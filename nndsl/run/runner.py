@@ -31,6 +31,7 @@ class ModelState:
     loaded: bool = False
     history: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
+    vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     target_names: list = field(default_factory=list)
     _export: Any = None
 
@@ -74,6 +75,7 @@ class RunState:
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
         self.saved_targets: dict[str, list] = {}
+        self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
         self.seed = checked.settings.get("seed")
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any
 
 from ..errors import Note
 from ..semantics.check import CheckedStep
-from .files import atomic_path
+from .files import atomic_path, atomic_write_text
+from .modelmeta import add_to_archive, sidecar
+from .modelmeta import read as read_meta
 from .runner import ModelState, RunState
 
 PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
@@ -43,11 +46,32 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> N
         )
 
 
+def _encoded(state: RunState, ms: ModelState, ds):
+    """``ds`` with its categorical columns one-hot encoded with the model's categories."""
+    if not ds.categorical and not ms.vocab:
+        return ds
+    from ..data.table import data_error
+    from .encode import encode
+    from .encode import fit as fit_vocab
+
+    if ms.vocab is None:
+        ms.vocab = fit_vocab(ds)
+        state.record.data["preprocessing"].setdefault(ms.name, {})["categorical"] = ms.vocab
+    decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
+    cache = state.encoded.setdefault(ms.name, {})
+    key = id(ds)
+    if key not in cache:
+        cache[key] = encode(ds, ms.vocab, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
+    return cache[key]
+
+
 def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
     if ms.keras_model is not None:
         return
     from ..compile.keras import build_model
     from .preprocess import fit
+
+    ds = _encoded(state, ms, ds)
 
     options = ms.checked.compile.get("_options", {}) if ms.checked else {}
     ms.feature_scaler = fit(options.get("scale_features", "none"), ds.x) if ds.x is not None else None
@@ -152,10 +176,11 @@ def train(state: RunState, step: CheckedStep) -> None:
             fit_args["validation_data"] = stream_dataset(state.data(kw["validation_data"]).tf_dataset, batch_size=val_batch, shuffle=False, seed=None)
     else:
         _ensure_built(state, ms, ds)
+        ds = _encoded(state, ms, ds)
         x, y = _xy(state, step, ms, ds, raw_target=False)
         val = None
         if kw.get("validation_data") is not None:
-            vds = state.data(kw["validation_data"])
+            vds = _encoded(state, ms, state.data(kw["validation_data"]))
             val = _xy(state, step, ms, vds, raw_target=False)
         elif kw.get("validation_split"):
             (x, y), val = split_validation(x, y, kw["validation_split"])
@@ -244,6 +269,8 @@ class _LossWatch:
 def test(state: RunState, step: CheckedStep) -> None:
     ms = state.model(step.target)
     ds = state.data(step.on)
+    if ds.tf_dataset is None:
+        ds = _encoded(state, ms, ds)
     model = ms.export_model()
     if ds.tf_dataset is not None:
         results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or 32), verbose=0, return_dict=True)
@@ -284,13 +311,18 @@ def save(state: RunState, step: CheckedStep) -> None:
     try:
         if fmt == "export":
             _export(state, model, target)
+            atomic_write_text(sidecar(target), json.dumps({"format_version": 1, **_model_meta(ms)}, indent=1))
         else:
             if fmt == "keras" and target.suffix != ".keras":
                 raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
+            meta = _model_meta(ms)
             with atomic_path(target) as tmp:
                 model.save(tmp)
+                if fmt == "keras":
+                    add_to_archive(tmp, meta)
             if fmt == "h5":
+                atomic_write_text(sidecar(target), json.dumps({"format_version": 1, **meta}, indent=1))
                 state.events.line("note: .h5 is Keras's legacy format; .keras is recommended")
     except OSError as exc:
         raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span,
@@ -299,6 +331,10 @@ def save(state: RunState, step: CheckedStep) -> None:
     state.events.line(f"saved {ms.name} to {step.to}")
     state.events.emit("saved", model=ms.name, path=str(target))
     state.record.add_step(step="save", model=ms.name, path=str(step.to))
+
+
+def _model_meta(ms: ModelState) -> dict:
+    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names)}
 
 
 def _export(state, model, target: Path) -> None:
@@ -346,8 +382,10 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms._export = None
     ms.feature_scaler = ms.target_scaler = None
     ms.loaded = ms.trained = True
-    # A model saved earlier in this run keeps its target column names for prediction files.
-    ms.target_names = state.saved_targets.get(str(source.resolve()), [])
+    # Categories and target names saved with the model (or earlier in this run).
+    meta = read_meta(source)
+    ms.vocab = meta.get("categorical") or None
+    ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 
@@ -385,6 +423,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
 
     ms = state.model(step.target)
     ds = state.data(step.on)
+    if ds.tf_dataset is None:
+        ds = _encoded(state, ms, ds)
     model = ms.export_model()
     if ds.tf_dataset is not None:
         preds = model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0)
