@@ -64,7 +64,7 @@ def cmd_check(args) -> int:
     for path in args.files:
         try:
             program = parse(_read(path), filename=path)
-            checked = check(program, overrides=_parse_sets(args.set), keras=not args.language_only)
+            checked = check(program, overrides=_parse_sets(args.set), keras=not args.language_only, max_params=args.max_params)
         except NndslError as exc:
             status = max(status, _report(exc))
             continue
@@ -181,12 +181,15 @@ def _show_plugin(name: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nndsl", description="Define, train and ship Keras models from .nn files.")
     p.add_argument("--version", action="version", version=f"nndsl {__version__}")
+    p.add_argument("--plugin", action="append", metavar="MODULE", default=[],
+                   help="import MODULE first, so it can register names (plugins are never loaded from a .nn file)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="check .nn files without running them (no TensorFlow needed)")
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
+    c.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
     c.set_defaults(func=cmd_check)
 
@@ -219,6 +222,16 @@ def _add_run_commands(sub) -> None:
     commands.add_parsers(sub)
 
 
+def _load_plugins(modules) -> None:
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise UsageError(f"--plugin {name}: expected an importable Python module; received {type(exc).__name__}: {exc}") from None
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -226,6 +239,7 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        _load_plugins(args.plugin)
         return args.func(args)
     except UsageError as exc:
         print(f"nndsl {args.command}: error: {exc}", file=sys.stderr)

@@ -208,3 +208,18 @@ def test_parse_syntax_error_exits_1(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{path}:1:9: error: missing '}}'" in captured.err
+
+
+def test_plugin_module_from_the_command_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_steps.py").write_text(
+        "from nndsl.plugins.registry import registry\n"
+        "from nndsl.plugins.spec import StepSpec\n"
+        "registry('steps').register('shout', StepSpec(name='shout', doc='d', impl='json:dumps', target='none'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    nn = tmp_path / "p.nn"
+    nn.write_text("shout\n")
+    assert main(["check", "--language-only", str(nn)]) == 1
+    assert main(["--plugin", "my_steps", "check", "--language-only", str(nn)]) == 0
+    assert main(["--plugin", "no_such_module_here", "check", str(nn)]) == 2
+    assert "expected an importable Python module" in capsys.readouterr().err
