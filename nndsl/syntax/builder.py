@@ -80,6 +80,9 @@ def _nested(node, children):
     return node
 
 
+_INF = float("inf")
+
+
 class SyntaxProblem(Exception):
     """Raised inside the builder; the parser turns it into a diagnostic."""
 
@@ -157,7 +160,11 @@ class Builder:
 
     def float(self, c):
         (tok,) = c
-        return ast.Number(value=float(tok.value), span=tspan(tok))
+        value = float(tok.value)
+        if value == _INF:
+            raise SyntaxProblem(f"expected a finite number; received {tok.value}, which is too large for a float", tspan(tok),
+                                code="number-too-long", hint="the largest float is about 1.8e308")
+        return ast.Number(value=value, span=tspan(tok))
 
     def string(self, c):
         (tok,) = c
