@@ -176,6 +176,7 @@ class Engine:
         # Punctuation the tree builder drops never becomes a token object.
         self.dropped = frozenset(tables["dropped"])
         self.allowed = set(tables["terminals"])
+        self._unit_cache: dict = {}
 
     def acceptable(self, state_stack) -> set:
         """The terminals the parser can really shift next from ``state_stack``.
@@ -223,6 +224,23 @@ class Engine:
         line_start = 0
         body_pending = -1
         last_was_nl = True
+        unit_cache = self._unit_cache
+
+        def unit_chain(below, top, typ, origin):
+            # A run of pass-through reductions depends only on the state below, the state on top and
+            # the lookahead: follow it once, then remember where it ends.
+            key = (below, top, typ)
+            end = unit_cache.get(key)
+            if end is None:
+                end = states[below][origin][1]
+                while True:
+                    action = states[end].get(typ)
+                    if action is None or action[0] or action[1][1] is not None:
+                        break
+                    end = states[below][action[1][2]][1]
+                unit_cache[key] = end
+            return end
+
         openers = _OPENERS
         dropped = self.dropped
         body_keywords = _BODY_KEYWORDS
@@ -281,7 +299,7 @@ class Engine:
                                     break
                                 size, callback, origin = arg
                                 if callback is None:
-                                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                                    state_stack[-1] = unit_chain(state_stack[-2], state_stack[-1], typ, origin)
                                     continue
                                 if size:
                                     children = value_stack[-size:]
@@ -332,8 +350,8 @@ class Engine:
                     break
                 size, callback, origin = arg
                 if callback is None:
-                    # pass-through rule of one child: only the state changes
-                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                    # pass-through rules of one child (expr: sum: product: ...): only the state changes
+                    state_stack[-1] = unit_chain(state_stack[-2], state_stack[-1], typ, origin)
                     continue
                 if size:
                     children = value_stack[-size:]
