@@ -345,3 +345,67 @@ def test_text_in_a_numeric_column_suggests_categorical(tmp_path):
     with pytest.raises(RunError) as e:
         run(prog)
     assert "categorical=[...]" in e.value.render()
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "d.csv: expected an existing CSV file; received a path that does not exist"),
+        ("", "d.csv: expected a header row and data rows; received an empty file"),
+        ("a,b,y\n", "d.csv: expected data rows after the header; received the header only"),
+        ("a,b,y\n1,2,3\n1,nan,3\n", "d.csv:row 3, column 'b': expected a finite number; received 'nan'"),
+        ("a,b,y\n1,2,3\n1,2\n", "d.csv:row 3: expected 3 fields like the header; received 2"),
+        ("a,b,z\n1,2,3\n", "d.csv: expected a column 'y' (target); received columns a, b, z"),
+    ],
+)
+def test_bad_csv_files(tmp_path, content, expected):
+    from nndsl.errors import RunError
+
+    if content is not None:
+        (tmp_path / "d.csv").write_text(content)
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=1\n")
+    with pytest.raises(RunError) as e:
+        run(prog)
+    assert expected in e.value.render()
+
+
+def test_folder_instead_of_file_and_labels_out_of_range(tmp_path):
+    from nndsl.errors import RunError
+
+    (tmp_path / "d.csv").mkdir()
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + "train m on d epochs=1\n")
+    with pytest.raises(RunError) as e:
+        run(prog)
+    assert "expected a CSV file; received a folder" in e.value.render()
+    (tmp_path / "c.csv").write_text("a,b,y\n1,2,0\n3,4,5\n")
+    prog = write(tmp_path / "q.nn", """
+        data d = csv("c.csv", target="y")
+        model m {
+            Input(shape=(2,))
+            Dense(3, activation=softmax)
+            loss sparse_categorical_crossentropy
+        }
+        train m on d epochs=1
+        """)
+    with pytest.raises(RunError) as e:
+        run(prog)
+    assert "expected class labels 0 to 2 for a model with 3 outputs; received 5 at row 3" in e.value.render()
+
+
+def test_class_weight_and_initial_epoch(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i % 3},{i % 2},{i % 2}\n" for i in range(40)))
+    prog = write(tmp_path / "p.nn", """
+        data d = csv("d.csv", target="y")
+        model m {
+            Input(shape=(2,))
+            Dense(2, activation=softmax)
+            loss sparse_categorical_crossentropy
+            metrics [accuracy]
+        }
+        train m on d epochs=3 initial_epoch=1 class_weight={0: 1.0, 1: 5.0}
+        test m on d
+        """)
+    state, out = run(prog, progress="json")
+    ends = [json.loads(x)["epoch"] for x in out.splitlines() if '"epoch_end"' in x]
+    assert ends == [2, 3]
+    assert "accuracy" in state.results["m:d"]
