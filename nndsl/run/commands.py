@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import NndslError, UsageError
 
 
 def add_parsers(sub) -> None:
@@ -17,6 +17,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object per event on stdout")
     r.add_argument("--record", metavar="PATH", help="where to write the run record (default: FILE with .run.json)")
     r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     r.set_defaults(func=cmd_run)
 
@@ -25,6 +26,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--model", help="which model (default: every model)")
     s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
     s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--diagram", metavar="PATH",
+                   help="also draw the layer stack to PATH (.png, .svg or .pdf; needs matplotlib, not TensorFlow); "
+                        "with several models and no --model, one file per model, named PATH-MODEL")
     s.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
@@ -51,7 +55,7 @@ def cmd_run(args) -> int:
         raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     state = run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
-                record_path=Path(args.record) if args.record else None, max_params=args.max_params)
+                record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume)
     del state
     return 0
 
@@ -67,6 +71,16 @@ def cmd_summary(args) -> int:
     from .summary import print_summary
 
     names = [args.model] if args.model else list(checked.models)
+    diagram = Path(args.diagram) if args.diagram else None
+    if diagram is not None:
+        from ..plots import output_format
+
+        try:
+            output_format(diagram)
+        except NndslError:
+            raise UsageError(f"--diagram {args.diagram}: expected a path ending in .png, .svg or .pdf; received '{args.diagram}'") from None
+        if str(diagram.parent) and not diagram.parent.is_dir():
+            raise UsageError(f"--diagram {args.diagram}: expected a path in an existing folder; received a folder that does not exist ({diagram.parent})")
     for name in names:
         if name not in checked.models:
             from ..errors import closest
@@ -81,6 +95,15 @@ def cmd_summary(args) -> int:
             prepare(False)
             km = build_model(checked, name)
         print_summary(checked, name, out=sys.stdout, keras_model=km)
+        if diagram is not None:
+            from ..plots import draw_model
+
+            target = diagram if len(names) == 1 else diagram.with_name(f"{diagram.stem}-{name}{diagram.suffix}")
+            try:
+                draw_model(checked, name, target)
+            except OSError as exc:
+                raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
+            print(f"wrote the layer diagram of model {name} to {target}")
     return 0
 
 

@@ -32,6 +32,12 @@ class Scaler:
     def record(self) -> dict:
         return {"kind": self.kind, "mean": [float(v) for v in self.mean], "variance": [float(v) for v in self.variance]}
 
+    @staticmethod
+    def from_record(rec: dict) -> "Scaler":
+        import numpy as np
+
+        return Scaler(rec["kind"], np.asarray(rec["mean"], "float32"), np.asarray(rec["variance"], "float32"))
+
 
 def fit(kind: str | None, a) -> Scaler | None:
     """Fit the registered preprocessor ``kind`` on array ``a`` (rows first); None for no scaling."""

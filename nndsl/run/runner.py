@@ -76,6 +76,12 @@ class RunState:
         self.results: dict[str, dict] = {}
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
+        from .interrupt import StopFlag
+
+        self.stop = StopFlag()
+        self.step_index = -1
+        self.resume: dict | None = None
+        self.nn_file = Path("program.nn")
         self.seed = checked.settings.get("seed")
 
     @property
@@ -127,7 +133,8 @@ class RunState:
 
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
-        progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None) -> RunState:
+        progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
+        resume: bool = False) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Raises:
@@ -152,9 +159,16 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         keras.utils.set_random_seed(int(seed))
     record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
     state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress, record=record, verbose=verbose)
+    state.nn_file = path
+    from .interrupt import checkpoint_path
+
+    ckpt = checkpoint_path(path)
+    if resume:
+        state.resume = _read_resume(ckpt, path)
     record_file = record_path or path.with_suffix(".run.json")
     try:
-        for step in checked.steps:
+        for index, step in enumerate(checked.steps):
+            state.step_index = index
             fn = load_impl(step.spec.impl)
             state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
             fn(state, step)
@@ -167,10 +181,25 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             record.write(state.path(str(record_file)) if not Path(record_file).is_absolute() else Path(record_file))
         except OSError:
             pass
+    if ckpt.exists():
+        ckpt.unlink()  # the run finished: nothing left to resume
     from .report import final_table
 
     final_table(state)
     return state
+
+
+def _read_resume(ckpt: Path, nn_file: Path) -> dict:
+    from ..errors import UsageError
+    from .modelmeta import read
+
+    if not ckpt.is_file():
+        raise UsageError(f"--resume: expected a checkpoint {ckpt.name} from an interrupted run of {nn_file.name}; received none")
+    meta = read(ckpt)
+    resume = meta.get("resume")
+    if not resume:
+        raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
+    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names")}
 
 
 def _resolved_text(program, overrides, format_program) -> str:

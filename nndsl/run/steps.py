@@ -202,10 +202,23 @@ def train(state: RunState, step: CheckedStep) -> None:
         events = state.events
     if events.mode != "none":
         callbacks.append(make_callback(events, ms.name))
-    history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
+    from . import interrupt
+
+    resume = state.resume if state.resume and state.resume.get("step") == state.step_index else None
+    if resume is not None:
+        _resume_from(state, ms, resume)
+        fit_args["initial_epoch"] = resume["epoch"]
+    snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
+    snapshots["weights"] = [v.numpy().copy() for v in ms.keras_model.weights]
+    snapshots["optimizer"] = []
+    callbacks.append(interrupt.callback(state.stop, snapshots))
+    with state.stop.installed():
+        history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
     ms.trained = True
+    if state.stop.requested:
+        _checkpoint_and_stop(state, step, ms, snapshots, fit_args["epochs"])
     if watch.bad is not None:
         epoch, batch_index, value = watch.bad
         raise state.error(
@@ -213,6 +226,50 @@ def train(state: RunState, step: CheckedStep) -> None:
             hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
         )
     state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
+
+
+def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, snapshots: dict, epochs: int) -> None:
+    """Ctrl-C: roll back to the last completed epoch, write the resume checkpoint, stop the run."""
+    from . import interrupt
+
+    interrupt.restore(ms.keras_model, snapshots)
+    done = snapshots["epoch"]
+    history = {k: v[:done] for k, v in ms.history.items()}
+    ms.history = history
+    path = interrupt.checkpoint_path(state.nn_file)
+    meta = {
+        "resume": {
+            "step": state.step_index, "model": ms.name, "epoch": done, "epochs": epochs, "history": history,
+            "epoch_seconds": ms.epoch_seconds[:done],
+            "feature_scaler": ms.feature_scaler.record() if ms.feature_scaler is not None else None,
+            "target_scaler": ms.target_scaler.record() if ms.target_scaler is not None else None,
+        },
+        **_model_meta(ms),
+    }
+    with atomic_path(path) as tmp:
+        ms.keras_model.save(tmp)
+        add_to_archive(tmp, meta)
+    raise interrupt.Interrupted(
+        f"interrupted: model '{ms.name}' completed {done} of {epochs} epochs; saved them with the optimizer state to "
+        f"{path.name}\nto continue: nndsl run {state.nn_file.name} --resume"
+    )
+
+
+def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
+    import keras
+
+    from .preprocess import Scaler
+
+    ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+    ms.history = {k: list(v) for k, v in resume["history"].items()}
+    ms.epoch_seconds[:] = list(resume.get("epoch_seconds", []))
+    for attr in ("feature_scaler", "target_scaler"):
+        rec = resume.get(attr)
+        setattr(ms, attr, Scaler.from_record(rec) if rec else None)
+    ms.vocab = resume.get("categorical") or ms.vocab
+    ms.target_names = resume.get("target_names") or ms.target_names
+    ms._export = None
+    state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
 
 
 MAX_STEPS_PER_EXECUTION = 128
