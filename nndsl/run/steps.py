@@ -323,11 +323,17 @@ class _LossWatch:
         return LossWatch()
 
 
-def test(state: RunState, step: CheckedStep) -> None:
+def _model_and_data(state: RunState, step: CheckedStep):
+    """The model a step acts on, and its data, encoded as the model expects."""
     ms = state.model(step.target)
     ds = state.data(step.on)
     if ds.tf_dataset is None:
         ds = _encoded(state, ms, ds)
+    return ms, ds
+
+
+def test(state: RunState, step: CheckedStep) -> None:
+    ms, ds = _model_and_data(state, step)
     model = ms.export_model()
     if ds.tf_dataset is not None:
         results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or 32), verbose=0, return_dict=True)
@@ -478,10 +484,7 @@ def predict_array(model, x, batch_size: int | None = None):
 def predict(state: RunState, step: CheckedStep) -> None:
     import numpy as np
 
-    ms = state.model(step.target)
-    ds = state.data(step.on)
-    if ds.tf_dataset is None:
-        ds = _encoded(state, ms, ds)
+    ms, ds = _model_and_data(state, step)
     model = ms.export_model()
     if ds.tf_dataset is not None:
         preds = model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0)

@@ -13,6 +13,7 @@ import functools
 import gc
 import hashlib
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -41,13 +42,10 @@ def cache_dir() -> Path:
 def _lark():
     from lark import Lark, __version__ as lark_version
 
-    from .lexer import BracketPostLex
-
     text = grammar_text()
     kwargs = dict(
         parser="lalr",
         lexer="basic",
-        postlex=BracketPostLex(),
         maybe_placeholders=False,
     )
     digest = hashlib.sha256(f"{text}{lark_version}{sys.version_info[:2]}".encode()).hexdigest()[:16]
@@ -263,9 +261,13 @@ def _translate(exc, source: Source, work: str):
             )
         elif ch == "\r":
             diag = Diagnostic(
-                code="syntax", message="expected a line break; received a lone carriage return",
-                span=source.span(pos, pos + 1), source=source,
+                code="syntax", message="expected a line break (\\n or \\r\\n); received a lone carriage return (\\r)",
+                span=source.span(pos, pos + 1), source=source, hint="save the file with LF or CRLF line endings",
             )
+            # Blanking keeps line breaks, so the same character would be reported again: stop here.
+            return diag, None
+        elif (unquoted := _unquoted_path(work, pos, source)) is not None:
+            diag = unquoted
         else:
             diag = Diagnostic(
                 code="syntax", message=f"expected {_expected(exc.allowed or ())}; received the character {ch!r}",
@@ -275,6 +277,29 @@ def _translate(exc, source: Source, work: str):
     if isinstance(exc, UnexpectedToken):
         return _unexpected_token(exc, source, work)
     return None, None
+
+
+def _unquoted_path(work: str, pos: int, source: Source) -> Diagnostic | None:
+    """A step's path written without quotes (``save m to model.keras``), seen at its '.' or '\\'."""
+    if work[pos] not in ".\\":
+        return None
+    line_start = work.rfind("\n", 0, pos) + 1
+    m = re.search(r"(?:^|\s)(to|from|on)\s+([A-Za-z0-9_][A-Za-z0-9_/-]*)$", work[line_start:pos])
+    if m is None:
+        return None
+    start = line_start + m.start(2)
+    end = pos
+    while end < len(work) and not work[end].isspace():
+        end += 1
+    path = work[start:end].replace("\\", "/")  # forward slashes work everywhere and need no escape
+    word = m.group(1)
+    if word == "on":
+        message = f"expected a data source name or call after 'on'; received the file name {path}"
+        hint = f'read the file with a data source: on csv("{path}")'
+    else:
+        message = f"expected a file path in a string after '{word}'; received {path} without quotes"
+        hint = f'put the path in quotes: {word} "{path}"'
+    return Diagnostic(code="syntax", message=message, span=source.span(start, end), source=source, hint=hint)
 
 
 def _unexpected_token(exc, source: Source, work: str):
