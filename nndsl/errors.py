@@ -9,6 +9,7 @@ and a caret under the exact span.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -151,8 +152,27 @@ def _snippet(source: Source, span: Span, label: str | None, color: dict, caret_c
     else:
         width = max(1, len(_expand(text[span.column - 1 :])))
     caret = " " * len(prefix) + "^" * width
+    shown = _expand(text)
+    if color.get("reset"):
+        shown = _highlighted(source, line_no, shown)
     out = [
-        f"{color['blue']}{line_no} |{color['reset']} {_expand(text)}".rstrip(),
+        f"{color['blue']}{line_no} |{color['reset']} {shown}".rstrip(),
         f"{color['blue']}{' ' * gutter} |{color['reset']} {caret_color}{caret}{(' ' + label) if label else ''}{color['reset']}",
     ]
     return out
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _highlighted(source: Source, line_no: int, plain: str) -> str:
+    """The source line with .nn syntax colours for a terminal; ``plain`` when it cannot be."""
+    try:
+        from .highlight import ansi_line
+
+        coloured = ansi_line(source.text, line_no)
+    except Exception:  # colour is a nicety: never let it hide the diagnostic
+        return plain
+    if coloured is None or _ANSI_CODE.sub("", coloured).rstrip() != plain.rstrip():
+        return plain
+    return coloured

@@ -409,3 +409,11 @@ def test_class_weight_and_initial_epoch(tmp_path):
     ends = [json.loads(x)["epoch"] for x in out.splitlines() if '"epoch_end"' in x]
     assert ends == [2, 3]
     assert "accuracy" in state.results["m:d"]
+
+
+def test_run_record_lands_next_to_the_file_from_anywhere(sales, monkeypatch, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(elsewhere)
+    run(Path(os.path.relpath(sales / "sales.nn", elsewhere)), overrides={"epochs": "1"})
+    assert (sales / "sales.run.json").is_file()
+    assert not list(elsewhere.rglob("*.run.json"))

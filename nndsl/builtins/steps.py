@@ -88,3 +88,17 @@ SUMMARY = StepSpec(
     impl="nndsl.run.steps:summary",
     on=FORBIDDEN,
 )
+
+PLOT = StepSpec(
+    name="plot",
+    doc="Draw the model's training curves so far in this run (loss first, validation dashed) as a PNG, SVG or PDF.",
+    impl="nndsl.plots:plot_step",
+    to=REQUIRED,
+    needs_weights=True,
+    params=(
+        param("metrics", "str_list", None, "Metrics to draw, e.g. [loss, mae] (default: every one, loss first)."),
+        param("title", "str", None, "Title of the figure (default: the model's name)."),
+        param("width", "positive_int", None, "Width in pixels (default: 480 per panel, up to three panels a row)."),
+        param("height", "positive_int", None, "Height in pixels (default: 340 per row of panels, plus the title)."),
+    ),
+)

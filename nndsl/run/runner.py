@@ -165,7 +165,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     ckpt = checkpoint_path(path)
     if resume:
         state.resume = _read_resume(ckpt, path)
-    record_file = record_path or path.with_suffix(".run.json")
+    # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
+    record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
     try:
         for index, step in enumerate(checked.steps):
             state.step_index = index
@@ -178,9 +179,9 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
         record.data["metrics"] = state.results
         try:
-            record.write(state.path(str(record_file)) if not Path(record_file).is_absolute() else Path(record_file))
-        except OSError:
-            pass
+            record.write(record_file)
+        except OSError as exc:
+            err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
     if ckpt.exists():
         ckpt.unlink()  # the run finished: nothing left to resume
     from .report import final_table

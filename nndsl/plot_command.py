@@ -1,0 +1,108 @@
+"""``nndsl plot RUN_RECORD``: training curves from the record a run leaves (``FILE.run.json``).
+
+Reads the record's ``history`` (per model: loss and metrics, and their ``val_`` versions, one
+value per epoch) and draws it with :func:`nndsl.plots.plot_history`. Needs matplotlib, not
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import RunError, UsageError
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("plot", help="draw the training curves of a run record (FILE.run.json) as a PNG")
+    p.add_argument("record", metavar="RUN_RECORD", help="the .run.json file that 'nndsl run' wrote")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help=".png, .svg or .pdf (default: the record's name with .curves.png); with several models "
+                        "and no --model, one file per model, named PATH-MODEL")
+    p.add_argument("--model", help="which model (default: every trained model)")
+    p.add_argument("--metric", action="append", metavar="NAME", help="a metric to draw (repeatable; default: every one, loss first)")
+    p.add_argument("--title", help="title of the figure (default: the model's name)")
+    p.add_argument("--width", type=int, metavar="PIXELS", help="width in pixels (default: 480 per panel)")
+    p.add_argument("--height", type=int, metavar="PIXELS", help="height in pixels (default: 340 per row of panels)")
+    p.set_defaults(func=cmd_plot)
+
+
+def default_output(record: Path) -> Path:
+    """``sales.run.json`` -> ``sales.curves.png``, beside the record."""
+    name = record.name
+    for suffix in (".run.json", ".json"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return record.with_name(name + ".curves.png")
+
+
+def read_histories(path: Path) -> dict[str, dict]:
+    """The ``history`` of a run record: model name -> metric name -> one value per epoch."""
+    if not path.exists():
+        raise UsageError(f"cannot read '{path}': expected a run record (FILE.run.json); received a path that does not exist")
+    if path.is_dir():
+        raise UsageError(f"cannot read '{path}': expected a run record (FILE.run.json); received a folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read '{path}': expected a run record (JSON text); received bytes that are not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"cannot read '{path}': expected a run record (JSON); received text that is not JSON "
+                         f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    history = data.get("history") if isinstance(data, dict) else None
+    if not isinstance(history, dict):
+        raise UsageError(f"cannot read '{path}': expected a run record written by 'nndsl run', with a 'history'; received JSON without one")
+    histories = {str(k): v for k, v in history.items() if isinstance(v, dict) and any(isinstance(x, list) and x for x in v.values())}
+    if not histories:
+        raise RunError(f"{path}: expected a run record of a run that trained a model; received one with no training history")
+    return histories
+
+
+def cmd_plot(args) -> int:
+    from .plots import history_metrics, output_format, plot_history
+
+    record = Path(args.record)
+    histories = read_histories(record)
+    if args.model:
+        if args.model not in histories:
+            from .errors import closest
+
+            best = closest(args.model, histories)
+            raise UsageError(f"--model {args.model}: expected a model trained in the run ({', '.join(histories)}); received '{args.model}'"
+                             + (f"; did you mean '{best}'?" if best else ""))
+        names = [args.model]
+    else:
+        names = list(histories)
+    out = Path(args.output) if args.output else default_output(record)
+    try:
+        output_format(out)
+    except RunError:
+        raise UsageError(f"-o {out}: expected a path ending in .png, .svg or .pdf; received '{out}'") from None
+    for option in ("width", "height"):
+        value = getattr(args, option)
+        if value is not None and value < 50:
+            raise UsageError(f"--{option} {value}: expected at least 50 pixels; received {value}")
+    if not out.parent.is_dir() and str(out.parent):
+        raise UsageError(f"-o {out}: expected a path in an existing folder; received a folder that does not exist ({out.parent})")
+    for name in names:
+        available = history_metrics(histories[name])
+        for metric in args.metric or ():
+            base = metric[4:] if metric.startswith("val_") else metric
+            if base not in available:
+                from .errors import closest
+
+                best = closest(base, available)
+                raise UsageError(f"--metric {metric}: expected a metric of model '{name}' in the run ({', '.join(available)}); received '{metric}'"
+                                 + (f"; did you mean '{best}'?" if best else ""))
+    for name in names:
+        target = out if len(names) == 1 else out.with_name(f"{out.stem}-{name}{out.suffix}")
+        try:
+            plot_history(histories[name], target, title=args.title if args.title is not None else f"model {name}",
+                         metrics=args.metric, width=args.width, height=args.height)
+        except RunError as exc:
+            raise RunError(f"{record}: model '{name}': {exc}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
+        print(f"wrote training curves of model {name} to {target}")
+    return 0
