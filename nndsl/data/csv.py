@@ -69,8 +69,13 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
                     from ..errors import closest
 
                     best = closest(col, header)
-                    raise fail(f"expected a column '{col}' ({role}); received columns {', '.join(header)}",
-                               hint=f"did you mean '{best}'?" if best else None)
+                    hint = f"did you mean '{best}'?" if best else None
+                    if len(header) == 1:
+                        other = next((d for d in (";", "\t", "|") if d != delimiter and d in header[0]), None)
+                        if other is not None:
+                            shown_delim = "\\t" if other == "\t" else other
+                            hint = f"the file seems to be separated by '{shown_delim}': write csv(..., delimiter=\"{shown_delim}\")"
+                    raise fail(f"expected a column '{col}' ({role}); received columns {', '.join(header)}", hint=hint)
 
             targets = _as_list(args.get("target")) or []
             ids = _as_list(args.get("id")) or []
@@ -102,7 +107,9 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
             text_cols = [c for c in header if c not in numeric_names]
             text_index = [index[c] for c in text_cols]
             width = len(header)
-            values = array("f")
+            nf = len(features)
+            xs = array("f")  # features and targets go straight into their own buffers: no copy later
+            ys = array("f")
             texts: dict[str, list] = {c: [] for c in text_cols}
             rows = 0
             line = 1
@@ -112,7 +119,7 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
                     continue
                 if len(row) != width:
                     raise fail(f"expected {width} fields like the header; received {len(row)}", where=f"{shown}:row {line}")
-                for j, cname in zip(numeric_cols, numeric_names):
+                for k, (j, cname) in enumerate(zip(numeric_cols, numeric_names)):
                     cell = row[j].strip()
                     try:
                         v = float(cell)
@@ -123,7 +130,7 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
                     if math.isnan(v) or math.isinf(v):
                         raise fail(f"expected a finite number; received '{cell}'", where=f"{shown}:row {line}, column '{cname}'",
                                    hint="remove or fill missing values before training")
-                    values.append(v)
+                    (xs if k < nf else ys).append(v)
                 for j, cname in zip(text_index, text_cols):
                     texts[cname].append(row[j])
                 rows += 1
@@ -133,14 +140,8 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
             raise fail(f"expected UTF-8 text; received bytes that are not (at byte {exc.start})") from None
     if rows == 0:
         raise fail("expected data rows after the header; received the header only")
-    table = np.frombuffer(values, dtype=np.float32).reshape(rows, len(numeric_names))
-    nf = len(features)
-    x = table[:, :nf]
-    y = table[:, nf:] if targets else None
-    if y is not None or nf != table.shape[1]:
-        x = np.ascontiguousarray(x)
-        y = np.ascontiguousarray(y) if y is not None else None
-        del table
+    x = np.frombuffer(xs, dtype=np.float32).reshape(rows, nf)
+    y = np.frombuffer(ys, dtype=np.float32).reshape(rows, len(targets)) if targets else None
     return Dataset(
         name=name, x=x, y=y, feature_names=features, target_names=targets,
         ids={c: texts[c] for c in ids}, columns=texts, path=path, fingerprint=fingerprint_file(path),

@@ -49,8 +49,11 @@ def fit(kind: str | None, a) -> Scaler | None:
     return load_impl(registry("preprocessors").get(kind).impl)(a)
 
 
-def _columns(a):
-    return a.reshape(-1, a.shape[-1]).astype("float64")
+_CHUNK = 65536  # rows per chunk: statistics of a large data set never need a float64 copy of it
+
+
+def _rows(a):
+    return a.reshape(-1, a.shape[-1])
 
 
 def _scaler(kind: str, mean, var) -> Scaler:
@@ -58,15 +61,32 @@ def _scaler(kind: str, mean, var) -> Scaler:
 
     # A constant column would divide by zero: leave it unscaled.
     var = np.where(var > 0, var, 1.0)
-    return Scaler(kind, mean.astype("float32"), var.astype("float32"))
+    return Scaler(kind, np.asarray(mean, "float32"), np.asarray(var, "float32"))
 
 
 def fit_standard(a) -> Scaler:
-    flat = _columns(a)
-    return _scaler("standard", flat.mean(axis=0), flat.var(axis=0))
+    """Mean and variance per column, accumulated in float64 chunk by chunk (Chan et al.'s merge)."""
+    import numpy as np
+
+    rows = _rows(a)
+    count = 0
+    mean = np.zeros(rows.shape[1])
+    m2 = np.zeros(rows.shape[1])
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK].astype("float64")
+        n = len(chunk)
+        cmean = chunk.mean(axis=0)
+        cm2 = ((chunk - cmean) ** 2).sum(axis=0)
+        delta = cmean - mean
+        total = count + n
+        mean = mean + delta * n / total
+        m2 = m2 + cm2 + delta**2 * count * n / total
+        count = total
+    return _scaler("standard", mean, m2 / max(count, 1))
 
 
 def fit_minmax(a) -> Scaler:
-    flat = _columns(a)
-    lo, hi = flat.min(axis=0), flat.max(axis=0)
+    rows = _rows(a)
+    lo = rows.min(axis=0).astype("float64")
+    hi = rows.max(axis=0).astype("float64")
     return _scaler("minmax", lo, (hi - lo) ** 2)
