@@ -92,7 +92,12 @@ def cmd_fmt(args) -> int:
             continue
         if args.check or args.diff:
             diff = "".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), f"{path}", f"{path} (formatted)"))
-            print(diff, end="" if diff.endswith("\n") else "\n")
+            if _use_color(sys.stdout):
+                from .highlight import print_diff
+
+                print_diff(diff)
+            else:
+                print(diff, end="" if diff.endswith("\n") else "\n")
             if args.check:
                 print(f"{path}: not formatted", file=sys.stderr)
                 status = max(status, 1)
@@ -211,15 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plugins)
 
     _add_run_commands(sub)
+    from . import plot_command
+
+    plot_command.add_parsers(sub)
     return p
 
 
 def _add_run_commands(sub) -> None:
-    try:
-        from .run import commands
-    except ImportError:
-        return
+    from .interop import commands as interop_commands
+    from .run import commands
+
     commands.add_parsers(sub)
+    interop_commands.add_parsers(sub)
 
 
 def _load_plugins(modules) -> None:

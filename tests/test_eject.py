@@ -1,0 +1,401 @@
+"""``nndsl export FILE --to python``: the script does what ``nndsl run`` does, with plain Keras.
+
+Every example (and one program that takes the runner's rarer paths: categorical columns,
+split, validation data, callbacks, .h5, keep=, .npy, printed predictions) is exported with a
+small number of epochs and run in a subprocess in which nndsl cannot be imported, from a
+folder that is neither the script's nor the example's. Its saved models are compared with the
+models ``nndsl run`` saves for the same program: the same configuration and parameter count
+for all, the same trained weights and predictions for the small ones.
+
+The scripts run in two worker processes started once for the whole module (TensorFlow is
+imported once per worker), while the nndsl runs they are compared with happen in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import nndsl
+from nndsl.errors import UsageError
+from nndsl.interop import commands
+from nndsl.interop.eject import eject
+
+pytestmark = pytest.mark.keras
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SKIP = {"plugin"}  # its names come from a plugin: export refuses it (tested below)
+EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/*.nn") if p.parent.name not in SKIP)
+EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2"}  # the rest: one epoch
+SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses"}
+SLOW = "imdb_bidirectional_lstm"  # most of a worker's time: the other worker takes the rest
+
+DRIVER = r"""
+import json, runpy, sys, time, traceback
+sys.modules["nndsl"] = None  # the scripts must not need nndsl: importing it fails from here on
+status = {}
+for script in sys.argv[2:]:
+    print(f"===== {script}", flush=True)
+    started = time.perf_counter()
+    try:
+        runpy.run_path(script, run_name="__main__")
+        status[script] = "ok"
+    except BaseException:
+        status[script] = traceback.format_exc()
+    print(f"===== {script}: {time.perf_counter() - started:.1f} s", flush=True)
+leaked = sorted(m for m in sys.modules if m.startswith("nndsl") and sys.modules[m] is not None)
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump({"status": status, "leaked": leaked}, fh)
+"""
+
+HOUSES = """\
+# Every path of the runner the examples do not take.
+seed 9
+let epochs = 2
+let units  = 8
+let act    = relu
+let half   = units // 2
+let lr     = 1 / 100
+
+data all   = csv("houses.csv", target="price", exclude=["note"], id="id", categorical=["color"])
+data train = split(all, 0.7, 0.15, part=0)
+data valid = split(all, 0.7, 0.15, part=1)
+data test  = split(all, 0.7, 0.15, part=2)
+data fresh = csv("fresh.csv", id=["id"], exclude="note", categorical=["color"])
+
+block hidden(n, rate=0.1) {
+    Dense(n, activation=act, kernel_initializer=HeNormal(seed=3))
+    Dropout(rate, seed=1)
+}
+
+model price {
+    Input(shape=(5,))
+    hidden(units)
+    repeat 2 {
+        Dense(half, activation=act, kernel_regularizer=L2(0.001))
+    }
+    Dense(1)
+
+    loss mse
+    optimizer Adam(learning_rate=lr)
+    metrics [mae, RootMeanSquaredError(name="rmse")]
+    scale_features standard
+    scale_target minmax
+}
+
+summary price
+train price on train epochs=epochs batch_size=16 validation_data=valid callbacks=[EarlyStopping(patience=3), CSVLogger("log.csv")]
+evaluate price on test batch_size=8
+save price to "price.h5"
+load again from "price.h5"
+predict again on fresh to "prices.csv" keep=["id", "area"] column="p"
+predict price on fresh to "prices.npy"
+predict again on test rows=3
+"""
+
+
+def write_houses(folder: Path) -> Path:
+    """A small table with an id, a text column and a categorical column, and the program above."""
+    import numpy as np
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    with open(folder / "houses.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "area", "rooms", "color", "note", "price"])
+        for i in range(120):
+            area, rooms = rng.uniform(50, 200), int(rng.integers(1, 6))
+            w.writerow([f"h{i}", f"{area:.1f}", rooms, ["red", "blue", "green"][i % 3], "x y", f"{area * 1000 + rooms * 5000 + (i % 3) * 7000:.0f}"])
+    with open(folder / "fresh.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "area", "rooms", "color", "note"])
+        for i in range(5):
+            w.writerow([f"n{i}", 100 + i, 3, ["blue", "red"][i % 2], "z"])
+    path = folder / "houses.nn"
+    path.write_text(HOUSES, encoding="utf-8")
+    return path
+
+
+def outputs(path: Path) -> dict[str, list[str]]:
+    """The files a program's save and predict steps write, relative to its folder."""
+    checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path), keras=False)
+    found: dict[str, list[str]] = {"save": [], "predict": []}
+    for step in checked.steps:
+        if step.verb in found and step.to is not None:
+            found[step.verb].append(str(step.to))
+    return found
+
+
+def copy_program(path: Path, folder: Path) -> Path:
+    """A copy of the program's folder without the files its steps write."""
+    shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("__pycache__", "*.run.json"))
+    for names in outputs(path).values():
+        for name in names:
+            target = folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    return folder / path.name
+
+
+class Scripts:
+    """The exported scripts, run by worker processes; ``result(name)`` waits for one."""
+
+    def __init__(self, base: Path, programs: dict[str, Path]) -> None:
+        self.base = base
+        self.programs = programs
+        self.copies: dict[str, Path] = {}
+        self.scripts: dict[str, Path] = {}
+        (base / "scripts").mkdir()
+        elsewhere = base / "elsewhere"
+        elsewhere.mkdir()
+        for name, path in programs.items():
+            copy = copy_program(path, base / "py" / name)
+            checked = nndsl.check(copy.read_text(encoding="utf-8"), filename=str(copy), overrides={"epochs": EPOCHS.get(name, "1")})
+            script = base / "scripts" / f"{name}.py"
+            script.write_text(eject(checked, source_path=copy, output_path=script), encoding="utf-8")
+            self.copies[name] = copy
+            self.scripts[name] = script
+        names = list(programs)
+        first = {SLOW, "sales", "tabular_classifier"}
+        groups = [[n for n in names if n in first], [n for n in names if n not in first]]
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env.pop("PYTHONPATH", None)
+        self.workers = []
+        for i, group in enumerate(g for g in groups if g):
+            status = base / f"status{i}.json"
+            log = open(base / f"worker{i}.log", "w", encoding="utf-8")
+            proc = subprocess.Popen([sys.executable, "-I", "-c", DRIVER, str(status), *(str(self.scripts[n]) for n in group)],
+                                    cwd=elsewhere, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.workers.append((set(group), proc, status, log))
+        self.deadline = time.monotonic() + 540
+
+    def result(self, name: str) -> tuple[str, list[str], str]:
+        for group, proc, status, log in self.workers:
+            if name in group:
+                try:
+                    proc.wait(timeout=max(1.0, self.deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                log.flush()
+                text = Path(log.name).read_text(encoding="utf-8", errors="replace")
+                if not status.exists():
+                    return f"worker exited with {proc.returncode} before finishing", [], text[-4000:]
+                data = json.loads(status.read_text(encoding="utf-8"))
+                return data["status"].get(str(self.scripts[name]), "not run"), data["leaked"], text
+        raise KeyError(name)
+
+    def close(self) -> None:
+        for _, proc, _, log in self.workers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory):
+    base = tmp_path_factory.mktemp("eject")
+    programs = {p.parent.name: p for p in EXAMPLE_FILES}
+    programs["houses"] = write_houses(base / "src" / "houses")
+    runs = Scripts(base, programs)
+    yield runs
+    runs.close()
+
+
+def without_names(config):
+    """A model or layer config without the names Keras makes unique per instance (``dense_3``)."""
+    if isinstance(config, dict):
+        layer = "trainable" in config or "batch_shape" in config
+        return {k: without_names(v) for k, v in config.items() if not (k == "name" and layer)}
+    if isinstance(config, (list, tuple)):
+        return [without_names(v) for v in config]
+    return config
+
+
+CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_exported_script_does_what_nndsl_run_does(name, scripts, tmp_path):
+    import keras
+    import numpy as np
+
+    from nndsl.run.runner import run
+
+    program = scripts.programs[name]
+    copy = copy_program(program, tmp_path / name)
+    out = io.StringIO()
+    run(copy, overrides={"epochs": EPOCHS.get(name, "1")}, progress="none", out=out, err=out)
+
+    status, leaked, log = scripts.result(name)
+    assert status == "ok", f"{status}\n{log[-3000:]}"
+    assert leaked == [], "the script imported nndsl"
+    script_dir = scripts.copies[name].parent
+    written = outputs(program)
+    assert written["save"], "every program saves a model"
+    for saved in written["save"]:
+        ours = keras.models.load_model(copy.parent / saved)
+        theirs = keras.models.load_model(script_dir / saved)
+        assert without_names(theirs.get_config()) == without_names(ours.get_config()), saved
+        assert theirs.count_params() == ours.count_params(), saved
+        if name in SAME_WEIGHTS:
+            for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+                np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    for predicted in written["predict"]:
+        mine, theirs = copy.parent / predicted, script_dir / predicted
+        assert theirs.is_file(), predicted
+        if mine.suffix == ".npy":
+            a, b = np.load(mine), np.load(theirs)
+            assert a.shape == b.shape, predicted
+            if name in SAME_WEIGHTS:
+                np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(a).max())))
+            continue
+        a_rows = list(csv.reader(mine.open(newline="", encoding="utf-8")))
+        b_rows = list(csv.reader(theirs.open(newline="", encoding="utf-8")))
+        assert b_rows[0] == a_rows[0] and len(b_rows) == len(a_rows), predicted
+        if name in SAME_WEIGHTS:
+            for ra, rb in zip(a_rows[1:], b_rows[1:]):
+                for va, vb in zip(ra, rb, strict=True):
+                    try:
+                        fa, fb = float(va), float(vb)
+                    except ValueError:
+                        assert vb == va, predicted
+                        continue
+                    assert fb == pytest.approx(fa, rel=1e-4, abs=1e-5), predicted
+
+
+@pytest.mark.parametrize("name", [p.parent.name for p in EXAMPLE_FILES])
+def test_exported_model_is_the_model_nndsl_builds(name):
+    """The script's builder holds the layers nndsl.build makes, written as Keras calls."""
+    path = EXAMPLES / name / f"{name}.nn"
+    checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
+    script = eject(checked, source_path=path)
+    compile(script, f"{name}.py", "exec")
+    namespace: dict = {"__name__": "exported", "__file__": str(path.with_suffix(".py"))}
+    exec(compile(script, f"{name}.py", "exec"), namespace)  # defines the builders; runs no step
+    for model in checked.models.values():
+        built = nndsl.build(checked, model=model.name)
+        options = model.compile.get("_options", {})
+        builder = namespace[f"build_{model.name}"]
+        import keras
+
+        mine = builder(after_input=[keras.layers.Normalization()]) if options.get("scale_features", "none") != "none" else builder()
+        assert without_names(mine.get_config()) == without_names(built.get_config())
+        assert mine.count_params() == built.count_params()
+
+
+def test_let_variables_become_constants_used_where_the_file_uses_them(tmp_path):
+    text = HOUSES.replace('let lr     = 1 / 100', 'let lr     = 1 / 100\nlet shape  = (5,)').replace("Input(shape=(5,))", "Input(shape=shape)")
+    path = tmp_path / "houses.nn"
+    path.write_text(text, encoding="utf-8")
+    script = eject(nndsl.check(text, filename=str(path), overrides={"units": "16"}), source_path=path)
+    for line in ("UNITS = 16", 'ACT = "relu"', "HALF = UNITS // 2", "LR = 1 / 100", "SHAPE = (5,)", "EPOCHS = 2", "SEED = 9"):
+        assert f"\n{line}\n" in script, line
+    assert "keras.Input(shape=SHAPE)" in script
+    # inside the block, `n` is the block's parameter: its value, not a constant
+    assert 'keras.layers.Dense(16, activation=ACT, kernel_initializer=keras.initializers.HeNormal(seed=3))' in script
+    assert 'keras.layers.Dense(HALF, activation=ACT, kernel_regularizer=keras.regularizers.L2(0.001))' in script
+    assert "keras.optimizers.Adam(learning_rate=LR)" in script
+    assert "epochs=EPOCHS" in script
+    assert "import nndsl" not in script and "from nndsl" not in script
+    compile(script, "houses.py", "exec")
+
+
+def test_names_become_the_objects_nndsl_passes():
+    text = """
+model m {
+    Input(shape=(4,))
+    Dense(3, activation=softmax, kernel_initializer=he_normal)
+    loss sparse_categorical_crossentropy
+    optimizer adam
+    metrics [accuracy, mae, AUC(name="auc")]
+}
+"""
+    script = eject(nndsl.check(text), source_path=Path("m.nn"))
+    assert 'keras.layers.Dense(3, activation="softmax", kernel_initializer=keras.initializers.HeNormal())' in script
+    assert "loss=keras.losses.SparseCategoricalCrossentropy()" in script
+    assert "optimizer=keras.optimizers.Adam()" in script
+    assert 'metrics=["accuracy", keras.metrics.MeanAbsoluteError(name="mae"), keras.metrics.AUC(name="auc")]' in script
+
+
+def test_paths_are_relative_to_the_script(tmp_path):
+    folder = tmp_path / "project" / "model"
+    folder.mkdir(parents=True)
+    path = folder / "m.nn"
+    text = 'data d = csv("rows.csv", target="y")\nmodel m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\ntrain m on d\n'
+    checked = nndsl.check(text, filename=str(path))
+    assert "\nBASE = HERE  #" in eject(checked, source_path=path)
+    assert "\nBASE = HERE  #" in eject(checked, source_path=path, output_path=folder / "m.py")
+    elsewhere = eject(checked, source_path=path, output_path=tmp_path / "scripts" / "m.py")
+    assert '\nBASE = (HERE / "../project/model").resolve()  #' in elsewhere
+    assert 'read_csv(BASE / "rows.csv", target="y")' in elsewhere
+    assert "keras.utils.set_random_seed" not in elsewhere.split("def main")[1]  # no seed: nothing seeded
+
+
+def test_plugin_names_are_refused_each_named():
+    pytest.importorskip("nndsl_example_plugin")
+    path = EXAMPLES / "plugin" / "plugin_demo.nn"
+    checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
+    with pytest.raises(UsageError) as info:
+        eject(checked, source_path=path)
+    message = str(info.value)
+    assert "cannot export plugin_demo.nn to Python" in message
+    for what in ("data source 'ramp'", "activation 'bent_identity'", "layer 'Scale'", "step 'histogram'"):
+        assert what in message, what
+    assert "plugin_demo.nn:11:5: layer 'Scale'" in message and "plugin_demo.nn:10:26: activation" in message
+
+
+def test_a_registered_layer_is_refused():
+    from nndsl.plugins.registry import registry
+    from nndsl.plugins.spec import LayerSpec, param
+
+    registry("layers").register("Doubler", LayerSpec(name="Doubler", doc="d", impl="somewhere:Doubler", params=(param("k", "int", 2),)))
+    text = "model m {\n    Input(shape=(2,))\n    Doubler(k=3)\n    Dense(1)\n    loss mse\n}\n"
+    with pytest.raises(UsageError, match=r"m\.nn:3:5: layer 'Doubler' \(from <registered>\)"):
+        eject(nndsl.check(text, filename="m.nn"), source_path=Path("m.nn"))
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="nndsl")
+    commands.add_parsers(p.add_subparsers(dest="command"))
+    return p
+
+
+def test_export_command(tmp_path, capsys, monkeypatch):
+    copy = copy_program(EXAMPLES / "sales" / "sales.nn", tmp_path / "sales")
+    out = tmp_path / "out" / "train_sales.py"
+    out.parent.mkdir()
+    args = parser().parse_args(["export", str(copy), "--to", "python", "-o", str(out), "--set", "epochs=3"])
+    assert args.func(args) == 0
+    script = out.read_text(encoding="utf-8")
+    assert "\nEPOCHS = 3\n" in script and '(HERE / "../sales").resolve()' in script
+    monkeypatch.chdir(copy.parent)
+    args = parser().parse_args(["export", copy.name, "--to", "python"])
+    assert args.func(args) == 0
+    printed = capsys.readouterr().out
+    assert "\nBASE = HERE  #" in printed and "\nEPOCHS = 50\n" in printed
+    with pytest.raises(SystemExit):
+        parser().parse_args(["export", copy.name])  # --to is required
+    with pytest.raises(SystemExit):
+        parser().parse_args(["export", copy.name, "--to", "java"])
+    for argv, match in ((["export", "missing.nn", "--to", "python"], "does not exist"),
+                        (["export", copy.name, "--to", "python", "--set", "nope=1"], "expected the name of a let variable"),
+                        (["export", copy.name, "--to", "python", "-o", copy.name], "other than the .nn file"),
+                        (["export", copy.name, "--to", "python", "-o", "no/such/dir/x.py"], "does not exist")):
+        args = parser().parse_args(argv)
+        with pytest.raises(UsageError, match=match):
+            args.func(args)
