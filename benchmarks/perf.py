@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)  # measure start-up as users get it, with cached bytecode
 
 
 def sh(args, cwd=HERE, env=None) -> tuple[str, float, int]:
