@@ -32,6 +32,27 @@ def _class_for_name(kind: str, spec) -> Any:
     return None
 
 
+def _rejected(value: ResolvedCall, exc: Exception):
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return _located(value, code="rejected-by-keras", message=f"expected arguments {value.spec.name} accepts; received values Keras rejects: {text}")
+
+
+def _located(value: ResolvedCall, *, code: str, message: str):
+    from ..errors import Diagnostic, NndslCheckError
+
+    node = value.node
+    return NndslCheckError(diagnostics=[Diagnostic(
+        code=code, message=message, span=node.span if node is not None else None, source=_CURRENT_SOURCE.get(None),
+    )])
+
+
+import contextvars  # noqa: E402
+
+_CURRENT_SOURCE: contextvars.ContextVar = contextvars.ContextVar("nndsl_source")
+
+
 def _compile_special(kind: str, written: str) -> bool:
     from ..builtins.keras import catalogue
 
@@ -42,10 +63,19 @@ def _compile_special(kind: str, written: str) -> bool:
 def to_keras(value: Any) -> Any:
     """A checked argument value as the Python/Keras object Keras expects."""
     if isinstance(value, ResolvedCall):
-        target = _import(value.spec)
+        from ..errors import PluginError
+
+        try:
+            target = _import(value.spec)
+        except PluginError as exc:
+            raise _located(value, code="plugin-error", message=f"the plugin for {value.kind[:-1]} '{value.spec.name}' failed to load: {exc}") from None
         args = {k: to_keras(v) for k, v in value.args.items() if k != "*args"}
         star = [to_keras(v) for v in value.args.get("*args", ())]
-        return target(*star, **args)
+        try:
+            return target(*star, **args)
+        except (ValueError, TypeError) as exc:
+            # Keras refused a value the static checks could not judge (a negative slope, ...)
+            raise _rejected(value, exc) from None
     if isinstance(value, ResolvedName):
         spec = value.spec
         if value.kind == "activations" or value.kind not in _INSTANTIATE_NAMES:
@@ -124,6 +154,7 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
     import keras
 
     model = _pick(checked, name)
+    _CURRENT_SOURCE.set(checked.source)
     seed = checked.settings.get("seed")
     if seed is not None:
         keras.utils.set_random_seed(int(seed))

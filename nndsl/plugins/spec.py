@@ -36,11 +36,16 @@ def param(name: str, type: str = "any", default: Any = _MISSING, doc: str = "", 
 
 
 def load_impl(path: str):
-    """Import ``"module:attr"``."""
+    """Import ``"module:attr"``; a plugin whose code is missing is a PluginError naming it."""
     module, _, attr = path.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    try:
+        obj = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        from ..errors import PluginError
+
+        raise PluginError(f"expected the code of a plugin at '{path}' to import; received {type(exc).__name__}: {exc}") from exc
     return obj
 
 

@@ -348,9 +348,23 @@ def test(state: RunState, step: CheckedStep) -> None:
 
 
 def _output_path(state: RunState, step: CheckedStep, value: str) -> Path:
+    span = step.node.to.span if step.node.to is not None else step.node.span
+    try:
+        return _checked_output_path(state, step, value, span)
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise state.error(f"expected a usable output path; received '{value}' ({exc.strerror or exc})", step,
+                          code="bad-output", span=span) from None
+
+
+def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -> Path:
+    import stat
+
     target = state.path(value)
     folder = target.parent
-    span = step.node.to.span if step.node.to is not None else step.node.span
+    if target.exists() and not target.is_dir() and not stat.S_ISREG(target.stat().st_mode):
+        # writes replace the target by renaming a new file over it: never do that to a device
+        raise state.error(f"expected a regular file to write; received '{value}', a device or other special file",
+                          step, code="bad-output", span=span, hint="write to a file in a folder of your own")
     if not folder.exists():
         raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step, code="bad-output", span=span,
                           hint="create the folder first, or write to a path in an existing one")

@@ -595,6 +595,10 @@ def check_steps(ctx: Context) -> None:
                 ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {describe_value(value)}", node.span,
                           hint=f'put the path in quotes: {word} "{value}"' if isinstance(value, Symbol) else None)
                 ok = False
+            elif "\0" in value or not value:
+                what = "an empty string" if not value else "a string holding a NUL character (\\0)"
+                ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {what}", node.span)
+                ok = False
             clauses[attr] = value
         kwargs = {}
         for k in stmt.kwargs:

@@ -7,6 +7,7 @@ registry of the place they stand in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,10 @@ def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+# Control characters in a string are shown as the escapes that write them, not printed raw.
+_CONTROL_ESCAPES = {**{i: f"\\u{i:04x}" for i in range(32)}, 0: "\\0", 9: "\\t", 10: "\\n", 13: "\\r", 127: "\\u007f"}
+
+
 def describe_value(v: Any) -> str:
     """How a value is named in "received ..." messages."""
     if isinstance(v, bool):
@@ -47,7 +52,7 @@ def describe_value(v: Any) -> str:
     if isinstance(v, Symbol):
         return f"the name '{v}'"
     if isinstance(v, str):
-        return f'the string "{v}"'
+        return f'the string "{v.translate(_CONTROL_ESCAPES)}"'
     if is_number(v):
         return f"the number {v!r}"
     if isinstance(v, tuple):
@@ -142,6 +147,11 @@ def evaluate(e, env: dict[str, Any]) -> Any:
                 f"expected a result within the range of a floating-point number; received an overflow in '{op}'", e.span,
                 code="overflow",
             ) from None
+        if isinstance(result, float) and not math.isfinite(result):
+            raise EvalProblem(
+                f"expected a result within the range of a floating-point number; received an overflow in '{op}'", e.span,
+                code="overflow",
+            )
         if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
             digits = int(result.bit_length() * 0.30103) + 1
             raise EvalProblem(f"expected a number of at most 4000 digits; received a result of about {digits} digits", e.span, code="overflow")

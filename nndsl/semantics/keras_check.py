@@ -234,6 +234,11 @@ class _Resolver:
             return _FAILED
         if kind is not None:
             return self.named(kind, value, node, pname)
+        if pname == "learning_rate" and type_name == "any" and not is_number(value) and not isinstance(value, Invocation):
+            # The catalogue types it "any" (a float, a schedule or a callable); Keras refuses anything else.
+            self.error("bad-argument-type", f"expected a number or a schedule such as ExponentialDecay(...) for 'learning_rate'; "
+                       f"received {describe_value(value)}", span, hint="for example learning_rate=0.001")
+            return _FAILED
         if isinstance(value, Invocation):
             if type_name in ("any", "number", "float", "list", "dict"):
                 for guess in _GUESS_KINDS:

@@ -345,7 +345,16 @@ def _prelu_alpha_shape(layer: str, args: dict, shape: Shape) -> tuple:
     return tuple(alpha)
 
 
+def _dropout(layer: str, args: dict, shape: Shape) -> Shape:
+    """Dropout layers keep the shape; Keras refuses a rate outside [0, 1] when the layer is built."""
+    rate = args.get("rate")
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and not 0 <= rate <= 1:
+        raise ShapeError(f"{layer} expects rate to be a fraction from 0 to 1; received {_show(rate)}")
+    return shape
+
+
 def _spatial_dropout(layer: str, args: dict, shape: Shape) -> Shape:
+    _dropout(layer, args, shape)
     rank = _rank_of(layer)
     _expect_rank(layer, shape, rank + 2, _layout(rank, _data_format(layer, args)))
     return shape
@@ -865,10 +874,11 @@ RULES: dict[str, Callable[[str, dict, Any], Any]] = {
     "Bidirectional": _bidirectional,
     "TimeDistributed": _time_distributed,
     **dict.fromkeys(
-        ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "GaussianNoise", "GaussianDropout",
-         "AlphaDropout", "ActivityRegularization", "Masking", "Rescaling", "Identity"),
+        ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "GaussianNoise", "ActivityRegularization", "Masking",
+         "Rescaling", "Identity"),
         _same,
     ),
+    **dict.fromkeys(("Dropout", "GaussianDropout", "AlphaDropout"), _dropout),
     **dict.fromkeys(
         ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness"),
         _image_only,

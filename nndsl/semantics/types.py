@@ -64,7 +64,7 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
     if t == "bool":
         return isinstance(value, bool)
     if t in ("str", "path"):
-        return _is_str(value) and not (t == "path" and isinstance(value, Symbol))
+        return _is_str(value) and not (t == "path" and (isinstance(value, Symbol) or not value or "\0" in value))
     if t in ("str_list", "str_or_list"):
         return _is_str(value) or (isinstance(value, (list, tuple)) and all(_is_str(x) for x in value))
     if t == "dict":
