@@ -161,7 +161,18 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
     if after_input is None:
         options = model.compile.get("_options", {})
         after_input = [keras.layers.Normalization()] if options.get("scale_features", "none") != "none" else []
-    km = keras.Sequential(build_layers(model, after_input), name=model.name)
+    layers = build_layers(model, after_input)
+    try:
+        km = keras.Sequential(layers, name=model.name)
+    except (ValueError, TypeError) as exc:
+        # a layer without a static shape rule met an input it cannot take
+        from ..errors import Diagnostic, NndslCheckError
+
+        text = " ".join(str(exc).split())[:300]
+        raise NndslCheckError(diagnostics=[Diagnostic(
+            code="rejected-by-keras", message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
+            span=model.decl.name_span, source=checked.source,
+        )]) from None
     if compile and model.compile.get("loss") is not None:
         km.compile(**compile_arguments(model))
     return km
