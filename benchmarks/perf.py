@@ -93,12 +93,18 @@ def bench_training(pairs: int, epochs: int) -> list:
     ]
 
 
+def nndsl_command() -> list[str]:
+    """The installed ``nndsl`` console script (what users run), else ``python -m nndsl``."""
+    script = Path(sys.executable).with_name("nndsl")
+    return [str(script)] if script.exists() else [PY, "-m", "nndsl"]
+
+
 def bench_check(pairs: int) -> list:
     check, tf = [], []
     target = str(ROOT / "examples" / "sales" / "sales.nn")
     for _ in range(pairs):
         for _ in range(5):
-            check.append({"wall": sh([PY, "-m", "nndsl", "check", "-q", target])[1]})
+            check.append({"wall": sh(nndsl_command() + ["check", "-q", target])[1]})
         tf.append({"wall": sh([PY, "-c", "import tensorflow"])[1]})
     c = statistics.median(x["wall"] for x in check)
     t = statistics.median(x["wall"] for x in tf)

@@ -8,7 +8,6 @@ and a caret under the exact span.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -58,6 +57,8 @@ def closest(name: str, candidates: Iterable[str], *, normalize=None) -> str | No
     target = key(name)
     if target in keyed:
         return keyed[target]
+    import difflib  # only when a name is unknown: keeps start-up light
+
     match = difflib.get_close_matches(target, list(keyed), n=1, cutoff=0.6)
     return keyed[match[0]] if match else None
 

@@ -16,7 +16,7 @@ from ..source import Span
 from .builder import MAX_BRACKETS, SyntaxProblem
 from .lexer import _BODY_KEYWORDS, _OPENERS
 
-TABLES_VERSION = 1  # bump when the layout of `tables_from_lark`'s result changes
+TABLES_VERSION = 2  # bump when the layout of `tables_from_lark`'s result changes
 
 
 class UnexpectedToken(Exception):
@@ -76,7 +76,8 @@ def _describe_rule(rule) -> tuple:
     splice = [i for i in keep if not exp[i].is_term and exp[i].name.startswith("_")]
     inline = rule.origin.name.startswith("_")
     expand1 = bool(rule.options.expand1 and not rule.alias)
-    return (len(exp), keep, splice, inline, expand1, rule.alias or rule.origin.name, rule.origin.name)
+    # plain str: lark's names are Token objects, and unpickling those would import lark
+    return (len(exp), keep, splice, inline, expand1, str(rule.alias or rule.origin.name), str(rule.origin.name))
 
 
 def tables_from_lark(lark_obj) -> dict:
@@ -93,7 +94,7 @@ def tables_from_lark(lark_obj) -> dict:
     for state, actions in table.states.items():
         row = {}
         for sym, (action, arg) in actions.items():
-            row[sym] = (True, arg) if action is Shift else (False, rule_ids[arg])
+            row[str(sym)] = (True, arg) if action is Shift else (False, rule_ids[arg])
         states[state] = row
     terminals = list(lark_obj.terminals)
     name_re = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
@@ -102,7 +103,7 @@ def tables_from_lark(lark_obj) -> dict:
     strings = []
     for t in terminals:
         if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value):
-            keywords[t.pattern.value] = t.name
+            keywords[str(t.pattern.value)] = str(t.name)
         elif t.pattern.type == "str":
             strings.append(t)
         else:
@@ -117,7 +118,8 @@ def tables_from_lark(lark_obj) -> dict:
     return {
         "version": TABLES_VERSION, "rules": rules, "states": states,
         "start": table.start_states["start"], "end": table.end_states["start"],
-        "keywords": keywords, "master": master, "dropped": dropped, "terminals": sorted(t.name for t in terminals),
+        "keywords": keywords, "master": str(master), "dropped": [str(d) for d in dropped],
+        "terminals": sorted(str(t.name) for t in terminals),
     }
 
 
