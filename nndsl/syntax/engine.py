@@ -287,7 +287,9 @@ class Engine:
                     if typ == "NAME":
                         typ = keywords.get(value, "NAME")
                     elif typ in dropped:
-                        # only an error message would ever look at it: keep its place, not an object
+                        # only an error message would ever look at it: keep its place, not an object.
+                        # The automaton loop below is the main one inlined again on purpose: a
+                        # shared function would cost a call per token on the hottest path.
                         tok = None
                         pos_of_dropped = pos
                         pos = end
