@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import nndsl
+from nncases import copy_program, program_outputs
 from nndsl.errors import UsageError
 from nndsl.interop import commands
 from nndsl.interop.eject import eject
@@ -127,27 +128,7 @@ def write_houses(folder: Path) -> Path:
     return path
 
 
-def outputs(path: Path) -> dict[str, list[str]]:
-    """The files a program's save and predict steps write, relative to its folder."""
-    checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path), keras=False)
-    found: dict[str, list[str]] = {"save": [], "predict": []}
-    for step in checked.steps:
-        if step.verb in found and step.to is not None:
-            found[step.verb].append(str(step.to))
-    return found
-
-
-def copy_program(path: Path, folder: Path) -> Path:
-    """A copy of the program's folder without the files its steps write."""
-    shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("__pycache__", "*.run.json"))
-    for names in outputs(path).values():
-        for name in names:
-            target = folder / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    return folder / path.name
+outputs = program_outputs
 
 
 class Scripts:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import nndsl
+from nncases import copy_program, program_outputs
 from nndsl.cli import main as cli
 
 pytestmark = pytest.mark.keras
@@ -35,28 +36,12 @@ FILES = example_files()
 IDS = [p.parent.name if p.stem == p.parent.name else f"{p.parent.name}/{p.name}" for p in FILES]
 
 
-def outputs(path: Path) -> dict[str, list[str]]:
-    """The files a program's save and predict steps write, relative to its folder."""
-    checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path), keras=False)
-    found: dict[str, list[str]] = {"save": [], "predict": []}
-    for step in checked.steps:
-        if step.verb in found and step.to is not None:
-            found[step.verb].append(str(step.to))
-    return found
+outputs = program_outputs
 
 
 def copy_example(path: Path, tmp_path: Path) -> Path:
     """A copy of the example's folder without the files its steps write."""
-    folder = tmp_path / path.parent.name
-    shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("__pycache__", "*.run.json"))
-    for names in outputs(path).values():
-        for name in names:
-            target = folder / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    return folder / path.name
+    return copy_program(path, tmp_path / path.parent.name)
 
 
 def test_there_are_examples():
