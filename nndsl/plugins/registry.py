@@ -277,7 +277,3 @@ def reset() -> None:
     """Forget every registry's contents, registered entries included (tests use this)."""
     _REGISTRIES.clear()
     _scan_entry_points.cache_clear()
-
-
-def _loaded_modules_note() -> str:  # pragma: no cover - debugging aid
-    return ", ".join(sorted(m for m in sys.modules if m.startswith("nndsl.builtins")))

@@ -54,9 +54,8 @@ def cmd_run(args) -> int:
     if not path.is_file():
         raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
-    state = run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
+    run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
                 record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume)
-    del state
     return 0
 
 

@@ -223,7 +223,6 @@ def evaluate_variables(ctx: Context) -> None:
 
 def check_data(ctx: Context) -> None:
     """Each data source names a registered source, with arguments that fit its parameters."""
-    sources = registry("data_sources")
     defined: set[str] = set()
     for stmt in ctx.program.statements:
         if not isinstance(stmt, ast.DataDecl) or ctx.decls.get(stmt.name) is not stmt:
@@ -232,7 +231,6 @@ def check_data(ctx: Context) -> None:
         defined.add(stmt.name)
         if spec is not None:
             ctx.data[stmt.name] = CheckedData(stmt, spec, args)
-    del sources
 
 
 def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):

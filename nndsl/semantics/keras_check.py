@@ -517,7 +517,6 @@ def check_step_objects(ctx: Context) -> None:
         r = _Resolver(ctx)
         cbs = step.kwargs.get("callbacks")
         if cbs is not None:
-            node = next((k.value for k in step.node.kwargs if k.name == "callbacks"), None)
             items = cbs if isinstance(cbs, list) else [cbs]
             resolved = []
             for inv in items:
@@ -525,7 +524,6 @@ def check_step_objects(ctx: Context) -> None:
                 if rc is not None:
                     resolved.append(rc)
             step.kwargs["callbacks"] = resolved
-            del node
         if step.spec.trains and step.target in ctx.models:
             model: CheckedModel = ctx.models[step.target]
             if "loss" not in model.properties:

@@ -260,7 +260,6 @@ def format_program(program: ast.Program, *, canonical_names: bool = True) -> str
             out.append(c)
         out.extend(ch.lines)
         prev = ch
-    trailing = getattr(program, "_trailing_comments", None)
     if has_positions:
         last_line = chunks[-1].last if chunks else 0
         tail = [c for c in program.comments if c.span.line > last_line]
@@ -271,7 +270,6 @@ def format_program(program: ast.Program, *, canonical_names: bool = True) -> str
                     out.append("")
                 out.append(c.text)
                 prev_line = c.span.line
-    del trailing
     text = "\n".join(out)
     return text + "\n" if text else ""
 
