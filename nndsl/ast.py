@@ -6,7 +6,7 @@ Spans are excluded from equality, so two trees that differ only in layout compar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Union
 
 from .source import Source, Span
@@ -249,6 +249,37 @@ ALL_NODES = (
     Number, String, Bool, NoneLit, Name, Tuple, List, Pair, Dict, Keyword, Call, BinOp, UnaryOp,
     Layer, Repeat, Property, Let, DataDecl, ModelDecl, Param, BlockDecl, Setting, Step, Comment, Program,
 )
+
+
+def constructor(cls: type):
+    """A function making ``cls`` nodes from the same arguments as ``cls(...)``, at about half the cost.
+
+    A frozen dataclass's ``__init__`` assigns each field through ``object.__setattr__``; the
+    parser makes a node for nearly every token, so it fills the slots directly instead. The
+    node is the same object either way: same class, fields, equality, hash and repr. Fields
+    become parameters in their declared order, so positional calls work too.
+    """
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__ that the fast constructor would skip")
+    namespace = {"_new": object.__new__, "_cls": cls}
+    params, body = [], []
+    for f in fields(cls):
+        if f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name} has a default factory")
+        param = f.name
+        if f.default is not MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            param += f"=_default_{f.name}"
+        elif params and "=" in params[-1]:
+            raise TypeError(f"{cls.__name__}.{f.name}: a field without a default after one with a default")
+        params.append(param)
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    code = f"def make_{cls.__name__}({', '.join(params)}):\n    self = _new(_cls)\n" + "\n".join(body) + "\n    return self\n"
+    exec(code, namespace)
+    make = namespace[f"make_{cls.__name__}"]
+    make.__doc__ = f"A new :class:`{cls.__name__}` (see :func:`constructor`)."
+    return make
 
 
 def children(n) -> list:

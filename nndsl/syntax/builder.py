@@ -1,7 +1,8 @@
 """Builds the typed AST while the LALR parser runs: one method per grammar rule.
 
-Used as lark's inline transformer, so no intermediate parse tree is made. Each method gets the
-rule's children (named tokens and already-built nodes) and computes its span from them.
+Called by :class:`~nndsl.syntax.engine.Engine` on every reduction, so no intermediate parse tree
+is made. Each method gets the rule's children (named tokens and already-built nodes) and
+computes its span from them.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def _nested(node, children):
 
 _INF = float("inf")
 
+# The parser makes a span for nearly every node: tuple.__new__ skips the Python-level Span.__new__.
+_new_span = tuple.__new__
+
 
 class SyntaxProblem(Exception):
     """Raised inside the builder; the parser turns it into a diagnostic."""
@@ -92,7 +96,29 @@ class SyntaxProblem(Exception):
 
 
 def tspan(tok) -> Span:
-    return Span(tok.start_pos, tok.end_pos, tok.line, tok.column, tok.end_line, tok.end_column)
+    """The span of a token: ``(value, start, end, line, column)``, always on one line."""
+    _value, start, end, line, column = tok
+    return _new_span(Span, (start, end, line, column, line, column + end - start))
+
+
+def _from_to(first, last) -> Span:
+    """The span from the start of token ``first`` to the end of token ``last``, which follows it.
+
+    What ``tspan(first).combine(tspan(last))`` gives for two tokens in source order, without
+    making either span.
+    """
+    _value, start, _end, line, column = first
+    _value, last_start, end, last_line, last_column = last
+    return _new_span(Span, (start, end, line, column, last_line, last_column + end - last_start))
+
+
+def _token_to(tok, span: Span) -> Span:
+    """The span from the start of token ``tok`` to the end of ``span``, which follows it.
+
+    What ``tspan(tok).combine(span)`` gives when ``span`` comes after the token.
+    """
+    _value, start, _end, line, column = tok
+    return _new_span(Span, (start, span[1], line, column, span[4], span[5]))
 
 
 def _span_of(x) -> Span:
@@ -142,47 +168,79 @@ def unescape(raw: str, span: Span) -> str:
     return "".join(out)
 
 
+# Fast node constructors (see ast.constructor): same nodes, about half the cost of ast.X(...).
+_Number = ast.constructor(ast.Number)
+_String = ast.constructor(ast.String)
+_Bool = ast.constructor(ast.Bool)
+_NoneLit = ast.constructor(ast.NoneLit)
+_Name = ast.constructor(ast.Name)
+_Tuple = ast.constructor(ast.Tuple)
+_List = ast.constructor(ast.List)
+_Pair = ast.constructor(ast.Pair)
+_Dict = ast.constructor(ast.Dict)
+_Keyword = ast.constructor(ast.Keyword)
+_Call = ast.constructor(ast.Call)
+_BinOp = ast.constructor(ast.BinOp)
+_UnaryOp = ast.constructor(ast.UnaryOp)
+_Layer = ast.constructor(ast.Layer)
+_Repeat = ast.constructor(ast.Repeat)
+_Property = ast.constructor(ast.Property)
+_Let = ast.constructor(ast.Let)
+_DataDecl = ast.constructor(ast.DataDecl)
+_ModelDecl = ast.constructor(ast.ModelDecl)
+_Param = ast.constructor(ast.Param)
+_BlockDecl = ast.constructor(ast.BlockDecl)
+_Setting = ast.constructor(ast.Setting)
+_Step = ast.constructor(ast.Step)
+_KEYWORD = ast.Keyword
+
+
 class Builder:
-    """Lark inline transformer producing :mod:`nndsl.ast` nodes."""
+    """Produces :mod:`nndsl.ast` nodes, one method per grammar rule (or alias).
+
+    Each method gets a list of the rule's kept children: built nodes, and tokens as plain
+    tuples ``(value, start, end, line, column)`` (see :mod:`nndsl.syntax.engine`).
+    """
 
     # ------------------------------------------------------------ expressions
+    # The atoms are the most frequent nodes: their spans are made inline rather than by tspan.
     def integer(self, c):
-        (tok,) = c
+        text, start, end, line, column = tok = c[0]
         try:
-            value = int(tok.value)
+            value = int(text)
         except ValueError:  # longer than Python converts (4300 digits by default)
             raise SyntaxProblem(
                 f"expected a number of at most {getattr(sys, 'get_int_max_str_digits', lambda: 4300)()} digits; "
-                f"received one of {len(tok.value)} digits", tspan(tok),
+                f"received one of {len(text)} digits", tspan(tok),
                 code="number-too-long",
             ) from None
-        return ast.Number(value=value, span=tspan(tok))
+        return _Number(value, _new_span(Span, (start, end, line, column, line, column + end - start)))
 
     def float(self, c):
         (tok,) = c
-        value = float(tok.value)
+        value = float(tok[0])
         if value == _INF:
-            raise SyntaxProblem(f"expected a finite number; received {tok.value}, which is too large for a float", tspan(tok),
+            raise SyntaxProblem(f"expected a finite number; received {tok[0]}, which is too large for a float", tspan(tok),
                                 code="number-too-long", hint="the largest float is about 1.8e308")
-        return ast.Number(value=value, span=tspan(tok))
+        return _Number(value=value, span=tspan(tok))
 
     def string(self, c):
         (tok,) = c
         span = tspan(tok)
-        return ast.String(value=unescape(str(tok), span), span=span)
+        return _String(value=unescape(tok[0], span), span=span)
 
     def true(self, c):
-        return ast.Bool(value=True, span=tspan(c[0]))
+        return _Bool(value=True, span=tspan(c[0]))
 
     def false(self, c):
-        return ast.Bool(value=False, span=tspan(c[0]))
+        return _Bool(value=False, span=tspan(c[0]))
 
     def none(self, c):
-        return ast.NoneLit(span=tspan(c[0]))
+        return _NoneLit(span=tspan(c[0]))
 
     def name(self, c):
-        (tok,) = c
-        return ast.Name(id=str(tok), span=tspan(tok))
+        text, start, end, line, column = c[0]
+        return _Name(text, _new_span(Span, (start, end, line, column, line, column + end - start)))
 
     def paren(self, c):
         # Parentheses only group; the formatter puts them back where precedence needs them.
@@ -190,42 +248,45 @@ class Builder:
 
     def binop(self, c):
         left, op, right = c
-        return _nested(ast.BinOp(op=str(op), left=left, right=right, span=left.span.combine(right.span)), (left, right))
+        return _nested(_BinOp(op=op[0], left=left, right=right, span=left.span.combine(right.span)), (left, right))
 
     def unaryop(self, c):
         op, operand = c
-        span = tspan(op).combine(operand.span)
-        if isinstance(operand, ast.Number) and op.value == "-" and operand.span.start == tspan(op).end:
-            return ast.Number(value=-operand.value, span=span)
-        return _nested(ast.UnaryOp(op=str(op), operand=operand, span=span), (operand,))
+        op_span = tspan(op)
+        span = op_span.combine(operand.span)
+        if isinstance(operand, ast.Number) and op[0] == "-" and operand.span.start == op_span.end:
+            return _Number(value=-operand.value, span=span)
+        return _nested(_UnaryOp(op=op[0], operand=operand, span=span), (operand,))
 
     def tuple(self, c):
-        return ast.Tuple(items=tuple(c[1:-1]), span=_cover(c))
+        return _Tuple(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
 
     def list(self, c):
-        return ast.List(items=tuple(x for x in c[1:-1] if x is not None), span=_cover(c))
+        return _List(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
     def pair(self, c):
         key, value = c
-        return ast.Pair(key=key, value=value, span=key.span.combine(value.span))
+        return _Pair(key=key, value=value, span=key.span.combine(value.span))
 
     def dict(self, c):
-        return ast.Dict(items=tuple(x for x in c[1:-1] if x is not None), span=_cover(c))
+        return _Dict(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
     def kwarg(self, c):
-        name, value = c
-        ns = tspan(name)
-        return ast.Keyword(name=name.value, value=value, span=ns.combine(value.span), name_span=ns)
+        (text, start, end, line, column), value = c
+        value_span = value.span  # after the name: the keyword's span runs from the name to its end
+        return _Keyword(
+            text, value, _new_span(Span, (start, value_span[1], line, column, value_span[4], value_span[5])),
+            _new_span(Span, (start, end, line, column, line, column + end - start)),
+        )
 
     def call(self, c):
-        callee = c[0]
-        cs = tspan(callee)
-        name_span = Span(cs.start, cs.end - 1, cs.line, cs.column, cs.end_line, cs.end_column - 1)
+        text, start, end, line, column = c[0]
+        _rpar, _start, last_end, last_line, last_column = c[-1]
         args, kwargs = [], []
         for a in c[1:-1]:
             if a is None:
                 continue
-            if isinstance(a, ast.Keyword):
+            if a.__class__ is _KEYWORD:
                 kwargs.append(a)
             else:
                 if kwargs:
@@ -235,8 +296,10 @@ class Builder:
                         hint="put positional arguments before keyword arguments",
                     )
                 args.append(a)
-        return ast.Call(
-            name=str(callee)[:-1], args=tuple(args), kwargs=tuple(kwargs), span=_cover(c), name_span=name_span
+        return _Call(
+            text[:-1], tuple(args), tuple(kwargs),
+            _new_span(Span, (start, last_end, line, column, last_line, last_column + 1)),  # up to the ')'
+            _new_span(Span, (start, end - 1, line, column, line, column + end - start - 1)),  # the name without its '('
         )
 
     # ------------------------------------------------------------ bodies
@@ -244,36 +307,35 @@ class Builder:
         return tuple(c)
 
     def layer(self, c):
-        (call,) = c
-        return ast.Layer(call=call, span=call.span)
+        call = c[0]
+        return _Layer(call, call.span)
 
     def repeat(self, c):
         kw, count, _open, body, close = c
-        return ast.Repeat(count=count, body=body, span=tspan(kw).combine(tspan(close)))
+        return _Repeat(count=count, body=body, span=_from_to(kw, close))
 
     def property(self, c):
         name, value = c
-        ns = tspan(name)
-        return ast.Property(name=str(name), value=value, span=ns.combine(value.span), name_span=ns)
+        return _Property(name=name[0], value=value, span=_token_to(name, value.span), name_span=tspan(name))
 
     # ------------------------------------------------------------ statements
     def let(self, c):
         kw, name, value = c
-        return ast.Let(name=str(name), value=value, span=tspan(kw).combine(value.span), name_span=tspan(name))
+        return _Let(name=name[0], value=value, span=_token_to(kw, value.span), name_span=tspan(name))
 
     def data(self, c):
         kw, name, source = c
-        return ast.DataDecl(name=str(name), source=source, span=tspan(kw).combine(source.span), name_span=tspan(name))
+        return _DataDecl(name=name[0], source=source, span=_token_to(kw, source.span), name_span=tspan(name))
 
     def model(self, c):
         kw, name, _open, body, close = c
-        return ast.ModelDecl(name=str(name), body=body, span=tspan(kw).combine(tspan(close)), name_span=tspan(name))
+        return _ModelDecl(name=name[0], body=body, span=_from_to(kw, close), name_span=tspan(name))
 
     def param(self, c):
         name = c[0]
         default = c[1] if len(c) > 1 else None
-        span = tspan(name) if default is None else tspan(name).combine(default.span)
-        return ast.Param(name=str(name), default=default, span=span)
+        span = tspan(name) if default is None else _token_to(name, default.span)
+        return _Param(name=name[0], default=default, span=span)
 
     def params(self, c):
         return tuple(c)
@@ -282,8 +344,9 @@ class Builder:
         kw, callee, params, _rpar, _open, body, close = c
         cs = tspan(callee)
         ns = Span(cs.start, cs.end - 1, cs.line, cs.column, cs.end_line, cs.end_column - 1)
-        return ast.BlockDecl(name=str(callee)[:-1], params=params, body=body, span=tspan(kw).combine(tspan(close)), name_span=ns)
+        return _BlockDecl(name=callee[0][:-1], params=params, body=body, span=_from_to(kw, close), name_span=ns)
 
+    # A clause is a plain tuple (word, value, span of the word): `command` sorts them out.
     def on(self, c):
         return ("on", c[1], tspan(c[0]))
 
@@ -294,20 +357,21 @@ class Builder:
         return ("from_", c[1], tspan(c[0]))
 
     def command(self, c):
-        verb = c[0]
-        vs = tspan(verb)
-        rest = list(c[1:])
+        verb_token = c[0]
+        verb = verb_token[0]
+        vs = tspan(verb_token)
+        rest = list(c[1:])  # nodes (never tokens), clause tuples and keywords
         target = None
         if rest and not isinstance(rest[0], (tuple, ast.Keyword)):
             target = rest.pop(0)
-        span = _cover([verb, target] + [r[1] if isinstance(r, tuple) else r for r in rest])
-        if str(verb) in SETTINGS:
+        span = _cover([verb_token, target] + [r[1] if isinstance(r, tuple) else r for r in rest])
+        if verb in SETTINGS:
             if target is None:
-                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=f"for example: {verb} 42" if str(verb) == "seed" else None)
+                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=f"for example: {verb} 42" if verb == "seed" else None)
             if rest:
                 extra = rest[0][2] if isinstance(rest[0], tuple) else rest[0].span
                 raise SyntaxProblem(f"expected the end of the line after '{verb} value'; received more", extra)
-            return ast.Setting(name=str(verb), value=target, span=span, name_span=vs)
+            return _Setting(name=verb, value=target, span=span, name_span=vs)
         if target is not None and not isinstance(target, ast.Name):
             raise SyntaxProblem(
                 f"expected a model name after '{verb}'; received {describe(target)}", target.span,
@@ -330,7 +394,7 @@ class Builder:
                     hint=f"write: {verb} MODEL on DATA to PATH key=value",
                 )
             clauses[key] = value
-        return ast.Step(verb=str(verb), target=target, kwargs=tuple(kwargs), span=span, verb_span=vs, **clauses)
+        return _Step(verb=verb, target=target, kwargs=tuple(kwargs), span=span, verb_span=vs, **clauses)
 
     def start(self, c):
         return tuple(c)

@@ -81,7 +81,11 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     diagnostics: list[Diagnostic] = []
     work = text
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # the parser allocates many small objects and no cycles
+    # The parser allocates many small objects and no cycles. The collector stays paused until
+    # the whole tree is built: re-enabled any earlier, the next allocation (a comment node)
+    # would start a collection that walks every node made so far, on a large file twice over
+    # (young generation, then the next one). The caller's next collection walks it once.
+    gc.disable()
     try:
         while True:
             try:
@@ -100,18 +104,18 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
                 if new_work == work:
                     break
                 work = new_work
+        if diagnostics:
+            diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
+            raise NndslSyntaxError(diagnostics=diagnostics)
+        comment_nodes = tuple(
+            ast.Comment(text=value.rstrip(), span=Span(start, end, line, column, line, column + end - start))
+            for value, start, end, line, column in comments
+        )
+        span = source.span(0, len(text))
+        return ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
     finally:
         if gc_was_enabled:
             gc.enable()
-    if diagnostics:
-        diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
-        raise NndslSyntaxError(diagnostics=diagnostics)
-    comment_nodes = tuple(
-        ast.Comment(text=str(t).rstrip(), span=Span(t.start_pos, t.end_pos, t.line, t.column, t.end_line, t.end_column))
-        for t in comments
-    )
-    span = source.span(0, len(text))
-    return ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
 
 
 def parse_file(path) -> ast.Program:
