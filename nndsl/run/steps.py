@@ -212,6 +212,7 @@ def train(state: RunState, step: CheckedStep) -> None:
     snapshots["weights"] = [v.numpy().copy() for v in ms.keras_model.weights]
     snapshots["optimizer"] = []
     callbacks.append(interrupt.callback(state.stop, snapshots))
+    state.stop.guard(ms.keras_model)
     with state.stop.installed():
         history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
