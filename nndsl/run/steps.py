@@ -452,6 +452,11 @@ def load(state: RunState, step: CheckedStep) -> None:
     try:
         model = keras.models.load_model(source, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
+        saved_by = _newer_keras(source, keras.__version__)
+        if saved_by is not None:
+            raise state.error(f"expected a model saved by Keras {keras.__version__} or older; received one saved by Keras {saved_by}, "
+                              f"which this Keras cannot load ({type(exc).__name__}: {_short(exc)})", step, code="bad-model-file", span=span,
+                              hint=f"install Keras {saved_by} or later, or save the model again with Keras {keras.__version__}") from None
         raise state.error(f"expected a Keras model file; received a file Keras cannot load ({type(exc).__name__}: {_short(exc)})", step,
                           code="bad-model-file", span=span,
                           hint="the file may be truncated, corrupted, not a model, or saved by a newer Keras") from None
@@ -465,6 +470,27 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms.vocab = meta.get("categorical") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
+
+
+def _newer_keras(source: Path, installed: str) -> str | None:
+    """The Keras version a ``.keras`` archive says it was saved by, when newer than ``installed``."""
+    import zipfile
+
+    def release(version: str) -> tuple:
+        parts = []
+        for part in version.split("."):
+            digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
+            if not digits:
+                break
+            parts.append(int(digits))
+        return tuple(parts)
+
+    try:
+        with zipfile.ZipFile(source) as archive:
+            saved = str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except Exception:  # not a readable archive, or no usable metadata: nothing to say
+        return None
+    return saved if release(saved) > release(installed) else None
 
 
 def _import_plugin_objects() -> None:
