@@ -157,21 +157,31 @@ class _Watcher:
         reader.close()
 
 
-def callback(flag: StopFlag, snapshots: dict):
-    """Stops training when asked; keeps the weights and optimizer state of the last completed epoch."""
+def callback(flag: StopFlag, snapshots: dict, *, together: bool = False):
+    """Stops training when asked; keeps the weights and optimizer state of the last completed epoch.
+
+    ``together``: one process of a multi-process group. Every process must train the same
+    batches, so a Ctrl-C takes effect at the end of the epoch, once all processes have agreed.
+    """
     import keras
 
     class Stop(keras.callbacks.Callback):
-        # Batches are counted with the optimizer's step counter: a compiled call that the gate
-        # ends early still reports the whole range of batches it was given.
+        # Batches are counted with the optimizer's step counter: a compiled call that the guard
+        # cut short still reports the whole range of batches it was given.
         def on_epoch_begin(self, epoch, logs=None):
             self.start = _iterations(self.model)
 
         def on_train_batch_end(self, batch, logs=None):
-            if flag.requested:
+            if flag.requested and not together:
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
+            if together:
+                from .distributed import any_process
+
+                if any_process(flag.requested):
+                    flag.requested = True
+                    self.model.stop_training = True
             steps = self.params.get("steps")
             if flag.requested and steps and _iterations(self.model) - self.start < steps:
                 return  # stopped inside this epoch: the snapshot of the previous one stands

@@ -24,9 +24,11 @@ def prepare(verbose: bool = False) -> None:
         return
     with _stderr_silenced():
         import keras  # noqa: F401
-        import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
     with contextlib.suppress(Exception):
         import absl.logging
 
@@ -50,3 +52,24 @@ def _stderr_silenced():
     finally:
         os.dup2(saved, fd)
         os.close(saved)
+
+
+def quiet_tensorflow_import():
+    """Around Keras calls that import TensorFlow when it is installed, even on another backend
+    (saving and loading models): its start-up lines are kept off the screen there too."""
+    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        return contextlib.nullcontext()
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def importing():
+        with _stderr_silenced():
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
+        yield
+
+    return importing()
