@@ -114,7 +114,7 @@ def cmd_launch(args) -> int:
     for forbidden in ("--num-processes", "--process-id", "--coordinator"):
         if any(a == forbidden or a.startswith(forbidden + "=") for a in run_args):
             raise UsageError(f"{forbidden}: expected launch to choose it for each process; received it among the run options")
-    return launch(path, args.num_processes, run_args, port=args.port, timeout=args.timeout)
+    return launch(path, args.num_processes, run_args, port=args.port, timeout=args.timeout, plugins=list(args.plugin or []))
 
 
 def cmd_summary(args) -> int:

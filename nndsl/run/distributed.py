@@ -86,7 +86,9 @@ def join(group: Group, seed: int | None) -> int:
     try:
         jax.distributed.initialize(
             coordinator_address=group.coordinator, num_processes=group.num_processes, process_id=group.process_id,
-            initialization_timeout=max(1, int(group.timeout)), heartbeat_timeout_seconds=max(10, int(group.timeout)),
+            initialization_timeout=max(1, int(group.timeout)),
+            # longer than the watchdog's limit, which reports a silent peer first, and clearly
+            heartbeat_timeout_seconds=max(10, int(2 * group.timeout + 10)),
             shutdown_timeout_seconds=max(1, int(min(group.timeout, 30))),
         )
     except Exception as exc:  # the coordinator is unreachable, or the group never formed
@@ -98,7 +100,7 @@ def join(group: Group, seed: int | None) -> int:
         done.set()
     from .quiet import _stderr_silenced
 
-    with _stderr_silenced():  # the collectives library greets on its first use
+    with _stderr_silenced(), _stderr_silenced(sys.stdout):  # the collectives library greets on its first use
         any_process(False)
     import keras
 
@@ -178,6 +180,26 @@ class Watchdog:
 
     def close(self) -> None:
         self.stopped.set()
+
+
+# Words in the errors of a collective whose peer went away (raised as JaxRuntimeError,
+# XlaRuntimeError or ValueError, depending on the operation).
+_LOST = ("gloo", "connection reset", "connection refused", "connection closed", "heartbeat", "deadline_exceeded",
+         "barrier timed out", "socket closed", "broken pipe", "coordination service")
+
+
+def lost_peer(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective operation failing because another process went away."""
+    text = str(exc).lower()
+    return any(word in text for word in _LOST)
+
+
+def die_lost(group: Group, what: str, exc: BaseException) -> None:
+    """End this process with a clear message after a peer went away. The runtime's own shutdown
+    would wait for the missing process and then abort, so the process ends here, at once."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    _die(f"process {group.process_id} of {group.num_processes}: another process of the group stopped or cannot be reached "
+         f"during {what}; stopping too, nothing more was written\n  reason: {first[:300]}")
 
 
 def local_copy(model):

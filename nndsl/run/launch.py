@@ -39,9 +39,9 @@ def _status(code: int) -> str:
     return f"exited with status {code}"
 
 
-def launch(path: Path, n: int, run_args: list[str], *, port: int = 0, timeout: float | None = None) -> int:
+def launch(path: Path, n: int, run_args: list[str], *, port: int = 0, timeout: float | None = None, plugins: list[str] = ()) -> int:
     port = port or free_port()
-    base = [sys.executable, "-m", "nndsl", "run", str(path), *run_args,
+    base = [sys.executable, "-m", "nndsl", *(a for m in plugins for a in ("--plugin", m)), "run", str(path), *run_args,
             "--num-processes", str(n), "--coordinator", f"127.0.0.1:{port}"]
     if timeout is not None:
         base += ["--timeout", f"{timeout:g}"]

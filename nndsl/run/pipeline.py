@@ -66,7 +66,8 @@ def _large_shuffled(x, y, *, batch_size: int, seed: int | None):
     return ds.apply(tf.data.experimental.assert_cardinality(steps))
 
 
-def array_batches(x, y, *, batch_size: int, shuffle: bool, seed: int | None, process_id: int = 0, num_processes: int = 1):
+def array_batches(x, y, *, batch_size: int, shuffle: bool, seed: int | None, process_id: int = 0, num_processes: int = 1,
+                  drop_remainder: bool = False):
     """Batches from NumPy arrays for any backend: a ``keras.utils.PyDataset`` (no tf.data)."""
     import keras
     import numpy as np
@@ -75,13 +76,13 @@ def array_batches(x, y, *, batch_size: int, shuffle: bool, seed: int | None, pro
         """Global batches of ``batch_size`` rows, in a new seeded order each epoch; with several
         processes, each serves its own equal slice of every global batch, so the group trains
         on exactly the batches a single process would, and every process runs the same number
-        of steps (the rows of a last, incomplete global batch are dropped)."""
+        of steps (``drop_remainder``: the rows of a last, incomplete global batch are left out)."""
 
         def __init__(self) -> None:
             super().__init__()
             self.epoch = 0
             self.local = batch_size // num_processes
-            self.steps = len(x) // batch_size if num_processes > 1 else -(-len(x) // batch_size)
+            self.steps = len(x) // batch_size if drop_remainder else -(-len(x) // batch_size)
             self.order = None
 
         def __len__(self) -> int:

@@ -36,14 +36,16 @@ def prepare(verbose: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 to /dev/null while the C++ runtime loads (it logs before Python can filter)."""
+def _stderr_silenced(stream=None):
+    """Send file descriptor 2 (or ``stream``'s) to /dev/null while the C++ runtime loads (it logs
+    before Python can filter)."""
+    stream = stream or sys.stderr
     try:
-        fd = sys.stderr.fileno()
+        fd = stream.fileno()
     except (AttributeError, ValueError, OSError):
         yield
         return
-    sys.stderr.flush()
+    stream.flush()
     saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:

@@ -223,7 +223,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none",
                      record=record, verbose=verbose)
     state.nn_file = path
-    state.backend = name
+    state.backend = record.data["backend"] = name
     state.group = group
     state.data_seed = data_seed
     if checked.settings.get("distribute") == "mirrored" and name == "tensorflow":
@@ -234,6 +234,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         from .distributed import Watchdog
 
         state.watchdog = Watchdog(group)
+    _describe_distribution(state, checked.settings.get("distribute"))
     from .interrupt import checkpoint_path
 
     ckpt = checkpoint_path(path)
@@ -247,7 +248,14 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             fn = load_impl(step.spec.impl)
             state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
             if state.chief or step.verb not in CHIEF_ONLY:
-                fn(state, step)
+                try:
+                    fn(state, step)
+                except Exception as exc:
+                    from .distributed import die_lost, lost_peer
+
+                    if group is not None and lost_peer(exc):
+                        die_lost(group, f"'{step.verb}' at line {step.node.span.line}", exc)
+                    raise
             if group is not None and step.verb in WAIT_AFTER:
                 state.barrier(f"{step.verb} at line {step.node.span.line}")
             state.events.emit("step_end", step=step.verb, model=step.target)
@@ -258,8 +266,6 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
             record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
             record.data["metrics"] = state.results
-            if group is not None:
-                record.data["processes"] = group.num_processes
             try:
                 record.write(record_file)
             except OSError as exc:
@@ -271,6 +277,27 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
 
         final_table(state)
     return state
+
+
+def _describe_distribution(state: RunState, distribute) -> None:
+    """Say (and record) where training runs, when it is more than one device of one process."""
+    if state.group is None and distribute != "mirrored":
+        return
+    if state.strategy is not None:
+        devices = int(state.strategy.num_replicas_in_sync)
+    else:
+        import jax
+
+        devices = jax.device_count() if state.group is not None else len(jax.local_devices())
+    info = {"devices": devices}
+    if state.group is not None:
+        info["processes"] = state.group.num_processes
+        state.events.line(f"training as {state.group.num_processes} processes, {devices} devices in all")
+    else:
+        info["mirrored"] = True
+        state.events.line(f"distribute mirrored: {devices} device{'s' if devices != 1 else ''}"
+                          + (" (with one device it only adds overhead)" if devices == 1 else ""))
+    state.record.data["distribute"] = info
 
 
 def _read_resume(ckpt: Path, nn_file: Path) -> dict:

@@ -230,7 +230,10 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks.append(interrupt.callback(state.stop, snapshots, together=group is not None))
     if state.watchdog is not None:
         callbacks.append(state.watchdog.callback())
-    state.stop.guard(ms.keras_model)
+    if state.strategy is None:
+        # (under MirroredStrategy the step synchronises replicas, which no branch may hold:
+        # there Ctrl-C takes effect when the compiled call returns)
+        state.stop.guard(ms.keras_model)
     with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
         history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
@@ -267,7 +270,8 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
                           f"(every process must train the same number of batches); the rows left out change from epoch to epoch"
                           if shuffle else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
                           "(every process must train the same number of batches)")
-    return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed, process_id=group.process_id, num_processes=n)
+    return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed, process_id=group.process_id, num_processes=n,
+                         drop_remainder=True)
 
 
 def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, snapshots: dict, epochs: int) -> None:
