@@ -269,3 +269,41 @@ def test_a_backend_that_is_not_installed(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "sales.nn:1:9: error: expected jax to be installed for the jax backend; received an environment without it [bad-setting]" in err
     assert 'install it: pip install "nndsl[jax]"' in err
+
+
+def _without_tensorflow(monkeypatch):
+    """Our own checks see no TensorFlow (as on a JAX-only install); Keras, already imported here, keeps working."""
+    import importlib.util
+
+    import nndsl.run.backend
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(nndsl.run.backend, "activate", lambda *a, **k: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow" else real(name, *a))
+
+
+def test_a_serving_export_without_tensorflow_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from nndsl.cli import main
+
+    nn = _sales(tmp_path, epochs=1)
+    nn.write_text(nn.read_text().replace('save sales to "trained_model.keras"', 'save sales to "served" format=export'))
+    _without_tensorflow(monkeypatch)
+    assert main(["run", str(nn), "--progress", "none"]) == 1
+    err = capsys.readouterr().err
+    assert ("error: expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it "
+            "[unsupported-option]") in err
+    assert not (tmp_path / "served").exists()
+
+
+def test_a_folder_source_without_tensorflow_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from nndsl.cli import main
+
+    (tmp_path / "pics" / "cat").mkdir(parents=True)
+    (tmp_path / "pics" / "cat" / "a.png").write_bytes(b"")
+    (tmp_path / "m.nn").write_text('data pics = image_folder("pics", image_size=(8, 8))\nmodel m {\n    Input(shape=(8, 8, 3))\n'
+                                   '    Flatten()\n    Dense(1)\n    loss mse\n    optimizer adam\n}\ntrain m on pics\n')
+    _without_tensorflow(monkeypatch)
+    assert main(["run", str(tmp_path / "m.nn"), "--progress", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "expected TensorFlow to stream a folder of images (through tf.data); received an environment without it" in err
+    assert 'install it: pip install "nndsl[keras]"' in err

@@ -441,6 +441,11 @@ def save(state: RunState, step: CheckedStep) -> None:
     target = _output_path(state, step, step.to)
     fmt = step.kwargs.get("format") or ("h5" if target.suffix.lower() in (".h5", ".hdf5") else "export" if target.suffix == "" else "keras")
     span = step.node.to.span if step.node.to is not None else step.node.span
+    import importlib.util
+
+    if fmt == "export" and importlib.util.find_spec("tensorflow") is None:  # optional on the JAX backend
+        raise state.error("expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it",
+                          step, code="unsupported-option", span=span, hint='install it: pip install "nndsl[keras]", or save to a .keras file')
     if not state.chief:
         _save_elsewhere(model, fmt, target)
         return
