@@ -88,14 +88,16 @@ def _supervise(procs, logs) -> int:
                 if c not in (None, 0):
                     failed, deadline = (i, c), time.monotonic() + GRACE
                     break
-        elif not stopped and time.monotonic() > deadline:
-            for p in procs:
+        elif time.monotonic() > deadline:
+            for p in procs:  # first asked to stop, then killed
                 if p.poll() is None:
-                    p.terminate()
+                    p.kill() if stopped else p.terminate()
             deadline = time.monotonic() + GRACE
             stopped = True
         time.sleep(0.1)
     codes = [p.returncode for p in procs]
+    if failed is None:  # every process ended between two looks: the first failing one, if any
+        failed = next(((i, c) for i, c in enumerate(codes) if c != 0), None)
     if failed is None:
         return 0
     index, code = failed
