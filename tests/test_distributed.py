@@ -307,3 +307,43 @@ def test_a_folder_source_without_tensorflow_is_a_clear_error(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert "expected TensorFlow to stream a folder of images (through tf.data); received an environment without it" in err
     assert 'install it: pip install "nndsl[keras]"' in err
+
+
+def _pids_of(marker: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in cmdline and b"--process-id" in cmdline:
+                i = cmdline.index(b"--process-id")
+                if cmdline[i + 1] == b"1":
+                    pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the launched process through /proc")
+def test_launch_says_which_process_died_and_stops_the_group(tmp_path):
+    nn = _sales(tmp_path, epochs=2000)
+    proc = subprocess.Popen([sys.executable, "-m", "nndsl", "launch", "-n", "2", "--timeout", "60", str(nn), "--log-format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + LIMIT
+        for line in proc.stdout:
+            if '"epoch_end"' in line and json.loads(line)["epoch"] >= 2:
+                break
+            assert time.monotonic() < deadline
+        (victim,) = _pids_of(str(nn))
+        os.kill(victim, signal.SIGKILL)
+        code = proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 128 + signal.SIGKILL, err
+    assert "nndsl launch: process 1 was killed by SIGKILL (process 0 exited with status 1)" in err
+    assert "error: process 0 of 2: another process of the group stopped or cannot be reached during 'train'" in err
+    assert "Traceback" not in err

@@ -75,6 +75,13 @@ def launch(path: Path, n: int, run_args: list[str], *, port: int = 0, timeout: f
             log.close()
 
 
+def _first_failure(codes) -> tuple[int, int] | None:
+    """The process to blame among those that ended badly: one killed by a signal (the others
+    then fail because it left), else the lowest-numbered."""
+    bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+    return min(bad, key=lambda ic: (ic[1] >= 0, ic[0])) if bad else None
+
+
 def _supervise(procs, logs) -> int:
     failed = None  # (process index, exit code) of the first process to fail
     deadline = None
@@ -84,10 +91,9 @@ def _supervise(procs, logs) -> int:
         if all(c is not None for c in codes):
             break
         if failed is None:
-            for i, c in enumerate(codes):
-                if c not in (None, 0):
-                    failed, deadline = (i, c), time.monotonic() + GRACE
-                    break
+            failed = _first_failure(codes)
+            if failed is not None:
+                deadline = time.monotonic() + GRACE
         elif time.monotonic() > deadline:
             for p in procs:  # first asked to stop, then killed
                 if p.poll() is None:
@@ -96,8 +102,8 @@ def _supervise(procs, logs) -> int:
             stopped = True
         time.sleep(0.1)
     codes = [p.returncode for p in procs]
-    if failed is None:  # every process ended between two looks: the first failing one, if any
-        failed = next(((i, c) for i, c in enumerate(codes) if c != 0), None)
+    if failed is None:  # every process ended between two looks
+        failed = _first_failure(codes)
     if failed is None:
         return 0
     index, code = failed
