@@ -64,3 +64,72 @@ def test_resume_without_checkpoint_is_a_usage_error(tmp_path, capsys):
     shutil.copy(ROOT / "examples" / "sales" / "sales.nn", tmp_path / "sales.nn")
     assert main(["run", str(tmp_path / "sales.nn"), "--resume"]) == 2
     assert "expected a checkpoint sales.resume.keras" in capsys.readouterr().err
+
+
+def _guarded_model(flag, rows=400, batch=8, steps_per_execution=64):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.random((rows, 4), dtype="float32")
+    y = rng.random((rows, 1), dtype="float32")
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).prefetch(2)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", steps_per_execution=steps_per_execution)
+    flag.guard(model)
+    return model, ds
+
+
+def test_guarded_step_trains_as_usual_until_stopped_then_changes_nothing():
+    from nndsl.run.interrupt import StopFlag
+
+    flag = StopFlag()
+    model, ds = _guarded_model(flag)
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert int(model.optimizer.iterations.numpy()) == 100
+    weights = [w.numpy().copy() for w in model.weights]
+    flag._close()
+    model.fit(ds, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 100
+    assert all((w.numpy() == before).all() for w, before in zip(model.weights, weights))
+
+
+def test_sigint_inside_a_compiled_call_stops_after_the_batch_in_flight():
+    """One compiled call trains 1,000 batches; Ctrl-C after the 10th stops the training
+    within a batch or two (the loop may already hold the next one), not at the call's end."""
+    import threading
+
+    import keras
+
+    from nndsl.run import interrupt
+
+    flag = interrupt.StopFlag()
+    model, ds = _guarded_model(flag, rows=8000, steps_per_execution=1000)
+    model.fit(ds.take(1), epochs=1, verbose=0)  # compile outside the measured part
+    start = int(model.optimizer.iterations.numpy())
+    sent = {}
+
+    def press_ctrl_c():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = int(model.optimizer.iterations.numpy()) - start
+            if done >= 10:
+                sent["at"] = done
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.0005)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    calls = []
+    with flag.installed():
+        presser.start()
+        model.fit(ds, epochs=5, verbose=0, callbacks=[interrupt.callback(flag, {}), keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: calls.append(batch))])
+        presser.join()
+    assert flag.requested
+    done = int(model.optimizer.iterations.numpy()) - start
+    assert sent["at"] <= done <= sent["at"] + 20 < 1000  # well before the call's 1,000 batches
+    assert len(calls) == 1  # the Python-level stop ended fit after that one call
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

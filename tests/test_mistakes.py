@@ -432,7 +432,8 @@ MODEL_FILES = [
                              "supports V3 `.keras` files, legacy H5 format files (`.h5` extension). Note that the legacy SavedModel "
                              "format is not supported by `load_model()` in Keras 3.")[:200] + ") [bad-model-file]"),
     load_case("load-model-from-newer-keras", "newer.keras", NEWER_MODEL,
-              f"{CANNOT_LOAD} (ValueError: Could not deserialize 'keras.HyperSequential' because it is not a KerasSaveable "
+              "model.nn:3:13: error: expected a model saved by Keras 3.15.1 or older; received one saved by Keras 9.0.0, which this "
+              "Keras cannot load (ValueError: Could not deserialize 'keras.HyperSequential' because it is not a KerasSaveable "
               "subclass) [bad-model-file]"),
 ]
 

@@ -157,7 +157,7 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
     _CURRENT_SOURCE.set(checked.source)
     seed = checked.settings.get("seed")
     if seed is not None:
-        keras.utils.set_random_seed(int(seed))
+        set_random_seed(int(seed))
     if after_input is None:
         options = model.compile.get("_options", {})
         after_input = [keras.layers.Normalization()] if options.get("scale_features", "none") != "none" else []
@@ -206,3 +206,27 @@ def build(program_or_text, model: str | None = None, *, filename: str = "<string
 
     checked = program_or_text if isinstance(program_or_text, CheckedProgram) else check(program_or_text, filename=filename, overrides=overrides)
     return build_model(checked, model)
+
+
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow on another backend.
+
+    Keras's own function also seeds TensorFlow whenever it is installed, which imports it:
+    seconds of start-up for a JAX run that never uses it.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)

@@ -20,6 +20,11 @@ def _folder(args, base, decl, source, kind: str, exts: set[str]):
     files = [f for c in classes for f in (path / c).iterdir() if f.suffix.lower() in exts]
     if not classes or not files:
         raise data_error(f"expected one subfolder per class holding {kind} ({', '.join(sorted(exts))}); received none", where=shown, decl=decl, source=source)
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:  # on the JAX backend, TensorFlow is optional
+        raise data_error(f"expected TensorFlow to stream a folder of {kind} (through tf.data); received an environment without it",
+                         where=shown, decl=decl, source=source, hint='install it: pip install "nndsl[keras]"')
     return path, classes, len(files)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -19,7 +20,18 @@ def add_parsers(sub) -> None:
     r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
+
+    la = sub.add_parser("launch", help="run a .nn file as N processes on this machine, training together (JAX)")
+    la.add_argument("-n", "--num-processes", type=int, required=True, metavar="N", help="how many processes")
+    la.add_argument("file", metavar="FILE")
+    la.add_argument("--port", type=int, default=0, help="the coordinator's port on 127.0.0.1 (default: a free one)")
+    la.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                    help="how long to wait for a process that does not join or stops answering (default 300)")
+    la.add_argument("run_args", nargs=argparse.REMAINDER, metavar="RUN_OPTION",
+                    help="options after FILE go to each `nndsl run`, such as --set epochs=5 --resume")
+    la.set_defaults(func=cmd_launch)
 
     s = sub.add_parser("summary", help="layers, output shapes and parameter counts")
     s.add_argument("file", metavar="FILE")
@@ -41,6 +53,34 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_predict)
 
 
+def _add_backend_arguments(r) -> None:
+    from .backend import BACKENDS
+    from .distributed import DEFAULT_TIMEOUT
+
+    g = r.add_argument_group("backend and processes")
+    g.add_argument("--backend", choices=BACKENDS, default=None, help="the Keras backend (default: the file's `backend` setting, else tensorflow)")
+    g.add_argument("--num-processes", type=int, default=None, metavar="N", help="train as one of N processes (JAX backend)")
+    g.add_argument("--process-id", type=int, default=None, metavar="I", help="this process's number, 0 to N-1; process 0 writes the files")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="where process 0 listens for the others")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to wait for a process that does not join or stops answering (default {DEFAULT_TIMEOUT})")
+
+
+def _group(args):
+    """The multi-process group the command line asks for, or None."""
+    given = [args.num_processes is not None, args.process_id is not None, args.coordinator is not None]
+    if not any(given):
+        return None
+    if not all(given):
+        raise UsageError("--num-processes, --process-id and --coordinator: expected all three for a multi-process run; received "
+                         + ", ".join(n for n, g in zip(("--num-processes", "--process-id", "--coordinator"), given) if g) + " only")
+    from .distributed import Group
+
+    group = Group(args.num_processes, args.process_id, args.coordinator, args.timeout)
+    group.validate()
+    return group
+
+
 def _sets(items):
     from ..cli import _parse_sets
 
@@ -55,8 +95,26 @@ def cmd_run(args) -> int:
         raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
-                record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume)
+        record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
+        backend=args.backend, group=_group(args))
     return 0
+
+
+def cmd_launch(args) -> int:
+    from .launch import launch
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
+    if args.num_processes < 1:
+        raise UsageError(f"-n: expected a positive number of processes; received {args.num_processes}")
+    run_args = list(args.run_args)
+    if run_args[:1] == ["--"]:
+        run_args = run_args[1:]
+    for forbidden in ("--num-processes", "--process-id", "--coordinator"):
+        if any(a == forbidden or a.startswith(forbidden + "=") for a in run_args):
+            raise UsageError(f"{forbidden}: expected launch to choose it for each process; received it among the run options")
+    return launch(path, args.num_processes, run_args, port=args.port, timeout=args.timeout, plugins=list(args.plugin or []))
 
 
 def cmd_summary(args) -> int:

@@ -66,6 +66,45 @@ def _large_shuffled(x, y, *, batch_size: int, seed: int | None):
     return ds.apply(tf.data.experimental.assert_cardinality(steps))
 
 
+def array_batches(x, y, *, batch_size: int, shuffle: bool, seed: int | None, process_id: int = 0, num_processes: int = 1,
+                  drop_remainder: bool = False):
+    """Batches from NumPy arrays for any backend: a ``keras.utils.PyDataset`` (no tf.data)."""
+    import keras
+    import numpy as np
+
+    class ArrayBatches(keras.utils.PyDataset):
+        """Global batches of ``batch_size`` rows, in a new seeded order each epoch; with several
+        processes, each serves its own equal slice of every global batch, so the group trains
+        on exactly the batches a single process would, and every process runs the same number
+        of steps (``drop_remainder``: the rows of a last, incomplete global batch are left out)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+            self.local = batch_size // num_processes
+            self.steps = len(x) // batch_size if drop_remainder else -(-len(x) // batch_size)
+            self.order = None
+
+        def __len__(self) -> int:
+            return self.steps
+
+        def __getitem__(self, index: int):
+            if self.order is None:
+                self.order = (np.random.default_rng(None if seed is None else (seed, self.epoch)).permutation(len(x))
+                              if shuffle else np.arange(len(x)))
+            rows = self.order[index * batch_size : (index + 1) * batch_size]
+            if num_processes > 1:
+                rows = rows[process_id * self.local : (process_id + 1) * self.local]
+            rows = np.sort(rows)  # sorted: faster gathers; the batch's rows are the same
+            return x[rows], y[rows]
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = None
+
+    return ArrayBatches()
+
+
 def stream_dataset(ds, *, batch_size: int, shuffle: bool, seed: int | None, cache: bool = True, prefetch: bool = True):
     import tensorflow as tf
 

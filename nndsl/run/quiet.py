@@ -24,9 +24,11 @@ def prepare(verbose: bool = False) -> None:
         return
     with _stderr_silenced():
         import keras  # noqa: F401
-        import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
     with contextlib.suppress(Exception):
         import absl.logging
 
@@ -34,14 +36,16 @@ def prepare(verbose: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 to /dev/null while the C++ runtime loads (it logs before Python can filter)."""
+def _stderr_silenced(stream=None):
+    """Send file descriptor 2 (or ``stream``'s) to /dev/null while the C++ runtime loads (it logs
+    before Python can filter)."""
+    stream = stream or sys.stderr
     try:
-        fd = sys.stderr.fileno()
+        fd = stream.fileno()
     except (AttributeError, ValueError, OSError):
         yield
         return
-    sys.stderr.flush()
+    stream.flush()
     saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:
@@ -50,3 +54,24 @@ def _stderr_silenced():
     finally:
         os.dup2(saved, fd)
         os.close(saved)
+
+
+def quiet_tensorflow_import():
+    """Around Keras calls that import TensorFlow when it is installed, even on another backend
+    (saving and loading models): its start-up lines are kept off the screen there too."""
+    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        return contextlib.nullcontext()
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def importing():
+        with _stderr_silenced():
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
+        yield
+
+    return importing()

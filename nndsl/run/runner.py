@@ -83,6 +83,35 @@ class RunState:
         self.resume: dict | None = None
         self.nn_file = Path("program.nn")
         self.seed = checked.settings.get("seed")
+        self.data_seed = self.seed  # the seed of shuffling; a multi-process group agrees on one
+        self.backend = "tensorflow"
+        self.group = None  # a multi-process run's Group, or None
+        self.strategy = None  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
+        self.watchdog = None
+
+    @property
+    def chief(self) -> bool:
+        """Whether this process writes files and shows progress (always, unless one of a group)."""
+        return self.group is None or self.group.chief
+
+    def scope(self):
+        """Where models are built: inside the distribution strategy's scope when there is one."""
+        import contextlib
+
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+    def watching(self, what: str):
+        """A collective phase (training, evaluation): a peer that stops answering ends the run clearly."""
+        import contextlib
+
+        return self.watchdog.watching(what) if self.watchdog is not None else contextlib.nullcontext()
+
+    def barrier(self, what: str) -> None:
+        """Every process of the group waits here for the others."""
+        from jax.experimental import multihost_utils
+
+        with self.watching(f"waiting for process 0 to finish {what}"):
+            multihost_utils.sync_global_devices(what)
 
     @property
     def source(self):
@@ -132,10 +161,21 @@ class RunState:
         return RunError(diagnostics=[Diagnostic(code=code, message=message, span=span, source=self.source, hint=hint, notes=tuple(notes))])
 
 
+# In a multi-process run, steps that only show or draw things run on process 0 alone. Every
+# other step runs on all processes, since Keras's work on shared weights is collective, but
+# only process 0 writes files; after a `save` the others wait for it (a later `load` reads it).
+CHIEF_ONLY = frozenset({"plot", "summary"})
+WAIT_AFTER = frozenset({"save"})
+
+
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
+
+    Args:
+        backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
+        group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -149,17 +189,52 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     path = Path(file)
     program = parse_file(path)
     checked = check(program, overrides=overrides, max_params=max_params)
+    from .backend import activate, choose
     from .quiet import prepare
 
+    if group is not None and backend is None and not checked.settings.get("backend"):
+        backend = "jax"  # several processes train through keras.distribution, on JAX
+    name = choose(checked, backend)
+    if group is not None and name != "jax":
+        from ..errors import UsageError
+
+        raise UsageError(f"--num-processes: expected the jax backend for a multi-process run; received {name} "
+                         "(TensorFlow's multi-worker training does not work with Keras 3's fit); use --backend jax")
+    activate(name, checked, from_cli=backend is not None)
     prepare(verbose)
     import keras
 
     seed = checked.settings.get("seed")
     if seed is not None:
-        keras.utils.set_random_seed(int(seed))
+        from ..compile.keras import set_random_seed
+
+        set_random_seed(int(seed))
+    data_seed = seed
+    if group is not None:
+        from .distributed import join
+
+        data_seed = join(group, seed)
+    elif checked.settings.get("distribute") == "mirrored" and name == "jax":
+        from .distributed import local_data_parallel
+
+        local_data_parallel()
+    chief = group is None or group.chief
     record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
-    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress, record=record, verbose=verbose)
+    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none",
+                     record=record, verbose=verbose)
     state.nn_file = path
+    state.backend = record.data["backend"] = name
+    state.group = group
+    state.data_seed = data_seed
+    if checked.settings.get("distribute") == "mirrored" and name == "tensorflow":
+        import tensorflow as tf
+
+        state.strategy = tf.distribute.MirroredStrategy()
+    if group is not None:
+        from .distributed import Watchdog
+
+        state.watchdog = Watchdog(group)
+    _describe_distribution(state, checked.settings.get("distribute"))
     from .interrupt import checkpoint_path
 
     ckpt = checkpoint_path(path)
@@ -172,22 +247,57 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             state.step_index = index
             fn = load_impl(step.spec.impl)
             state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
-            fn(state, step)
+            if state.chief or step.verb not in CHIEF_ONLY:
+                try:
+                    fn(state, step)
+                except Exception as exc:
+                    from .distributed import die_lost, lost_peer
+
+                    if group is not None and lost_peer(exc):
+                        die_lost(group, f"'{step.verb}' at line {step.node.span.line}", exc)
+                    raise
+            if group is not None and step.verb in WAIT_AFTER:
+                state.barrier(f"{step.verb} at line {step.node.span.line}")
             state.events.emit("step_end", step=step.verb, model=step.target)
     finally:
-        record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
-        record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
-        record.data["metrics"] = state.results
-        try:
-            record.write(record_file)
-        except OSError as exc:
-            err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
-    if ckpt.exists():
+        if state.watchdog is not None:
+            state.watchdog.close()
+        if state.chief:
+            record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
+            record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
+            record.data["metrics"] = state.results
+            try:
+                record.write(record_file)
+            except OSError as exc:
+                err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
+    if state.chief and ckpt.exists():
         ckpt.unlink()  # the run finished: nothing left to resume
-    from .report import final_table
+    if state.chief:
+        from .report import final_table
 
-    final_table(state)
+        final_table(state)
     return state
+
+
+def _describe_distribution(state: RunState, distribute) -> None:
+    """Say (and record) where training runs, when it is more than one device of one process."""
+    if state.group is None and distribute != "mirrored":
+        return
+    if state.strategy is not None:
+        devices = int(state.strategy.num_replicas_in_sync)
+    else:
+        import jax
+
+        devices = jax.device_count() if state.group is not None else len(jax.local_devices())
+    info = {"devices": devices}
+    if state.group is not None:
+        info["processes"] = state.group.num_processes
+        state.events.line(f"training as {state.group.num_processes} processes, {devices} devices in all")
+    else:
+        info["mirrored"] = True
+        state.events.line(f"distribute mirrored: {devices} device{'s' if devices != 1 else ''}"
+                          + (" (with one device it only adds overhead)" if devices == 1 else ""))
+    state.record.data["distribute"] = info
 
 
 def _read_resume(ckpt: Path, nn_file: Path) -> dict:

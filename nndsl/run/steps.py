@@ -13,6 +13,7 @@ from ..semantics.check import CheckedStep
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
+from .quiet import quiet_tensorflow_import
 from .runner import ModelState, RunState
 
 PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
@@ -79,7 +80,8 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
         ms.target_scaler = fit(options.get("scale_target", "none"), ds.y)
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
-    ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
+    with state.scope():
+        ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
     _adapt_first_normalization(ms, ds)
     if ms.feature_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
@@ -164,9 +166,15 @@ def train(state: RunState, step: CheckedStep) -> None:
         if kw.get(k) is not None:
             fit_args[k] = kw[k]
     val_batch = kw.get("validation_batch_size") or max(batch, 1024)
+    group = state.group
     if ds.tf_dataset is not None:
+        if group is not None:
+            raise state.error(f"expected in-memory data for a multi-process run; received the streamed folder source '{step.on}'", step,
+                              code="unsupported-option", span=_on_span(step),
+                              hint="folder sources stream through tf.data, which cannot be split evenly between processes; train on one process")
         if ms.keras_model is None:
-            ms.keras_model = build_model(state.checked, ms.name)
+            with state.scope():
+                ms.keras_model = build_model(state.checked, ms.name)
         for option in ("validation_split",):
             if kw.get(option):
                 raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
@@ -184,12 +192,20 @@ def train(state: RunState, step: CheckedStep) -> None:
             val = _xy(state, step, ms, vds, raw_target=False)
         elif kw.get("validation_split"):
             (x, y), val = split_validation(x, y, kw["validation_split"])
-        data = array_dataset(x, y, batch_size=batch, shuffle=shuffle, seed=state.seed, prefetch=prefetch)
-        if val is not None:
-            fit_args["validation_data"] = array_dataset(val[0], val[1], batch_size=val_batch, shuffle=False, seed=None, prefetch=prefetch)
-    if "steps_per_epoch" in fit_args:
-        data = data.repeat()
-    _default_steps_per_execution(ms, data)
+        if state.backend == "tensorflow":
+            data = array_dataset(x, y, batch_size=batch, shuffle=shuffle, seed=state.seed, prefetch=prefetch)
+            if val is not None:
+                fit_args["validation_data"] = array_dataset(val[0], val[1], batch_size=val_batch, shuffle=False, seed=None, prefetch=prefetch)
+        else:
+            data = _shared_batches(state, step, x, y, batch=batch, shuffle=shuffle)
+            if val is not None:
+                # every process evaluates all of the validation rows: the mean is the same
+                fit_args["validation_data"] = val
+                fit_args["validation_batch_size"] = val_batch
+    if state.backend == "tensorflow":
+        if "steps_per_epoch" in fit_args:
+            data = data.repeat()
+        _default_steps_per_execution(ms, data)
     callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
@@ -211,8 +227,14 @@ def train(state: RunState, step: CheckedStep) -> None:
     snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
     snapshots["weights"] = [v.numpy().copy() for v in ms.keras_model.weights]
     snapshots["optimizer"] = []
-    callbacks.append(interrupt.callback(state.stop, snapshots))
-    with state.stop.installed():
+    callbacks.append(interrupt.callback(state.stop, snapshots, together=group is not None))
+    if state.watchdog is not None:
+        callbacks.append(state.watchdog.callback())
+    if state.strategy is None:
+        # (under MirroredStrategy the step synchronises replicas, which no branch may hold:
+        # there Ctrl-C takes effect when the compiled call returns)
+        state.stop.guard(ms.keras_model)
+    with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
         history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
@@ -226,6 +248,30 @@ def train(state: RunState, step: CheckedStep) -> None:
             hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
         )
     state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
+
+
+def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shuffle: bool):
+    """The batches of a run without tf.data (JAX): one process, or this process's share of a group."""
+    from .pipeline import array_batches
+
+    group = state.group
+    if group is None:
+        return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed)
+    n = group.num_processes
+    if batch % n:
+        raise state.error(f"expected a batch_size divisible by the {n} processes of the run; received batch_size={batch}", step,
+                          code="bad-argument", hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
+    if len(x) < batch:
+        raise state.error(f"expected at least one full batch of {batch} rows for {n} processes; received {len(x)} rows", step,
+                          code="bad-argument", hint="use a smaller batch_size")
+    dropped = len(x) % batch
+    if dropped:
+        state.events.line(f"note: {dropped} of {len(x)} rows do not fill a last batch of {batch} and are left out of each epoch "
+                          f"(every process must train the same number of batches); the rows left out change from epoch to epoch"
+                          if shuffle else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
+                          "(every process must train the same number of batches)")
+    return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed, process_id=group.process_id, num_processes=n,
+                         drop_remainder=True)
 
 
 def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, snapshots: dict, epochs: int) -> None:
@@ -246,9 +292,16 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
         },
         **_model_meta(ms),
     }
-    with atomic_path(path) as tmp:
-        ms.keras_model.save(tmp)
-        add_to_archive(tmp, meta)
+    if state.chief:
+        with atomic_path(path) as tmp, quiet_tensorflow_import():
+            ms.keras_model.save(tmp)
+            add_to_archive(tmp, meta)
+    else:
+        _save_elsewhere(ms.keras_model, "keras", path)
+    if state.group is not None:
+        state.barrier("the resume checkpoint")
+        if not state.chief:
+            raise interrupt.Interrupted(f"interrupted: process {state.group.process_id} stopped with the group after epoch {done}")
     raise interrupt.Interrupted(
         f"interrupted: model '{ms.name}' completed {done} of {epochs} epochs; saved them with the optimizer state to "
         f"{path.name}\nto continue: nndsl run {state.nn_file.name} --resume"
@@ -260,7 +313,8 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
 
     from .preprocess import Scaler
 
-    ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+    with state.scope(), quiet_tensorflow_import():
+        ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
     ms.history = {k: list(v) for k, v in resume["history"].items()}
     ms.epoch_seconds[:] = list(resume.get("epoch_seconds", []))
     for attr in ("feature_scaler", "target_scaler"):
@@ -340,7 +394,9 @@ def test(state: RunState, step: CheckedStep) -> None:
     else:
         x, y = _xy(state, step, ms, ds, raw_target=True)
         args = {k: step.kwargs[k] for k in ("batch_size", "steps") if step.kwargs.get(k) is not None}
-        results = model.evaluate(x, y, verbose=0, return_dict=True, **args)
+        callbacks = [state.watchdog.callback()] if state.watchdog is not None else []
+        with state.watching(f"testing model '{ms.name}'"):
+            results = model.evaluate(x, y, verbose=0, return_dict=True, callbacks=callbacks, **args)
     results = {k: float(v) for k, v in results.items()}
     state.results[f"{ms.name}:{step.on}"] = results
     state.events.emit("test", model=ms.name, data=str(step.on), **results)
@@ -385,6 +441,14 @@ def save(state: RunState, step: CheckedStep) -> None:
     target = _output_path(state, step, step.to)
     fmt = step.kwargs.get("format") or ("h5" if target.suffix.lower() in (".h5", ".hdf5") else "export" if target.suffix == "" else "keras")
     span = step.node.to.span if step.node.to is not None else step.node.span
+    import importlib.util
+
+    if fmt == "export" and importlib.util.find_spec("tensorflow") is None:  # optional on the JAX backend
+        raise state.error("expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it",
+                          step, code="unsupported-option", span=span, hint='install it: pip install "nndsl[keras]", or save to a .keras file')
+    if not state.chief:
+        _save_elsewhere(model, fmt, target)
+        return
     try:
         if fmt == "export":
             _export(state, model, target)
@@ -394,7 +458,7 @@ def save(state: RunState, step: CheckedStep) -> None:
                 raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
             meta = _model_meta(ms)
-            with atomic_path(target) as tmp:
+            with atomic_path(target) as tmp, quiet_tensorflow_import():
                 model.save(tmp)
                 if fmt == "keras":
                     add_to_archive(tmp, meta)
@@ -408,6 +472,18 @@ def save(state: RunState, step: CheckedStep) -> None:
     state.events.line(f"saved {ms.name} to {step.to}")
     state.events.emit("saved", model=ms.name, path=str(target))
     state.record.add_step(step="save", model=ms.name, path=str(step.to))
+
+
+def _save_elsewhere(model, fmt: str, target: Path) -> None:
+    """What a process other than process 0 does for a save: the same Keras calls (reading shared
+    weights is collective, so every process must make them), into a folder thrown away after."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nndsl-") as folder, quiet_tensorflow_import():
+        if fmt == "export":
+            model.export(str(Path(folder) / "export"), verbose=False)
+        else:
+            model.save(str(Path(folder) / target.name))
 
 
 def _model_meta(ms: ModelState) -> dict:
@@ -449,8 +525,14 @@ def load(state: RunState, step: CheckedStep) -> None:
                           code="bad-model-file", span=span)
     _import_plugin_objects()
     try:
-        model = keras.models.load_model(source, safe_mode=True)
+        with state.scope(), quiet_tensorflow_import():
+            model = keras.models.load_model(source, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
+        saved_by = _newer_keras(source, keras.__version__)
+        if saved_by is not None:
+            raise state.error(f"expected a model saved by Keras {keras.__version__} or older; received one saved by Keras {saved_by}, "
+                              f"which this Keras cannot load ({type(exc).__name__}: {_short(exc)})", step, code="bad-model-file", span=span,
+                              hint=f"install Keras {saved_by} or later, or save the model again with Keras {keras.__version__}") from None
         raise state.error(f"expected a Keras model file; received a file Keras cannot load ({type(exc).__name__}: {_short(exc)})", step,
                           code="bad-model-file", span=span,
                           hint="the file may be truncated, corrupted, not a model, or saved by a newer Keras") from None
@@ -464,6 +546,27 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms.vocab = meta.get("categorical") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
+
+
+def _newer_keras(source: Path, installed: str) -> str | None:
+    """The Keras version a ``.keras`` archive says it was saved by, when newer than ``installed``."""
+    import zipfile
+
+    def release(version: str) -> tuple:
+        parts = []
+        for part in version.split("."):
+            digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
+            if not digits:
+                break
+            parts.append(int(digits))
+        return tuple(parts)
+
+    try:
+        with zipfile.ZipFile(source) as archive:
+            saved = str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except Exception:  # not a readable archive, or no usable metadata: nothing to say
+        return None
+    return saved if release(saved) > release(installed) else None
 
 
 def _import_plugin_objects() -> None:
@@ -500,12 +603,18 @@ def predict(state: RunState, step: CheckedStep) -> None:
 
     ms, ds = _model_and_data(state, step)
     model = ms.export_model()
+    if state.group is not None:
+        from .distributed import local_copy
+
+        model = local_copy(model)  # process 0 predicts alone, on its own copy of the weights
     if ds.tf_dataset is not None:
         preds = model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0)
     else:
         _check_features(state, step, ms, ds)
         preds = predict_array(model, ds.x, step.kwargs.get("batch_size"))
     preds = np.asarray(preds)
+    if not state.chief:
+        return  # process 0 writes or shows the predictions
     flat = preds.reshape(len(preds), -1)
     names = _prediction_names(ms, step, flat.shape[1])
     keep = step.kwargs.get("keep")

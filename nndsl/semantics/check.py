@@ -188,6 +188,24 @@ def declare_names(ctx: Context) -> None:
             ctx.blocks[stmt.name] = stmt
 
 
+# Settings whose value is one of a few names, written as bare words: `backend jax`.
+SETTING_CHOICES = {
+    "backend": ("tensorflow", "jax"),
+    "distribute": ("none", "mirrored"),
+}
+
+
+def _choice_setting(ctx: Context, stmt, value):
+    choices = SETTING_CHOICES[stmt.name]
+    word = str(value) if isinstance(value, str) else value
+    if isinstance(word, str) and word.lower() in choices:
+        return word.lower()
+    best = closest(str(word), choices) if isinstance(word, str) else None
+    ctx.error("bad-setting", f"expected {' or '.join(choices)} for '{stmt.name}'; received {describe_value(value)}", stmt.value.span,
+              hint=f"did you mean '{best}'?" if best else f"write {stmt.name} {choices[-1]}")
+    return _FAILED
+
+
 def evaluate_variables(ctx: Context) -> None:
     """``let`` values, in file order, with command-line overrides applied."""
     later = {s.name for s in ctx.program.statements if isinstance(s, ast.Let)}
@@ -196,6 +214,8 @@ def evaluate_variables(ctx: Context) -> None:
             value = ctx.eval(stmt.value)
             if stmt.name == "seed" and value is not _FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
                 ctx.error("bad-setting", f"expected a non-negative integer seed; received {describe_value(value)}", stmt.value.span)
+            if stmt.name in SETTING_CHOICES and value is not _FAILED:
+                value = _choice_setting(ctx, stmt, value)
             if stmt.name in ctx.settings:
                 ctx.error("duplicate-name", f"expected one '{stmt.name}' setting; received a second", stmt.name_span)
             ctx.settings[stmt.name] = value
