@@ -62,6 +62,16 @@ def _free_port() -> int:
 DUMP = '\ndump_weights sales to "weights"\n'
 
 
+def _wait_for_epoch(stream, epoch: int) -> None:
+    """Read a run's JSON events until epoch ``epoch`` has ended."""
+    deadline = time.monotonic() + LIMIT
+    for line in stream:
+        if '"epoch_end"' in line and json.loads(line)["epoch"] >= epoch:
+            return
+        assert time.monotonic() < deadline
+    raise AssertionError(f"the run ended before epoch {epoch}")
+
+
 def test_two_processes_train_as_one(tmp_path):
     """Two processes on 127.0.0.1 hold the same weights after training, equal to one process
     trained on the same global batches; only process 0 writes the artefacts."""
@@ -107,11 +117,7 @@ def test_a_peer_killed_mid_run_ends_the_other_with_a_clear_error(tmp_path):
     p1 = subprocess.Popen([sys.executable, "-m", "nndsl", *common, "--process-id", "1"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, env=env, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + LIMIT
-        for line in p0.stdout:
-            if '"epoch_end"' in line and json.loads(line)["epoch"] >= 2:
-                break
-            assert time.monotonic() < deadline
+        _wait_for_epoch(p0.stdout, 2)
         p1.kill()
         killed = time.monotonic()
         code = p0.wait(timeout=60)
@@ -330,11 +336,7 @@ def test_launch_says_which_process_died_and_stops_the_group(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "nndsl", "launch", "-n", "2", "--timeout", "60", str(nn), "--log-format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
     try:
-        deadline = time.monotonic() + LIMIT
-        for line in proc.stdout:
-            if '"epoch_end"' in line and json.loads(line)["epoch"] >= 2:
-                break
-            assert time.monotonic() < deadline
+        _wait_for_epoch(proc.stdout, 2)
         (victim,) = _pids_of(str(nn))
         os.kill(victim, signal.SIGKILL)
         code = proc.wait(timeout=60)
