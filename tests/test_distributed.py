@@ -349,3 +349,16 @@ def test_launch_says_which_process_died_and_stops_the_group(tmp_path):
     assert "nndsl launch: process 1 was killed by SIGKILL (process 0 exited with status 1)" in err
     assert "error: process 0 of 2: another process of the group stopped or cannot be reached during 'train'" in err
     assert "Traceback" not in err
+
+
+def test_a_group_that_does_not_form_is_a_clear_error_not_a_hang(tmp_path):
+    nn = _sales(tmp_path)
+    port = _free_port()
+    started = time.monotonic()
+    proc = _nndsl("run", str(nn), "--num-processes", "2", "--process-id", "0", "--coordinator", f"127.0.0.1:{port}",
+                  "--timeout", "3", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert time.monotonic() - started < 60
+    assert f"error: process 0 of 2: the group at 127.0.0.1:{port} did not form within 3 s" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "trained_model.keras").exists()
