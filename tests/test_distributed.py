@@ -248,7 +248,9 @@ def test_a_group_needs_the_jax_backend(tmp_path, capsys):
 
 
 def test_backend_jax_after_keras_was_imported_on_tensorflow(tmp_path, capsys):
-    import keras  # noqa: F401  (this test process runs Keras on TensorFlow)
+    import keras
+
+    assert keras.backend.backend() == "tensorflow"  # as this test process runs it
 
     from nndsl.cli import main
 

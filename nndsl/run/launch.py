@@ -12,7 +12,6 @@ It is the multi-host command line (``nndsl run FILE --num-processes N --process-
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import Diagnostic, Note, RunError
+from ..errors import Diagnostic, RunError
 from ..plugins.spec import load_impl
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
 from .progress import Events, choose_mode
@@ -201,9 +201,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         raise UsageError(f"--num-processes: expected the jax backend for a multi-process run; received {name} "
                          "(TensorFlow's multi-worker training does not work with Keras 3's fit); use --backend jax")
     activate(name, checked, from_cli=backend is not None)
-    prepare(verbose)
-    import keras
-
+    prepare(verbose)  # imports Keras on the chosen backend
     seed = checked.settings.get("seed")
     if seed is not None:
         from ..compile.keras import set_random_seed

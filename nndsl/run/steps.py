@@ -519,7 +519,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     if not source.exists():
         raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step, code="bad-model-file", span=span)
     if source.is_dir() and not (source / "saved_model.pb").exists():
-        raise state.error(f"expected a .keras or .h5 model file; received a folder", step, code="bad-model-file", span=span)
+        raise state.error("expected a .keras or .h5 model file; received a folder", step, code="bad-model-file", span=span)
     if source.is_dir():
         raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
                           code="bad-model-file", span=span)
