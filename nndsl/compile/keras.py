@@ -11,7 +11,7 @@ from typing import Any
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
 from ..semantics.check import CheckedModel, CheckedProgram
-from ..semantics.keras_check import ResolvedCall, ResolvedName, ResolvedLayer
+from ..semantics.keras_check import ResolvedCall, ResolvedLayer, ResolvedName, keras2_input
 from ..semantics.values import Symbol
 
 _INSTANTIATE_NAMES = ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics")
@@ -123,14 +123,8 @@ def build_layers(model: CheckedModel, after_input=()) -> list:
     else:
         # Keras-2 style input_shape= / input_dim= on the first layer becomes an Input, without
         # Keras's deprecation warning.
-        args = dict(first.call.args)
-        shape = args.pop("input_shape", None)
-        dim = args.pop("input_dim", None)
-        batch = args.pop("batch_size", None)
-        if shape is None and dim is not None:
-            shape = (dim,)
-        out.append(keras.Input(shape=tuple(shape), batch_size=batch))
-        resolved[0] = ResolvedLayer(first.layer, ResolvedCall(first.call.kind, first.call.spec, args, first.call.node))
+        shape, batch, resolved[0] = keras2_input(first)
+        out.append(keras.Input(shape=shape, batch_size=batch))
     out.extend(after_input)
     out.extend(_layer(rl) for rl in resolved)
     return out

@@ -23,16 +23,6 @@ def add_parsers(sub) -> None:
     i.set_defaults(func=cmd_import)
 
 
-def _sets(items) -> dict[str, str]:
-    out = {}
-    for item in items or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set {item}: expected NAME=VALUE; received no '='")
-        out[name.strip()] = value.strip()
-    return out
-
-
 def _output(value: str | None, what: str) -> Path | None:
     if value is None:
         return None
@@ -45,23 +35,17 @@ def _output(value: str | None, what: str) -> Path | None:
 
 
 def cmd_export(args) -> int:
+    from ..cli import _parse_sets, _read
     from ..semantics.check import check
     from ..syntax.parser import parse
     from .eject import eject
 
     path = Path(args.file)
-    if not path.exists():
-        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received a path that does not exist")
-    if path.is_dir():
-        raise UsageError(f"cannot read '{args.file}': expected a .nn file; received a folder")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read '{args.file}': expected UTF-8 text; received bytes that are not (at offset {exc.start})") from None
+    text = _read(args.file)
     out = _output(args.output, "script")
     if out is not None and out.resolve() == path.resolve():
         raise UsageError(f"-o {args.output}: expected a path other than the .nn file itself")
-    checked = check(parse(text, filename=str(path)), overrides=_sets(args.set))
+    checked = check(parse(text, filename=str(path)), overrides=_parse_sets(args.set))
     # Printed, the script is most likely redirected into a file in the current folder.
     script = eject(checked, source_path=path, output_path=out if out is not None else Path.cwd() / "script.py")
     if out is None:

@@ -31,7 +31,7 @@ from .. import ast
 from ..errors import UsageError
 from ..plugins.registry import normalize, registry
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..semantics.keras_check import ResolvedCall, ResolvedName, sequential_spec
+from ..semantics.keras_check import ResolvedCall, ResolvedName, keras2_input, sequential_spec
 from ..semantics.values import Symbol
 
 # The implementations of the steps and data sources the script can reproduce.
@@ -805,15 +805,9 @@ class _Writer:
             resolved = resolved[1:]
         else:
             # Keras-2 style input_shape= / input_dim= on the first layer: an Input, then the layer without them
-            args = dict(first.call.args)
-            shape = args.pop("input_shape", None)
-            dim = args.pop("input_dim", None)
-            batch = args.pop("batch_size", None)
-            if shape is None and dim is not None:
-                shape = (dim,)
+            shape, batch, resolved[0] = keras2_input(first)
             batch_arg = f", batch_size={self.literal(batch)}" if batch is not None else ""
             out.append(f"keras.Input(shape={self.literal(tuple(self.python_value(shape)))}{batch_arg})")
-            resolved[0] = type(first)(first.layer, ResolvedCall(first.call.kind, first.call.spec, args, first.call.node))
         if takes_preprocessing:
             out.append("*after_input")
         out.extend(self.call(rl.call, shadow_of(rl)) for rl in resolved)

@@ -6,7 +6,7 @@ inferred layer by layer. Uses the committed catalogue of Keras signatures; never
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import ast
@@ -499,6 +499,19 @@ def infer_shapes(ctx: Context) -> None:
         if not unknown and total > limit:
             ctx.error("parameter-budget", f"expected at most {limit:,} parameters; received {total:,} in model '{model.name}'",
                       model.decl.name_span, hint="raise the limit with --max-params if this is intended")
+
+
+def keras2_input(first: ResolvedLayer) -> tuple[tuple, Any, ResolvedLayer]:
+    """A first layer that declares its input the Keras 2 way (``input_shape=``, ``input_dim=``):
+    the input's shape and batch size, and the layer without those arguments. Keras 3 wants an
+    ``Input`` in front of the layer instead (the compiler builds one, the exporter writes one)."""
+    args = dict(first.call.args)
+    shape = args.pop("input_shape", None)
+    dim = args.pop("input_dim", None)
+    batch = args.pop("batch_size", None)
+    if shape is None and dim is not None:
+        shape = (dim,)
+    return tuple(shape), batch, replace(first, call=replace(first.call, args=args))
 
 
 def _input_from_first_layer(args) -> tuple | None:
