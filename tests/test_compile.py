@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import nndsl
+from nndsl.interop.importer import without_names
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -36,21 +37,6 @@ def build_example(name: str, model: str, **overrides):
 
 
 # ---------------------------------------------------------------- comparing two models
-
-
-def without_names(config):
-    """A layer config without the layer names Keras makes unique per instance (``dense_3``).
-
-    A name is dropped only from layer configs (the dicts with a ``trainable`` key, and the
-    InputLayer configs a nested Sequential holds, with a ``batch_shape``), so names that carry
-    meaning, such as a dtype policy's ``float32``, are still compared.
-    """
-    if isinstance(config, dict):
-        layer = "trainable" in config or "batch_shape" in config
-        return {k: without_names(v) for k, v in config.items() if not (k == "name" and layer)}
-    if isinstance(config, (list, tuple)):
-        return [without_names(v) for v in config]
-    return config
 
 
 def body(model) -> list:

@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from nncases import copy_program, program_outputs
 from nndsl.errors import UsageError
 from nndsl.interop import commands
 from nndsl.interop.eject import eject
+from nndsl.interop.importer import without_names
 
 pytestmark = pytest.mark.keras
 
@@ -195,16 +195,6 @@ def scripts(tmp_path_factory):
     runs = Scripts(base, programs)
     yield runs
     runs.close()
-
-
-def without_names(config):
-    """A model or layer config without the names Keras makes unique per instance (``dense_3``)."""
-    if isinstance(config, dict):
-        layer = "trainable" in config or "batch_shape" in config
-        return {k: without_names(v) for k, v in config.items() if not (k == "name" and layer)}
-    if isinstance(config, (list, tuple)):
-        return [without_names(v) for v in config]
-    return config
 
 
 CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses"]

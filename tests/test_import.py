@@ -16,23 +16,13 @@ import pytest
 import nndsl
 from nndsl.errors import RunError, UsageError
 from nndsl.interop import commands
-from nndsl.interop.importer import import_model, model_name
+from nndsl.interop.importer import import_model, model_name, without_names
 
 pytestmark = pytest.mark.keras
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/*.nn") if p.parent.name != "plugin")
-
-
-def without_names(config):
-    """A config without the names Keras makes unique per layer instance (``dense_3``)."""
-    if isinstance(config, dict):
-        layer = "trainable" in config or "batch_shape" in config
-        return {k: without_names(v) for k, v in config.items() if not (k == "name" and layer)}
-    if isinstance(config, (list, tuple)):
-        return [without_names(v) for v in config]
-    return config
 
 
 def layer_configs(model) -> list:

@@ -410,7 +410,7 @@ class _Importer:
             raise RunError(f"{self.path.name}: the imported layers rebuild as {[type(x).__name__ for x in b]}; "
                            f"expected {[type(x).__name__ for x in a]}")
         for i, (x, y) in enumerate(zip(a, b), start=1):
-            cx, cy = _without_names(x.get_config()), _without_names(y.get_config())
+            cx, cy = without_names(x.get_config()), without_names(y.get_config())
             if cx != cy:
                 keys = sorted(k for k in set(cx) | set(cy) if not _same(cx.get(k), cy.get(k)))
                 detail = ", ".join(f"{k}={cx.get(k)!r}" for k in keys[:6])
@@ -439,12 +439,18 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _without_names(config):
+def without_names(config):
+    """A model or layer config without the layer names Keras makes unique per instance (``dense_3``).
+
+    A name is dropped only from layer configs (the dicts with a ``trainable`` key, and the
+    InputLayer configs a nested Sequential holds, with a ``batch_shape``), so names that carry
+    meaning, such as a dtype policy's ``float32``, are still compared.
+    """
     if isinstance(config, dict):
         layer = "trainable" in config or "batch_shape" in config
-        return {k: _without_names(v) for k, v in config.items() if not (k == "name" and layer)}
+        return {k: without_names(v) for k, v in config.items() if not (k == "name" and layer)}
     if isinstance(config, (list, tuple)):
-        return [_without_names(v) for v in config]
+        return [without_names(v) for v in config]
     return config
 
 
