@@ -550,16 +550,13 @@ def load(state: RunState, step: CheckedStep) -> None:
 
 def _newer_keras(source: Path, installed: str) -> str | None:
     """The Keras version a ``.keras`` archive says it was saved by, when newer than ``installed``."""
+    import re
     import zipfile
 
     def release(version: str) -> tuple:
-        parts = []
-        for part in version.split("."):
-            digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
-            if not digits:
-                break
-            parts.append(int(digits))
-        return tuple(parts)
+        """(3, 16, 0) for "3.16.0rc1": the leading numbers only."""
+        leading = re.match(r"\d+(?:\.\d+)*", version)
+        return tuple(int(n) for n in leading.group().split(".")) if leading else ()
 
     try:
         with zipfile.ZipFile(source) as archive:
