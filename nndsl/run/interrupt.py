@@ -46,7 +46,7 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.requested = False
-        self._variable = None  # the gate: a tf.Variable(bool), made when a pipeline is gated
+        self._variable = None  # a tf.Variable(bool) the guarded training step reads, made by guard()
 
     # ------------------------------------------------------------ the guarded step
     def guard(self, model) -> None:
@@ -105,8 +105,8 @@ class StopFlag:
 
 
 class _Watcher:
-    """Reads the signal wake-up bytes on a thread, so Ctrl-C reaches the gate while the main
-    thread is inside a compiled call."""
+    """Reads the signal wake-up bytes on a thread, so Ctrl-C reaches the guarded training step
+    while the main thread is inside a compiled call."""
 
     def __init__(self, flag: StopFlag) -> None:
         self.flag = flag

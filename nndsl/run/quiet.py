@@ -56,22 +56,17 @@ def _stderr_silenced(stream=None):
         os.close(saved)
 
 
-def quiet_tensorflow_import():
-    """Around Keras calls that import TensorFlow when it is installed, even on another backend
-    (saving and loading models): its start-up lines are kept off the screen there too."""
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow now, its start-up lines off the screen, if it is installed and not yet
+    imported. Called before Keras calls that import it even on another backend (saving and
+    loading models); ``--verbose`` (no ``TF_CPP_MIN_LOG_LEVEL=3``) leaves the lines visible."""
     if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
-        return contextlib.nullcontext()
+        return
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None:
-        return contextlib.nullcontext()
+        return
+    with _stderr_silenced():
+        import tensorflow as tf
 
-    @contextlib.contextmanager
-    def importing():
-        with _stderr_silenced():
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-        yield
-
-    return importing()
+        tf.get_logger().setLevel("ERROR")

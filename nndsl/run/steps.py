@@ -13,7 +13,7 @@ from ..semantics.check import CheckedStep
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
-from .quiet import quiet_tensorflow_import
+from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
 
 PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
@@ -292,8 +292,9 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
         },
         **_model_meta(ms),
     }
+    import_tensorflow_quietly()
     if state.chief:
-        with atomic_path(path) as tmp, quiet_tensorflow_import():
+        with atomic_path(path) as tmp:
             ms.keras_model.save(tmp)
             add_to_archive(tmp, meta)
     else:
@@ -313,7 +314,8 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
 
     from .preprocess import Scaler
 
-    with state.scope(), quiet_tensorflow_import():
+    import_tensorflow_quietly()
+    with state.scope():
         ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
     ms.history = {k: list(v) for k, v in resume["history"].items()}
     ms.epoch_seconds[:] = list(resume.get("epoch_seconds", []))
@@ -458,7 +460,8 @@ def save(state: RunState, step: CheckedStep) -> None:
                 raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
             meta = _model_meta(ms)
-            with atomic_path(target) as tmp, quiet_tensorflow_import():
+            import_tensorflow_quietly()
+            with atomic_path(target) as tmp:
                 model.save(tmp)
                 if fmt == "keras":
                     add_to_archive(tmp, meta)
@@ -479,7 +482,8 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
     weights is collective, so every process must make them), into a folder thrown away after."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="nndsl-") as folder, quiet_tensorflow_import():
+    import_tensorflow_quietly()
+    with tempfile.TemporaryDirectory(prefix="nndsl-") as folder:
         if fmt == "export":
             model.export(str(Path(folder) / "export"), verbose=False)
         else:
@@ -524,8 +528,9 @@ def load(state: RunState, step: CheckedStep) -> None:
         raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
                           code="bad-model-file", span=span)
     _import_plugin_objects()
+    import_tensorflow_quietly()
     try:
-        with state.scope(), quiet_tensorflow_import():
+        with state.scope():
             model = keras.models.load_model(source, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
         saved_by = _newer_keras(source, keras.__version__)
