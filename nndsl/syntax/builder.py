@@ -195,17 +195,39 @@ _Step = ast.constructor(ast.Step)
 _KEYWORD = ast.Keyword
 
 
+def one_child(method):
+    """Mark a builder method that gets its rule's only child itself, not a list of one.
+
+    Used for rules of one symbol (``?atom: INT -> integer``, ``layer: call``), which are the
+    most frequent reductions: the engine then passes the token or node as it is.
+    """
+    method.one_child = True
+    return method
+
+
+def as_written(method):
+    """Mark a builder method that gets every child of its rule in place, dropped punctuation as None.
+
+    For a rule of one fixed shape (``kwarg: NAME "=" expr`` gives ``[name, None, value]``): the
+    engine then passes the children it pops as they are, with no filtering step between.
+    """
+    method.as_written = True
+    return method
+
+
 class Builder:
     """Produces :mod:`nndsl.ast` nodes, one method per grammar rule (or alias).
 
     Each method gets a list of the rule's kept children: built nodes, and tokens as plain
-    tuples ``(value, start, end, line, column)`` (see :mod:`nndsl.syntax.engine`).
+    tuples ``(value, start, end, line, column)`` (see :mod:`nndsl.syntax.engine`); a method
+    marked :func:`one_child` gets the one child of its one-symbol rule itself.
     """
 
     # ------------------------------------------------------------ expressions
     # The atoms are the most frequent nodes: their spans are made inline rather than by tspan.
-    def integer(self, c):
-        text, start, end, line, column = tok = c[0]
+    @one_child
+    def integer(self, tok):
+        text, start, end, line, column = tok
         try:
             value = int(text)
         except ValueError:  # longer than Python converts (4300 digits by default)
@@ -216,30 +238,34 @@ class Builder:
             ) from None
         return _Number(value, _new_span(Span, (start, end, line, column, line, column + end - start)))
 
-    def float(self, c):
-        (tok,) = c
+    @one_child
+    def float(self, tok):
         value = float(tok[0])
         if value == _INF:
             raise SyntaxProblem(f"expected a finite number; received {tok[0]}, which is too large for a float", tspan(tok),
                                 code="number-too-long", hint="the largest float is about 1.8e308")
         return _Number(value=value, span=tspan(tok))
 
-    def string(self, c):
-        (tok,) = c
+    @one_child
+    def string(self, tok):
         span = tspan(tok)
         return _String(value=unescape(tok[0], span), span=span)
 
-    def true(self, c):
-        return _Bool(value=True, span=tspan(c[0]))
+    @one_child
+    def true(self, tok):
+        return _Bool(value=True, span=tspan(tok))
 
-    def false(self, c):
-        return _Bool(value=False, span=tspan(c[0]))
+    @one_child
+    def false(self, tok):
+        return _Bool(value=False, span=tspan(tok))
 
-    def none(self, c):
-        return _NoneLit(span=tspan(c[0]))
+    @one_child
+    def none(self, tok):
+        return _NoneLit(span=tspan(tok))
 
-    def name(self, c):
-        text, start, end, line, column = c[0]
+    @one_child
+    def name(self, tok):
+        text, start, end, line, column = tok
         return _Name(text, _new_span(Span, (start, end, line, column, line, column + end - start)))
 
     def paren(self, c):
@@ -264,15 +290,17 @@ class Builder:
     def list(self, c):
         return _List(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
+    @as_written
     def pair(self, c):
-        key, value = c
+        key, _colon, value = c
         return _Pair(key=key, value=value, span=key.span.combine(value.span))
 
     def dict(self, c):
         return _Dict(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
+    @as_written
     def kwarg(self, c):
-        (text, start, end, line, column), value = c
+        (text, start, end, line, column), _equal, value = c
         value_span = value.span  # after the name: the keyword's span runs from the name to its end
         return _Keyword(
             text, value, _new_span(Span, (start, value_span[1], line, column, value_span[4], value_span[5])),
@@ -306,8 +334,8 @@ class Builder:
     def body(self, c):
         return tuple(c)
 
-    def layer(self, c):
-        call = c[0]
+    @one_child
+    def layer(self, call):
         return _Layer(call, call.span)
 
     def repeat(self, c):

@@ -309,27 +309,44 @@ def _make_callback(desc, builder):
     ``def reduce(c): return method([c[0], *c[1], c[2]])`` for ``call: CALLEE _args RPAR``:
     dropped children are left out, the lists of inlined ``_rules`` spliced in, with no loop
     over a generic description at every reduction.
+
+    A rule of one symbol gets that child itself rather than a list of one (the engine then
+    makes no list): a builder method marked :func:`~nndsl.syntax.builder.one_child` is called
+    with it as it is, any other through ``method([x])``. A method marked
+    :func:`~nndsl.syntax.builder.as_written` gets the popped children themselves, dropped
+    punctuation included as None.
     """
     size, keep, splice, inline, expand1, name, _origin, pass_through = desc
     if pass_through:
         return None
     method = None if inline else getattr(builder, name)
-    if len(keep) == size and not splice and not expand1:
-        return _as_is if inline else method  # the popped children are the arguments as they are
     namespace = {"method": method}
-    if keep and keep[0] in splice:
-        # extend the first child's list in place rather than copy it: left recursion stays linear
-        lines = [f"out = c[{keep[0]}]"]
-        lines += [f"out.{'extend' if i in splice else 'append'}(c[{i}])" for i in keep[1:]]
+    if getattr(method, "as_written", False):
+        if splice or expand1:
+            raise ValueError(f"rule {name!r} splices or expands its children: its method cannot take them as written")
+        return method
+    if size == 1:
+        if not inline and not expand1 and keep == [0] and not splice and getattr(method, "one_child", False):
+            return method
+        lines = ["out = [" + ("" if not keep else "*x" if splice else "x") + "]"]
+        c = "x"
     else:
-        lines = ["out = [" + ", ".join(f"*c[{i}]" if i in splice else f"c[{i}]" for i in keep) + "]"]
+        if len(keep) == size and not splice and not expand1:
+            return _as_is if inline else method  # the popped children are the arguments as they are
+        c = "c"
+        if keep and keep[0] in splice:
+            # extend the first child's list in place rather than copy it: left recursion stays linear
+            lines = [f"out = c[{keep[0]}]"]
+            lines += [f"out.{'extend' if i in splice else 'append'}(c[{i}])" for i in keep[1:]]
+        else:
+            lines = ["out = [" + ", ".join(f"*c[{i}]" if i in splice else f"c[{i}]" for i in keep) + "]"]
     if inline:
         lines.append("return out")
     elif expand1:
         lines.append("return out[0] if len(out) == 1 else method(out)")
     else:
         lines.append("return method(out)")
-    exec("def reduce(c):\n    " + "\n    ".join(lines), namespace)
+    exec(f"def reduce({c}):\n    " + "\n    ".join(lines), namespace)
     return namespace["reduce"]
 
 
@@ -456,10 +473,9 @@ class Engine:
         keywords = self.keywords
         roles = self.roles
         groups = self.groups
-        singles = self.singles
+        single_get = self.singles.get
         goto = self._goto
         match = self.master.match
-        n = len(text)
         state = self.start_state  # the top of state_stack
         state_stack = [state]
         value_stack: list = []
@@ -473,7 +489,10 @@ class Engine:
 
         while True:
             # ---- lex one significant token
-            single = singles.get(text[pos]) if pos < n else None
+            try:
+                single = single_get(text[pos])
+            except IndexError:  # the end of the text
+                break
             if single is not None:
                 typ, kind, role = single
                 start = pos
@@ -485,14 +504,12 @@ class Engine:
                 typ, kind, role = groups[m.lastindex]
                 start = m.end(1)  # after the spaces
                 pos = m.end()
-            tok_line = line
-            column = start - line_start + 1
             if kind == _VALUE:
-                tok = (text[start:pos], start, pos, line, column)
+                tok = (text[start:pos], start, pos, line, start - line_start + 1)
                 last_was_nl = False
             elif kind == _NAME:
                 value = text[start:pos]
-                tok = (value, start, pos, line, column)
+                tok = (value, start, pos, line, start - line_start + 1)
                 last_was_nl = False
                 if value in keywords:
                     typ = keywords[value]
@@ -508,7 +525,7 @@ class Engine:
                 tok = None
                 last_was_nl = True
             else:
-                comments.append((text[start:pos], start, pos, line, column))
+                comments.append((text[start:pos], start, pos, line, start - line_start + 1))
                 continue
             if role is not None:
                 if role == _BRACE:
@@ -534,7 +551,7 @@ class Engine:
                 try:
                     is_shift, arg = states[state][typ]
                 except KeyError:
-                    raise self._unexpected(typ, text, start, pos, tok_line, column, state_stack, stack) from None
+                    raise self._unexpected(typ, text, start, pos, *_line_column(text, start), state_stack, stack) from None
                 if is_shift:
                     state = arg
                     append_state(state)
@@ -545,7 +562,7 @@ class Engine:
                     # a pass-through rule of one child right after a shift: only the state changes
                     below = state_stack[-2]
                 elif size == 1:
-                    value_stack[-1] = callback(value_stack[-1:])
+                    value_stack[-1] = callback(value_stack[-1])  # a rule of one symbol gets the child itself
                     below = state_stack[-2]
                 else:
                     if size:
@@ -573,6 +590,7 @@ class Engine:
                 elif role != _BODY_WORD:
                     stack.append(("body" if typ == "LBODY" else "dict" if typ == "LBRACE" else typ, tok))
                     if len(stack) > MAX_BRACKETS:
+                        tok_line, column = _line_column(text, start)
                         raise SyntaxProblem(
                             f"expected brackets nested at most {MAX_BRACKETS} deep; received deeper nesting",
                             Span(start, pos, tok_line, column, tok_line, column + pos - start),
@@ -598,16 +616,25 @@ class Engine:
             if callback is None:
                 state_stack[-1] = goto(state_stack[-2], origin, "$END", gotos)
                 continue
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
+            if size == 1:
+                value_stack[-1] = callback(value_stack[-1])
+                state_stack.pop()
             else:
-                children = []
-            append_value(callback(children))
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                append_value(callback(children))
             append_state(goto(state_stack[-1], origin, "$END", gotos))
             if len(value_stack) == 1 and origin == "start":
                 return value_stack[0]
+
+
+def _line_column(text: str, pos: int) -> tuple:
+    """The 1-based line and column of offset ``pos``, for errors: the loop keeps only where lines start."""
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
 def _token(typ: str, tok: tuple) -> Token:
