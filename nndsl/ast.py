@@ -252,16 +252,20 @@ ALL_NODES = (
 
 
 def constructor(cls: type):
-    """A function making ``cls`` nodes from the same arguments as ``cls(...)``, at about half the cost.
+    """A function making ``cls`` nodes from the same arguments as ``cls(...)``, at a fraction of the cost.
 
-    A frozen dataclass's ``__init__`` assigns each field through ``object.__setattr__``; the
-    parser makes a node for nearly every token, so it fills the slots directly instead. The
-    node is the same object either way: same class, fields, equality, hash and repr. Fields
-    become parameters in their declared order, so positional calls work too.
+    A frozen dataclass's ``__init__`` assigns each field through ``object.__setattr__``, about
+    ten times the cost of a plain attribute store; the parser makes a node for nearly every
+    token. So the node is filled in the form of a plain class with the same slots, where each
+    field is one slot store, and then given its real class: Python allows ``__class__`` to
+    change between classes of the same layout. The node is the same object either way: same
+    class, fields, equality, hash and repr. Fields become parameters in their declared order,
+    so positional calls work too.
     """
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} has a __post_init__ that the fast constructor would skip")
-    namespace = {"_new": object.__new__, "_cls": cls}
+    fill = type(f"_{cls.__name__}Fill", (), {"__slots__": cls.__slots__})
+    namespace = {"_fill": fill, "_cls": cls}
     params, body = [], []
     for f in fields(cls):
         if f.default_factory is not MISSING:
@@ -273,9 +277,9 @@ def constructor(cls: type):
         elif params and "=" in params[-1]:
             raise TypeError(f"{cls.__name__}.{f.name}: a field without a default after one with a default")
         params.append(param)
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
-        body.append(f"    _set_{f.name}(self, {f.name})")
-    code = f"def make_{cls.__name__}({', '.join(params)}):\n    self = _new(_cls)\n" + "\n".join(body) + "\n    return self\n"
+        body.append(f"    self.{f.name} = {f.name}")
+    code = (f"def make_{cls.__name__}({', '.join(params)}):\n    self = _fill()\n" + "\n".join(body)
+            + "\n    self.__class__ = _cls\n    return self\n")
     exec(code, namespace)
     make = namespace[f"make_{cls.__name__}"]
     make.__doc__ = f"A new :class:`{cls.__name__}` (see :func:`constructor`)."

@@ -205,16 +205,6 @@ def one_child(method):
     return method
 
 
-def as_written(method):
-    """Mark a builder method that gets every child of its rule in place, dropped punctuation as None.
-
-    For a rule of one fixed shape (``kwarg: NAME "=" expr`` gives ``[name, None, value]``): the
-    engine then passes the children it pops as they are, with no filtering step between.
-    """
-    method.as_written = True
-    return method
-
-
 class Builder:
     """Produces :mod:`nndsl.ast` nodes, one method per grammar rule (or alias).
 
@@ -290,17 +280,15 @@ class Builder:
     def list(self, c):
         return _List(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
-    @as_written
     def pair(self, c):
-        key, _colon, value = c
+        key, value = c
         return _Pair(key=key, value=value, span=key.span.combine(value.span))
 
     def dict(self, c):
         return _Dict(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
 
-    @as_written
     def kwarg(self, c):
-        (text, start, end, line, column), _equal, value = c
+        (text, start, end, line, column), value = c
         value_span = value.span  # after the name: the keyword's span runs from the name to its end
         return _Keyword(
             text, value, _new_span(Span, (start, value_span[1], line, column, value_span[4], value_span[5])),

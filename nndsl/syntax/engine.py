@@ -18,7 +18,7 @@ from ..source import Span
 from .builder import MAX_BRACKETS, SyntaxProblem
 from .lexer import _BODY_KEYWORDS, _OPENERS
 
-TABLES_VERSION = 3  # bump when the layout of `tables_from_lark`'s result changes
+TABLES_VERSION = 4  # bump when the layout of `tables_from_lark`'s result changes
 
 
 class UnexpectedToken(Exception):
@@ -101,20 +101,36 @@ def _single_child_rules(rules) -> set:
         single -= lists
 
 
-def _describe_rule(rule, single: set) -> tuple:
-    """A lark rule as plain data: (size, keep, splice, inline, expand1, name, origin, pass_through).
+def _unpushed_terminals(rules) -> set:
+    """The terminals every rule drops (``","``, ``_NL``): the engine never puts them on the value stack."""
+    dropped, kept = set(), set()
+    for rule in rules:
+        for sym in rule.expansion:
+            if sym.is_term:
+                (dropped if sym.filter_out else kept).add(sym.name)
+    return dropped - kept
 
-    ``single`` holds the names from :func:`_single_child_rules`; their values are items, not
-    lists to splice, and their own reductions pass the child through.
+
+def _describe_rule(rule, single: set, unpushed: set) -> tuple:
+    """A lark rule as plain data: (size, values, keep, splice, inline, expand1, name, origin, pass_through).
+
+    ``size`` counts the rule's symbols (the states it pops); ``values`` those of them on the
+    value stack, all but the ``unpushed`` terminals. ``keep`` and ``splice`` index those values:
+    the children lark's tree builder keeps, and the lists of inlined ``_rules`` among them to
+    splice in. ``single`` holds the names from :func:`_single_child_rules`; their values are
+    items, not lists to splice, and their own reductions pass the child through.
     """
     exp = rule.expansion
-    keep = [i for i, sym in enumerate(exp) if not (sym.is_term and sym.filter_out)]
-    splice = [i for i in keep if not exp[i].is_term and exp[i].name.startswith("_") and exp[i].name not in single]
+    on_stack = [i for i, sym in enumerate(exp) if not (sym.is_term and sym.name in unpushed)]
+    keep = [j for j, i in enumerate(on_stack) if not (exp[i].is_term and exp[i].filter_out)]
+    splice = [j for j in keep if not exp[on_stack[j]].is_term and exp[on_stack[j]].name.startswith("_")
+              and exp[on_stack[j]].name not in single]
     inline = rule.origin.name.startswith("_")
     expand1 = bool(rule.options.expand1 and not rule.alias)
-    pass_through = (expand1 and len(keep) == 1 and not splice) or rule.origin.name in single
+    pass_through = ((expand1 and len(keep) == 1 and not splice) or rule.origin.name in single) and len(on_stack) == 1
     # plain str: lark's names are Token objects, and unpickling those would import lark
-    return (len(exp), keep, splice, inline, expand1, str(rule.alias or rule.origin.name), str(rule.origin.name), pass_through)
+    return (len(exp), len(on_stack), keep, splice, inline, expand1, str(rule.alias or rule.origin.name),
+            str(rule.origin.name), pass_through)
 
 
 def tables_from_lark(lark_obj) -> dict:
@@ -125,9 +141,10 @@ def tables_from_lark(lark_obj) -> dict:
     rule_ids = {}
     rules = []
     single = _single_child_rules(lark_obj.rules)
+    unpushed = _unpushed_terminals(lark_obj.rules)
     for rule in lark_obj.rules:
         rule_ids[rule] = len(rules)
-        rules.append(_describe_rule(rule, single))
+        rules.append(_describe_rule(rule, single, unpushed))
     states = {}
     for state, actions in table.states.items():
         row = {}
@@ -156,11 +173,10 @@ def tables_from_lark(lark_obj) -> dict:
     # with a literal or a character class is then rejected by the regex engine at the first
     # character, where one that starts with a group is tried in full (the regex runs ~40 % faster).
     master = f"((?:{ws})?)(?:" + "|".join(f"(?:{t.pattern.to_regexp()})(?P<{t.name}>)" for t in ordered if t.name != "WS") + ")"
-    dropped = sorted({sym.name for rule in lark_obj.rules for sym in rule.expansion if sym.is_term and sym.filter_out} - {"_NL"})
     return {
         "version": TABLES_VERSION, "rules": rules, "states": states,
         "start": table.start_states["start"], "end": table.end_states["start"],
-        "keywords": keywords, "master": str(master), "dropped": [str(d) for d in dropped],
+        "keywords": keywords, "master": str(master), "unpushed": sorted(str(d) for d in unpushed),
         "terminals": sorted(str(t.name) for t in terminals),
         "singles": _single_characters([t for t in ordered if t.name != "WS"], ws),
     }
@@ -304,35 +320,28 @@ def _class_may_hold(items, ch: str, sre) -> bool:
 def _make_callback(desc, builder):
     """The reduction function of one grammar rule: lark's child filtering, then the builder method.
 
-    None for a rule whose value is its only child; the builder method itself when it takes
-    the children as they are. Otherwise a small function compiled for the rule, such as
-    ``def reduce(c): return method([c[0], *c[1], c[2]])`` for ``call: CALLEE _args RPAR``:
-    dropped children are left out, the lists of inlined ``_rules`` spliced in, with no loop
-    over a generic description at every reduction.
-
-    A rule of one symbol gets that child itself rather than a list of one (the engine then
-    makes no list): a builder method marked :func:`~nndsl.syntax.builder.one_child` is called
-    with it as it is, any other through ``method([x])``. A method marked
-    :func:`~nndsl.syntax.builder.as_written` gets the popped children themselves, dropped
-    punctuation included as None.
+    It gets the rule's values from the value stack: a list of them, or the value itself when
+    there is one (the engine then makes no list). It is None for a rule whose value is that
+    one child; the builder method itself when the method takes the values as they are (a
+    method marked :func:`~nndsl.syntax.builder.one_child` takes a lone value itself). Otherwise
+    a small function compiled for the rule, such as ``def reduce(c): return method([c[0],
+    *c[1], c[2]])`` for ``call: CALLEE _arg __call_star RPAR``: values lark drops are left
+    out and the lists of inlined ``_rules`` spliced in, with no loop over a generic
+    description at every reduction.
     """
-    size, keep, splice, inline, expand1, name, _origin, pass_through = desc
+    size, values, keep, splice, inline, expand1, name, _origin, pass_through = desc
     if pass_through:
         return None
     method = None if inline else getattr(builder, name)
     namespace = {"method": method}
-    if getattr(method, "as_written", False):
-        if splice or expand1:
-            raise ValueError(f"rule {name!r} splices or expands its children: its method cannot take them as written")
-        return method
-    if size == 1:
+    if values == 1:
         if not inline and not expand1 and keep == [0] and not splice and getattr(method, "one_child", False):
             return method
-        lines = ["out = [" + ("" if not keep else "*x" if splice else "x") + "]"]
         c = "x"
+        lines = ["out = [" + ("" if not keep else "*x" if splice else "x") + "]"]
     else:
-        if len(keep) == size and not splice and not expand1:
-            return _as_is if inline else method  # the popped children are the arguments as they are
+        if keep == list(range(values)) and not splice and not expand1:
+            return _as_is if inline else method  # the values are the arguments as they are
         c = "c"
         if keep and keep[0] in splice:
             # extend the first child's list in place rather than copy it: left recursion stays linear
@@ -373,7 +382,7 @@ class Engine:
         callbacks = [_make_callback(desc, builder) for desc in tables["rules"]]
         self.start_state = tables["start"]
         self.end_state = tables["end"]
-        # state -> token type -> (True, next state) | (False, (size, callback, origin name, gotos)),
+        # state -> token type -> (True, next state) | (False, (size, values, callback, origin name, gotos)),
         # where gotos, filled as the parser meets them, maps the state below the reduced children
         # to the state after the reduction (see _goto)
         rows = {}
@@ -381,7 +390,7 @@ class Engine:
         for state, actions in tables["states"].items():
             row = {}
             for sym, (is_shift, arg) in actions.items():
-                row[sym] = (True, arg) if is_shift else (False, (rules[arg][0], callbacks[arg], rules[arg][6], {}))
+                row[sym] = (True, arg) if is_shift else (False, (rules[arg][0], rules[arg][1], callbacks[arg], rules[arg][7], {}))
             rows[state] = row
         # lark numbers the states from 0: a list is indexed faster than a dict is looked up
         self.states = [rows[i] for i in range(len(rows))] if sorted(rows) == list(range(len(rows))) else rows
@@ -393,9 +402,9 @@ class Engine:
         self.roles = roles
         # regex group number -> (terminal, how the lexer treats it, its bracket role); None for inner groups
         self.groups = [None] * (self.master.groups + 1)
-        dropped = set(tables["dropped"])
+        unpushed = set(tables["unpushed"])
         for name, index in self.master.groupindex.items():
-            kind = {"NAME": _NAME, "_NL": _NEWLINE, "COMMENT": _COMMENT}.get(name, _DROPPED if name in dropped else _VALUE)
+            kind = {"NAME": _NAME, "_NL": _NEWLINE, "COMMENT": _COMMENT}.get(name, _DROPPED if name in unpushed else _VALUE)
             self.groups[index] = (name, kind, roles.get(name))
         # characters that are a whole token by themselves: taken without the regex
         self.singles = {ch: self.groups[self.master.groupindex[name]] for ch, name in tables["singles"].items()}
@@ -422,7 +431,7 @@ class Engine:
                 if is_shift:
                     out.add(sym)
                     break
-                size, _callback, origin, _gotos = arg
+                size, _values, _callback, origin, _gotos = arg
                 if origin == "start":
                     out.add(sym)  # only $END reduces the whole file
                     break
@@ -447,9 +456,9 @@ class Engine:
         end = states[below][origin][1]
         while True:
             action = states[end].get(typ)
-            if action is None or action[0] or action[1][1] is not None:
+            if action is None or action[0] or action[1][2] is not None or action[1][0] != 1:
                 break
-            end = states[below][action[1][2]][1]
+            end = states[below][action[1][3]][1]
         gotos[below] = end
         return end
 
@@ -555,34 +564,34 @@ class Engine:
                 if is_shift:
                     state = arg
                     append_state(state)
-                    append_value(tok)
+                    if tok is not None:  # punctuation every rule drops has no value
+                        append_value(tok)
                     break
-                size, callback, origin, gotos = arg
-                if callback is None:
-                    # a pass-through rule of one child right after a shift: only the state changes
-                    below = state_stack[-2]
-                elif size == 1:
-                    value_stack[-1] = callback(value_stack[-1])  # a rule of one symbol gets the child itself
-                    below = state_stack[-2]
+                size, values, callback, origin, gotos = arg
+                # the rule's values: one is replaced in place (a pass-through rule keeps it as it is)
+                if values == 1:
+                    if callback is not None:
+                        value_stack[-1] = callback(value_stack[-1])
+                elif values:
+                    children = value_stack[-values:]
+                    del value_stack[-values:]
+                    append_value(callback(children))
+                else:
+                    append_value(callback([]))
+                # its states: the goto from the state below them
+                if size == 1:
+                    state = gotos.get(state_stack[-2])
+                    if state is None:
+                        state = goto(state_stack[-2], origin, typ, gotos)
+                    state_stack[-1] = state
                 else:
                     if size:
-                        children = value_stack[-size:]
                         del state_stack[-size:]
-                        del value_stack[-size:]
-                    else:
-                        children = []
-                    append_value(callback(children))
                     below = state_stack[-1]
                     state = gotos.get(below)
                     if state is None:
                         state = goto(below, origin, typ, gotos)
                     append_state(state)
-                    continue
-                # a rule of one child: the new state replaces the top one
-                state = gotos.get(below)
-                if state is None:
-                    state = goto(below, origin, typ, gotos)
-                state_stack[-1] = state
             # ---- the brackets it opens or closes
             if role is not None:
                 if role == _CLOSE:
@@ -610,23 +619,19 @@ class Engine:
                 raise self._unexpected("$END", text, pos, pos, line, column, state_stack, stack) from None
             if is_shift:  # lark's tables never shift $END; a generic LALR loop would feed it again
                 append_state(arg)
-                append_value(None)
                 continue
-            size, callback, origin, gotos = arg
-            if callback is None:
-                state_stack[-1] = goto(state_stack[-2], origin, "$END", gotos)
-                continue
-            if size == 1:
-                value_stack[-1] = callback(value_stack[-1])
-                state_stack.pop()
-            else:
-                if size:
-                    children = value_stack[-size:]
-                    del state_stack[-size:]
-                    del value_stack[-size:]
-                else:
-                    children = []
+            size, values, callback, origin, gotos = arg
+            if values == 1:
+                if callback is not None:
+                    value_stack[-1] = callback(value_stack[-1])
+            elif values:
+                children = value_stack[-values:]
+                del value_stack[-values:]
                 append_value(callback(children))
+            else:
+                append_value(callback([]))
+            if size:
+                del state_stack[-size:]
             append_state(goto(state_stack[-1], origin, "$END", gotos))
             if len(value_stack) == 1 and origin == "start":
                 return value_stack[0]
