@@ -18,6 +18,15 @@ def _span() -> Span:
     return field(default=_FAKE, compare=False, repr=False)
 
 
+def _leading(span: Span, length: int) -> Span:
+    """The first ``length`` characters of ``span``, on its first line.
+
+    The name of a call or a keyword argument is where its span starts, so its span is not
+    stored: the parser makes one call or keyword for about every line.
+    """
+    return Span(span.start, span.start + length, span.line, span.column, span.line, span.column + length)
+
+
 node = dataclass(frozen=True, slots=True, kw_only=True)
 
 
@@ -87,7 +96,11 @@ class Keyword:
     name: str
     value: "Expr"
     span: Span = _span()
-    name_span: Span = _span()
+
+    @property
+    def name_span(self) -> Span:
+        """Where the name is written: the keyword starts with it."""
+        return _leading(self.span, len(self.name))
 
 
 @node
@@ -98,7 +111,11 @@ class Call:
     args: tuple["Expr", ...] = ()
     kwargs: tuple[Keyword, ...] = ()
     span: Span = _span()
-    name_span: Span = _span()
+
+    @property
+    def name_span(self) -> Span:
+        """Where the name is written, without its ``(``: the call starts with it."""
+        return _leading(self.span, len(self.name))
 
 
 @node

@@ -278,30 +278,25 @@ class Builder:
         return _Tuple(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
 
     def list(self, c):
-        return _List(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
+        return _List(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
 
     def pair(self, c):
         key, value = c
         return _Pair(key=key, value=value, span=key.span.combine(value.span))
 
     def dict(self, c):
-        return _Dict(items=tuple(x for x in c[1:-1] if x is not None), span=_from_to(c[0], c[-1]))
+        return _Dict(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
 
     def kwarg(self, c):
-        (text, start, end, line, column), value = c
+        (text, start, _end, line, column), value = c
         value_span = value.span  # after the name: the keyword's span runs from the name to its end
-        return _Keyword(
-            text, value, _new_span(Span, (start, value_span[1], line, column, value_span[4], value_span[5])),
-            _new_span(Span, (start, end, line, column, line, column + end - start)),
-        )
+        return _Keyword(text, value, _new_span(Span, (start, value_span[1], line, column, value_span[4], value_span[5])))
 
     def call(self, c):
-        text, start, end, line, column = c[0]
+        text, start, _end, line, column = c[0]
         _rpar, _start, last_end, last_line, last_column = c[-1]
         args, kwargs = [], []
         for a in c[1:-1]:
-            if a is None:
-                continue
             if a.__class__ is _KEYWORD:
                 kwargs.append(a)
             else:
@@ -315,7 +310,6 @@ class Builder:
         return _Call(
             text[:-1], tuple(args), tuple(kwargs),
             _new_span(Span, (start, last_end, line, column, last_line, last_column + 1)),  # up to the ')'
-            _new_span(Span, (start, end - 1, line, column, line, column + end - start - 1)),  # the name without its '('
         )
 
     # ------------------------------------------------------------ bodies

@@ -39,6 +39,8 @@ def to_json(node: Any) -> Any:
             out[key] = _span_json(value)
         else:
             out[key] = to_json(value)
+    if isinstance(node, (ast.Call, ast.Keyword)):
+        out["name_span"] = _span_json(node.name_span)  # derived from the span, not a field
     if isinstance(node, ast.Program):
         out["format_version"] = FORMAT_VERSION
     return out
