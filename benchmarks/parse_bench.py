@@ -1,7 +1,14 @@
 """Parse throughput: generates .nn files of 1k, 10k and 100k lines and prints lines per second.
 
-Run: python benchmarks/parse_bench.py [--repeat N]
+Run: python benchmarks/parse_bench.py [--rounds N]
 Targets: at least 50,000 lines/s, and the 100k-line rate at least 80% of the 1k-line rate.
+
+The machine's speed drifts while the benchmark runs (on a shared 2-CPU machine a fixed
+pure-Python loop varies by up to 1.5x from one second to the next). So the sizes are timed in
+rounds, each round timing every size once, and each round's 100k/1k ratio compares rates
+measured moments apart. A size's rate is the median over the rounds; the ratio is the median
+of the rounds' ratios. The reference loop's time is printed before and after, to tell a slow
+machine from a slow parser.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ _LAYERS = [
     "          activation=tanh,",
     "          use_bias=false)",
 ]
+
+SIZES = (1_000, 10_000, 100_000)
 
 
 def generate(lines: int) -> str:
@@ -51,45 +60,64 @@ def generate(lines: int) -> str:
         out.append("}")
         out.append(f"train m{i} on train epochs=10 batch_size=32 validation_split=0.1")
         i += 1
-    return "\n".join(out[:lines]) + "\n"
+    text = "\n".join(out[:lines]) + "\n"
+    # Files end mid-model; close it so every size is a valid program.
+    if text.count("{") > text.count("}"):
+        text += "}\n"
+    return text
 
 
-def rate(text: str, repeat: int) -> float:
-    """Lines per second of ``nndsl.parse``, including the one garbage collection of the new tree.
+def parse_seconds(text: str) -> float:
+    """Seconds of one ``nndsl.parse``, including the one garbage collection of the new tree.
 
     ``parse`` pauses the collector while it builds the tree (it makes no cycles), so the first
     allocation after it returns starts a collection of the young generation, which walks every
     new node once. A caller pays that either way; it is timed here as ``gc.collect(0)`` while
     the tree is still alive.
     """
-    n = text.count("\n")
-    times = []
-    for _ in range(repeat):
-        gc.collect()
+    gc.collect()
+    t0 = time.perf_counter()
+    tree = nndsl.parse(text, filename="bench.nn")
+    gc.collect(0)
+    seconds = time.perf_counter() - t0
+    del tree
+    return seconds
+
+
+def reference_ms() -> float:
+    """Milliseconds of a fixed pure-Python loop (best of 5): how fast the machine runs Python now."""
+    best = float("inf")
+    for _ in range(5):
         t0 = time.perf_counter()
-        tree = nndsl.parse(text, filename="bench.nn")
-        gc.collect(0)
-        times.append(time.perf_counter() - t0)
-        del tree
-    return n / statistics.median(times)
+        a, b = 1000, 2000
+        for i in range(300_000):
+            x = (a, b, i, a, b)  # noqa: F841
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of timing every size (default 5)")
     args = ap.parse_args()
     nndsl.parse("seed 1\n")  # warm: build or load the cached parser
-    rates = {}
-    for lines in (1_000, 10_000, 100_000):
-        text = generate(lines)
-        # Files end mid-model; close it so every size is a valid program.
-        if text.count("{") > text.count("}"):
-            text += "}\n"
-        rates[lines] = rate(text, args.repeat if lines < 100_000 else max(1, args.repeat // 2))
-        print(f"{lines:>7} lines: {rates[lines]:>10,.0f} lines/s")
-    ratio = rates[100_000] / rates[1_000]
-    print(f"100k/1k rate ratio: {ratio:.2f}")
-    print(f"parse throughput (lines/s, 10k file): {rates[10_000]:.0f}")
+    texts = {size: generate(size) for size in SIZES}
+    # Within a round a small file is parsed several times and its median taken, so that
+    # each size is timed for a comparable while.
+    runs = {size: max(1, 30_000 // size) for size in SIZES}
+    print(f"reference loop before: {reference_ms():.1f} ms")
+    rates: dict = {size: [] for size in SIZES}
+    for _ in range(max(1, args.rounds)):
+        for size in SIZES:
+            seconds = statistics.median(parse_seconds(texts[size]) for _ in range(runs[size]))
+            rates[size].append(texts[size].count("\n") / seconds)
+    print(f"reference loop after:  {reference_ms():.1f} ms")
+    for size in SIZES:
+        print(f"{size:>7} lines: {statistics.median(rates[size]):>10,.0f} lines/s "
+              f"(rounds: {min(rates[size]):,.0f} to {max(rates[size]):,.0f})")
+    ratios = [big / small for big, small in zip(rates[100_000], rates[1_000])]
+    print(f"100k/1k rate ratio: {statistics.median(ratios):.2f} (rounds: {min(ratios):.2f} to {max(ratios):.2f})")
+    print(f"parse throughput (lines/s, 10k file): {statistics.median(rates[10_000]):.0f}")
 
 
 if __name__ == "__main__":
