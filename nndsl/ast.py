@@ -282,7 +282,11 @@ def constructor(cls: type):
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} has a __post_init__ that the fast constructor would skip")
     fill = type(f"_{cls.__name__}Fill", (), {"__slots__": cls.__slots__})
-    namespace = {"_fill": fill, "_cls": cls}
+    try:
+        fill().__class__ = cls
+    except TypeError:  # a Python that refuses the change: fill the slots through their descriptors
+        fill = None
+    namespace = {"_fill": fill, "_cls": cls, "_new": object.__new__}
     params, body = [], []
     for f in fields(cls):
         if f.default_factory is not MISSING:
@@ -294,9 +298,16 @@ def constructor(cls: type):
         elif params and "=" in params[-1]:
             raise TypeError(f"{cls.__name__}.{f.name}: a field without a default after one with a default")
         params.append(param)
-        body.append(f"    self.{f.name} = {f.name}")
-    code = (f"def make_{cls.__name__}({', '.join(params)}):\n    self = _fill()\n" + "\n".join(body)
-            + "\n    self.__class__ = _cls\n    return self\n")
+        if fill is None:
+            namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
+            body.append(f"    _set_{f.name}(self, {f.name})")
+        else:
+            body.append(f"    self.{f.name} = {f.name}")
+    if fill is None:
+        code = f"def make_{cls.__name__}({', '.join(params)}):\n    self = _new(_cls)\n" + "\n".join(body) + "\n    return self\n"
+    else:
+        code = (f"def make_{cls.__name__}({', '.join(params)}):\n    self = _fill()\n" + "\n".join(body)
+                + "\n    self.__class__ = _cls\n    return self\n")
     exec(code, namespace)
     make = namespace[f"make_{cls.__name__}"]
     make.__doc__ = f"A new :class:`{cls.__name__}` (see :func:`constructor`)."
