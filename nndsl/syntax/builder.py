@@ -193,6 +193,7 @@ _BlockDecl = ast.constructor(ast.BlockDecl)
 _Setting = ast.constructor(ast.Setting)
 _Step = ast.constructor(ast.Step)
 _KEYWORD = ast.Keyword
+_CALLEES: dict = {}  # "Dense(" -> "Dense"
 
 
 def one_child(method):
@@ -307,8 +308,13 @@ class Builder:
                         hint="put positional arguments before keyword arguments",
                     )
                 args.append(a)
+        name = _CALLEES.get(text)
+        if name is None:  # one string object per layer name, as for names (see the engine)
+            if len(_CALLEES) > 10_000:
+                _CALLEES.clear()
+            name = _CALLEES[text] = text[:-1]
         return _Call(
-            text[:-1], tuple(args), tuple(kwargs),
+            name, tuple(args), tuple(kwargs),
             _new_span(Span, (start, last_end, line, column, last_line, last_column + 1)),  # up to the ')'
         )
 

@@ -481,6 +481,8 @@ class Engine:
         states = self.states
         keywords = self.keywords
         roles = self.roles
+        # one string object per distinct name: a large tree then holds far fewer objects
+        share = {}.setdefault
         groups = self.groups
         single_get = self.singles.get
         goto = self._goto
@@ -518,6 +520,7 @@ class Engine:
                 last_was_nl = False
             elif kind == _NAME:
                 value = text[start:pos]
+                value = share(value, value)  # the first string of this text
                 tok = (value, start, pos, line, start - line_start + 1)
                 last_was_nl = False
                 if value in keywords:
