@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..source import Span
+from ..source import Source, Span
 from .builder import MAX_BRACKETS, SyntaxProblem
 from .lexer import _BODY_KEYWORDS, _OPENERS
 
@@ -365,7 +365,7 @@ def _as_is(children):
 
 
 # How the lexer treats each terminal before the parser sees it.
-_VALUE, _NAME, _DROPPED, _NEWLINE, _COMMENT = range(5)
+_VALUE, _NAME, _DROPPED, _NEWLINE, _COMMENT, _END = range(6)
 # Bracket roles: what a token does to the bracket stack once shifted.
 _OPEN, _BRACE, _CLOSE, _BODY_WORD = range(4)
 
@@ -475,7 +475,8 @@ class Engine:
         """Parse ``text``; append comments to ``comments`` as ``(text, start, end, line, column)``;
         ``stack`` mirrors the open brackets.
 
-        One loop lexes a token and feeds it to the automaton. The lexer keeps only the line
+        One loop lexes a token and feeds it to the automaton, the end of the text last: its
+        reductions end in lark's end state, which has no actions. The lexer keeps only the line
         number and where the line starts; columns are computed from offsets.
         """
         states = self.states
@@ -488,6 +489,8 @@ class Engine:
         goto = self._goto
         match = self.master.match
         state = self.start_state  # the top of state_stack
+        end_state = self.end_state
+        typ = None
         state_stack = [state]
         value_stack: list = []
         append_state = state_stack.append
@@ -502,19 +505,27 @@ class Engine:
             # ---- lex one significant token
             try:
                 single = single_get(text[pos])
-            except IndexError:  # the end of the text
-                break
+            except IndexError:  # the end of the text, which the regex does not match either
+                single = None
             if single is not None:
                 typ, kind, role = single
                 start = pos
                 pos += 1
             else:
                 m = match(text, pos)
-                if m is None:
-                    break
-                typ, kind, role = groups[m.lastindex]
-                start = m.end(1)  # after the spaces
-                pos = m.end()
+                if m is not None:
+                    typ, kind, role = groups[m.lastindex]
+                    start = m.end(1)  # after the spaces
+                    pos = m.end()
+                else:  # spaces before the end, or a character no terminal allows
+                    while pos < len(text) and text[pos] in " \t\f\ufeff":
+                        pos += 1
+                    if pos < len(text):
+                        raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.acceptable(state_stack))
+                    if typ == "$END":
+                        raise AssertionError("the parse tables shifted the end of the text")
+                    typ, kind, role = "$END", _END, None
+                    start = pos
             if kind == _VALUE:
                 tok = (text[start:pos], start, pos, line, start - line_start + 1)
                 last_was_nl = False
@@ -536,9 +547,11 @@ class Engine:
                     continue
                 tok = None
                 last_was_nl = True
-            else:
+            elif kind == _COMMENT:
                 comments.append((text[start:pos], start, pos, line, start - line_start + 1))
                 continue
+            else:  # the end of the text: fed like a token, until the whole file is reduced
+                tok = None
             if role is not None:
                 if role == _BRACE:
                     if body_pending == len(stack):
@@ -563,7 +576,9 @@ class Engine:
                 try:
                     is_shift, arg = states[state][typ]
                 except KeyError:
-                    raise self._unexpected(typ, text, start, pos, *_line_column(text, start), state_stack, stack) from None
+                    if state == end_state:  # lark's end state has no actions: the file is reduced
+                        return value_stack[0]
+                    raise self._unexpected(typ, text, start, pos, *Source("", text).position(start), state_stack, stack) from None
                 if is_shift:
                     state = arg
                     append_state(state)
@@ -602,47 +617,12 @@ class Engine:
                 elif role != _BODY_WORD:
                     stack.append(("body" if typ == "LBODY" else "dict" if typ == "LBRACE" else typ, tok))
                     if len(stack) > MAX_BRACKETS:
-                        tok_line, column = _line_column(text, start)
+                        tok_line, column = Source("", text).position(start)
                         raise SyntaxProblem(
                             f"expected brackets nested at most {MAX_BRACKETS} deep; received deeper nesting",
                             Span(start, pos, tok_line, column, tok_line, column + pos - start),
                             code="too-deep", hint="split the expression with let variables",
                         )
-
-        # ---- no token matches here: spaces before the end, or a character no terminal allows
-        while pos < len(text) and text[pos] in " \t\f\ufeff":
-            pos += 1
-        if pos < len(text):
-            raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.acceptable(state_stack))
-        column = pos - line_start + 1
-        while True:
-            try:
-                is_shift, arg = states[state_stack[-1]]["$END"]
-            except KeyError:
-                raise self._unexpected("$END", text, pos, pos, line, column, state_stack, stack) from None
-            if is_shift:  # lark's tables never shift $END; a generic LALR loop would feed it again
-                append_state(arg)
-                continue
-            size, values, callback, origin, gotos = arg
-            if values == 1:
-                if callback is not None:
-                    value_stack[-1] = callback(value_stack[-1])
-            elif values:
-                children = value_stack[-values:]
-                del value_stack[-values:]
-                append_value(callback(children))
-            else:
-                append_value(callback([]))
-            if size:
-                del state_stack[-size:]
-            append_state(goto(state_stack[-1], origin, "$END", gotos))
-            if len(value_stack) == 1 and origin == "start":
-                return value_stack[0]
-
-
-def _line_column(text: str, pos: int) -> tuple:
-    """The 1-based line and column of offset ``pos``, for errors: the loop keeps only where lines start."""
-    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
 def _token(typ: str, tok: tuple) -> Token:
