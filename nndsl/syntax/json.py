@@ -39,8 +39,9 @@ def to_json(node: Any) -> Any:
             out[key] = _span_json(value)
         else:
             out[key] = to_json(value)
-    if isinstance(node, (ast.Call, ast.Keyword)):
-        out["name_span"] = _span_json(node.name_span)  # derived from the span, not a field
+    for name in _SPAN_FIELDS:  # spans computed from other fields (a call's name_span) are written too
+        if name not in out and hasattr(type(node), name):
+            out[name] = _span_json(getattr(node, name))
     if isinstance(node, ast.Program):
         out["format_version"] = FORMAT_VERSION
     return out
