@@ -81,6 +81,14 @@ def _group(args):
     return group
 
 
+def _nn_file(name: str) -> Path:
+    """The .nn file a run or a launch reads: a usage error when it is a folder or missing."""
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{name}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
+    return path
+
+
 def _sets(items):
     from ..cli import _parse_sets
 
@@ -90,9 +98,7 @@ def _sets(items):
 def cmd_run(args) -> int:
     from .runner import run
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
+    path = _nn_file(args.file)
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
@@ -103,9 +109,7 @@ def cmd_run(args) -> int:
 def cmd_launch(args) -> int:
     from .launch import launch
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
+    path = _nn_file(args.file)
     if args.num_processes < 1:
         raise UsageError(f"-n: expected a positive number of processes; received {args.num_processes}")
     run_args = list(args.run_args)
