@@ -68,12 +68,13 @@ def generate(lines: int) -> str:
 
 
 def parse_seconds(text: str) -> float:
-    """Seconds of one ``nndsl.parse``, including the one garbage collection of the new tree.
+    """Seconds of one ``nndsl.parse``, with the young collection the caller's next allocation
+    may start.
 
-    ``parse`` pauses the collector while it builds the tree (it makes no cycles), so the first
-    allocation after it returns starts a collection of the young generation, which walks every
-    new node once. A caller pays that either way; it is timed here as ``gc.collect(0)`` while
-    the tree is still alive.
+    ``parse`` pauses the collector while it builds the tree (it makes no cycles) and then hands
+    the tree to the oldest generation, so that this collection has nothing of it to walk. It is
+    still timed, as ``gc.collect(0)`` while the tree is alive, so that a tree left young would
+    show here as the walk it costs.
     """
     gc.collect()
     t0 = time.perf_counter()

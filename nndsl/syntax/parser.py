@@ -80,11 +80,16 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     source = Source(filename, text)
     diagnostics: list[Diagnostic] = []
     work = text
-    gc_was_enabled = gc.isenabled()
     # The parser allocates many small objects and no cycles. The collector stays paused until
     # the whole tree is built: re-enabled any earlier, the next allocation (a comment node)
     # would start a collection that walks every node made so far, on a large file twice over
-    # (young generation, then the next one). The caller's next collection walks it once.
+    # (young generation, then the next one). The finished tree is then handed to the oldest
+    # generation (see _to_oldest_generation), so that young collections never walk it.
+    gc_was_enabled = gc.isenabled()
+    promote = gc_was_enabled and _CAN_PROMOTE and gc.get_freeze_count() == 0
+    if promote:
+        _engine()  # tables first: what loading them allocates is not the tree's to hand over
+        gc.collect(1)  # the caller's young objects: collected now, not handed over with the tree
     gc.disable()
     try:
         while True:
@@ -112,10 +117,33 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
             for value, start, end, line, column in comments
         )
         span = source.span(0, len(text))
-        return ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
+        program = ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
+        if promote:
+            _to_oldest_generation()
+        return program
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+# Without the GIL, freezing marks every object in the process instead of moving two lists.
+_CAN_PROMOTE = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+def _to_oldest_generation() -> None:
+    """Move every object the collector tracks into its oldest generation, without walking them.
+
+    Called after a successful parse, when the young generations hold nothing but the new tree
+    (the caller's young objects were collected before the parse, and the collector was paused
+    during it). Left young, the tree would be walked by the next young collection and again by
+    the middle one before reaching the oldest generation by itself, about 0.3 µs per node on a
+    large file; the parser makes no cycles, so those walks could never free anything. The tree
+    is still freed by reference counting, and walked by full collections like any long-lived
+    data. ``freeze`` moves all generations to the permanent one in O(1) and ``unfreeze`` moves
+    that to the oldest; only called when the caller has frozen nothing (``parse`` checks).
+    """
+    gc.freeze()
+    gc.unfreeze()
 
 
 def parse_file(path) -> ast.Program:
