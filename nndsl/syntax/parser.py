@@ -126,8 +126,9 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
             gc.enable()
 
 
-# Without the GIL, freezing marks every object in the process instead of moving two lists.
-_CAN_PROMOTE = getattr(sys, "_is_gil_enabled", lambda: True)()
+# On a free-threaded build (abiflags "t"), freezing marks every object in the process instead of
+# moving lists; a build whose GIL is off at run time says so even where it has no abiflags.
+_CAN_PROMOTE = "t" not in getattr(sys, "abiflags", "") and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def _to_oldest_generation() -> None:
