@@ -64,6 +64,11 @@ def _lark():
     return Lark(text, **kwargs)
 
 
+# On a free-threaded build (abiflags "t"), freezing marks every object in the process instead of
+# moving lists; a build whose GIL is off at run time says so even where it has no abiflags.
+_CAN_PROMOTE = "t" not in getattr(sys, "abiflags", "") and getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     """Parse ``.nn`` text into an :class:`~nndsl.ast.Program`.
 
@@ -124,11 +129,6 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-# On a free-threaded build (abiflags "t"), freezing marks every object in the process instead of
-# moving lists; a build whose GIL is off at run time says so even where it has no abiflags.
-_CAN_PROMOTE = "t" not in getattr(sys, "abiflags", "") and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def _to_oldest_generation() -> None:
