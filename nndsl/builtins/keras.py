@@ -13,6 +13,7 @@ from typing import Any
 from ..catalogue import catalogue
 from ..plugins.spec import LAYER_BASE_PARAMS, MISSING, LayerSpec, ParamSpec
 
+
 def _default(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"tuple"}:

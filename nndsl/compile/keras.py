@@ -13,7 +13,7 @@ from ..errors import Diagnostic, NndslCheckError, PluginError, UsageError, did_y
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
 from ..semantics.keras_check import keras2_input
-from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedLayer, ResolvedName
+from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedName
 from ..semantics.values import Symbol
 from ..source import Source
 
