@@ -16,10 +16,10 @@ from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
-from .context import DEFAULT_MAX_PARAMS, FAILED, Context, hint_for, type_hint
+from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
 from .keras_check import KERAS_PASSES
-from .result import CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
+from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
 from .types import describe_type, fits
 from .values import Symbol
 

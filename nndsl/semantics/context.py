@@ -8,18 +8,14 @@ neither from the other's privates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic, did_you_mean
 from ..source import Span
 from .evaluate import EvalProblem, evaluate, free_names
+from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedStep
 from .values import Symbol
-
-if TYPE_CHECKING:
-    from .result import CheckedData, CheckedModel, CheckedStep
-
-DEFAULT_MAX_PARAMS = 1_000_000_000
 
 
 class Failed:

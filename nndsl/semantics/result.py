@@ -16,7 +16,8 @@ from .. import ast
 from ..errors import Diagnostic
 from ..plugins.spec import StepSpec
 from ..source import Source
-from .context import DEFAULT_MAX_PARAMS
+
+DEFAULT_MAX_PARAMS = 1_000_000_000  # a model's parameter budget unless --max-params says otherwise
 
 # nndsl's own model properties (not keras.Model.compile's): preprocessing fitted on the training
 # data and saved in the model, each naming a registered preprocessor or "none".
