@@ -357,30 +357,16 @@ def _with_via(diag, layer: ExpandedLayer):
 
 
 def resolve_compile(ctx: Context) -> None:
-    """``loss``, ``optimizer``, ``metrics`` and the other compile arguments of each model."""
+    """``loss``, ``optimizer``, ``metrics`` and the other compile arguments of each model, and its preprocessing."""
     for model in ctx.models.values():
         r = _Resolver(ctx)
         for name, (value, prop) in model.properties.items():
             if value is FAILED:
                 continue
             if name in MODEL_OPTIONS:
-                # scale_features / scale_target name a registered preprocessor (or none)
-                if value is None or (isinstance(value, str) and str(value) == "none"):
-                    model.options = replace(model.options, **{name: "none"})
-                    continue
-                pre = registry("preprocessors")
-                resolved = pre.resolve(str(value)) if isinstance(value, str) else None
-                if resolved is None:
-                    r.error("unknown-name" if isinstance(value, str) else "bad-argument-type",
-                            f"expected a preprocessor ({', '.join(pre.names())} or none) for '{name}'; received {describe_value(value)}",
-                            prop.value.span, hint=hint_for(str(value), pre.names()) if isinstance(value, str) else None)
-                    continue
-                try:
-                    pre.get(resolved)
-                except NndslError as exc:
-                    r.error("plugin-error", str(exc), prop.value.span)
-                    continue
-                model.options = replace(model.options, **{name: resolved})
+                preprocessor = _preprocessor(r, name, value, prop)
+                if preprocessor is not None:
+                    model.options = replace(model.options, **{name: preprocessor})
                 continue
             if name not in COMPILE_ARGS:
                 hint = hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
@@ -395,6 +381,26 @@ def resolve_compile(ctx: Context) -> None:
             if name in ("metrics", "weighted_metrics") and not isinstance(converted, (list, dict)):
                 converted = [converted]
             model.compile[name] = converted
+
+
+def _preprocessor(r: _Resolver, name: str, value, prop: ast.Property) -> str | None:
+    """``scale_features`` / ``scale_target``: the registered preprocessor it names, or ``"none"``;
+    None when it names neither (reported)."""
+    if value is None or (isinstance(value, str) and str(value) == "none"):
+        return "none"
+    pre = registry("preprocessors")
+    resolved = pre.resolve(str(value)) if isinstance(value, str) else None
+    if resolved is None:
+        r.error("unknown-name" if isinstance(value, str) else "bad-argument-type",
+                f"expected a preprocessor ({', '.join(pre.names())} or none) for '{name}'; received {describe_value(value)}",
+                prop.value.span, hint=hint_for(str(value), pre.names()) if isinstance(value, str) else None)
+        return None
+    try:
+        pre.get(resolved)
+    except NndslError as exc:
+        r.error("plugin-error", str(exc), prop.value.span)
+        return None
+    return resolved
 
 
 def infer_shapes(ctx: Context) -> None:
