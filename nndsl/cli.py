@@ -68,7 +68,7 @@ def cmd_check(args) -> int:
         except NndslError as exc:
             status = max(status, _report(exc))
             continue
-        for w in getattr(checked, "warnings", ()):
+        for w in checked.warnings:
             print(w.render(color=_use_color(sys.stderr)), file=sys.stderr)
         if not args.quiet:
             print(f"{path}: ok")

@@ -74,8 +74,10 @@ class NndslError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str = "", diagnostics: Sequence[Diagnostic] = ()) -> None:
+    def __init__(self, message: str = "", diagnostics: Sequence[Diagnostic] = (), *, param: str | None = None) -> None:
         self.diagnostics = tuple(diagnostics)
+        # The parameter whose value is wrong, when one is: the caller points at where it is written.
+        self.param = param
         if not message and self.diagnostics:
             message = self.diagnostics[0].message
         super().__init__(message)

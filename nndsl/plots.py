@@ -181,11 +181,11 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
         for m in metrics:
             base = str(m)[4:] if str(m).startswith("val_") else str(m)
             if base not in available:
-                from .errors import closest
+                from .errors import did_you_mean
 
-                best = closest(base, available)
+                guess = did_you_mean(base, available)
                 raise RunError(f"expected a metric of the training history ({', '.join(available)}); received '{m}'"
-                               + (f"; did you mean '{best}'?" if best else ""))
+                               + (f"; {guess}" if guess else ""), param="metrics")
             if base not in chosen:
                 chosen.append(base)
     else:
@@ -194,7 +194,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
     default_w, default_h = curves_size(len(chosen))
     w, h = int(width or default_w), int(height or default_h)
     if w < 50 or h < 50 or w > 20000 or h > 20000:
-        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}")
+        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", param="width")
     epochs = max(len(v) for v in hist.values())
     with _figure(w, h, layout="constrained") as fig:
         fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
@@ -292,7 +292,7 @@ def diagram_size(boxes: int) -> tuple[int, int]:
 
 
 def _source_text(checked, node) -> str:
-    source = getattr(checked, "source", None)
+    source = checked.source
     if source is None or node is None or getattr(node, "span", None) is None:
         return ""
     return " ".join(source.text[node.span.start:node.span.end].split())
@@ -504,11 +504,11 @@ def plot_step(state, step) -> None:
     except UsageError:
         raise
     except RunError as exc:
-        message = str(exc)
-        option = "metrics" if "metric" in message else "width" if "size" in message else None
+        # a picture size names both width= and height=: point at whichever is written first
+        option = exc.param
         node = next((k for k in step.node.kwargs if k.name == option or (option == "width" and k.name == "height")), None)
         span = node.span if node is not None else step.node.span
-        raise state.error(message, step, code="bad-argument" if node is not None else "run-error", span=span) from None
+        raise state.error(str(exc), step, code="bad-argument" if node is not None else "run-error", span=span) from None
     except OSError as exc:
         raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span_to) from None
     state.events.line(f"wrote training curves of {name} to {step.to}")

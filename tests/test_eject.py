@@ -260,11 +260,10 @@ def test_exported_model_is_the_model_nndsl_builds(name):
     exec(compile(script, f"{name}.py", "exec"), namespace)  # defines the builders; runs no step
     for model in checked.models.values():
         built = nndsl.build(checked, model=model.name)
-        options = model.compile.get("_options", {})
         builder = namespace[f"build_{model.name}"]
         import keras
 
-        mine = builder(after_input=[keras.layers.Normalization()]) if options.get("scale_features", "none") != "none" else builder()
+        mine = builder(after_input=[keras.layers.Normalization()]) if model.options.scale_features != "none" else builder()
         assert without_names(mine.get_config()) == without_names(built.get_config())
         assert mine.count_params() == built.count_params()
 

@@ -7,6 +7,7 @@ import pytest
 
 import nndsl
 from nndsl.errors import NndslCheckError
+from nndsl.semantics.result import ModelOptions
 
 
 def errors(text: str, **kw) -> list:
@@ -167,7 +168,7 @@ def test_check_imports_no_tensorflow():
 
 def test_preprocessing_names_come_from_the_preprocessors_registry():
     checked = nndsl.check(model("Dense(1)", props=("loss mse", "scale_features standard", "scale_target none")))
-    assert checked.models["m"].compile["_options"] == {"scale_features": "standard", "scale_target": "none"}
+    assert checked.models["m"].options == ModelOptions(scale_features="standard", scale_target="none")
     expect(model("Dense(1)", props=("loss mse", "scale_features minmaxx")), "unknown-name", "expected a preprocessor", "minmaxx", hint="'minmax'")
 
 

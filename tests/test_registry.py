@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nndsl.errors import PluginError
+from nndsl.errors import PluginError, did_you_mean
 from nndsl.plugins import registry as reg_mod
 from nndsl.plugins.registry import EntryPoint, Registry, normalize, registry
 
@@ -44,7 +44,7 @@ def test_lookup_ignores_case_and_underscores():
     assert layers.resolve("max_pooling2d") == "MaxPooling2D"
     assert layers.resolve("MaxPooling2D") == "MaxPooling2D"
     assert normalize("Max_Pooling2D") == "maxpooling2d"
-    assert layers.suggest("Dens") == "Dense"
+    assert did_you_mean("Dens", layers.names(), normalize=normalize) == "did you mean 'Dense'?"
 
 
 def test_listing_imports_no_plugin_code():

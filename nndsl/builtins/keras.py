@@ -8,31 +8,10 @@ the catalogue was generated from it by ``python -m nndsl.tools.gen_catalogue``.
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 from typing import Any
 
-from ..plugins.spec import _MISSING, LayerSpec, ParamSpec
-
-CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "keras.json"
-
-# Keyword arguments every Keras layer takes through **kwargs (keras.layers.Layer and its input helpers).
-LAYER_BASE_PARAMS = (
-    ParamSpec("name", "str", None, "The layer's name.", True),
-    ParamSpec("dtype", "any", None, "The layer's dtype policy, e.g. float32 or mixed_float16.", True),
-    ParamSpec("trainable", "bool", True, "Whether the layer's weights are updated by training."),
-    ParamSpec("autocast", "bool", True, "Cast inputs to the layer's compute dtype."),
-    ParamSpec("activity_regularizer", "regularizer", None, "Regularizer on the layer's output.", True),
-    ParamSpec("input_shape", "shape", None, "Keras-2 style input shape of the first layer.", True),
-    ParamSpec("input_dim", "positive_int", None, "Keras-2 style input width of the first layer.", True),
-    ParamSpec("batch_size", "positive_int", None, "Fixed batch size of the first layer.", True),
-)
-
-
-@functools.lru_cache(maxsize=None)
-def catalogue() -> dict:
-    """The parsed catalogue: ``{"keras_version": ..., "kinds": {kind: {name: entry}}}``."""
-    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+from ..catalogue import catalogue
+from ..plugins.spec import LAYER_BASE_PARAMS, MISSING, LayerSpec, ParamSpec
 
 
 def _default(value: Any) -> Any:
@@ -76,7 +55,7 @@ def _build_spec(kind: str, name: str) -> LayerSpec:
     for p in entry.get("params", ()):
         if p.get("kind") in ("var_positional", "var_keyword"):
             continue
-        default = _default(p["default"]) if not p.get("required") and "default" in p else _MISSING
+        default = _default(p["default"]) if not p.get("required") and "default" in p else MISSING
         params.append(ParamSpec(p["name"], p.get("type", "any"), default, p.get("doc", ""), bool(p.get("nullable"))))
     var_kw = bool(entry.get("var_keyword"))
     if kind == "layers" and entry.get("kind") == "class" and var_kw:
@@ -95,19 +74,17 @@ def _build_spec(kind: str, name: str) -> LayerSpec:
 
 
 def _shape_rules(name: str):
-    try:
-        from ..semantics import shapes
-    except ImportError:  # pragma: no cover
-        return None, None
-    if name not in getattr(shapes, "RULES", {}):
+    """The static shape rule and parameter count of a Keras layer, when :mod:`nndsl.semantics.shapes` has one."""
+    from ..semantics import shapes
+
+    if name not in shapes.RULES:
         return None, None
 
     def infer(args, input_shape, _name=name):
         return shapes.infer_shape(_name, args, input_shape)
 
     def count(args, input_shape, output_shape, _name=name):
-        fn = getattr(shapes, "count_params", None)
-        return fn(_name, args, input_shape, output_shape) if fn else None
+        return shapes.count_params(_name, args, input_shape, output_shape)
 
     return infer, count
 

@@ -4,3 +4,22 @@
 programs can be checked without importing TensorFlow. Regenerate it with
 ``python -m nndsl.tools.gen_catalogue`` after a Keras upgrade.
 """
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+CATALOGUE = Path(__file__).resolve().parent / "keras.json"
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue() -> dict:
+    """The parsed catalogue: ``{"keras_version": ..., "kinds": {kind: {name: entry}}}``."""
+    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def entry(kind: str, name: str) -> dict:
+    """The catalogue entry of ``name`` among ``kind`` (``"metrics"``, ``"losses"``...), or ``{}``."""
+    return catalogue()["kinds"].get(kind, {}).get(name, {})

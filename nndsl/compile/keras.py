@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import catalogue
+from ..errors import Diagnostic, NndslCheckError, PluginError, UsageError, did_you_mean
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
-from ..semantics.check import CheckedModel, CheckedProgram
-from ..semantics.keras_check import ResolvedCall, ResolvedLayer, ResolvedName, keras2_input
+from ..semantics.keras_check import keras2_input
+from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedName
 from ..semantics.values import Symbol
+from ..source import Source
 
 _INSTANTIATE_NAMES = ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics")
 
@@ -32,50 +35,45 @@ def _class_for_name(kind: str, spec) -> Any:
     return None
 
 
-def _rejected(value: ResolvedCall, exc: Exception):
+def _rejected(value: ResolvedCall, exc: Exception, source: Source | None) -> NndslCheckError:
     text = " ".join(str(exc).split())
     if len(text) > 300:
         text = text[:297] + "..."
-    return _located(value, code="rejected-by-keras", message=f"expected arguments {value.spec.name} accepts; received values Keras rejects: {text}")
+    return _located(value, source, code="rejected-by-keras",
+                    message=f"expected arguments {value.spec.name} accepts; received values Keras rejects: {text}")
 
 
-def _located(value: ResolvedCall, *, code: str, message: str):
-    from ..errors import Diagnostic, NndslCheckError
-
+def _located(value: ResolvedCall, source: Source | None, *, code: str, message: str) -> NndslCheckError:
     node = value.node
     return NndslCheckError(diagnostics=[Diagnostic(
-        code=code, message=message, span=node.span if node is not None else None, source=_CURRENT_SOURCE.get(None),
+        code=code, message=message, span=node.span if node is not None else None, source=source,
     )])
 
 
-import contextvars  # noqa: E402
-
-_CURRENT_SOURCE: contextvars.ContextVar = contextvars.ContextVar("nndsl_source")
-
-
 def _compile_special(kind: str, written: str) -> bool:
-    from ..builtins.keras import catalogue
-
-    entry = catalogue()["kinds"].get(kind, {}).get(written.lower(), {})
-    return bool(entry.get("compile_special"))
+    return bool(catalogue.entry(kind, written.lower()).get("compile_special"))
 
 
-def to_keras(value: Any) -> Any:
-    """A checked argument value as the Python/Keras object Keras expects."""
+def to_keras(value: Any, source: Source | None = None) -> Any:
+    """A checked argument value as the Python/Keras object Keras expects.
+
+    Args:
+        value: a checked value: a resolved call or name, or plain data holding them.
+        source: the program's text, so that a call Keras refuses is reported where it is written.
+    """
     if isinstance(value, ResolvedCall):
-        from ..errors import PluginError
-
         try:
             target = _import(value.spec)
         except PluginError as exc:
-            raise _located(value, code="plugin-error", message=f"the plugin for {value.kind[:-1]} '{value.spec.name}' failed to load: {exc}") from None
-        args = {k: to_keras(v) for k, v in value.args.items() if k != "*args"}
-        star = [to_keras(v) for v in value.args.get("*args", ())]
+            raise _located(value, source, code="plugin-error",
+                           message=f"the plugin for {value.kind[:-1]} '{value.spec.name}' failed to load: {exc}") from None
+        args = {k: to_keras(v, source) for k, v in value.args.items() if k != "*args"}
+        star = [to_keras(v, source) for v in value.args.get("*args", ())]
         try:
             return target(*star, **args)
         except (ValueError, TypeError) as exc:
             # Keras refused a value the static checks could not judge (a negative slope, ...)
-            raise _rejected(value, exc) from None
+            raise _rejected(value, exc, source) from None
     if isinstance(value, ResolvedName):
         spec = value.spec
         if value.kind == "activations" or value.kind not in _INSTANTIATE_NAMES:
@@ -94,27 +92,26 @@ def to_keras(value: Any) -> Any:
     if isinstance(value, Symbol):
         return str(value)
     if isinstance(value, list):
-        return [to_keras(v) for v in value]
+        return [to_keras(v, source) for v in value]
     if isinstance(value, tuple):
-        return tuple(to_keras(v) for v in value)
+        return tuple(to_keras(v, source) for v in value)
     if isinstance(value, dict):
-        return {k: to_keras(v) for k, v in value.items()}
+        return {k: to_keras(v, source) for k, v in value.items()}
     return value
 
 
-def _layer(rl: ResolvedLayer):
-    return to_keras(rl.call)
+def build_layers(model: CheckedModel, after_input=(), source: Source | None = None) -> list:
+    """The model's Keras layers, an ``Input`` first, then ``after_input`` (preprocessing layers).
 
-
-def build_layers(model: CheckedModel, after_input=()) -> list:
-    """The model's Keras layers, an ``Input`` first, then ``after_input`` (preprocessing layers)."""
+    ``source`` is the program's text, for errors located in it.
+    """
     import keras
 
     resolved = list(model.resolved)
     out: list = []
     first = resolved[0]
     if first.call.spec.name in ("Input", "InputLayer"):
-        args = {k: to_keras(v) for k, v in first.call.args.items()}
+        args = {k: to_keras(v, source) for k, v in first.call.args.items()}
         if first.call.spec.name == "InputLayer":
             out.append(keras.layers.InputLayer(**args))
         else:
@@ -126,13 +123,13 @@ def build_layers(model: CheckedModel, after_input=()) -> list:
         shape, batch, resolved[0] = keras2_input(first)
         out.append(keras.Input(shape=shape, batch_size=batch))
     out.extend(after_input)
-    out.extend(_layer(rl) for rl in resolved)
+    out.extend(to_keras(rl.call, source) for rl in resolved)
     return out
 
 
-def compile_arguments(model: CheckedModel) -> dict:
+def compile_arguments(model: CheckedModel, source: Source | None = None) -> dict:
     """Keyword arguments for ``model.compile``: losses and metrics as canonical Keras objects."""
-    args = {k: to_keras(v) for k, v in model.compile.items() if not k.startswith("_")}
+    args = {k: to_keras(v, source) for k, v in model.compile.items()}
     if "optimizer" not in args:
         args["optimizer"] = "rmsprop"  # Keras's own default
     return args
@@ -148,42 +145,34 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
     import keras
 
     model = _pick(checked, name)
-    _CURRENT_SOURCE.set(checked.source)
     seed = checked.settings.get("seed")
     if seed is not None:
         set_random_seed(int(seed))
     if after_input is None:
-        options = model.compile.get("_options", {})
-        after_input = [keras.layers.Normalization()] if options.get("scale_features", "none") != "none" else []
-    layers = build_layers(model, after_input)
+        after_input = [keras.layers.Normalization()] if model.options.scale_features != "none" else []
+    layers = build_layers(model, after_input, checked.source)
     try:
         km = keras.Sequential(layers, name=model.name)
     except (ValueError, TypeError) as exc:
         # a layer without a static shape rule met an input it cannot take
-        from ..errors import Diagnostic, NndslCheckError
-
         text = " ".join(str(exc).split())[:300]
         raise NndslCheckError(diagnostics=[Diagnostic(
             code="rejected-by-keras", message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
             span=model.decl.name_span, source=checked.source,
         )]) from None
     if compile and model.compile.get("loss") is not None:
-        km.compile(**compile_arguments(model))
+        km.compile(**compile_arguments(model, checked.source))
     return km
 
 
 def _pick(checked: CheckedProgram, name: str | None) -> CheckedModel:
     if name is None:
         if len(checked.models) != 1:
-            from ..errors import UsageError
-
             raise UsageError(f"expected a model name (the file defines {', '.join(checked.models) or 'none'}); received none")
         return next(iter(checked.models.values()))
     if name not in checked.models:
-        from ..errors import UsageError, closest
-
-        best = closest(name, checked.models)
-        raise UsageError(f"expected a model defined in the file; received '{name}'" + (f"; did you mean '{best}'?" if best else ""))
+        guess = did_you_mean(name, checked.models)
+        raise UsageError(f"expected a model defined in the file; received '{name}'" + (f"; {guess}" if guess else ""))
     return checked.models[name]
 
 

@@ -32,6 +32,7 @@ from ..errors import UsageError
 from ..plugins.registry import normalize, registry
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
 from ..semantics.keras_check import ResolvedCall, ResolvedName, keras2_input, sequential_spec
+from ..semantics.result import MODEL_OPTIONS
 from ..semantics.values import Symbol
 
 # The implementations of the steps and data sources the script can reproduce.
@@ -763,8 +764,7 @@ class _Writer:
     def builder(self, model: CheckedModel) -> list[str]:
         """``build_NAME(after_input)``: the model's layers, as nndsl's build_model makes them."""
         fn = self.allocate(("build", model.name), f"build_{model.name}")
-        options = model.compile.get("_options", {})
-        takes_preprocessing = options.get("scale_features", "none") != "none"
+        takes_preprocessing = model.options.scale_features != "none"
         seed = self.checked.settings.get("seed")
         doc = f"Model `{model.name}` of {self.file}{', compiled' if model.compile.get('loss') is not None else ''}."
         lines = [f"def {fn}({'after_input=()' if takes_preprocessing else ''}):"]
@@ -832,7 +832,8 @@ class _Writer:
         return lines
 
     def preprocessing_check(self, model: CheckedModel) -> None:
-        for option, value in model.compile.get("_options", {}).items():
+        for option in model.properties:
+            value = getattr(model.options, option) if option in MODEL_OPTIONS else "none"
             if value == "none":
                 continue
             try:
@@ -1004,7 +1005,7 @@ class _Writer:
                 if model is None:
                     raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
                 fn = self.allocate(("build", model.name), f"build_{model.name}")
-                takes = model.compile.get("_options", {}).get("scale_features", "none") != "none"
+                takes = model.options.scale_features != "none"
                 body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
                 mv.built = True
             cache = "" if kw.get("cache", True) is not False else ", cache=False"
@@ -1027,8 +1028,7 @@ class _Writer:
                 mv.categories_set = True
             rows = self.encoded(body, mv, var, info)
             if first:
-                options = model.compile.get("_options", {})
-                features, target = options.get("scale_features", "none"), options.get("scale_target", "none")
+                features, target = model.options.scale_features, model.options.scale_target
                 after = ""
                 body.append(f"    {self.var(mv, 'targets')} = {rows}.target_names")
                 mv.targets_set = True
@@ -1180,7 +1180,7 @@ class _Writer:
             return
         model = mv.checked
         fn = self.allocate(("build", model.name), f"build_{model.name}")
-        takes = model.compile.get("_options", {}).get("scale_features", "none") != "none"
+        takes = model.options.scale_features != "none"
         body.append(f"    {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''}).summary()  # before training: its layers")
 
     # ------------------------------------------------------------ the script

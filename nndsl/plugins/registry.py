@@ -16,7 +16,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import PluginError, closest
+from ..errors import PluginError
 
 KINDS = (
     "layers", "activations", "losses", "optimizers", "schedules", "metrics", "initializers",
@@ -206,10 +206,6 @@ class Registry:
                 return sorted(caps)[0]
         lower = [f for f in found if not f[:1].isupper()]
         return sorted(lower or found)[0]
-
-    def suggest(self, name: str) -> str | None:
-        """The closest registered name to a misspelt one."""
-        return closest(name, self._load_table(), normalize=normalize)
 
     def entry(self, name: str) -> Entry:
         """The entry for a name (resolved as :meth:`resolve` does); KeyError when unknown."""

@@ -13,7 +13,19 @@ from typing import Any
 # Clause requirements of a step.
 REQUIRED, OPTIONAL, FORBIDDEN = "required", "optional", "forbidden"
 
-_MISSING = object()
+
+class _Missing:
+    """The default of a parameter that has none: it must be given."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+    def __reduce__(self) -> str:
+        return "MISSING"  # unpickles as the one instance, so `default is MISSING` still holds
+
+
+MISSING = _Missing()
+"""The default of a required :class:`ParamSpec`."""
 
 
 @dataclass(frozen=True)
@@ -22,17 +34,26 @@ class ParamSpec:
 
     name: str
     type: str = "any"
-    default: Any = _MISSING
+    default: Any = MISSING
     doc: str = ""
     nullable: bool = False
 
     @property
     def required(self) -> bool:
-        return self.default is _MISSING
+        return self.default is MISSING
 
 
-def param(name: str, type: str = "any", default: Any = _MISSING, doc: str = "", nullable: bool = False) -> ParamSpec:
+def param(name: str, type: str = "any", default: Any = MISSING, doc: str = "", nullable: bool = False) -> ParamSpec:
     return ParamSpec(name, type, default, doc, nullable or default is None)
+
+
+class _HasParams:
+    """``spec.param(name)``: one of the spec's ``params`` by name, or None."""
+
+    params: tuple[ParamSpec, ...]
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name), None)
 
 
 def load_impl(path: str):
@@ -50,7 +71,7 @@ def load_impl(path: str):
 
 
 @dataclass(frozen=True)
-class StepSpec:
+class StepSpec(_HasParams):
     """A step verb such as ``train``.
 
     Attributes:
@@ -74,15 +95,9 @@ class StepSpec:
     needs_weights: bool = False
     trains: bool = False
 
-    def param(self, name: str) -> ParamSpec | None:
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
-
 
 @dataclass(frozen=True)
-class DataSourceSpec:
+class DataSourceSpec(_HasParams):
     """A data source such as ``csv(...)``: positional and keyword parameters, and its loader."""
 
     name: str
@@ -91,15 +106,9 @@ class DataSourceSpec:
     params: tuple[ParamSpec, ...] = ()
     var_positional: str | None = None  # name of a *args parameter, e.g. split's fractions
 
-    def param(self, name: str) -> ParamSpec | None:
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
-
 
 @dataclass(frozen=True)
-class PreprocessorSpec:
+class PreprocessorSpec(_HasParams):
     """A preprocessing method (``scale minmax``): fitted on training data, saved as Keras layers."""
 
     name: str
@@ -109,7 +118,7 @@ class PreprocessorSpec:
 
 
 @dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(_HasParams):
     """A layer, or any Keras-style object (activation, loss, optimizer, initializer, callback...).
 
     ``impl`` is ``"module:attr"`` of the class or function; it is imported only to build the model.
@@ -128,12 +137,16 @@ class LayerSpec:
     count_params: Any = None
     compile_special: bool = False
 
-    def param(self, name: str) -> ParamSpec | None:
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
 
-
-# Plugins write `LayerSpec`; the same structure serves every Keras object kind.
-ObjectSpec = LayerSpec
+# Keyword arguments every Keras layer takes through **kwargs (keras.layers.Layer and its input
+# helpers): the catalogue's layers get them, and the checker treats them as keyword-only.
+LAYER_BASE_PARAMS = (
+    ParamSpec("name", "str", None, "The layer's name.", True),
+    ParamSpec("dtype", "any", None, "The layer's dtype policy, e.g. float32 or mixed_float16.", True),
+    ParamSpec("trainable", "bool", True, "Whether the layer's weights are updated by training."),
+    ParamSpec("autocast", "bool", True, "Cast inputs to the layer's compute dtype."),
+    ParamSpec("activity_regularizer", "regularizer", None, "Regularizer on the layer's output.", True),
+    ParamSpec("input_shape", "shape", None, "Keras-2 style input shape of the first layer.", True),
+    ParamSpec("input_dim", "positive_int", None, "Keras-2 style input width of the first layer.", True),
+    ParamSpec("batch_size", "positive_int", None, "Fixed batch size of the first layer.", True),
+)

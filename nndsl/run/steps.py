@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import Note
 from ..semantics.check import CheckedStep
+from ..semantics.result import ModelOptions
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
@@ -74,10 +75,10 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
 
     ds = _encoded(state, ms, ds)
 
-    options = ms.checked.compile.get("_options", {}) if ms.checked else {}
-    ms.feature_scaler = fit(options.get("scale_features", "none"), ds.x) if ds.x is not None else None
+    options = ms.checked.options if ms.checked else ModelOptions()
+    ms.feature_scaler = fit(options.scale_features, ds.x) if ds.x is not None else None
     if ds.y is not None:
-        ms.target_scaler = fit(options.get("scale_target", "none"), ds.y)
+        ms.target_scaler = fit(options.scale_target, ds.y)
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
@@ -206,7 +207,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
-    callbacks = [_fix_callback_paths(state, to_keras(c)) for c in kw.get("callbacks") or []]
+    callbacks = [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
     mode = kw.get("progress")

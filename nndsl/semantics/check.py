@@ -1,165 +1,30 @@
 """``check(program) -> CheckedProgram``: every check pass, in order, all problems reported at once.
 
-The passes are listed in :data:`CHECKS`. Each reads the program and what earlier passes
-found, and reports diagnostics; none imports TensorFlow. The language passes (names,
-variables, blocks, steps) come first; the Keras passes (layer names and arguments,
-compile properties, shapes) follow in :mod:`nndsl.semantics.keras_check`.
+The passes are listed in :data:`PASSES`. Each reads the program and what earlier passes
+found, and reports diagnostics into the shared :class:`~nndsl.semantics.context.Context`;
+none imports TensorFlow. The language passes (names, variables, blocks, steps) are defined
+here and come first; the Keras passes (layer names and arguments, compile properties,
+shapes) follow, from :mod:`nndsl.semantics.keras_check`. The result types are in
+:mod:`nndsl.semantics.result`, re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import ast
-from ..errors import Diagnostic, NndslCheckError, NndslError, Note, UsageError, closest
+from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
-from ..source import Source, Span
-from .evaluate import EvalProblem, Invocation, describe_value, evaluate, free_names, render_value
+from .context import FAILED, Context, hint_for, type_hint
+from .evaluate import Invocation, describe_value, free_names, render_value
+from .keras_check import KERAS_PASSES
+from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
 from .types import describe_type, fits
 from .values import Symbol
 
 MAX_BLOCK_NESTING = 50  # blocks using blocks: deeper chains are refused (expansion recurses once per level)
 MAX_LAYERS = 10_000  # layers after expanding blocks and repeats: beyond this is a mistake, not a model
-
-
-@dataclass
-class ExpandedLayer:
-    """One layer of a model after blocks and ``repeat`` are expanded, arguments evaluated."""
-
-    call: ast.Call
-    args: tuple
-    kwargs: dict
-    via: tuple[ast.Call, ...] = ()  # the block uses it came through, outermost first
-
-    @property
-    def name(self) -> str:
-        return self.call.name
-
-
-@dataclass
-class CheckedModel:
-    decl: ast.ModelDecl
-    layers: list[ExpandedLayer]
-    properties: dict[str, tuple[Any, ast.Property]]
-    # Filled by the Keras passes:
-    resolved: list = field(default_factory=list)
-    compile: dict = field(default_factory=dict)
-    shapes: list = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.decl.name
-
-
-@dataclass
-class CheckedData:
-    decl: ast.DataDecl
-    spec: Any
-    args: dict  # bound by parameter name
-
-
-@dataclass
-class CheckedStep:
-    node: ast.Step
-    spec: StepSpec
-    kwargs: dict
-    on: Any = None
-    to: Any = None
-    from_: Any = None
-
-    @property
-    def verb(self) -> str:
-        return self.spec.name
-
-    @property
-    def target(self) -> str | None:
-        return self.node.target.id if self.node.target is not None else None
-
-
-@dataclass
-class CheckedProgram:
-    """A program that passed every check, with everything later stages need already worked out."""
-
-    program: ast.Program
-    variables: dict[str, Any]
-    settings: dict[str, Any]
-    data: dict[str, CheckedData]
-    models: dict[str, CheckedModel]
-    steps: list[CheckedStep]
-    loaded_models: set[str] = field(default_factory=set)
-
-    @property
-    def source(self) -> Source | None:
-        return self.program.source
-
-
-class Context:
-    """What the passes share: the program, the diagnostics so far, and their findings."""
-
-    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr]) -> None:
-        self.program = program
-        self.source = program.source
-        self.overrides = overrides
-        self.diagnostics: list[Diagnostic] = []
-        self.decls: dict[str, Any] = {}
-        self.variables: dict[str, Any] = {}
-        self.settings: dict[str, Any] = {}
-        self.blocks: dict[str, ast.BlockDecl] = {}
-        self.data: dict[str, CheckedData] = {}
-        self.models: dict[str, CheckedModel] = {}
-        self.steps: list[CheckedStep] = []
-        self.loaded_models: set[str] = set()
-        self.options: dict[str, Any] = {}
-        self._seen: set[Diagnostic] = set()
-        self.reported_cycles: set[frozenset] = set()
-        self.reported_too_deep = False
-
-    def error(self, code: str, message: str, span: Span | None, hint: str | None = None, notes=()) -> None:
-        d = Diagnostic(code=code, message=message, span=span, source=self.source, notes=tuple(notes), hint=hint)
-        if d in self._seen:
-            return  # the same problem reached twice (a block checked on its own and through a model)
-        self._seen.add(d)
-        self.diagnostics.append(d)
-
-    def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        self.diagnostics.append(
-            Diagnostic(code=code, message=message, span=span, source=self.source, hint=hint, severity="warning")
-        )
-
-    def eval(self, e, env=None):
-        """Evaluate, reporting a type error (and returning ``_FAILED``) instead of raising.
-
-        An expression using a variable whose own value failed is not reported again.
-        """
-        env = self.variables if env is None else env
-        if any(env.get(n.id) is _FAILED for n in free_names(e)):
-            return _FAILED
-        try:
-            return evaluate(e, env)
-        except EvalProblem as p:
-            self.error(p.code, p.message, p.span, hint=p.hint)
-            return _FAILED
-
-    @property
-    def failed(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
-
-
-class _Failed:
-    """Marker for a value whose evaluation already produced a diagnostic."""
-
-    def __repr__(self) -> str:
-        return "<failed>"
-
-
-_FAILED = _Failed()
-
-
-def _hint_for(name: str, candidates) -> str | None:
-    best = closest(name, candidates, normalize=lambda s: s.replace("_", "").lower())
-    return f"did you mean '{best}'?" if best else None
 
 
 _KIND_WORD = {ast.Let: "variable", ast.DataDecl: "data source", ast.ModelDecl: "model", ast.BlockDecl: "block"}
@@ -200,10 +65,10 @@ def _choice_setting(ctx: Context, stmt, value):
     word = str(value) if isinstance(value, str) else value
     if isinstance(word, str) and word.lower() in choices:
         return word.lower()
-    best = closest(str(word), choices) if isinstance(word, str) else None
+    guess = did_you_mean(word, choices) if isinstance(word, str) else None
     ctx.error("bad-setting", f"expected {' or '.join(choices)} for '{stmt.name}'; received {describe_value(value)}", stmt.value.span,
-              hint=f"did you mean '{best}'?" if best else f"write {stmt.name} {choices[-1]}")
-    return _FAILED
+              hint=guess or f"write {stmt.name} {choices[-1]}")
+    return FAILED
 
 
 def evaluate_variables(ctx: Context) -> None:
@@ -212,9 +77,9 @@ def evaluate_variables(ctx: Context) -> None:
     for stmt in ctx.program.statements:
         if isinstance(stmt, ast.Setting):
             value = ctx.eval(stmt.value)
-            if stmt.name == "seed" and value is not _FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            if stmt.name == "seed" and value is not FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
                 ctx.error("bad-setting", f"expected a non-negative integer seed; received {describe_value(value)}", stmt.value.span)
-            if stmt.name in SETTING_CHOICES and value is not _FAILED:
+            if stmt.name in SETTING_CHOICES and value is not FAILED:
                 value = _choice_setting(ctx, stmt, value)
             if stmt.name in ctx.settings:
                 ctx.error("duplicate-name", f"expected one '{stmt.name}' setting; received a second", stmt.name_span)
@@ -232,7 +97,7 @@ def evaluate_variables(ctx: Context) -> None:
                 )
                 early = True
         if early and stmt.name not in ctx.overrides:
-            ctx.variables[stmt.name] = _FAILED  # its value would be computed from a bare name: say nothing more
+            ctx.variables[stmt.name] = FAILED  # its value would be computed from a bare name: say nothing more
             continue
         if stmt.name in ctx.overrides:
             value = ctx.eval(ctx.overrides[stmt.name])
@@ -260,7 +125,7 @@ def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):
     if name is None:
         ctx.error(
             "unknown-name", f"expected a data source such as {', '.join(sources.names()[:4])}; received '{call.name}'",
-            call.name_span, hint=_hint_for(call.name, sources.names()),
+            call.name_span, hint=hint_for(call.name, sources.names()),
         )
         return None, None
     try:
@@ -269,7 +134,7 @@ def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):
         ctx.error("plugin-error", str(exc), call.name_span)
         return None, None
     value = ctx.eval(call)
-    if value is _FAILED:
+    if value is FAILED:
         return None, None
     args = bind_arguments(ctx, call, value, spec.params, spec.var_positional, what=f"data source {spec.name}")
     if args is None:
@@ -282,7 +147,7 @@ def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):
                 if ref not in ctx.decls or not isinstance(ctx.decls[ref], ast.DataDecl):
                     ctx.error(
                         "unknown-name", f"expected the name of a data source; received '{ref}'", node.span if node else call.span,
-                        hint=_hint_for(ref, [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]),
+                        hint=hint_for(ref, [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]),
                     )
                 elif ref not in defined:
                     ctx.error("used-before-definition", f"expected data source '{ref}' to be defined before it is used; received it later", node.span if node else call.span)
@@ -335,7 +200,7 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
         if k.name not in names:
             ctx.error(
                 "unknown-argument", f"expected an argument of {what} ({', '.join(names) or 'none'}); received '{k.name}'",
-                k.name_span, hint=_hint_for(k.name, names),
+                k.name_span, hint=hint_for(k.name, names),
             )
             ok = False
             continue
@@ -356,25 +221,17 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
                 ok = False
             continue
         v = bound[p.name]
-        if v is _FAILED:
+        if v is FAILED:
             ok = False
             continue
         if not fits(v, p.type, p.nullable):
             node = _arg_node(call, p.name, [q for q in params if q.name != var_positional])
             ctx.error(
                 "bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{p.name}'; received {describe_value(v)}",
-                node.span if node is not None else call.span, hint=_type_hint(v, p.type),
+                node.span if node is not None else call.span, hint=type_hint(v, p.type),
             )
             ok = False
     return bound if ok else None
-
-
-def _type_hint(value: Any, type_name: str) -> str | None:
-    if isinstance(value, Symbol) and type_name in ("str", "path", "str_list", "str_or_list"):
-        return f'put text in quotes: "{value}"'
-    if isinstance(value, Symbol) and value in ("True", "False", "None"):
-        return f"write {value.lower()}"
-    return None
 
 
 def expand_models(ctx: Context) -> None:
@@ -403,7 +260,7 @@ def _block_env(ctx: Context, block: ast.BlockDecl, given: dict) -> dict:
         elif p.default is not None:
             env[p.name] = ctx.eval(p.default, env)
         else:
-            env[p.name] = _FAILED  # unknown while checking a block on its own: expressions using it are skipped
+            env[p.name] = FAILED  # unknown while checking a block on its own: expressions using it are skipped
     return env
 
 
@@ -425,7 +282,7 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
             props[item.name] = (ctx.eval(item.value, env), item)
         elif isinstance(item, ast.Repeat):
             count = ctx.eval(item.count, env)
-            if count is _FAILED:
+            if count is FAILED:
                 if not dry:
                     continue
                 count = 1  # a block checked on its own: its body is still checked once
@@ -447,7 +304,7 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
             block = ctx.blocks.get(call.name)
             if block is None:
                 value = ctx.eval(call, env)
-                if value is _FAILED:
+                if value is FAILED:
                     continue
                 budget[0] -= 1
                 if budget[0] < 0:
@@ -514,10 +371,10 @@ class _NoProps(dict):
 
 def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict | None:
     value = ctx.eval(call, env)
-    failed = value is _FAILED
+    failed = value is FAILED
     if failed:
         # still check the arity, which does not depend on the values
-        value = Invocation(call.name, tuple(_FAILED for _ in call.args), {k.name: _FAILED for k in call.kwargs}, call)
+        value = Invocation(call.name, tuple(FAILED for _ in call.args), {k.name: FAILED for k in call.kwargs}, call)
     params = [p.name for p in block.params]
     given: dict[str, Any] = {}
     ok = True
@@ -530,7 +387,7 @@ def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict
     for k in call.kwargs:
         if k.name not in params:
             ctx.error("block-arity", f"expected a parameter of block '{block.name}' ({', '.join(params) or 'none'}); received '{k.name}'",
-                      k.name_span, hint=_hint_for(k.name, params))
+                      k.name_span, hint=hint_for(k.name, params))
             ok = False
         elif k.name in given:
             ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
@@ -547,104 +404,21 @@ def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict
 
 def check_steps(ctx: Context) -> None:
     """Each step is a known verb naming a known model and data source, with options that fit."""
-    steps = registry("steps")
     models_with_weights: set[str] = set()
     known_models = {n for n, d in ctx.decls.items() if isinstance(d, ast.ModelDecl)}
     data_names = [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]
     for stmt in ctx.program.statements:
         if not isinstance(stmt, ast.Step):
             continue
-        name = steps.resolve(stmt.verb)
-        if name is None:
-            ctx.error("unknown-name", f"expected a step such as train, test, save, load or predict; received '{stmt.verb}'",
-                      stmt.verb_span, hint=_hint_for(stmt.verb, steps.names() + ["let", "data", "model", "block", "seed"]))
+        spec = _step_spec(ctx, stmt)
+        if spec is None:
             continue
-        try:
-            spec: StepSpec = steps.get(name)
-        except NndslError as exc:
-            ctx.error("plugin-error", str(exc), stmt.verb_span)
-            continue
-        ok = True
+        # Every check runs even after one fails: each mistake of a step is reported at once.
+        ok = _check_step_target(ctx, stmt, spec, known_models)
+        clauses, clauses_ok = _step_clauses(ctx, stmt, spec, data_names)
+        kwargs, options_ok = _step_options(ctx, stmt, spec, data_names)
+        ok = ok and clauses_ok and options_ok
         target = stmt.target.id if stmt.target is not None else None
-        if spec.target in ("model", "new_model") and target is None:
-            ctx.error("missing-model", f"expected a model name after '{stmt.verb}'; received nothing", stmt.verb_span,
-                      hint=f"write: {stmt.verb} MODEL ..." + (f" (models here: {', '.join(sorted(known_models))})" if known_models else ""))
-            ok = False
-        elif spec.target == "none" and target is not None:
-            ctx.error("unexpected-model", f"expected no model after '{stmt.verb}'; received '{target}'", stmt.target.span)
-            ok = False
-        elif spec.target == "model" and target not in known_models and target not in ctx.loaded_models:
-            decl = ctx.decls.get(target)
-            what = f", which is a {_KIND_WORD[type(decl)]}" if decl is not None else ""
-            ctx.error("unknown-name", f"expected a model name; received '{target}'{what}", stmt.target.span,
-                      hint=_hint_for(target, sorted(known_models | ctx.loaded_models)))
-            ok = False
-        elif spec.target == "new_model":
-            decl = ctx.decls.get(target)
-            if decl is not None and not isinstance(decl, ast.ModelDecl):
-                ctx.error("duplicate-name", f"expected a model name; received '{target}', already a {_KIND_WORD[type(decl)]}", stmt.target.span)
-                ok = False
-            ctx.loaded_models.add(target)
-        clauses = {}
-        for word, attr in (("on", "on"), ("to", "to"), ("from", "from_")):
-            node = getattr(stmt, attr)
-            need = getattr(spec, attr)
-            if node is None:
-                if need == REQUIRED:
-                    example = {"on": "on DATA", "to": 'to "model.keras"', "from": 'from "model.keras"'}[word]
-                    said = f"{stmt.verb} {target}" if target else stmt.verb
-                    said_span = stmt.verb_span if stmt.target is None else stmt.verb_span.combine(stmt.target.span)
-                    ctx.error("missing-clause", f"expected '{word}' after '{said}'; received nothing",
-                              said_span, hint=f"write: {stmt.verb} {target or 'MODEL'} {example}")
-                    ok = False
-                continue
-            if need == FORBIDDEN:
-                ctx.error("unexpected-clause", f"expected no '{word}' clause for '{stmt.verb}'; received one", node.span)
-                ok = False
-                continue
-            value = ctx.eval(node)
-            if value is _FAILED:
-                ok = False
-                continue
-            if word == "on":
-                value = _check_data_ref(ctx, node, value, data_names)
-                ok = ok and value is not None
-            elif not isinstance(value, str) or isinstance(value, Symbol):
-                ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {describe_value(value)}", node.span,
-                          hint=f'put the path in quotes: {word} "{value}"' if isinstance(value, Symbol) else None)
-                ok = False
-            elif "\0" in value or not value:
-                what = "an empty string" if not value else "a string holding a NUL character (\\0)"
-                ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {what}", node.span)
-                ok = False
-            clauses[attr] = value
-        kwargs = {}
-        for k in stmt.kwargs:
-            p = spec.param(k.name)
-            if p is None and not spec.open_params:
-                ctx.error("unknown-argument", f"expected an option of '{spec.name}' ({', '.join(q.name for q in spec.params) or 'none'}); received '{k.name}'",
-                          k.name_span, hint=_hint_for(k.name, [q.name for q in spec.params]))
-                ok = False
-                continue
-            if k.name in kwargs:
-                ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
-                ok = False
-                continue
-            value = ctx.eval(k.value)
-            if value is _FAILED:
-                ok = False
-                continue
-            if p is not None and not fits(value, p.type, p.nullable):
-                ctx.error("bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{k.name}'; received {describe_value(value)}",
-                          k.value.span, hint=_type_hint(value, p.type))
-                ok = False
-                continue
-            if p is not None and p.type == "data":
-                value = _check_data_ref(ctx, k.value, value, data_names)
-                if value is None:
-                    ok = False
-                    continue
-            kwargs[k.name] = value
         if ok and spec.needs_weights and target is not None and target not in models_with_weights:
             ctx.error("step-order", f"expected model '{target}' to be trained or loaded before '{stmt.verb}'; received '{stmt.verb}' first",
                       stmt.verb_span, hint=f"add 'train {target} on DATA' or 'load {target} from \"file.keras\"' before this step")
@@ -656,6 +430,128 @@ def check_steps(ctx: Context) -> None:
             ctx.steps.append(CheckedStep(stmt, spec, kwargs, **clauses))
 
 
+def _step_spec(ctx: Context, stmt: ast.Step) -> StepSpec | None:
+    """The registered spec of the step's verb, or None (reported)."""
+    steps = registry("steps")
+    name = steps.resolve(stmt.verb)
+    if name is None:
+        ctx.error("unknown-name", f"expected a step such as train, test, save, load or predict; received '{stmt.verb}'",
+                  stmt.verb_span, hint=hint_for(stmt.verb, steps.names() + ["let", "data", "model", "block", "seed"]))
+        return None
+    try:
+        return steps.get(name)
+    except NndslError as exc:
+        ctx.error("plugin-error", str(exc), stmt.verb_span)
+        return None
+
+
+def _check_step_target(ctx: Context, stmt: ast.Step, spec: StepSpec, known_models: set[str]) -> bool:
+    """The model after the verb: present when the verb needs one, defined (or loaded) when it must be."""
+    target = stmt.target.id if stmt.target is not None else None
+    if spec.target in ("model", "new_model") and target is None:
+        ctx.error("missing-model", f"expected a model name after '{stmt.verb}'; received nothing", stmt.verb_span,
+                  hint=f"write: {stmt.verb} MODEL ..." + (f" (models here: {', '.join(sorted(known_models))})" if known_models else ""))
+        return False
+    if spec.target == "none" and target is not None:
+        ctx.error("unexpected-model", f"expected no model after '{stmt.verb}'; received '{target}'", stmt.target.span)
+        return False
+    if spec.target == "model" and target not in known_models and target not in ctx.loaded_models:
+        decl = ctx.decls.get(target)
+        what = f", which is a {_KIND_WORD[type(decl)]}" if decl is not None else ""
+        ctx.error("unknown-name", f"expected a model name; received '{target}'{what}", stmt.target.span,
+                  hint=hint_for(target, sorted(known_models | ctx.loaded_models)))
+        return False
+    if spec.target == "new_model":
+        ctx.loaded_models.add(target)  # later steps may name it, even when this one is refused below
+        decl = ctx.decls.get(target)
+        if decl is not None and not isinstance(decl, ast.ModelDecl):
+            ctx.error("duplicate-name", f"expected a model name; received '{target}', already a {_KIND_WORD[type(decl)]}", stmt.target.span)
+            return False
+    return True
+
+
+_CLAUSE_EXAMPLE = {"on": "on DATA", "to": 'to "model.keras"', "from": 'from "model.keras"'}
+
+
+def _step_clauses(ctx: Context, stmt: ast.Step, spec: StepSpec, data_names) -> tuple[dict, bool]:
+    """The ``on``, ``to`` and ``from`` clauses, by attribute name of :class:`CheckedStep`, and whether all fit."""
+    target = stmt.target.id if stmt.target is not None else None
+    ok = True
+    clauses = {}
+    for word, attr in (("on", "on"), ("to", "to"), ("from", "from_")):
+        node = getattr(stmt, attr)
+        need = getattr(spec, attr)
+        if node is None:
+            if need == REQUIRED:
+                said = f"{stmt.verb} {target}" if target else stmt.verb
+                said_span = stmt.verb_span if stmt.target is None else stmt.verb_span.combine(stmt.target.span)
+                ctx.error("missing-clause", f"expected '{word}' after '{said}'; received nothing",
+                          said_span, hint=f"write: {stmt.verb} {target or 'MODEL'} {_CLAUSE_EXAMPLE[word]}")
+                ok = False
+            continue
+        if need == FORBIDDEN:
+            ctx.error("unexpected-clause", f"expected no '{word}' clause for '{stmt.verb}'; received one", node.span)
+            ok = False
+            continue
+        value = ctx.eval(node)
+        if value is FAILED:
+            ok = False
+            continue
+        if word == "on":
+            value = _check_data_ref(ctx, node, value, data_names)
+            ok = ok and value is not None
+        elif not _check_path_clause(ctx, word, node, value):
+            ok = False
+        clauses[attr] = value
+    return clauses, ok
+
+
+def _check_path_clause(ctx: Context, word: str, node, value) -> bool:
+    """A ``to`` or ``from`` clause holds a non-empty file path in a string."""
+    if not isinstance(value, str) or isinstance(value, Symbol):
+        ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {describe_value(value)}", node.span,
+                  hint=f'put the path in quotes: {word} "{value}"' if isinstance(value, Symbol) else None)
+        return False
+    if "\0" in value or not value:
+        what = "an empty string" if not value else "a string holding a NUL character (\\0)"
+        ctx.error("bad-argument-type", f"expected a file path in a string after '{word}'; received {what}", node.span)
+        return False
+    return True
+
+
+def _step_options(ctx: Context, stmt: ast.Step, spec: StepSpec, data_names) -> tuple[dict, bool]:
+    """The step's ``key=value`` options, each known to the verb (unless it takes any) and fitting its type."""
+    ok = True
+    kwargs = {}
+    for k in stmt.kwargs:
+        p = spec.param(k.name)
+        if p is None and not spec.open_params:
+            ctx.error("unknown-argument", f"expected an option of '{spec.name}' ({', '.join(q.name for q in spec.params) or 'none'}); received '{k.name}'",
+                      k.name_span, hint=hint_for(k.name, [q.name for q in spec.params]))
+            ok = False
+            continue
+        if k.name in kwargs:
+            ctx.error("duplicate-argument", f"expected '{k.name}' once; received it again", k.name_span)
+            ok = False
+            continue
+        value = ctx.eval(k.value)
+        if value is FAILED:
+            ok = False
+            continue
+        if p is not None and not fits(value, p.type, p.nullable):
+            ctx.error("bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{k.name}'; received {describe_value(value)}",
+                      k.value.span, hint=type_hint(value, p.type))
+            ok = False
+            continue
+        if p is not None and p.type == "data":
+            value = _check_data_ref(ctx, k.value, value, data_names)
+            if value is None:
+                ok = False
+                continue
+        kwargs[k.name] = value
+    return kwargs, ok
+
+
 def _check_data_ref(ctx: Context, node, value, data_names):
     if isinstance(value, Symbol):
         if value in ctx.data:
@@ -665,7 +561,7 @@ def _check_data_ref(ctx: Context, node, value, data_names):
             return None  # the data source itself already has a diagnostic
         what = f", which is a {_KIND_WORD[type(decl)]}" if decl is not None else ""
         ctx.error("unknown-name", f"expected the name of a data source; received '{value}'{what}", node.span,
-                  hint=_hint_for(value, data_names))
+                  hint=hint_for(value, data_names))
         return None
     if isinstance(value, Invocation):
         spec, args = bind_data_source(ctx, node, set(ctx.data))
@@ -676,15 +572,16 @@ def _check_data_ref(ctx: Context, node, value, data_names):
     return None
 
 
-def _keras_passes() -> tuple[Callable[[Context], None], ...]:
-    try:
-        from . import keras_check
-    except ImportError:  # pragma: no cover - only while the module is being written
-        return ()
-    return keras_check.CHECKS
+Pass = Callable[[Context], None]
 
+# The passes, in the order they run (as sqlglot's optimizer lists its rules). Each reads the
+# program and what earlier passes found; a later pass skips what an earlier one reported.
+LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps)
+"""Names, variables, data sources, blocks and steps: everything but Keras."""
 
-CHECKS: tuple[Callable[[Context], None], ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps)
+PASSES: tuple[Pass, ...] = LANGUAGE_PASSES + KERAS_PASSES
+"""Every pass: the language passes, then the Keras passes (layer names and arguments, compile
+properties, shapes)."""
 
 
 def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> dict[str, ast.Expr]:
@@ -697,8 +594,8 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
     out = {}
     for name, text in overrides.items():
         if name not in lets:
-            best = closest(name, lets)
-            hint = f"; did you mean '{best}'?" if best else (f"; the variables are: {', '.join(lets)}" if lets else "; this file has no let variables")
+            guess = did_you_mean(name, lets)
+            hint = f"; {guess}" if guess else (f"; the variables are: {', '.join(lets)}" if lets else "; this file has no let variables")
             raise UsageError(f"--set {name}=...: expected the name of a let variable; received '{name}'{hint}")
         try:
             prog = parse(f"let {name} = {text}", filename=f"--set {name}")
@@ -712,15 +609,18 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
 
 
 def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
-          max_params: int | None = None) -> CheckedProgram:
+          max_params: int | None = None, passes: tuple[Pass, ...] | None = None) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
         program: ``.nn`` text or a parsed :class:`~nndsl.ast.Program`.
         filename: the name used in diagnostics when ``program`` is text.
         overrides: ``--set`` values, ``{"hidden": "128"}``.
-        keras: also run the Keras passes (layer names, arguments, shapes).
+        keras: also run the Keras passes (layer names, arguments, shapes); ``keras=False`` is
+            ``passes=LANGUAGE_PASSES``.
         max_params: refuse models with more parameters than this (default 1e9).
+        passes: the passes to run, in order (default :data:`PASSES`, or :data:`LANGUAGE_PASSES`
+            with ``keras=False``); a pass reads what the ones before it found.
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -731,17 +631,14 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         from ..syntax.parser import parse
 
         program = parse(program, filename=filename)
-    ctx = Context(program, parse_overrides(overrides, program))
-    if max_params is not None:
-        ctx.options["max_params"] = max_params
-    passes = CHECKS + (_keras_passes() if keras else ())
+    if passes is None:
+        passes = PASSES if keras else LANGUAGE_PASSES
+    limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
+    ctx = Context(program, parse_overrides(overrides, program), max_params=limit)
     for check_pass in passes:
         check_pass(ctx)
-    errors = [d for d in ctx.diagnostics if d.severity == "error"]
-    if errors:
+    if ctx.failed:
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
-    checked = CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models)
-    checked.warnings = [d for d in ctx.diagnostics if d.severity == "warning"]
-    checked.options = ctx.options
-    return checked
+    return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
+                          warnings=tuple(ctx.warnings), max_params=limit)

@@ -6,18 +6,18 @@ inferred layer by layer. Uses the committed catalogue of Keras signatures; never
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from .. import ast
 from ..errors import NndslError, Note
 from ..plugins.registry import normalize, registry
-from .check import _FAILED, CheckedModel, Context, ExpandedLayer, _hint_for, _type_hint
+from ..plugins.spec import LAYER_BASE_PARAMS, LayerSpec, ParamSpec
+from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
+from .result import MODEL_OPTIONS, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
 from .types import describe_type, fits
 from .values import CallValue, Symbol
-
-DEFAULT_MAX_PARAMS = 1_000_000_000
 
 # Parameter types that name a registry kind: a bare name or a call there is looked up in it.
 _KIND_OF_TYPE = {
@@ -34,49 +34,10 @@ COMPILE_ARGS = {
     "weighted_metrics": "metrics", "run_eagerly": "bool", "steps_per_execution": "positive_int",
     "jit_compile": "any", "auto_scale_loss": "bool",
 }
-# nndsl's own model properties: preprocessing fitted on the training data and saved in the model.
-MODEL_OPTIONS = {"scale_features": "scaling", "scale_target": "scaling"}
 
 _ARTICLE = {"activations": "an activation", "initializers": "an initializer", "regularizers": "a regularizer",
             "constraints": "a constraint", "layers": "a layer", "losses": "a loss", "metrics": "a metric",
             "optimizers": "an optimizer", "schedules": "a learning-rate schedule", "callbacks": "a callback"}
-
-
-@dataclass
-class ResolvedCall:
-    """A call resolved to a registered spec, its arguments bound by parameter name."""
-
-    kind: str
-    spec: Any
-    args: dict
-    node: Any = field(default=None, compare=False, repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
-@dataclass
-class ResolvedName:
-    """A bare name resolved in a registry (``relu``, ``mse``): Keras gets the canonical string."""
-
-    kind: str
-    name: str
-    spec: Any = field(default=None, compare=False, repr=False)
-    written: str = ""  # as the program spells it: metrics keep this as their display name
-
-
-@dataclass
-class ResolvedLayer:
-    layer: ExpandedLayer
-    call: ResolvedCall
-    input_shape: tuple | None = None
-    output_shape: tuple | None = None
-    params: int | None = None
-
-    @property
-    def name(self) -> str:
-        return self.call.spec.name
 
 
 def _node_span(node):
@@ -101,7 +62,7 @@ class _Resolver:
         if resolved is None:
             what = _ARTICLE.get(kind, kind)
             cands = reg.names() + list(extra_names)
-            self.error("unknown-name", f"expected {what} name; received '{name}'", span, hint=_hint_for(name, cands))
+            self.error("unknown-name", f"expected {what} name; received '{name}'", span, hint=hint_for(name, cands))
             return None
         try:
             return reg.get(resolved)
@@ -151,7 +112,7 @@ class _Resolver:
                 items, item_nodes = list(value), _item_nodes(k.value, len(value))
             elif k.name in ("trainable", "name"):
                 converted = self.value(value, "bool" if k.name == "trainable" else "str", k.name == "name", k.value, k.name)
-                if converted is _FAILED:
+                if converted is FAILED:
                     ok = False
                 args[k.name] = converted
             else:
@@ -163,7 +124,7 @@ class _Resolver:
                        hint="for example Sequential(RandomFlip(horizontal), RandomRotation(0.1))")
             return None
         layers = [self.named("layers", v, n, "layers") for v, n in zip(items, item_nodes)]
-        if not ok or any(v is _FAILED for v in layers):
+        if not ok or any(v is FAILED for v in layers):
             return None
         args["layers"] = layers
         return ResolvedCall("layers", spec, args, node)
@@ -192,7 +153,7 @@ class _Resolver:
         for k in node.kwargs:
             if k.name not in names:
                 self.error("unknown-argument", f"expected an argument of {what}; received '{k.name}'", k.name_span,
-                           hint=_hint_for(k.name, names) or f"{what} takes: {', '.join(list(names)[:10])}")
+                           hint=hint_for(k.name, names) or f"{what} takes: {', '.join(list(names)[:10])}")
                 ok = False
                 continue
             if k.name in bound:
@@ -216,87 +177,87 @@ class _Resolver:
                 continue
             p = names[name]
             converted = self.value(value, p.type, p.nullable, nodes.get(name), name)
-            if converted is _FAILED:
+            if converted is FAILED:
                 ok = False
             out[name] = converted
         return out if ok else None
 
     def value(self, value, type_name: str, nullable: bool, node, pname: str):
         """Check one argument value against its type; resolve the names and calls it holds."""
-        if value is _FAILED:
-            return _FAILED
+        if value is FAILED:
+            return FAILED
         span = _node_span(node)
         kind = _KIND_OF_TYPE.get(type_name)
         if value is None:
             if nullable or type_name == "any" or kind is not None:
                 return None
             self.error("bad-argument-type", f"expected {describe_type(type_name)} for '{pname}'; received none", span)
-            return _FAILED
+            return FAILED
         if kind is not None:
             return self.named(kind, value, node, pname)
         if pname == "learning_rate" and type_name == "any" and not is_number(value) and not isinstance(value, Invocation):
             # The catalogue types it "any" (a float, a schedule or a callable); Keras refuses anything else.
             self.error("bad-argument-type", f"expected a number or a schedule such as ExponentialDecay(...) for 'learning_rate'; "
                        f"received {describe_value(value)}", span, hint="for example learning_rate=0.001")
-            return _FAILED
+            return FAILED
         if isinstance(value, Invocation):
             if type_name in ("any", "number", "float", "list", "dict"):
                 for guess in _GUESS_KINDS:
                     if registry(guess).resolve(value.name) is not None:
                         r = self.call(guess, value)
-                        return _FAILED if r is None else r
+                        return FAILED if r is None else r
                 self.error("unknown-name", f"expected a Keras object such as a schedule, initializer or layer; received '{value.name}'",
-                           value.node.name_span, hint=_hint_for(value.name, [n for k in _GUESS_KINDS for n in registry(k).names()]))
-                return _FAILED
+                           value.node.name_span, hint=hint_for(value.name, [n for k in _GUESS_KINDS for n in registry(k).names()]))
+                return FAILED
             self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
-            return _FAILED
+            return FAILED
         if isinstance(value, list) and type_name in ("any", "list"):
             return [self.value(v, "any", True, None, pname) for v in value]
         if type_name in ("int", "float", "number") and isinstance(value, Symbol):
             self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
-                       hint=_type_hint(value, type_name))
-            return _FAILED
+                       hint=type_hint(value, type_name))
+            return FAILED
         if type_name == "int" and is_number(value) and not isinstance(value, int):
             self.error("bad-argument-type", f"expected an integer for '{pname}'; received {describe_value(value)}", span)
-            return _FAILED
+            return FAILED
         if type_name in ("bool",) and not isinstance(value, bool):
             self.error("bad-argument-type", f"expected true or false for '{pname}'; received {describe_value(value)}", span,
-                       hint=_type_hint(value, type_name))
-            return _FAILED
+                       hint=type_hint(value, type_name))
+            return FAILED
         if type_name in ("str",) and not isinstance(value, str):
             self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
-            return _FAILED
+            return FAILED
         if type_name in ("shape", "tuple", "list", "dict", "float", "number", "int", "positive_int", "str") and not fits(value, type_name, nullable):
             self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
-            return _FAILED
+            return FAILED
         return value
 
     def named(self, kind: str, value, node, pname: str):
         span = _node_span(node)
         if isinstance(value, Invocation):
             r = self.call(kind, value)
-            return _FAILED if r is None else r
+            return FAILED if r is None else r
         if isinstance(value, str):
             spec = self.lookup(kind, str(value), span)
             if spec is None:
-                return _FAILED
+                return FAILED
             if kind in ("layers", "callbacks", "schedules"):
                 self.error("bad-argument-type", f"expected a call such as {spec.name}(...) for '{pname}'; received the name '{value}'", span,
                            hint=f"write {spec.name}(...) with its arguments")
-                return _FAILED
+                return FAILED
             return ResolvedName(kind, spec.name, spec, str(value))
         if isinstance(value, list) and kind in ("metrics", "callbacks", "losses"):
             items = node.items if isinstance(node, (ast.List, ast.Tuple)) else [None] * len(value)
             out = [self.named(kind, v, n, pname) for v, n in zip(value, items)]
-            return _FAILED if any(v is _FAILED for v in out) else out
+            return FAILED if any(v is FAILED for v in out) else out
         if isinstance(value, dict) and kind in ("losses", "metrics"):
             nodes = {}
             if isinstance(node, ast.Dict):
                 nodes = {i: p.value for i, p in enumerate(node.items)}
             out = {k: self.named(kind, v, nodes.get(i), pname) for i, (k, v) in enumerate(value.items())}
-            return _FAILED if any(v is _FAILED for v in out.values()) else out
+            return FAILED if any(v is FAILED for v in out.values()) else out
         self.error("bad-argument-type", f"expected {_ARTICLE.get(kind, kind)} name or call for '{pname}'; received {describe_value(value)}", span)
-        return _FAILED
+        return FAILED
 
 
 def _item_nodes(node, count: int) -> list:
@@ -306,8 +267,6 @@ def _item_nodes(node, count: int) -> list:
 @functools.lru_cache(maxsize=None)
 def sequential_spec():
     """``keras.Sequential`` as a layer: a group of layers (not in ``keras.layers``, so not in the catalogue)."""
-    from ..plugins.spec import LayerSpec, ParamSpec
-
     return LayerSpec(
         name="Sequential",
         doc="A group of layers used as one layer (keras.Sequential): Sequential(RandomFlip(horizontal), RandomRotation(0.1)).",
@@ -358,8 +317,6 @@ def _sequential_params(args, shape, output_shape):
 
 def _keyword_only(spec, p) -> bool:
     # Keras's base-layer keywords (name, dtype, input_shape...) come through **kwargs: keyword-only.
-    from ..builtins.keras import LAYER_BASE_PARAMS
-
     return any(p is bp for bp in LAYER_BASE_PARAMS)
 
 
@@ -395,58 +352,62 @@ def resolve_layers(ctx: Context) -> None:
 
 
 def _with_via(diag, layer: ExpandedLayer):
-    from dataclasses import replace
-
     notes = diag.notes + tuple(Note(f"from the use of block '{c.name}' here", c.name_span) for c in layer.via)
     return replace(diag, notes=notes)
 
 
 def resolve_compile(ctx: Context) -> None:
-    """``loss``, ``optimizer``, ``metrics`` and the other compile arguments of each model."""
+    """``loss``, ``optimizer``, ``metrics`` and the other compile arguments of each model, and its preprocessing."""
     for model in ctx.models.values():
         r = _Resolver(ctx)
         for name, (value, prop) in model.properties.items():
-            if value is _FAILED:
+            if value is FAILED:
                 continue
             if name in MODEL_OPTIONS:
-                # scale_features / scale_target name a registered preprocessor (or none)
-                if value is None or (isinstance(value, str) and str(value) == "none"):
-                    model.compile.setdefault("_options", {})[name] = "none"
-                    continue
-                pre = registry("preprocessors")
-                resolved = pre.resolve(str(value)) if isinstance(value, str) else None
-                if resolved is None:
-                    r.error("unknown-name" if isinstance(value, str) else "bad-argument-type",
-                            f"expected a preprocessor ({', '.join(pre.names())} or none) for '{name}'; received {describe_value(value)}",
-                            prop.value.span, hint=_hint_for(str(value), pre.names()) if isinstance(value, str) else None)
-                    continue
-                try:
-                    pre.get(resolved)
-                except NndslError as exc:
-                    r.error("plugin-error", str(exc), prop.value.span)
-                    continue
-                model.compile.setdefault("_options", {})[name] = resolved
+                preprocessor = _preprocessor(r, name, value, prop)
+                if preprocessor is not None:
+                    model.options = replace(model.options, **{name: preprocessor})
                 continue
             if name not in COMPILE_ARGS:
-                hint = _hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
+                hint = hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
                 if registry("layers").resolve(name) is not None and isinstance(prop.value, (ast.Tuple, ast.Number, ast.Name)):
                     hint = f"a call has no space before its '(': write {registry('layers').resolve(name)}(...)"
                 r.error("unknown-argument", f"expected a compile argument ({', '.join(COMPILE_ARGS)}) or {', '.join(MODEL_OPTIONS)}; received '{name}'",
                         prop.name_span, hint=hint)
                 continue
             converted = r.value(value, COMPILE_ARGS[name], True, prop.value, name)
-            if converted is _FAILED:
+            if converted is FAILED:
                 continue
             if name in ("metrics", "weighted_metrics") and not isinstance(converted, (list, dict)):
                 converted = [converted]
             model.compile[name] = converted
 
 
+def _preprocessor(r: _Resolver, name: str, value, prop: ast.Property) -> str | None:
+    """``scale_features`` / ``scale_target``: the registered preprocessor it names, or ``"none"``;
+    None when it names neither (reported)."""
+    if value is None or (isinstance(value, str) and str(value) == "none"):
+        return "none"
+    pre = registry("preprocessors")
+    resolved = pre.resolve(str(value)) if isinstance(value, str) else None
+    if resolved is None:
+        r.error("unknown-name" if isinstance(value, str) else "bad-argument-type",
+                f"expected a preprocessor ({', '.join(pre.names())} or none) for '{name}'; received {describe_value(value)}",
+                prop.value.span, hint=hint_for(str(value), pre.names()) if isinstance(value, str) else None)
+        return None
+    try:
+        pre.get(resolved)
+    except NndslError as exc:
+        r.error("plugin-error", str(exc), prop.value.span)
+        return None
+    return resolved
+
+
 def infer_shapes(ctx: Context) -> None:
     """Output shapes layer by layer, without TensorFlow; a mismatch is reported at the offending layer."""
     from .shapes import ShapeError, format_shape
 
-    limit = ctx.options.get("max_params", DEFAULT_MAX_PARAMS)
+    limit = ctx.max_params
     for model in ctx.models.values():
         if not model.resolved or len(model.resolved) != len(model.layers):
             continue
@@ -545,4 +506,5 @@ def check_step_objects(ctx: Context) -> None:
                           hint="add a line such as 'loss mean_squared_error' to the model")
 
 
-CHECKS = (resolve_layers, resolve_compile, infer_shapes, check_step_objects)
+KERAS_PASSES = (resolve_layers, resolve_compile, infer_shapes, check_step_objects)
+"""The Keras passes, in order; :data:`nndsl.semantics.check.PASSES` runs them after the language passes."""
