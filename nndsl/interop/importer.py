@@ -84,9 +84,9 @@ def import_model(path) -> str:
 def _load(path: Path):
     import keras
 
-    from ..run.steps import _import_plugin_objects
+    from ..run.steps import import_plugin_objects
 
-    _import_plugin_objects()  # plugin layers register their classes with Keras when imported
+    import_plugin_objects()  # plugin layers register their classes with Keras when imported
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -1,4 +1,4 @@
-"""The CLI commands that run things: run, summary, predict, build."""
+"""The commands that run things: ``run``, ``launch``, ``summary`` and ``predict``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import NndslError, UsageError
+from ..errors import NndslError, RunError, UsageError
+from .output import suggestion
+from .source import parse_sets, read_source, require_folder
+
+# The options through which `launch` gives each process its place in the group.
+GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
 
 
 def add_parsers(sub) -> None:
@@ -54,8 +59,8 @@ def add_parsers(sub) -> None:
 
 
 def _add_backend_arguments(r) -> None:
-    from .backend import BACKENDS
-    from .distributed import DEFAULT_TIMEOUT
+    from ..run.backend import BACKENDS
+    from ..run.distributed import DEFAULT_TIMEOUT
 
     g = r.add_argument_group("backend and processes")
     g.add_argument("--backend", choices=BACKENDS, default=None, help="the Keras backend (default: the file's `backend` setting, else tensorflow)")
@@ -66,6 +71,9 @@ def _add_backend_arguments(r) -> None:
                    help=f"how long to wait for a process that does not join or stops answering (default {DEFAULT_TIMEOUT})")
 
 
+# ---------------------------------------------------------------- run and launch
+
+
 def _group(args):
     """The multi-process group the command line asks for, or None."""
     given = [args.num_processes is not None, args.process_id is not None, args.coordinator is not None]
@@ -73,171 +81,174 @@ def _group(args):
         return None
     if not all(given):
         raise UsageError("--num-processes, --process-id and --coordinator: expected all three for a multi-process run; received "
-                         + ", ".join(n for n, g in zip(("--num-processes", "--process-id", "--coordinator"), given) if g) + " only")
-    from .distributed import Group
+                         + ", ".join(n for n, g in zip(GROUP_OPTIONS, given) if g) + " only")
+    from ..run.distributed import Group
 
     group = Group(args.num_processes, args.process_id, args.coordinator, args.timeout)
     group.validate()
     return group
 
 
-def _nn_file(name: str) -> Path:
-    """The .nn file a run or a launch reads: a usage error when it is a folder or missing."""
-    path = Path(name)
-    if not path.is_file():
-        raise UsageError(f"cannot read '{name}': expected an existing .nn file; received " + ("a folder" if path.is_dir() else "a path that does not exist"))
-    return path
-
-
-def _sets(items):
-    from ..cli import _parse_sets
-
-    return _parse_sets(items)
-
-
 def cmd_run(args) -> int:
-    from .runner import run
+    """Run the file's steps."""
+    from ..run.runner import run
 
-    path = _nn_file(args.file)
+    read_source(args.file)  # a missing, folder or non-UTF-8 file is a usage error before anything starts
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
-    run(path, overrides=_sets(args.set), progress=progress, verbose=args.verbose,
+    run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
         backend=args.backend, group=_group(args))
     return 0
 
 
 def cmd_launch(args) -> int:
-    from .launch import launch
+    """Run the file as N processes of one group on this machine."""
+    from ..run.launch import launch
 
-    path = _nn_file(args.file)
+    read_source(args.file)
     if args.num_processes < 1:
         raise UsageError(f"-n: expected a positive number of processes; received {args.num_processes}")
-    run_args = list(args.run_args)
+    return launch(Path(args.file), args.num_processes, _run_options(args.run_args), port=args.port, timeout=args.timeout,
+                  plugins=list(args.plugin or []))
+
+
+def _run_options(run_args) -> list[str]:
+    """The options launch passes on to each ``nndsl run``: any but those that place a process in the group."""
+    run_args = list(run_args)
     if run_args[:1] == ["--"]:
         run_args = run_args[1:]
-    for forbidden in ("--num-processes", "--process-id", "--coordinator"):
+    for forbidden in GROUP_OPTIONS:
         if any(a == forbidden or a.startswith(forbidden + "=") for a in run_args):
             raise UsageError(f"{forbidden}: expected launch to choose it for each process; received it among the run options")
-    return launch(path, args.num_processes, run_args, port=args.port, timeout=args.timeout, plugins=list(args.plugin or []))
+    return run_args
+
+
+# ---------------------------------------------------------------- summary
 
 
 def cmd_summary(args) -> int:
+    """Print each model's layers, shapes and parameter counts; draw them with ``--diagram``."""
+    from ..run.summary import print_summary
     from ..semantics.check import check
-    from ..syntax.parser import parse_file
+    from ..syntax.parser import parse
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"cannot read '{args.file}': expected an existing .nn file")
-    checked = check(parse_file(path), overrides=_sets(args.set))
-    from .summary import print_summary
-
+    text = read_source(args.file)
+    checked = check(parse(text, filename=str(Path(args.file))), overrides=parse_sets(args.set))
     names = [args.model] if args.model else list(checked.models)
-    diagram = Path(args.diagram) if args.diagram else None
-    if diagram is not None:
-        from ..plots import output_format
-
-        try:
-            output_format(diagram)
-        except NndslError:
-            raise UsageError(f"--diagram {args.diagram}: expected a path ending in .png, .svg or .pdf; received '{args.diagram}'") from None
-        if str(diagram.parent) and not diagram.parent.is_dir():
-            raise UsageError(f"--diagram {args.diagram}: expected a path in an existing folder; received a folder that does not exist ({diagram.parent})")
+    diagram = _diagram_path(args.diagram)
     for name in names:
         if name not in checked.models:
-            from ..errors import closest
-
-            best = closest(name, checked.models)
-            raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + (f"; did you mean '{best}'?" if best else ""))
-        km = None
-        if args.keras:
-            from ..compile.keras import build_model
-            from .quiet import prepare
-
-            prepare(False)
-            km = build_model(checked, name)
-        print_summary(checked, name, out=sys.stdout, keras_model=km)
+            raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + suggestion(name, checked.models))
+        keras_model = _keras_model(checked, name) if args.keras else None
+        print_summary(checked, name, out=sys.stdout, keras_model=keras_model)
         if diagram is not None:
-            from ..plots import draw_model
-
-            target = diagram if len(names) == 1 else diagram.with_name(f"{diagram.stem}-{name}{diagram.suffix}")
-            try:
-                draw_model(checked, name, target)
-            except OSError as exc:
-                raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
-            print(f"wrote the layer diagram of model {name} to {target}")
+            _draw(checked, name, diagram if len(names) == 1 else diagram.with_name(f"{diagram.stem}-{name}{diagram.suffix}"))
     return 0
 
 
-def cmd_predict(args) -> int:
-    from ..data.table import Dataset
-    from .quiet import prepare
+def _diagram_path(value: str | None) -> Path | None:
+    """The ``--diagram`` path, checked before anything is built."""
+    if value is None:
+        return None
+    from ..plots import output_format
 
-    model_path = Path(args.model)
-    if not model_path.is_file():
-        raise UsageError(f"cannot read '{args.model}': expected a saved .keras or .h5 model file")
-    data_path = Path(args.data)
-    if not data_path.is_file():
-        raise UsageError(f"cannot read '{args.data}': expected a CSV or .npy file")
-    prepare(args.verbose)
-    import keras
-    import numpy as np
+    diagram = Path(value)
+    try:
+        output_format(diagram)
+    except NndslError:
+        raise UsageError(f"--diagram {value}: expected a path ending in .png, .svg or .pdf; received '{value}'") from None
+    require_folder(f"--diagram {value}", diagram)
+    return diagram
 
-    from ..errors import RunError
+
+def _keras_model(checked, name: str):
+    from ..compile.keras import build_model
+    from ..run.quiet import prepare
+
+    prepare(False)
+    return build_model(checked, name)
+
+
+def _draw(checked, name: str, target: Path) -> None:
+    from ..plots import draw_model
 
     try:
-        model = keras.models.load_model(model_path, safe_mode=True)
-    except Exception as exc:
-        raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
-    from .modelmeta import read as read_meta
+        draw_model(checked, name, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
+    print(f"wrote the layer diagram of model {name} to {target}")
 
-    meta = read_meta(model_path)
-    vocab = meta.get("categorical") or {}
-    if data_path.suffix.lower() == ".npy":
-        from ..data.arrays import load_npy
 
-        ds: Dataset = load_npy({"path": str(data_path)}, name="data", base=Path.cwd())
-    else:
-        from ..data.csv import load
+# ---------------------------------------------------------------- predict
 
-        ds = load({"path": str(data_path), "exclude": args.exclude, "id": None, "categorical": list(vocab) or None},
-                  name="data", base=Path.cwd())
-    if vocab:
-        from ..data.table import data_error
-        from .encode import encode
 
-        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
+def cmd_predict(args) -> int:
+    """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
+    model_path, data_path = _existing(args.model, "a saved .keras or .h5 model file"), _existing(args.data, "a CSV or .npy file")
+    from ..run.quiet import prepare
+
+    prepare(args.verbose)
+    model, meta = _load_model(model_path, args.model)
+    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {})
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
                        + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
-    from .steps import predict_array
+    import numpy as np
+
+    from ..run import predictions
+    from ..run.steps import predict_array
 
     preds = np.asarray(predict_array(model, ds.x))
     flat = preds.reshape(len(preds), -1)
-    targets = meta.get("target_names") or []
-    if len(targets) == flat.shape[1]:
-        names = list(targets)
-    else:
-        names = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
+    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or ())
     keep = list(args.keep or [])
-    for c in keep:
-        if c not in ds.all_columns():
-            raise UsageError(f"--keep {c}: expected a column of {args.data}; received '{c}'")
-    from .files import atomic_path
-    from .steps import _write_csv
-
+    missing = predictions.unknown_column(ds, keep)
+    if missing is not None:
+        raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
     if args.output:
-        out = Path(args.output)
-        if out.suffix.lower() == ".npy":
-            with atomic_path(out) as tmp:
-                with open(tmp, "wb") as fh:
-                    np.save(fh, preds)
-        else:
-            with atomic_path(out) as tmp:
-                _write_csv(tmp, ds, keep, names, flat)
+        predictions.write(Path(args.output), ds, keep, names, preds)
         print(f"wrote {len(flat)} predictions to {args.output}")
     else:
         print(",".join(keep + names))
-        for i in range(min(10, len(flat))):
-            print(",".join([ds.column_text(c)[i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
+        for row in predictions.shown_rows(ds, keep, flat, 10):
+            print(",".join(row))
     return 0
+
+
+def _existing(name: str, what: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{name}': expected {what}")
+    return path
+
+
+def _load_model(path: Path, name: str):
+    """The saved model and the metadata nndsl keeps beside it (target names, categorical vocabularies)."""
+    import keras
+
+    from ..run.modelmeta import read as read_meta
+
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:
+        raise RunError(f"{name}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
+    return model, read_meta(path)
+
+
+def _load_rows(path: Path, exclude, vocab: dict):
+    """The rows to predict on, their categorical columns encoded as the model was trained."""
+    if path.suffix.lower() == ".npy":
+        from ..data.arrays import load_npy
+
+        ds = load_npy({"path": str(path)}, name="data", base=Path.cwd())
+    else:
+        from ..data.csv import load
+
+        ds = load({"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}, name="data", base=Path.cwd())
+    if vocab:
+        from ..data.table import data_error
+        from ..run.encode import encode
+
+        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
+    return ds
