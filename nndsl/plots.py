@@ -14,6 +14,16 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import RunError, UsageError
 
+
+class PlotArgumentError(RunError):
+    """A drawing argument the history cannot satisfy; ``argument`` names it (``metrics``, or
+    ``width`` for the picture's size), so that a step can point at it."""
+
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
 DPI = 100  # pixels per inch of every figure: sizes below are in pixels
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -181,11 +191,11 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
         for m in metrics:
             base = str(m)[4:] if str(m).startswith("val_") else str(m)
             if base not in available:
-                from .errors import closest
+                from .errors import did_you_mean
 
-                best = closest(base, available)
-                raise RunError(f"expected a metric of the training history ({', '.join(available)}); received '{m}'"
-                               + (f"; did you mean '{best}'?" if best else ""))
+                hint = did_you_mean(base, available)
+                raise PlotArgumentError(f"expected a metric of the training history ({', '.join(available)}); received '{m}'"
+                                        + (f"; {hint}" if hint else ""), "metrics")
             if base not in chosen:
                 chosen.append(base)
     else:
@@ -194,7 +204,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
     default_w, default_h = curves_size(len(chosen))
     w, h = int(width or default_w), int(height or default_h)
     if w < 50 or h < 50 or w > 20000 or h > 20000:
-        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}")
+        raise PlotArgumentError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", "width")
     epochs = max(len(v) for v in hist.values())
     with _figure(w, h, layout="constrained") as fig:
         fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
@@ -505,7 +515,7 @@ def plot_step(state, step) -> None:
         raise
     except RunError as exc:
         message = str(exc)
-        option = "metrics" if "metric" in message else "width" if "size" in message else None
+        option = exc.argument if isinstance(exc, PlotArgumentError) else None
         node = next((k for k in step.node.kwargs if k.name == option or (option == "width" and k.name == "height")), None)
         span = node.span if node is not None else step.node.span
         raise state.error(message, step, code="bad-argument" if node is not None else "run-error", span=span) from None

@@ -63,9 +63,11 @@ def _add_backend_arguments(r) -> None:
     from ..run.distributed import DEFAULT_TIMEOUT
 
     g = r.add_argument_group("backend and processes")
-    g.add_argument("--backend", choices=BACKENDS, default=None, help="the Keras backend (default: the file's `backend` setting, else tensorflow)")
+    g.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="the Keras backend (default: the file's `backend` setting, else tensorflow)")
     g.add_argument("--num-processes", type=int, default=None, metavar="N", help="train as one of N processes (JAX backend)")
-    g.add_argument("--process-id", type=int, default=None, metavar="I", help="this process's number, 0 to N-1; process 0 writes the files")
+    g.add_argument("--process-id", type=int, default=None, metavar="I",
+                   help="this process's number, 0 to N-1; process 0 writes the files")
     g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="where process 0 listens for the others")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"how long to wait for a process that does not join or stops answering (default {DEFAULT_TIMEOUT})")
