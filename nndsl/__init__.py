@@ -6,10 +6,9 @@ The facade below never imports TensorFlow: parsing, checking and formatting are 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .errors import NndslCheckError, NndslError, NndslSyntaxError, PluginError, RunError  # noqa: E402
-from .syntax.parser import parse, parse_file  # noqa: E402
+from .errors import NndslCheckError, NndslError, NndslSyntaxError, PluginError, RunError
+from .syntax.parser import parse, parse_file
+from .version import __version__
 
 __all__ = [
     "parse", "parse_file", "check", "format", "build", "run",

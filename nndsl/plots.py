@@ -14,6 +14,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import RunError, UsageError
 
+
 DPI = 100  # pixels per inch of every figure: sizes below are in pixels
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -84,7 +85,7 @@ def _save(fig, path) -> Path:
 
 
 def _metadata(fmt: str) -> dict:
-    from . import __version__
+    from .version import __version__
 
     if fmt in ("png", "svg", "pdf"):
         return {"Software" if fmt == "png" else "Creator": f"nndsl {__version__}"}
@@ -491,9 +492,9 @@ def plot_step(state, step) -> None:
     except RunError as exc:
         raise state.error(str(exc), step, code="bad-output", span=span_to,
                           hint='write to "curves.png" (or .svg, .pdf)') from None
-    from .run.steps import _output_path
+    from .run.steps import output_path
 
-    target = _output_path(state, step, step.to)
+    target = output_path(state, step, step.to)
     kw = step.kwargs
     metrics = kw.get("metrics")
     if isinstance(metrics, str):

@@ -6,6 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from operator import add
+from pathlib import Path
 from typing import NamedTuple
 
 
@@ -75,3 +76,15 @@ class Source:
         end = self.text.find("\n", start)
         text = self.text[start:] if end == -1 else self.text[start:end]
         return text.rstrip("\r")
+
+
+def read_text(path) -> str:
+    """The text of a ``.nn`` file: UTF-8, with or without a byte-order mark.
+
+    The one reader of ``.nn`` files: :func:`nndsl.parse_file` and the command line both use it.
+
+    Raises:
+        OSError: the file cannot be read (it does not exist, is a folder, is not readable).
+        UnicodeDecodeError: its bytes are not UTF-8.
+    """
+    return Path(path).read_bytes().decode("utf-8-sig")

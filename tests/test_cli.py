@@ -223,3 +223,34 @@ def test_plugin_module_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert main(["--plugin", "my_steps", "check", "--language-only", str(nn)]) == 0
     assert main(["--plugin", "no_such_module_here", "check", str(nn)]) == 2
     assert "expected an importable Python module" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- reading .nn files and --set
+
+
+def test_every_command_reads_a_nn_file_the_same_way(tmp_path, capsys):
+    """One reader: a folder, a missing path or bytes that are not UTF-8 give one message, whatever the command."""
+    bad = tmp_path / "latin.nn"
+    bad.write_bytes("let name = \"mod\xe8le\"\n".encode("latin-1"))
+    for argv in (["check"], ["fmt"], ["parse"], ["summary"], ["run"], ["export", "--to", "python"]):
+        for path, words in ((tmp_path, "expected a .nn file; received a folder"),
+                            (tmp_path / "nope.nn", "expected an existing .nn file; received a path that does not exist"),
+                            (bad, "expected UTF-8 text; received bytes that are not (at offset 15)")):
+            assert main([*argv, str(path)]) == 2, (argv, path)
+            assert f"cannot read '{path}': {words}" in capsys.readouterr().err
+
+
+def test_a_byte_order_mark_is_not_part_of_the_program(tmp_path, capsys):
+    path = tmp_path / "bom.nn"
+    path.write_bytes(b"\xef\xbb\xbflet a = 1\n")
+    assert main(["parse", "--json", str(path)]) == 0
+    from nndsl.syntax.json import to_json
+
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(to_json(nndsl.parse("let a = 1\n"))))
+    assert nndsl.parse_file(path) == nndsl.parse("let a = 1\n")
+
+
+@pytest.mark.parametrize("item", ["epochs", "=3", " =3"])
+def test_set_needs_name_equals_value(tmp_path, capsys, item):
+    assert main(["check", "--language-only", "--set", item, str(SALES)]) == 2
+    assert f"--set {item}: expected NAME=VALUE; received no '='" in capsys.readouterr().err

@@ -28,7 +28,7 @@ import pytest
 import nndsl
 from nncases import copy_program, program_outputs
 from nndsl.errors import UsageError
-from nndsl.interop import commands
+from nndsl.cli import interop as commands
 from nndsl.interop.eject import eject
 from nndsl.interop.importer import without_names
 

@@ -15,7 +15,7 @@ import pytest
 
 import nndsl
 from nndsl.errors import RunError, UsageError
-from nndsl.interop import commands
+from nndsl.cli import interop as commands
 from nndsl.interop.importer import import_model, model_name, without_names
 
 pytestmark = pytest.mark.keras

@@ -69,11 +69,13 @@ def import_model(path) -> str:
         )
     importer = _Importer(keras, path)
     text = importer.model_text(model)
-    import nndsl
+    from ..semantics.check import check
+    from ..syntax.format import format_program
+    from ..syntax.parser import parse
 
-    formatted = nndsl.format(nndsl.parse(text, filename=f"<import of {path.name}>"))
+    formatted = format_program(parse(text, filename=f"<import of {path.name}>"))
     try:
-        checked = nndsl.check(formatted, filename=f"<import of {path.name}>")
+        checked = check(formatted, filename=f"<import of {path.name}>")
     except NndslError as exc:
         raise RunError(f"{path.name}: the imported model does not pass nndsl check, so it cannot be written as a .nn file:\n"
                        f"{exc.render()}\n\n{formatted}") from None
@@ -84,9 +86,9 @@ def import_model(path) -> str:
 def _load(path: Path):
     import keras
 
-    from ..run.steps import _import_plugin_objects
+    from ..run.steps import import_plugin_objects
 
-    _import_plugin_objects()  # plugin layers register their classes with Keras when imported
+    import_plugin_objects()  # plugin layers register their classes with Keras when imported
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -12,8 +12,10 @@ import os
 import sys
 
 from ..errors import Diagnostic, RunError, UsageError
+from ..semantics.check import SETTING_CHOICES
 
-BACKENDS = ("tensorflow", "jax")
+# The names the `backend` setting accepts are the backends there are; --backend offers the same.
+BACKENDS = SETTING_CHOICES["backend"]
 
 # What each backend needs installed, and how to get it.
 _NEEDS = {"tensorflow": ("tensorflow", 'pip install "nndsl[keras]"'), "jax": ("jax", 'pip install "nndsl[jax]"')}

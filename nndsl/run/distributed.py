@@ -98,9 +98,9 @@ def join(group: Group, seed: int | None) -> int:
                        f"within {group.timeout:g} s ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
     finally:
         done.set()
-    from .quiet import _stderr_silenced
+    from .quiet import stderr_silenced
 
-    with _stderr_silenced(), _stderr_silenced(sys.stdout):  # the collectives library greets on its first use
+    with stderr_silenced(), stderr_silenced(sys.stdout):  # the collectives library greets on its first use
         any_process(False)
     import keras
 

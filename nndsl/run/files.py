@@ -9,7 +9,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -78,8 +78,3 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
 def atomic_write_text(target: Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
 
-
-def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
-    """Let ``writer(tmp_path)`` write the file, then move it into place."""
-    with atomic_path(target) as tmp:
-        writer(tmp)

@@ -12,7 +12,6 @@ import json
 import time
 from typing import Any, Callable, TextIO
 
-MODES = ("rich", "plain", "json", "none")
 REDRAW = 0.5  # seconds between redraws of the rich display
 
 

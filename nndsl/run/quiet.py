@@ -22,7 +22,7 @@ def prepare(verbose: bool = False) -> None:
         import keras  # noqa: F401
 
         return
-    with _stderr_silenced():
+    with stderr_silenced():
         import keras  # noqa: F401
 
         if keras.backend.backend() == "tensorflow":
@@ -36,7 +36,7 @@ def prepare(verbose: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def _stderr_silenced(stream=None):
+def stderr_silenced(stream=None):
     """Send file descriptor 2 (or ``stream``'s) to /dev/null while the C++ runtime loads (it logs
     before Python can filter)."""
     stream = stream or sys.stderr
@@ -66,7 +66,7 @@ def import_tensorflow_quietly() -> None:
 
     if importlib.util.find_spec("tensorflow") is None:
         return
-    with _stderr_silenced():
+    with stderr_silenced():
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")

@@ -14,6 +14,8 @@ from ..semantics.result import ModelOptions
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
+from .predictions import column_names, shown_rows, unknown_column
+from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
 
@@ -406,7 +408,8 @@ def test(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
 
 
-def _output_path(state: RunState, step: CheckedStep, value: str) -> Path:
+def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
+    """Where a step writes ``value``, checked: a located error when the path cannot be written."""
     span = step.node.to.span if step.node.to is not None else step.node.span
     try:
         return _checked_output_path(state, step, value, span)
@@ -441,7 +444,7 @@ def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -
 def save(state: RunState, step: CheckedStep) -> None:
     ms = state.model(step.target)
     model = ms.export_model()
-    target = _output_path(state, step, step.to)
+    target = output_path(state, step, step.to)
     fmt = step.kwargs.get("format") or ("h5" if target.suffix.lower() in (".h5", ".hdf5") else "export" if target.suffix == "" else "keras")
     span = step.node.to.span if step.node.to is not None else step.node.span
     import importlib.util
@@ -528,7 +531,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     if source.is_dir():
         raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
                           code="bad-model-file", span=span)
-    _import_plugin_objects()
+    import_plugin_objects()
     import_tensorflow_quietly()
     try:
         with state.scope():
@@ -572,7 +575,7 @@ def _newer_keras(source: Path, installed: str) -> str | None:
     return saved if release(saved) > release(installed) else None
 
 
-def _import_plugin_objects() -> None:
+def import_plugin_objects() -> None:
     """Import the code of plugin layers and activations so Keras finds their registered classes."""
     from ..plugins.registry import registry
     from ..plugins.spec import load_impl
@@ -619,70 +622,43 @@ def predict(state: RunState, step: CheckedStep) -> None:
     if not state.chief:
         return  # process 0 writes or shows the predictions
     flat = preds.reshape(len(preds), -1)
-    names = _prediction_names(ms, step, flat.shape[1])
+    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"))
     keep = step.kwargs.get("keep")
     keep = [keep] if isinstance(keep, str) else list(keep or [])
-    for col in keep:
-        if col not in ds.all_columns():
-            raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
-                              hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
+    col = unknown_column(ds, keep)
+    if col is not None:
+        raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
+                          hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
     if step.to is None:
         _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
     else:
-        target = _output_path(state, step, step.to)
-        suffix = target.suffix.lower()
+        target = output_path(state, step, step.to)
         span = step.node.to.span
+        if target.suffix.lower() not in (".npy", ".csv", ".txt", ""):
+            raise state.error(f"expected a .csv or .npy path for predictions; received '{step.to}'", step, code="bad-output", span=span)
         try:
-            if suffix == ".npy":
-                with atomic_path(target) as tmp:
-                    with open(tmp, "wb") as fh:
-                        np.save(fh, preds)
-            elif suffix in (".csv", ".txt", ""):
-                with atomic_path(target) as tmp:
-                    _write_csv(tmp, ds, keep, names, flat)
-            else:
-                raise state.error(f"expected a .csv or .npy path for predictions; received '{step.to}'", step, code="bad-output", span=span)
+            write_predictions(target, ds, keep, names, preds)
         except OSError as exc:
             raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span) from None
         state.events.line(f"wrote {len(flat)} predictions to {step.to}")
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
 
-def _prediction_names(ms: ModelState, step, width: int) -> list[str]:
-    col = step.kwargs.get("column")
-    if col:
-        return [col] if width == 1 else [f"{col}_{i}" for i in range(width)]
-    if ms.target_names and len(ms.target_names) == width:
-        return list(ms.target_names)
-    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
-
-
-def _write_csv(path: Path, ds, keep, names, flat) -> None:
-    import csv
-
-    cols = {c: ds.column_text(c) for c in keep}
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(keep + names)
-        for i, row in enumerate(flat):
-            w.writerow([cols[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
-
-
 def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
-    cols = {c: ds.column_text(c) for c in keep}
+    shown = shown_rows(ds, keep, flat, rows)
     if state.console is not None:
         from rich.table import Table
 
         t = Table(title=f"predictions ({len(flat)} rows)")
         for c in keep + names:
             t.add_column(c)
-        for i in range(min(rows, len(flat))):
-            t.add_row(*[cols[c][i] for c in keep], *[f"{float(v):.6g}" for v in flat[i]])
+        for row in shown:
+            t.add_row(*row)
         state.console.print(t)
         return
     state.out.write(",".join(keep + names) + "\n")
-    for i in range(min(rows, len(flat))):
-        state.out.write(",".join([cols[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]) + "\n")
+    for row in shown:
+        state.out.write(",".join(row) + "\n")
 
 
 def summary(state: RunState, step: CheckedStep) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import ast
 from ..errors import Diagnostic, Note, NndslSyntaxError
-from ..source import Source, Span
+from ..source import Source, Span, read_text
 from .builder import Builder, SyntaxProblem, make_diagnostic, reset_nesting
 from .grammar import grammar_text
 
@@ -149,9 +149,7 @@ def _to_oldest_generation() -> None:
 
 def parse_file(path) -> ast.Program:
     """Read and parse a ``.nn`` file; diagnostics name it as given."""
-    p = Path(path)
-    text = p.read_bytes().decode("utf-8-sig")
-    return parse(text, filename=str(path))
+    return parse(read_text(path), filename=str(path))
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import RunError, UsageError
+from ..errors import RunError, UsageError
+from .output import suggestion
+from .source import require_folder
+
+MIN_PIXELS = 50  # the smallest --width or --height worth drawing
 
 
 def add_parsers(sub) -> None:
@@ -60,41 +64,15 @@ def read_histories(path: Path) -> dict[str, dict]:
 
 
 def cmd_plot(args) -> int:
-    from .plots import history_metrics, output_format, plot_history
+    """Draw the training curves of each model of a run record, one file per model."""
+    from ..plots import plot_history
 
     record = Path(args.record)
     histories = read_histories(record)
-    if args.model:
-        if args.model not in histories:
-            from .errors import closest
-
-            best = closest(args.model, histories)
-            raise UsageError(f"--model {args.model}: expected a model trained in the run ({', '.join(histories)}); received '{args.model}'"
-                             + (f"; did you mean '{best}'?" if best else ""))
-        names = [args.model]
-    else:
-        names = list(histories)
-    out = Path(args.output) if args.output else default_output(record)
-    try:
-        output_format(out)
-    except RunError:
-        raise UsageError(f"-o {out}: expected a path ending in .png, .svg or .pdf; received '{out}'") from None
-    for option in ("width", "height"):
-        value = getattr(args, option)
-        if value is not None and value < 50:
-            raise UsageError(f"--{option} {value}: expected at least 50 pixels; received {value}")
-    if not out.parent.is_dir() and str(out.parent):
-        raise UsageError(f"-o {out}: expected a path in an existing folder; received a folder that does not exist ({out.parent})")
+    names = _models(args.model, histories)
+    out = _output(Path(args.output) if args.output else default_output(record), args)
     for name in names:
-        available = history_metrics(histories[name])
-        for metric in args.metric or ():
-            base = metric[4:] if metric.startswith("val_") else metric
-            if base not in available:
-                from .errors import closest
-
-                best = closest(base, available)
-                raise UsageError(f"--metric {metric}: expected a metric of model '{name}' in the run ({', '.join(available)}); received '{metric}'"
-                                 + (f"; did you mean '{best}'?" if best else ""))
+        _check_metrics(args.metric, name, histories[name])
     for name in names:
         target = out if len(names) == 1 else out.with_name(f"{out.stem}-{name}{out.suffix}")
         try:
@@ -106,3 +84,41 @@ def cmd_plot(args) -> int:
             raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
         print(f"wrote training curves of model {name} to {target}")
     return 0
+
+
+def _models(model: str | None, histories: dict) -> list[str]:
+    """The models to draw: ``--model``, else every model trained in the run."""
+    if not model:
+        return list(histories)
+    if model not in histories:
+        raise UsageError(f"--model {model}: expected a model trained in the run ({', '.join(histories)}); received '{model}'"
+                         + suggestion(model, histories))
+    return [model]
+
+
+def _output(out: Path, args) -> Path:
+    """The ``-o`` path and the figure's size, checked before anything is drawn."""
+    from ..plots import output_format
+
+    try:
+        output_format(out)
+    except RunError:
+        raise UsageError(f"-o {out}: expected a path ending in .png, .svg or .pdf; received '{out}'") from None
+    for option in ("width", "height"):
+        value = getattr(args, option)
+        if value is not None and value < MIN_PIXELS:
+            raise UsageError(f"--{option} {value}: expected at least {MIN_PIXELS} pixels; received {value}")
+    require_folder(f"-o {out}", out)
+    return out
+
+
+def _check_metrics(metrics, name: str, history: dict) -> None:
+    """A usage error for a ``--metric`` (or its ``val_`` version) that model ``name`` did not record."""
+    from ..plots import history_metrics
+
+    available = history_metrics(history)
+    for metric in metrics or ():
+        base = metric[4:] if metric.startswith("val_") else metric
+        if base not in available:
+            raise UsageError(f"--metric {metric}: expected a metric of model '{name}' in the run ({', '.join(available)}); "
+                             f"received '{metric}'" + suggestion(base, available))

@@ -1,0 +1,60 @@
+"""The entry point: the argument parser of every command, ``--plugin`` modules, and ``main``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UsageError
+from ..version import __version__
+from . import authoring, interop, plot, plugins, running
+from .output import exit_status
+
+# Each module adds its commands' parsers; the order is the order of `nndsl --help`.
+COMMAND_MODULES = (authoring, plugins, running, interop, plot)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line: global options, then one sub-parser per command."""
+    p = argparse.ArgumentParser(prog="nndsl", description="Define, train and ship Keras models from .nn files.")
+    p.add_argument("--version", action="version", version=f"nndsl {__version__}")
+    p.add_argument("--plugin", action="append", metavar="MODULE", default=[],
+                   help="import MODULE first, so it can register names (plugins are never loaded from a .nn file)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.add_parsers(sub)
+    return p
+
+
+def load_plugins(modules) -> None:
+    """Import each ``--plugin`` module, so that it can register names."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise UsageError(f"--plugin {name}: expected an importable Python module; received {type(exc).__name__}: {exc}") from None
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); its exit status.
+
+    Args:
+        argv: the arguments after the program's name.
+
+    Returns:
+        0 on success, 1 for a mistake in the user's files or data, 2 for a wrong command line,
+        130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+
+    def call() -> int:
+        load_plugins(args.plugin)
+        return args.func(args)
+
+    return exit_status(args.command, call)

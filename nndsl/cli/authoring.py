@@ -1,0 +1,111 @@
+"""The commands for writing ``.nn`` files: ``check``, ``fmt`` and ``parse``. None needs TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import NndslError
+from .output import report, use_color, warn
+from .source import parse_sets, read_source
+
+
+def add_parsers(sub) -> None:
+    c = sub.add_parser("check", help="check .nn files without running them (no TensorFlow needed)")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
+    c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
+    c.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
+    c.set_defaults(func=cmd_check)
+
+    f = sub.add_parser("fmt", help="rewrite .nn files in the canonical layout")
+    f.add_argument("files", nargs="+", metavar="FILE")
+    f.add_argument("--check", action="store_true", help="change nothing; exit 1 and show a diff when a file is not formatted")
+    f.add_argument("--diff", action="store_true", help="change nothing; show what would change")
+    f.set_defaults(func=cmd_fmt)
+
+    pa = sub.add_parser("parse", help="print the syntax tree")
+    pa.add_argument("file", metavar="FILE")
+    pa.add_argument("--json", action="store_true", help="as JSON (format documented in docs/language.md)")
+    pa.add_argument("--indent", action="store_true", help="indent the JSON")
+    pa.set_defaults(func=cmd_parse)
+
+
+def cmd_check(args) -> int:
+    """Check each file in turn; every file is reported, the worst status is returned."""
+    from ..semantics.check import check
+    from ..syntax.parser import parse
+
+    status = 0
+    for path in args.files:
+        try:
+            program = parse(read_source(path), filename=path)
+            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params)
+        except NndslError as exc:
+            status = max(status, report(exc))
+            continue
+        warn(checked.warnings)
+        if not args.quiet:
+            print(f"{path}: ok")
+    return status
+
+
+def cmd_fmt(args) -> int:
+    """Rewrite each file in the canonical layout, or (``--check``, ``--diff``) show what would change."""
+    from ..syntax.format import format_program
+    from ..syntax.parser import parse
+
+    status = 0
+    for path in args.files:
+        try:
+            text = read_source(path)
+            program = parse(text, filename=path)
+        except NndslError as exc:
+            status = max(status, report(exc))
+            continue
+        formatted = format_program(program)
+        if formatted == text:
+            continue
+        if args.check or args.diff:
+            _show_diff(path, text, formatted)
+            if args.check:
+                print(f"{path}: not formatted", file=sys.stderr)
+                status = max(status, 1)
+            continue
+        from ..run.files import atomic_write_text
+
+        atomic_write_text(Path(path), formatted)
+        print(f"formatted {path}")
+    return status
+
+
+def _show_diff(path: str, text: str, formatted: str) -> None:
+    import difflib
+
+    diff = "".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), f"{path}", f"{path} (formatted)"))
+    if use_color(sys.stdout):
+        from ..highlight import print_diff
+
+        print_diff(diff)
+    else:
+        print(diff, end="" if diff.endswith("\n") else "\n")
+
+
+def cmd_parse(args) -> int:
+    """Print the syntax tree of one file, as statements or as JSON."""
+    from ..syntax.json import to_json
+    from ..syntax.parser import parse
+
+    try:
+        program = parse(read_source(args.file), filename=args.file)
+    except NndslError as exc:
+        return report(exc)
+    if args.json:
+        json.dump(to_json(program), sys.stdout, indent=1 if args.indent else None)
+        print()
+    else:
+        for stmt in program.statements:
+            print(stmt)
+    return 0

@@ -1,0 +1,256 @@
+"""The commands that run things: ``run``, ``launch``, ``summary`` and ``predict``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import NndslError, RunError, UsageError
+from .output import suggestion
+from .source import parse_sets, read_source, require_folder
+
+# The options through which `launch` gives each process its place in the group.
+GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
+
+
+def add_parsers(sub) -> None:
+    r = sub.add_parser("run", help="run a .nn file's steps: train, test, save, predict ...")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
+    r.add_argument("--progress", choices=("auto", "rich", "plain", "none"), default="auto",
+                   help="progress display (default: rich on a terminal, plain lines otherwise)")
+    r.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object per event on stdout")
+    r.add_argument("--record", metavar="PATH", help="where to write the run record (default: FILE with .run.json)")
+    r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
+    r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    _add_backend_arguments(r)
+    r.set_defaults(func=cmd_run)
+
+    la = sub.add_parser("launch", help="run a .nn file as N processes on this machine, training together (JAX)")
+    la.add_argument("-n", "--num-processes", type=int, required=True, metavar="N", help="how many processes")
+    la.add_argument("file", metavar="FILE")
+    la.add_argument("--port", type=int, default=0, help="the coordinator's port on 127.0.0.1 (default: a free one)")
+    la.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                    help="how long to wait for a process that does not join or stops answering (default 300)")
+    la.add_argument("run_args", nargs=argparse.REMAINDER, metavar="RUN_OPTION",
+                    help="options after FILE go to each `nndsl run`, such as --set epochs=5 --resume")
+    la.set_defaults(func=cmd_launch)
+
+    s = sub.add_parser("summary", help="layers, output shapes and parameter counts")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--model", help="which model (default: every model)")
+    s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--diagram", metavar="PATH",
+                   help="also draw the layer stack to PATH (.png, .svg or .pdf; needs matplotlib, not TensorFlow); "
+                        "with several models and no --model, one file per model, named PATH-MODEL")
+    s.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
+    p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
+    p.add_argument("data", metavar="DATA", help="a CSV file (header row, feature columns) or a .npy file")
+    p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
+    p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
+    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a CSV column out of the features")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_predict)
+
+
+def _add_backend_arguments(r) -> None:
+    from ..run.backend import BACKENDS
+    from ..run.distributed import DEFAULT_TIMEOUT
+
+    g = r.add_argument_group("backend and processes")
+    g.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="the Keras backend (default: the file's `backend` setting, else tensorflow)")
+    g.add_argument("--num-processes", type=int, default=None, metavar="N", help="train as one of N processes (JAX backend)")
+    g.add_argument("--process-id", type=int, default=None, metavar="I",
+                   help="this process's number, 0 to N-1; process 0 writes the files")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="where process 0 listens for the others")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to wait for a process that does not join or stops answering (default {DEFAULT_TIMEOUT})")
+
+
+# ---------------------------------------------------------------- run and launch
+
+
+def _group(args):
+    """The multi-process group the command line asks for, or None."""
+    given = [args.num_processes is not None, args.process_id is not None, args.coordinator is not None]
+    if not any(given):
+        return None
+    if not all(given):
+        raise UsageError("--num-processes, --process-id and --coordinator: expected all three for a multi-process run; received "
+                         + ", ".join(n for n, g in zip(GROUP_OPTIONS, given) if g) + " only")
+    from ..run.distributed import Group
+
+    group = Group(args.num_processes, args.process_id, args.coordinator, args.timeout)
+    group.validate()
+    return group
+
+
+def cmd_run(args) -> int:
+    """Run the file's steps."""
+    from ..run.runner import run
+
+    read_source(args.file)  # a missing, folder or non-UTF-8 file is a usage error before anything starts
+    progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
+    run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
+        record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
+        backend=args.backend, group=_group(args))
+    return 0
+
+
+def cmd_launch(args) -> int:
+    """Run the file as N processes of one group on this machine."""
+    from ..run.launch import launch
+
+    read_source(args.file)
+    if args.num_processes < 1:
+        raise UsageError(f"-n: expected a positive number of processes; received {args.num_processes}")
+    return launch(Path(args.file), args.num_processes, _run_options(args.run_args), port=args.port, timeout=args.timeout,
+                  plugins=list(args.plugin or []))
+
+
+def _run_options(run_args) -> list[str]:
+    """The options launch passes on to each ``nndsl run``: any but those that place a process in the group."""
+    run_args = list(run_args)
+    if run_args[:1] == ["--"]:
+        run_args = run_args[1:]
+    for forbidden in GROUP_OPTIONS:
+        if any(a == forbidden or a.startswith(forbidden + "=") for a in run_args):
+            raise UsageError(f"{forbidden}: expected launch to choose it for each process; received it among the run options")
+    return run_args
+
+
+# ---------------------------------------------------------------- summary
+
+
+def cmd_summary(args) -> int:
+    """Print each model's layers, shapes and parameter counts; draw them with ``--diagram``."""
+    from ..run.summary import print_summary
+    from ..semantics.check import check
+    from ..syntax.parser import parse
+
+    text = read_source(args.file)
+    checked = check(parse(text, filename=str(Path(args.file))), overrides=parse_sets(args.set))
+    names = [args.model] if args.model else list(checked.models)
+    diagram = _diagram_path(args.diagram)
+    for name in names:
+        if name not in checked.models:
+            raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + suggestion(name, checked.models))
+        keras_model = _keras_model(checked, name) if args.keras else None
+        print_summary(checked, name, out=sys.stdout, keras_model=keras_model)
+        if diagram is not None:
+            _draw(checked, name, diagram if len(names) == 1 else diagram.with_name(f"{diagram.stem}-{name}{diagram.suffix}"))
+    return 0
+
+
+def _diagram_path(value: str | None) -> Path | None:
+    """The ``--diagram`` path, checked before anything is built."""
+    if value is None:
+        return None
+    from ..plots import output_format
+
+    diagram = Path(value)
+    try:
+        output_format(diagram)
+    except NndslError:
+        raise UsageError(f"--diagram {value}: expected a path ending in .png, .svg or .pdf; received '{value}'") from None
+    require_folder(f"--diagram {value}", diagram)
+    return diagram
+
+
+def _keras_model(checked, name: str):
+    from ..compile.keras import build_model
+    from ..run.quiet import prepare
+
+    prepare(False)
+    return build_model(checked, name)
+
+
+def _draw(checked, name: str, target: Path) -> None:
+    from ..plots import draw_model
+
+    try:
+        draw_model(checked, name, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
+    print(f"wrote the layer diagram of model {name} to {target}")
+
+
+# ---------------------------------------------------------------- predict
+
+
+def cmd_predict(args) -> int:
+    """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
+    model_path, data_path = _existing(args.model, "a saved .keras or .h5 model file"), _existing(args.data, "a CSV or .npy file")
+    from ..run.quiet import prepare
+
+    prepare(args.verbose)
+    model, meta = _load_model(model_path, args.model)
+    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {})
+    want = tuple(model.input_shape[1:])
+    if tuple(ds.x.shape[1:]) != want:
+        raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
+                       + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
+    import numpy as np
+
+    from ..run import predictions
+    from ..run.steps import predict_array
+
+    preds = np.asarray(predict_array(model, ds.x))
+    flat = preds.reshape(len(preds), -1)
+    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or ())
+    keep = list(args.keep or [])
+    missing = predictions.unknown_column(ds, keep)
+    if missing is not None:
+        raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
+    if args.output:
+        predictions.write(Path(args.output), ds, keep, names, preds)
+        print(f"wrote {len(flat)} predictions to {args.output}")
+    else:
+        print(",".join(keep + names))
+        for row in predictions.shown_rows(ds, keep, flat, 10):
+            print(",".join(row))
+    return 0
+
+
+def _existing(name: str, what: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"cannot read '{name}': expected {what}")
+    return path
+
+
+def _load_model(path: Path, name: str):
+    """The saved model and the metadata nndsl keeps beside it (target names, categorical vocabularies)."""
+    import keras
+
+    from ..run.modelmeta import read as read_meta
+
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:
+        raise RunError(f"{name}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
+    return model, read_meta(path)
+
+
+def _load_rows(path: Path, exclude, vocab: dict):
+    """The rows to predict on, their categorical columns encoded as the model was trained."""
+    if path.suffix.lower() == ".npy":
+        from ..data.arrays import load_npy
+
+        ds = load_npy({"path": str(path)}, name="data", base=Path.cwd())
+    else:
+        from ..data.csv import load
+
+        ds = load({"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}, name="data", base=Path.cwd())
+    if vocab:
+        from ..data.table import data_error
+        from ..run.encode import encode
+
+        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
+    return ds
