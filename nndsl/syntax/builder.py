@@ -8,10 +8,9 @@ computes its span from them.
 from __future__ import annotations
 
 import sys
-import threading
 
 from .. import ast
-from ..errors import Diagnostic, NndslSyntaxError
+from ..errors import Diagnostic
 from ..source import Source, Span
 
 # File-wide settings written `name value`; every other command is a step.
@@ -27,14 +26,6 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/
 # from the root of an expression to a leaf then holds at most about 2 * MAX_BRACKETS + MAX_NESTING nodes.
 MAX_BRACKETS = 32
 MAX_NESTING = 64
-
-_nesting = threading.local()  # id(operator node) -> depth of its subtree, for the parse running in this thread
-
-
-def reset_nesting() -> None:
-    """Forget the depths recorded by the previous parse (called before and after each one)."""
-    _nesting.depths = {}
-
 
 def _subtree_depth(e, depths) -> int:
     """The depth of an expression, stopping at operator nodes whose depth is already known."""
@@ -65,12 +56,8 @@ def _subtree_depth(e, depths) -> int:
     return best
 
 
-def _nested(node, children):
-    """Record an operator node's depth (one more than its deepest child); refuse too deep a nesting."""
-    try:
-        depths = _nesting.depths
-    except AttributeError:
-        depths = _nesting.depths = {}
+def _nested(node, children, depths: dict):
+    """Record an operator node's depth (one more than its deepest child) in ``depths``; refuse too deep a nesting."""
     d = 1 + max(_subtree_depth(child, depths) for child in children)
     if d > MAX_NESTING:
         raise SyntaxProblem(
@@ -212,7 +199,22 @@ class Builder:
     Each method gets a list of the rule's kept children: built nodes, and tokens as plain
     tuples ``(value, start, end, line, column)`` (see :mod:`nndsl.syntax.engine`); a method
     marked :func:`one_child` gets the one child of its one-symbol rule itself.
+
+    A builder keeps one piece of state for the parse under way, between :meth:`begin` and
+    :meth:`end`: the depth of each operator node built so far, so that the depth of a new one
+    is found without walking the subtrees below them again. One builder serves one parse at a time.
     """
+
+    def __init__(self) -> None:
+        self.depths: dict = {}  # id(operator node) -> depth of its subtree, for the parse under way
+
+    def begin(self) -> None:
+        """Start a parse: no depths recorded yet."""
+        self.depths = {}
+
+    def end(self) -> None:
+        """End a parse: its depths are dropped (an id could be reused by a later object)."""
+        self.depths = {}
 
     # ------------------------------------------------------------ expressions
     # The atoms are the most frequent nodes: their spans are made inline rather than by tspan.
@@ -265,7 +267,8 @@ class Builder:
 
     def binop(self, c):
         left, op, right = c
-        return _nested(_BinOp(op=op[0], left=left, right=right, span=left.span.combine(right.span)), (left, right))
+        node = _BinOp(op=op[0], left=left, right=right, span=left.span.combine(right.span))
+        return _nested(node, (left, right), self.depths)
 
     def unaryop(self, c):
         op, operand = c
@@ -273,7 +276,7 @@ class Builder:
         span = op_span.combine(operand.span)
         if isinstance(operand, ast.Number) and op[0] == "-" and operand.span.start == op_span.end:
             return _Number(value=-operand.value, span=span)
-        return _nested(_UnaryOp(op=op[0], operand=operand, span=span), (operand,))
+        return _nested(_UnaryOp(op=op[0], operand=operand, span=span), (operand,), self.depths)
 
     def tuple(self, c):
         return _Tuple(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
@@ -446,6 +449,3 @@ def describe(e) -> str:
 def make_diagnostic(problem: SyntaxProblem, source: Source) -> Diagnostic:
     return Diagnostic(code=problem.code, message=problem.message, span=problem.span, source=source, hint=problem.hint)
 
-
-def raise_problem(problem: SyntaxProblem, source: Source):
-    raise NndslSyntaxError(diagnostics=[make_diagnostic(problem, source)])

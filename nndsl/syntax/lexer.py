@@ -9,5 +9,5 @@ a dict. The grammar declares ``LBODY``/``RBODY`` without a pattern for that reas
 
 from __future__ import annotations
 
-_OPENERS = {"LPAR": ")", "LSQB": "]", "CALLEE": ")"}
-_BODY_KEYWORDS = frozenset({"MODEL", "BLOCK", "REPEAT"})
+OPENERS = {"LPAR": ")", "LSQB": "]", "CALLEE": ")"}
+BODY_KEYWORDS = frozenset({"MODEL", "BLOCK", "REPEAT"})

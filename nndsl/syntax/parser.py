@@ -1,76 +1,40 @@
-"""``parse(text) -> ast.Program``: the cached LALR parser and the translation of its errors.
+"""``parse(text) -> ast.Program``: the LALR parser and the translation of its errors.
 
-The lark parser is built once per process, its grammar analysis cached on disk in the
-user's cache folder, and runs with :class:`~nndsl.syntax.builder.Builder` as its inline
-transformer so no parse tree is materialised. Lark's exceptions become
-:class:`~nndsl.errors.NndslSyntaxError` with human labels; after a syntax error the parser
-resynchronises at the next top-level statement, so every broken statement is reported at once.
+The parser runs the committed tables of :mod:`nndsl.syntax.tables` with
+:class:`~nndsl.syntax.builder.Builder` reducing as it goes, so no parse tree is materialised.
+The engine's exceptions become :class:`~nndsl.errors.NndslSyntaxError` with human labels;
+after a syntax error the parser resynchronises at the next top-level statement, so every
+broken statement is reported at once.
+
+``parse`` leaves the host's garbage collector as it found it; an application that owns its
+process may wrap it in :func:`nndsl.collector.parsing_phase` to parse faster.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
-import hashlib
-import os
 import re
-import sys
-import threading
 from pathlib import Path
 
 from .. import ast
 from ..errors import Diagnostic, Note, NndslSyntaxError
 from ..source import Source, Span
-from .builder import Builder, SyntaxProblem, make_diagnostic, reset_nesting
-from .grammar import grammar_text
+from .builder import Builder, SyntaxProblem, make_diagnostic
+from .engine import Engine, UnexpectedCharacters, UnexpectedToken
+from .tables import load_tables
 
 MAX_REPORTED = 50
 
-_local = threading.local()
-
-
-def cache_dir() -> Path:
-    """The user cache folder for nndsl (``$NNDSL_CACHE_DIR``, else ``$XDG_CACHE_HOME/nndsl``, else ``~/.cache/nndsl``)."""
-    env = os.environ.get("NNDSL_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nndsl"
-
-
-@functools.lru_cache(maxsize=None)
-def _lark():
-    from lark import Lark, __version__ as lark_version
-
-    text = grammar_text()
-    kwargs = dict(
-        parser="lalr",
-        lexer="basic",
-        maybe_placeholders=False,
-    )
-    digest = hashlib.sha256(f"{text}{lark_version}{sys.version_info[:2]}".encode()).hexdigest()[:16]
-    cache_file = None
-    try:
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        cache_file = str(folder / f"grammar-{digest}.lark-cache")
-    except OSError:
-        cache_file = None  # an unwritable home must not stop parsing
-    if cache_file is not None:
-        try:
-            return Lark(text, cache=cache_file, **kwargs)
-        except OSError:
-            pass
-    return Lark(text, **kwargs)
-
-
-# On a free-threaded build (abiflags "t"), freezing marks every object in the process instead of
-# moving lists; a build whose GIL is off at run time says so even where it has no abiflags.
-_CAN_PROMOTE = "t" not in getattr(sys, "abiflags", "") and getattr(sys, "_is_gil_enabled", lambda: True)()
+# Engines not running a parse. An engine's builder keeps state for its parse, so each parse
+# takes one for itself, made when none is free: parses in several threads at once never share
+# one, and a process that parses in one thread makes one engine. list.pop and list.append are
+# atomic, with or without the GIL.
+_idle_engines: list[Engine] = []
 
 
 def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     """Parse ``.nn`` text into an :class:`~nndsl.ast.Program`.
+
+    Safe to call from several threads at once. The garbage collector is left as it was found.
 
     Args:
         text: the program's text.
@@ -85,66 +49,32 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Program:
     source = Source(filename, text)
     diagnostics: list[Diagnostic] = []
     work = text
-    # The parser allocates many small objects and no cycles. The collector stays paused until
-    # the whole tree is built: re-enabled any earlier, the next allocation (a comment node)
-    # would start a collection that walks every node made so far, on a large file twice over
-    # (young generation, then the next one). The finished tree is then handed to the oldest
-    # generation (see _to_oldest_generation), so that young collections never walk it.
-    gc_was_enabled = gc.isenabled()
-    promote = gc_was_enabled and _CAN_PROMOTE and gc.get_freeze_count() == 0
-    if promote:
-        _engine()  # tables first: what loading them allocates is not the tree's to hand over
-        gc.collect(1)  # the caller's young objects: collected now, not handed over with the tree
-    gc.disable()
-    try:
-        while True:
-            try:
-                statements, comments = _parse_once(work)
-                break
-            except NndslSyntaxError:
+    while True:
+        try:
+            statements, comments = _parse_once(work)
+            break
+        except NndslSyntaxError:
+            raise
+        except Exception as exc:  # the engine's errors and the builder's, translated below
+            diag, region = _translate(exc, source, work)
+            if diag is None:
                 raise
-            except Exception as exc:  # lark's errors and ours, translated below
-                diag, region = _translate(exc, source, work)
-                if diag is None:
-                    raise
-                diagnostics.append(diag)
-                if region is None or len(diagnostics) >= MAX_REPORTED:
-                    break
-                new_work = _blank(work, *region)
-                if new_work == work:
-                    break
-                work = new_work
-        if diagnostics:
-            diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
-            raise NndslSyntaxError(diagnostics=diagnostics)
-        comment_nodes = tuple(
-            ast.Comment(text=value.rstrip(), span=Span(start, end, line, column, line, column + end - start))
-            for value, start, end, line, column in comments
-        )
-        span = source.span(0, len(text))
-        program = ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
-        if promote:
-            _to_oldest_generation()
-        return program
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _to_oldest_generation() -> None:
-    """Move every object the collector tracks into its oldest generation, without walking them.
-
-    Called after a successful parse, when the young generations hold nothing but the new tree
-    (the caller's young objects were collected before the parse, and the collector was paused
-    during it). Left young, the tree would be walked by the next young collection and again by
-    the middle one before reaching the oldest generation by itself, about 0.3 µs per node on a
-    large file; the parser makes no cycles, so those walks could never free anything. The tree
-    is still freed by reference counting, and walked by full collections like any long-lived
-    data. ``freeze`` moves all generations to the permanent one in O(1) and ``unfreeze`` moves
-    that to the oldest; only called when the caller has frozen nothing (``parse`` checks).
-    """
-    gc.freeze()
-    gc.unfreeze()
+            diagnostics.append(diag)
+            if region is None or len(diagnostics) >= MAX_REPORTED:
+                break
+            new_work = _blank(work, *region)
+            if new_work == work:
+                break
+            work = new_work
+    if diagnostics:
+        diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
+        raise NndslSyntaxError(diagnostics=diagnostics)
+    comment_nodes = tuple(
+        ast.Comment(text=value.rstrip(), span=Span(start, end, line, column, line, column + end - start))
+        for value, start, end, line, column in comments
+    )
+    span = source.span(0, len(text))
+    return ast.Program(statements=statements, comments=comment_nodes, source=source, span=span)
 
 
 def parse_file(path) -> ast.Program:
@@ -154,53 +84,16 @@ def parse_file(path) -> ast.Program:
     return parse(text, filename=str(path))
 
 
-@functools.lru_cache(maxsize=None)
-def _engine():
-    from .engine import Engine
-
-    return Engine(_tables(), Builder())
-
-
-def _tables() -> dict:
-    """The parse tables: from the cache file when it matches the grammar, else built with lark
-    (and cached). Loading them takes a few milliseconds; importing lark and building takes
-    tens, so a warm ``nndsl check`` never imports lark at all."""
-    import pickle
-
-    from .engine import TABLES_VERSION, tables_from_lark
-
-    text = grammar_text()
-    digest = hashlib.sha256(f"{TABLES_VERSION}{text}{sys.version_info[:2]}".encode()).hexdigest()[:16]
-    path = None
-    try:
-        path = cache_dir() / f"tables-{digest}.pickle"
-        with open(path, "rb") as fh:
-            tables = pickle.load(fh)
-        if isinstance(tables, dict) and tables.get("version") == TABLES_VERSION:
-            return tables
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-        pass
-    tables = tables_from_lark(_lark())
-    if path is not None:
-        try:
-            from ..run.files import atomic_write_bytes
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass  # an unwritable cache folder only costs speed
-    return tables
-
-
 def _parse_once(text: str):
-    comments: list = []
-    stack: list = []
-    _local.stack = stack
-    reset_nesting()
     try:
-        return _engine().parse(text, comments, stack), comments
+        engine = _idle_engines.pop()
+    except IndexError:
+        engine = Engine(load_tables(), Builder())
+    comments: list = []
+    try:
+        return engine.parse(text, comments), comments
     finally:
-        reset_nesting()
+        _idle_engines.append(engine)
 
 
 # ---------------------------------------------------------------- error translation
@@ -269,7 +162,6 @@ def _token_span(tok, source: Source) -> Span:
 
 def _translate(exc, source: Source, work: str):
     """(diagnostic, region to blank) for a parser exception, or (None, None) when it is not ours."""
-    from .engine import UnexpectedCharacters, UnexpectedToken
     if isinstance(exc, SyntaxProblem):
         return make_diagnostic(exc, source), _statement_region(work, exc.span.start)
     if isinstance(exc, UnexpectedCharacters):
@@ -339,7 +231,7 @@ def _unexpected_token(exc, source: Source, work: str):
     tok = exc.token
     expected = set(exc.expected or ())
     span = _token_span(tok, source)
-    stack = getattr(_local, "stack", [])
+    stack = exc.brackets
     notes: tuple[Note, ...] = ()
     hint = None
     message = None
