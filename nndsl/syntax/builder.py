@@ -12,9 +12,10 @@ import sys
 from .. import ast
 from ..errors import Diagnostic
 from ..source import Source, Span
+from ..vocabulary import SETTINGS
 
 # File-wide settings written `name value`; every other command is a step.
-SETTINGS = frozenset({"seed", "backend", "distribute"})
+_SETTINGS = frozenset(SETTINGS)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
 
@@ -384,7 +385,7 @@ class Builder:
         if rest and not isinstance(rest[0], (tuple, ast.Keyword)):
             target = rest.pop(0)
         span = _cover([verb_token, target] + [r[1] if isinstance(r, tuple) else r for r in rest])
-        if verb in SETTINGS:
+        if verb in _SETTINGS:
             if target is None:
                 raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=f"for example: {verb} 42" if verb == "seed" else None)
             if rest:
