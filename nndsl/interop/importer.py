@@ -26,9 +26,11 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from ..plugins.registry import normalize, registry
+from ..vocabulary import RESERVED
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_RESERVED = {"let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none", "True", "False", "None"}
+# The language's reserved words, and Python's constants (which would read as names, not values).
+_RESERVED = {*RESERVED, "True", "False", "None"}
 
 # Where a serialized Keras object's "module" puts it among nndsl's kinds of names.
 _MODULE_KINDS = {

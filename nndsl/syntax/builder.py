@@ -387,7 +387,8 @@ class Builder:
         span = _cover([verb_token, target] + [r[1] if isinstance(r, tuple) else r for r in rest])
         if verb in _SETTINGS:
             if target is None:
-                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=f"for example: {verb} 42" if verb == "seed" else None)
+                hint = f"for example: {verb} 42" if verb == "seed" else None
+                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=hint)
             if rest:
                 extra = rest[0][2] if isinstance(rest[0], tuple) else rest[0].span
                 raise SyntaxProblem(f"expected the end of the line after '{verb} value'; received more", extra)
