@@ -7,6 +7,7 @@ computes its span from them.
 
 from __future__ import annotations
 
+import re
 import sys
 
 from .. import ast
@@ -18,6 +19,7 @@ from ..vocabulary import SETTINGS
 _SETTINGS = frozenset(SETTINGS)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
+_ESCAPE_PAIRS = tuple(("\\" + ch, value) for ch, value in _ESCAPES.items() if ch != "\\")
 
 
 # Nesting limits. Every later stage (evaluation, formatting, JSON) walks expressions recursively,
@@ -126,11 +128,45 @@ def _cover(children) -> Span:
     return _span_of(first).combine(_span_of(last))
 
 
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# Characters from the private use area, one of which stands for an escaped backslash while the
+# other escapes are replaced; a literal that holds all of them is decoded escape by escape.
+_PLACEHOLDERS = "\ue000\ue001\ue002\ue003"
+
+
 def unescape(raw: str, span: Span) -> str:
-    """The value of a string literal token (quotes included in ``raw``)."""
+    """The value of a string literal token (quotes included in ``raw``).
+
+    Each kind of escape is replaced throughout the literal by one ``str.replace``, so a long
+    literal costs a few passes in C rather than a step in Python per character or per escape.
+    Backslashes pair from the left, as the token's pattern reads them: ``\\\\`` first (held
+    by a placeholder character the literal does not contain), then every other backslash starts
+    one escape. A backslash left over is a bad escape, reported by :func:`_unescape_stepwise`.
+    """
     body = raw[1:-1]
     if "\\" not in body:
         return body
+    placeholder = next((c for c in _PLACEHOLDERS if c not in body), None)
+    if placeholder is None:
+        return _unescape_stepwise(body, span)
+    text = body.replace("\\\\", placeholder)
+    for escape, value in _ESCAPE_PAIRS:
+        if escape in text:
+            text = text.replace(escape, value)
+    if "\\" not in text:
+        return text.replace(placeholder, "\\")
+    if "\\" in _UNICODE_ESCAPE.sub("", text):
+        return _unescape_stepwise(body, span)  # raises at the first bad escape
+    # \uXXXX decoded around the placeholders, as it may stand for the placeholder's own character
+    return "\\".join(_UNICODE_ESCAPE.sub(_code_point, piece) for piece in text.split(placeholder))
+
+
+def _code_point(match) -> str:
+    return chr(int(match[1], 16))
+
+
+def _unescape_stepwise(body: str, span: Span) -> str:
+    """:func:`unescape` one escape at a time; raises at the first bad one."""
     out = []
     i = 0
     n = len(body)
