@@ -76,7 +76,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_fmt(args) -> int:
-    from .syntax.format import format_program
+    from .formatter import format_program
     from .syntax.parser import parse
 
     status = 0

@@ -3,7 +3,7 @@
 The grammar (``grammars/nn.lark``) defines the reserved words as keyword terminals (a test keeps
 the two in step); everything else here is a name the grammar parses as any other and a later
 stage gives a meaning: settings and step verbs at the start of a top-level line, model
-properties at the start of a body line. The lexer, the parser's error messages, the formatter,
+properties at the start of a body line. The lexer, the parser's error messages,
 the highlighters, the importer and the tests take their words from here.
 """
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import nndsl
 from nndsl import ast
 from nndsl.cli import main
-from nndsl.syntax.format import format_program
+from nndsl.formatter import format_program
 from nndsl.vocabulary import RESERVED, SETTINGS
 
 from nncases import EXAMPLES, VALID, ids, read_nn
