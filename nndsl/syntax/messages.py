@@ -115,6 +115,7 @@ def _expected(names) -> str:
 
 
 def _unexpected_characters(exc, source: Source, work: str):
+    """Text no terminal matches: an unclosed string, a non-ASCII name, a single quote, a lone CR, ..."""
     pos = exc.pos_in_stream
     ch = work[pos]
     one = source.span(pos, pos + 1)
@@ -198,6 +199,7 @@ class _Found:
 
 
 def _unexpected_token(exc, source: Source, work: str):
+    """A token the grammar refuses: the first message rule that recognises the mistake, then a hint."""
     r = _Refusal(exc.token, frozenset(exc.expected or ()), exc.brackets, _token_span(exc.token, source), source, work)
     found = next((f for rule in _MESSAGE_RULES if (f := rule(r)) is not None), None) or _Found(None)
     message, hint = found.message, found.hint

@@ -18,7 +18,7 @@ TABLES_PATH = Path(__file__).with_name("tables.json")
 TABLES_VERSION = 5  # bump when the layout the generator writes changes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_tables() -> dict:
     """The parse tables, read once per process.
 
