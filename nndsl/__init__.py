@@ -22,7 +22,7 @@ def __getattr__(name):
 
         return check
     if name == "format":
-        from .syntax.format import format_program
+        from .formatter import format_program
 
         return format_program
     if name == "build":

@@ -51,14 +51,9 @@ from pygments.token import (
     Whitespace,
 )
 
-__all__ = ["NnLexer", "ansi_line", "ansi_lines"]
+from .vocabulary import CLAUSES, CONSTANTS, DECLARATIONS, PROPERTIES, REPEAT, RESERVED, SETTINGS
 
-RESERVED = ("let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none")
-SETTINGS = ("seed", "backend", "distribute")
-STEPS = (  # the built-in verbs; any name starting a top-level line is lexed as a step
-    "train", "test", "evaluate", "save", "load", "predict", "summary", "plot")
-PROPERTIES = ("loss", "optimizer", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
-              "steps_per_execution", "jit_compile", "auto_scale_loss", "scale_features", "scale_target")
+__all__ = ["NnLexer", "ansi_line", "ansi_lines"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NOT_RESERVED = r"(?!(?:" + "|".join(RESERVED) + r")\b)"
@@ -84,14 +79,14 @@ class NnLexer(RegexLexer):
             (r'"', String.Double, "string"),
             (_FLOAT, Number.Float),
             (r"\d+", Number.Integer),
-            (words(("true", "false", "none"), suffix=r"\b"), Keyword.Constant),
+            (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
             # a call: the name directly followed by '('
             (r"([A-Z][A-Za-z0-9_]*)(\()", bygroups(Name.Class, Punctuation), "nested"),
             (r"(" + _NAME + r")(\()", bygroups(Name.Function, Punctuation), "nested"),
             # name=value (a keyword argument or a step option), but not '=='
             (r"(" + _NAME + r")([ \t]*)(=)", bygroups(Name.Attribute, Whitespace, Operator)),
-            (words(("on", "to", "from", "repeat"), suffix=r"\b"), Keyword),
-            (words(("let", "data", "model", "block"), suffix=r"\b"), Keyword.Declaration),
+            (words((*CLAUSES, REPEAT), suffix=r"\b"), Keyword),
+            (words(DECLARATIONS, suffix=r"\b"), Keyword.Declaration),
             (_NAME, Name),
             (r"//|[-+*/%]", Operator),
             (r"=", Operator),

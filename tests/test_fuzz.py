@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import nndsl
 from nndsl.source import Source
+from nndsl.vocabulary import RESERVED
 
 from nncases import EXAMPLES, VALID, read_nn, spans_of
 from test_roundtrip import fmt, programs
@@ -33,7 +34,7 @@ _TOKEN = re.compile(
 
 INSERTS = [
     "(", ")", "[", "]", "{", "}", ",", "=", ":", "+", "-", "*", "/", "//", "%", ".",
-    "let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none",
+    *RESERVED,
     "\n", "\r", "\t", " ", '"', "\\", "#", "'", "\ufeff", "é",
     "Dense(", "x", "seed", "train", "1", "2.5", "1e-3", '"s"', "repeat 2 {", "model m {", "block b(",
 ]

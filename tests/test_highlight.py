@@ -97,7 +97,7 @@ def test_token_classes():
 
 
 def test_every_builtin_step_and_setting_is_recognised():
-    from nndsl.highlight import SETTINGS, STEPS
+    from nndsl.vocabulary import SETTINGS, STEPS
     from nndsl.plugins.registry import registry
 
     assert set(STEPS) <= set(registry("steps").names())

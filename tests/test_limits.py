@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -122,3 +124,33 @@ def test_float_literals_too_large_for_a_float_are_errors():
     with pytest.raises(nndsl.NndslSyntaxError) as e:
         nndsl.parse("let a = 1e999\n", filename="t.nn")
     assert "t.nn:1:9: error: expected a finite number; received 1e999" in e.value.render()
+
+
+# ---------------------------------------------------------------- long string literals
+
+_PEAK_OF_A_PARSE = """\
+import resource, sys
+import nndsl
+nndsl.parse('let s = "warm"\\n')
+text = 'let s = "' + sys.stdin.read() + '"\\n'
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+program = nndsl.parse(text)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+factor = 1024 if sys.platform != "darwin" else 1  # ru_maxrss is in KiB on Linux, bytes on macOS
+print((after - before) * factor / len(text), len(program.statements[0].value.value))
+"""
+
+
+@pytest.mark.parametrize(("body", "value_length"), [
+    ("a" * 4_000_000, 4_000_000),
+    ("ab\\n\\u00e9\\\\" * 333_334, 5 * 333_334),  # escapes of every kind
+])
+def test_a_long_string_literal_costs_a_few_times_its_size(body, value_length):
+    # The string's pattern once backtracked character by character: 850 bytes a character.
+    pytest.importorskip("resource")  # the subprocess measures its peak with it (POSIX)
+    proc = subprocess.run([sys.executable, "-c", _PEAK_OF_A_PARSE], input=body, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    per_character, length = proc.stdout.split()
+    assert int(length) == value_length
+    assert float(per_character) < 100

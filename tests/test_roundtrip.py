@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 import nndsl
 from nndsl import ast
 from nndsl.cli import main
-from nndsl.syntax.builder import SETTINGS
-from nndsl.syntax.format import format_program
+from nndsl.formatter import format_program
+from nndsl.vocabulary import RESERVED, SETTINGS
 
 from nncases import EXAMPLES, VALID, ids, read_nn
 
-KEYWORDS = {"let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none"}
+KEYWORDS = set(RESERVED)
 
 # ---------------------------------------------------------------- strategies
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import parse_sets, read_source
+from .source import parse_source, parse_sets, read_source
 
 
 def add_parsers(sub) -> None:
@@ -36,12 +36,11 @@ def add_parsers(sub) -> None:
 def cmd_check(args) -> int:
     """Check each file in turn; every file is reported, the worst status is returned."""
     from ..semantics.check import check
-    from ..syntax.parser import parse
 
     status = 0
     for path in args.files:
         try:
-            program = parse(read_source(path), filename=path)
+            program = parse_source(read_source(path), path)
             checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params)
         except NndslError as exc:
             status = max(status, report(exc))
@@ -54,14 +53,13 @@ def cmd_check(args) -> int:
 
 def cmd_fmt(args) -> int:
     """Rewrite each file in the canonical layout, or (``--check``, ``--diff``) show what would change."""
-    from ..syntax.format import format_program
-    from ..syntax.parser import parse
+    from ..formatter import format_program
 
     status = 0
     for path in args.files:
         try:
             text = read_source(path)
-            program = parse(text, filename=path)
+            program = parse_source(text, path)
         except NndslError as exc:
             status = max(status, report(exc))
             continue
@@ -96,10 +94,9 @@ def _show_diff(path: str, text: str, formatted: str) -> None:
 def cmd_parse(args) -> int:
     """Print the syntax tree of one file, as statements or as JSON."""
     from ..syntax.json import to_json
-    from ..syntax.parser import parse
 
     try:
-        program = parse(read_source(args.file), filename=args.file)
+        program = parse_source(read_source(args.file), args.file)
     except NndslError as exc:
         return report(exc)
     if args.json:

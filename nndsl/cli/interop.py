@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .source import output_file, parse_sets, read_source
+from .source import parse_source, output_file, parse_sets, read_source
 
 
 def add_parsers(sub) -> None:
@@ -29,14 +29,13 @@ def cmd_export(args) -> int:
     """Write the file as a Python script that uses only Keras, TensorFlow and NumPy."""
     from ..interop.eject import eject
     from ..semantics.check import check
-    from ..syntax.parser import parse
 
     path = Path(args.file)
     text = read_source(args.file)
     out = output_file(args.output, "script")
     if out is not None and out.resolve() == path.resolve():
         raise UsageError(f"-o {args.output}: expected a path other than the .nn file itself")
-    checked = check(parse(text, filename=str(path)), overrides=parse_sets(args.set))
+    checked = check(parse_source(text, str(path)), overrides=parse_sets(args.set))
     # Printed, the script is most likely redirected into a file in the current folder.
     script = eject(checked, source_path=path, output_path=out if out is not None else Path.cwd() / "script.py")
     return _deliver(script, out)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import parse_sets, read_source, require_folder
+from .source import parse_source, parse_sets, read_source, require_folder
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
@@ -132,10 +132,9 @@ def cmd_summary(args) -> int:
     """Print each model's layers, shapes and parameter counts; draw them with ``--diagram``."""
     from ..run.summary import print_summary
     from ..semantics.check import check
-    from ..syntax.parser import parse
 
     text = read_source(args.file)
-    checked = check(parse(text, filename=str(Path(args.file))), overrides=parse_sets(args.set))
+    checked = check(parse_source(text, str(Path(args.file))), overrides=parse_sets(args.set))
     names = [args.model] if args.model else list(checked.models)
     diagram = _diagram_path(args.diagram)
     for name in names:

@@ -47,3 +47,13 @@ def output_file(value: str | None, what: str) -> Path | None:
         raise UsageError(f"-o {value}: expected a file path for the {what}; received a folder")
     require_folder(f"-o {value}", out)
     return out
+
+
+def parse_source(text: str, path: str):
+    """Parse a command's ``.nn`` text. The command owns its process, so it takes the collector
+    policy of :func:`nndsl.collector.parsing_phase` (the library's ``parse`` leaves it alone)."""
+    from ..collector import parsing_phase
+    from ..syntax.parser import parse
+
+    with parsing_phase():
+        return parse(text, filename=path)

@@ -26,9 +26,11 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from ..plugins.registry import normalize, registry
+from ..vocabulary import RESERVED
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_RESERVED = {"let", "data", "model", "block", "repeat", "on", "to", "from", "true", "false", "none", "True", "False", "None"}
+# The language's reserved words, and Python's constants (which would read as names, not values).
+_RESERVED = {*RESERVED, "True", "False", "None"}
 
 # Where a serialized Keras object's "module" puts it among nndsl's kinds of names.
 _MODULE_KINDS = {
@@ -70,7 +72,7 @@ def import_model(path) -> str:
     importer = _Importer(keras, path)
     text = importer.model_text(model)
     from ..semantics.check import check
-    from ..syntax.format import format_program
+    from ..formatter import format_program
     from ..syntax.parser import parse
 
     formatted = format_program(parse(text, filename=f"<import of {path.name}>"))

@@ -181,7 +181,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         NndslError: for every user mistake, located.
     """
     from ..semantics.check import check
-    from ..syntax.format import format_program
+    from ..formatter import format_program
     from ..syntax.parser import parse_file
 
     out = out or sys.stdout

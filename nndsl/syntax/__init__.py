@@ -1,1 +1,1 @@
-"""Reading .nn text: grammar, lexer, parser, tree builder and formatter."""
+"""Reading .nn text: grammar, lexer, parse tables, parser, tree builder and syntax error messages."""

@@ -7,17 +7,19 @@ computes its span from them.
 
 from __future__ import annotations
 
+import re
 import sys
-import threading
 
 from .. import ast
-from ..errors import Diagnostic, NndslSyntaxError
+from ..errors import Diagnostic
 from ..source import Source, Span
+from ..vocabulary import SETTINGS
 
 # File-wide settings written `name value`; every other command is a step.
-SETTINGS = frozenset({"seed", "backend", "distribute"})
+_SETTINGS = frozenset(SETTINGS)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
+_ESCAPE_PAIRS = tuple(("\\" + ch, value) for ch, value in _ESCAPES.items() if ch != "\\")
 
 
 # Nesting limits. Every later stage (evaluation, formatting, JSON) walks expressions recursively,
@@ -27,14 +29,6 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "\\": "\\", "/
 # from the root of an expression to a leaf then holds at most about 2 * MAX_BRACKETS + MAX_NESTING nodes.
 MAX_BRACKETS = 32
 MAX_NESTING = 64
-
-_nesting = threading.local()  # id(operator node) -> depth of its subtree, for the parse running in this thread
-
-
-def reset_nesting() -> None:
-    """Forget the depths recorded by the previous parse (called before and after each one)."""
-    _nesting.depths = {}
-
 
 def _subtree_depth(e, depths) -> int:
     """The depth of an expression, stopping at operator nodes whose depth is already known."""
@@ -65,12 +59,8 @@ def _subtree_depth(e, depths) -> int:
     return best
 
 
-def _nested(node, children):
-    """Record an operator node's depth (one more than its deepest child); refuse too deep a nesting."""
-    try:
-        depths = _nesting.depths
-    except AttributeError:
-        depths = _nesting.depths = {}
+def _nested(node, children, depths: dict):
+    """Record an operator node's depth (one more than its deepest child) in ``depths``; refuse too deep a nesting."""
     d = 1 + max(_subtree_depth(child, depths) for child in children)
     if d > MAX_NESTING:
         raise SyntaxProblem(
@@ -138,11 +128,45 @@ def _cover(children) -> Span:
     return _span_of(first).combine(_span_of(last))
 
 
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# Characters from the private use area, one of which stands for an escaped backslash while the
+# other escapes are replaced; a literal that holds all of them is decoded escape by escape.
+_PLACEHOLDERS = "\ue000\ue001\ue002\ue003"
+
+
 def unescape(raw: str, span: Span) -> str:
-    """The value of a string literal token (quotes included in ``raw``)."""
+    """The value of a string literal token (quotes included in ``raw``).
+
+    Each kind of escape is replaced throughout the literal by one ``str.replace``, so a long
+    literal costs a few passes in C rather than a step in Python per character or per escape.
+    Backslashes pair from the left, as the token's pattern reads them: ``\\\\`` first (held
+    by a placeholder character the literal does not contain), then every other backslash starts
+    one escape. A backslash left over is a bad escape, reported by :func:`_unescape_stepwise`.
+    """
     body = raw[1:-1]
     if "\\" not in body:
         return body
+    placeholder = next((c for c in _PLACEHOLDERS if c not in body), None)
+    if placeholder is None:
+        return _unescape_stepwise(body, span)
+    text = body.replace("\\\\", placeholder)
+    for escape, value in _ESCAPE_PAIRS:
+        if escape in text:
+            text = text.replace(escape, value)
+    if "\\" not in text:
+        return text.replace(placeholder, "\\")
+    if "\\" in _UNICODE_ESCAPE.sub("", text):
+        return _unescape_stepwise(body, span)  # raises at the first bad escape
+    # \uXXXX decoded around the placeholders, as it may stand for the placeholder's own character
+    return "\\".join(_UNICODE_ESCAPE.sub(_code_point, piece) for piece in text.split(placeholder))
+
+
+def _code_point(match) -> str:
+    return chr(int(match[1], 16))
+
+
+def _unescape_stepwise(body: str, span: Span) -> str:
+    """:func:`unescape` one escape at a time; raises at the first bad one."""
     out = []
     i = 0
     n = len(body)
@@ -212,7 +236,22 @@ class Builder:
     Each method gets a list of the rule's kept children: built nodes, and tokens as plain
     tuples ``(value, start, end, line, column)`` (see :mod:`nndsl.syntax.engine`); a method
     marked :func:`one_child` gets the one child of its one-symbol rule itself.
+
+    A builder keeps one piece of state for the parse under way, between :meth:`begin` and
+    :meth:`end`: the depth of each operator node built so far, so that the depth of a new one
+    is found without walking the subtrees below them again. One builder serves one parse at a time.
     """
+
+    def __init__(self) -> None:
+        self.depths: dict = {}  # id(operator node) -> depth of its subtree, for the parse under way
+
+    def begin(self) -> None:
+        """Start a parse: no depths recorded yet."""
+        self.depths = {}
+
+    def end(self) -> None:
+        """End a parse: its depths are dropped (an id could be reused by a later object)."""
+        self.depths = {}
 
     # ------------------------------------------------------------ expressions
     # The atoms are the most frequent nodes: their spans are made inline rather than by tspan.
@@ -265,7 +304,8 @@ class Builder:
 
     def binop(self, c):
         left, op, right = c
-        return _nested(_BinOp(op=op[0], left=left, right=right, span=left.span.combine(right.span)), (left, right))
+        node = _BinOp(op=op[0], left=left, right=right, span=left.span.combine(right.span))
+        return _nested(node, (left, right), self.depths)
 
     def unaryop(self, c):
         op, operand = c
@@ -273,7 +313,7 @@ class Builder:
         span = op_span.combine(operand.span)
         if isinstance(operand, ast.Number) and op[0] == "-" and operand.span.start == op_span.end:
             return _Number(value=-operand.value, span=span)
-        return _nested(_UnaryOp(op=op[0], operand=operand, span=span), (operand,))
+        return _nested(_UnaryOp(op=op[0], operand=operand, span=span), (operand,), self.depths)
 
     def tuple(self, c):
         return _Tuple(items=tuple(c[1:-1]), span=_from_to(c[0], c[-1]))
@@ -381,9 +421,10 @@ class Builder:
         if rest and not isinstance(rest[0], (tuple, ast.Keyword)):
             target = rest.pop(0)
         span = _cover([verb_token, target] + [r[1] if isinstance(r, tuple) else r for r in rest])
-        if verb in SETTINGS:
+        if verb in _SETTINGS:
             if target is None:
-                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=f"for example: {verb} 42" if verb == "seed" else None)
+                hint = f"for example: {verb} 42" if verb == "seed" else None
+                raise SyntaxProblem(f"expected a value after '{verb}'; received nothing", vs, hint=hint)
             if rest:
                 extra = rest[0][2] if isinstance(rest[0], tuple) else rest[0].span
                 raise SyntaxProblem(f"expected the end of the line after '{verb} value'; received more", extra)
@@ -446,6 +487,3 @@ def describe(e) -> str:
 def make_diagnostic(problem: SyntaxProblem, source: Source) -> Diagnostic:
     return Diagnostic(code=problem.code, message=problem.message, span=problem.span, source=source, hint=problem.hint)
 
-
-def raise_problem(problem: SyntaxProblem, source: Source):
-    raise NndslSyntaxError(diagnostics=[make_diagnostic(problem, source)])

@@ -1,8 +1,8 @@
 """A fast lexer and LALR driver over the parse tables lark builds from ``grammars/nn.lark``.
 
-lark analyses the grammar; :func:`tables_from_lark` turns its LALR tables and terminals into
-plain data (cached on disk by :mod:`nndsl.syntax.parser`, so a warm start never imports lark),
-and :class:`Engine` runs them in one tight loop: a single master regex for the terminals (one-
+lark analyses the grammar ahead of time (:mod:`nndsl.tools.gen_tables` writes the committed
+:mod:`nndsl.syntax.tables`, so parsing never imports lark), and :class:`Engine` runs the
+tables in one tight loop: a single master regex for the terminals (one-
 character tokens such as ``,`` and ``\n`` are taken without it), the bracket post-lexing of
 :mod:`nndsl.syntax.lexer` inlined, and lark's child-filtering rules, compiled per rule,
 followed by :class:`~nndsl.syntax.builder.Builder` on every reduction. Tokens are plain
@@ -16,18 +16,23 @@ import re
 
 from ..source import Source, Span
 from .builder import MAX_BRACKETS, SyntaxProblem
-from .lexer import _BODY_KEYWORDS, _OPENERS
-
-TABLES_VERSION = 4  # bump when the layout of `tables_from_lark`'s result changes
+from .lexer import BODY_KEYWORDS, OPENERS
 
 
 class UnexpectedToken(Exception):
-    """The parser met a token its tables do not allow here."""
+    """The parser met a token its tables do not allow here.
 
-    def __init__(self, token, expected) -> None:
+    Like lark's ``UnexpectedToken``, which carries its parser state, it carries what the error
+    message needs: ``expected``, the terminals the parser could shift instead, and
+    ``brackets``, the brackets open at the token, outermost first, as ``(kind, Token)`` where
+    kind is a terminal name (``LPAR``, ``CALLEE``, ``LSQB``) or ``dict`` or ``body``.
+    """
+
+    def __init__(self, token, expected, brackets=()) -> None:
         super().__init__(f"unexpected {token!r}")
         self.token = token
         self.expected = set(expected)
+        self.brackets = list(brackets)
 
 
 class UnexpectedCharacters(Exception):
@@ -66,255 +71,6 @@ class Token:
 
     def __repr__(self) -> str:
         return f"Token({self.type!r}, {self.value!r})"
-
-    def to_lark(self) -> "Token":
-        return self  # error translation reads the same attributes lark's tokens have
-
-    @staticmethod
-    def new_borrow_pos(type, value, tok):
-        return Token(type, value, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos)
-
-
-def _single_child_rules(rules) -> set:
-    """The inlined ``_rules`` whose every alternative is one kept symbol that is not a list itself.
-
-    Such a rule (``_arg: expr | kwarg``) would give a one-item list that its parent splices
-    in; the engine passes the child itself up instead, and the parent appends it. The tree is
-    the same, with one reduction less per item and no throwaway list.
-    """
-    alternatives: dict = {}
-    for rule in rules:
-        alternatives.setdefault(rule.origin.name, []).append(rule.expansion)
-
-    def one_kept(exp) -> bool:
-        return len(exp) == 1 and not (exp[0].is_term and exp[0].filter_out)
-
-    single = {name for name, exps in alternatives.items() if name.startswith("_") and all(map(one_kept, exps))}
-    while True:  # a child that is itself a spliced list disqualifies its parent
-        lists = {
-            name for name in single
-            for (sym,) in alternatives[name]
-            if not sym.is_term and sym.name.startswith("_") and sym.name not in single
-        }
-        if not lists:
-            return single
-        single -= lists
-
-
-def _unpushed_terminals(rules) -> set:
-    """The terminals every rule drops (``","``, ``_NL``): the engine never puts them on the value stack."""
-    dropped, kept = set(), set()
-    for rule in rules:
-        for sym in rule.expansion:
-            if sym.is_term:
-                (dropped if sym.filter_out else kept).add(sym.name)
-    return dropped - kept
-
-
-def _describe_rule(rule, single: set, unpushed: set) -> tuple:
-    """A lark rule as plain data: (size, values, keep, splice, inline, expand1, name, origin, pass_through).
-
-    ``size`` counts the rule's symbols (the states it pops); ``values`` those of them on the
-    value stack, all but the ``unpushed`` terminals. ``keep`` and ``splice`` index those values:
-    the children lark's tree builder keeps, and the lists of inlined ``_rules`` among them to
-    splice in. ``single`` holds the names from :func:`_single_child_rules`; their values are
-    items, not lists to splice, and their own reductions pass the child through.
-    """
-    exp = rule.expansion
-    on_stack = [i for i, sym in enumerate(exp) if not (sym.is_term and sym.name in unpushed)]
-    keep = [j for j, i in enumerate(on_stack) if not (exp[i].is_term and exp[i].filter_out)]
-    splice = [j for j in keep if not exp[on_stack[j]].is_term and exp[on_stack[j]].name.startswith("_")
-              and exp[on_stack[j]].name not in single]
-    inline = rule.origin.name.startswith("_")
-    expand1 = bool(rule.options.expand1 and not rule.alias)
-    pass_through = ((expand1 and len(keep) == 1 and not splice) or rule.origin.name in single) and len(on_stack) == 1
-    # plain str: lark's names are Token objects, and unpickling those would import lark
-    return (len(exp), len(on_stack), keep, splice, inline, expand1, str(rule.alias or rule.origin.name),
-            str(rule.origin.name), pass_through)
-
-
-def tables_from_lark(lark_obj) -> dict:
-    """Everything :class:`Engine` needs, as plain picklable data, from a built LALR ``Lark``."""
-    from lark.parsers.lalr_analysis import Shift
-
-    table = lark_obj.parser.parser.parser.parse_table
-    rule_ids = {}
-    rules = []
-    single = _single_child_rules(lark_obj.rules)
-    unpushed = _unpushed_terminals(lark_obj.rules)
-    for rule in lark_obj.rules:
-        rule_ids[rule] = len(rules)
-        rules.append(_describe_rule(rule, single, unpushed))
-    states = {}
-    for state, actions in table.states.items():
-        row = {}
-        for sym, (action, arg) in actions.items():
-            row[str(sym)] = (True, arg) if action is Shift else (False, rule_ids[arg])
-        states[state] = row
-    terminals = list(lark_obj.terminals)
-    name_re = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
-    keywords = {}
-    parts = []
-    strings = []
-    for t in terminals:
-        if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value):
-            keywords[str(t.pattern.value)] = str(t.name)
-        elif t.pattern.type == "str":
-            strings.append(t)
-        else:
-            parts.append(t)
-    parts.sort(key=lambda t: -t.priority)
-    strings.sort(key=lambda t: -len(t.pattern.value))
-    ordered = [t for t in parts if t.priority > 0] + strings + [t for t in parts if t.priority <= 0]
-    ws = next(t.pattern.to_regexp() for t in terminals if t.name == "WS")
-    # Spaces are skipped by the same match that finds the next token: one regex call per token.
-    # Group 1 holds the spaces, so the token starts where it ends. Each terminal is named by an
-    # empty group *after* its pattern rather than a group around it: an alternative that starts
-    # with a literal or a character class is then rejected by the regex engine at the first
-    # character, where one that starts with a group is tried in full (the regex runs ~40 % faster).
-    master = f"((?:{ws})?)(?:" + "|".join(f"(?:{t.pattern.to_regexp()})(?P<{t.name}>)" for t in ordered if t.name != "WS") + ")"
-    return {
-        "version": TABLES_VERSION, "rules": rules, "states": states,
-        "start": table.start_states["start"], "end": table.end_states["start"],
-        "keywords": keywords, "master": str(master), "unpushed": sorted(str(d) for d in unpushed),
-        "terminals": sorted(str(t.name) for t in terminals),
-        "singles": _single_characters([t for t in ordered if t.name != "WS"], ws),
-    }
-
-
-def _single_characters(ordered: list, ws: str) -> dict:
-    """The characters that are always a whole token by themselves: {character: terminal name}.
-
-    A terminal whose every match that starts with some character is that character alone
-    (a one-character literal such as ``(``, or ``\\r?\\n`` for ``\\n``) qualifies when no terminal
-    tried before it in the master regex can start with that character, and spaces cannot:
-    wherever the character starts a token, the master regex would give that terminal and
-    that one character. The engine then takes such tokens without calling the regex (about
-    half the tokens are punctuation or line breaks). Unsure answers count against, so at
-    worst a character is left to the regex.
-    """
-    try:
-        from re import _parser as sre_parse
-    except ImportError:  # Python before 3.11
-        import sre_parse
-    singles = {}
-    for i, t in enumerate(ordered):
-        try:
-            if t.pattern.type == "str":
-                ch = t.pattern.value
-                if len(ch) != 1:
-                    continue
-            else:
-                items = sre_parse.parse(t.pattern.to_regexp())
-                ch = _lone_character(items, sre_parse)
-                if ch is None:
-                    continue
-            if ch in singles or re.match(ws, ch):
-                continue
-            pre_empted = any(
-                u.pattern.value.startswith(ch) if u.pattern.type == "str"
-                else _can_start_with(sre_parse.parse(u.pattern.to_regexp()), ch, sre_parse)
-                for u in ordered[:i]
-            )
-        except Exception:  # an unfamiliar regex construct: leave the character to the regex
-            continue
-        if not pre_empted:
-            singles[str(ch)] = str(t.name)
-    return singles
-
-
-def _lone_character(items, sre) -> str | None:
-    """The character ``c`` such that every match of the parsed regex that starts with ``c`` is ``c`` alone.
-
-    Only the simple shape is recognised: optional parts that cannot start with ``c``, then the
-    literal ``c``, then nothing (``\\r?\\n`` gives ``\\n``). None otherwise.
-    """
-    for i, (op, av) in enumerate(items):
-        if op is sre.LITERAL:
-            ch = chr(av)
-            skipped = items[:i]
-            if items[i + 1:] or any(_may_consume_first(sub, ch, sre) for _op, (_low, _high, sub) in skipped):
-                return None
-            return ch
-        if op not in (sre.MAX_REPEAT, sre.MIN_REPEAT) or av[0] != 0:
-            return None
-    return None
-
-
-def _can_start_with(items, ch: str, sre) -> bool:
-    """Whether a match of the parsed regex ``items`` can begin with ``ch``; True when unsure."""
-    return _may_consume_first(items, ch, sre) or _can_be_empty(items, sre)
-
-
-def _may_consume_first(items, ch: str, sre) -> bool:
-    """Whether the first character a match of ``items`` consumes can be ``ch``; True when unsure."""
-    for op, av in items:
-        if op is sre.LITERAL:
-            return av == ord(ch)
-        if op is sre.NOT_LITERAL:
-            return av != ord(ch)
-        if op is sre.IN:
-            return _class_may_hold(av, ch, sre)
-        if op is sre.SUBPATTERN:
-            _group, add_flags, del_flags, sub = av
-            if add_flags or del_flags or _may_consume_first(sub, ch, sre):
-                return True
-            if not _can_be_empty(sub, sre):
-                return False
-        elif op is sre.BRANCH:
-            alternatives = av[1]
-            if any(_may_consume_first(alt, ch, sre) for alt in alternatives):
-                return True
-            if not any(_can_be_empty(alt, sre) for alt in alternatives):
-                return False
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-            low, _high, sub = av
-            if _may_consume_first(sub, ch, sre):
-                return True
-            if low > 0 and not _can_be_empty(sub, sre):
-                return False
-        else:
-            return True  # any character, anchors, lookarounds, back references, ...
-    return False  # nothing consumed here: the caller looks at what follows
-
-
-def _can_be_empty(items, sre) -> bool:
-    """Whether the parsed regex ``items`` can match the empty string; True when unsure."""
-    for op, av in items:
-        if op in (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY):
-            return False
-        if op is sre.SUBPATTERN:
-            if not _can_be_empty(av[3], sre):
-                return False
-        elif op is sre.BRANCH:
-            if not any(_can_be_empty(alt, sre) for alt in av[1]):
-                return False
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-            if av[0] > 0 and not _can_be_empty(av[2], sre):
-                return False
-    return True
-
-
-_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
-               "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
-
-
-def _class_may_hold(items, ch: str, sre) -> bool:
-    """Whether the parsed character class ``items`` can match ``ch``; True when unsure."""
-    negate = False
-    found = False
-    for op, av in items:
-        if op is sre.NEGATE:
-            negate = True
-        elif op is sre.LITERAL:
-            found = found or av == ord(ch)
-        elif op is sre.RANGE:
-            found = found or av[0] <= ord(ch) <= av[1]
-        elif op is sre.CATEGORY and str(av) in _CATEGORIES:
-            found = found or re.match(_CATEGORIES[str(av)], ch) is not None
-        else:
-            return True
-    return found != negate
 
 
 def _make_callback(desc, builder):
@@ -371,34 +127,39 @@ _OPEN, _BRACE, _CLOSE, _BODY_WORD = range(4)
 
 
 class Engine:
-    """Lexes and parses text with tables made by :func:`tables_from_lark`.
+    """Lexes and parses text with the tables of :mod:`nndsl.syntax.tables`.
 
     Tokens on the value stack are plain tuples ``(value, start, end, line, column)`` (a token
     never spans lines); punctuation the tree builder drops is pushed as None. A :class:`Token`
     is made only for an error message.
+
+    The engine's ``builder`` keeps state for the parse under way (see
+    :class:`~nndsl.syntax.builder.Builder`), so one engine runs one parse at a time; the parser
+    keeps one engine per parse running at once.
     """
 
     def __init__(self, tables: dict, builder) -> None:
+        self.builder = builder
         callbacks = [_make_callback(desc, builder) for desc in tables["rules"]]
         self.start_state = tables["start"]
         self.end_state = tables["end"]
         # state -> token type -> (True, next state) | (False, (size, values, callback, origin name, gotos)),
         # where gotos, filled as the parser meets them, maps the state below the reduced children
         # to the state after the reduction (see _goto)
-        rows = {}
+        # (the states are numbered from 0: a list is indexed faster than a dict is looked up)
         rules = tables["rules"]
-        for state, actions in tables["states"].items():
-            row = {}
-            for sym, (is_shift, arg) in actions.items():
-                row[sym] = (True, arg) if is_shift else (False, (rules[arg][0], rules[arg][1], callbacks[arg], rules[arg][7], {}))
-            rows[state] = row
-        # lark numbers the states from 0: a list is indexed faster than a dict is looked up
-        self.states = [rows[i] for i in range(len(rows))] if sorted(rows) == list(range(len(rows))) else rows
+        self.states = [
+            {
+                sym: (True, arg) if is_shift else (False, (rules[arg][0], rules[arg][1], callbacks[arg], rules[arg][7], {}))
+                for sym, (is_shift, arg) in actions.items()
+            }
+            for actions in tables["states"]
+        ]
         self.keywords = dict(tables["keywords"])
         self.master = re.compile(tables["master"])
-        roles = dict.fromkeys(_OPENERS, _OPEN)
+        roles = dict.fromkeys(OPENERS, _OPEN)
         roles.update({"LBRACE": _BRACE, "RPAR": _CLOSE, "RSQB": _CLOSE, "RBRACE": _CLOSE})
-        roles.update(dict.fromkeys(_BODY_KEYWORDS, _BODY_WORD))
+        roles.update(dict.fromkeys(BODY_KEYWORDS, _BODY_WORD))
         self.roles = roles
         # regex group number -> (terminal, how the lexer treats it, its bracket role); None for inner groups
         self.groups = [None] * (self.master.groups + 1)
@@ -464,21 +225,33 @@ class Engine:
 
     def _unexpected(self, typ, text, start, end, line, column, state_stack, stack) -> UnexpectedToken:
         """The error for a token the tables refuse, with the open brackets' tokens made readable."""
-        for i, (kind, opener) in enumerate(stack):
-            if type(opener) is tuple:
-                opener_type = {"dict": "LBRACE", "body": "LBODY"}.get(kind, kind)
-                stack[i] = (kind, _token(opener_type, opener))
+        brackets = [
+            (kind, _token({"dict": "LBRACE", "body": "LBODY"}.get(kind, kind), opener)) for kind, opener in stack
+        ]
         token = Token(typ, text[start:end], start, line, column, line, column + end - start, end)
-        return UnexpectedToken(token, self.acceptable(state_stack))
+        return UnexpectedToken(token, self.acceptable(state_stack), brackets)
 
-    def parse(self, text: str, comments: list, stack: list):
-        """Parse ``text``; append comments to ``comments`` as ``(text, start, end, line, column)``;
-        ``stack`` mirrors the open brackets.
+    def parse(self, text: str, comments: list):
+        """Parse ``text``; append comments to ``comments`` as ``(text, start, end, line, column)``.
 
         One loop lexes a token and feeds it to the automaton, the end of the text last: its
         reductions end in lark's end state, which has no actions. The lexer keeps only the line
         number and where the line starts; columns are computed from offsets.
+
+        Raises:
+            UnexpectedCharacters: at text no terminal matches.
+            UnexpectedToken: at a token the grammar does not allow there, with the open brackets.
+            SyntaxProblem: from the builder, or for brackets nested too deep.
         """
+        self.builder.begin()
+        try:
+            return self._run(text, comments)
+        finally:
+            self.builder.end()
+
+    def _run(self, text: str, comments: list):
+        """The loop of :meth:`parse`."""
+        stack: list = []  # the open brackets, innermost last: (kind, token tuple)
         states = self.states
         keywords = self.keywords
         roles = self.roles

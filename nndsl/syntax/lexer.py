@@ -9,5 +9,9 @@ a dict. The grammar declares ``LBODY``/``RBODY`` without a pattern for that reas
 
 from __future__ import annotations
 
-_OPENERS = {"LPAR": ")", "LSQB": "]", "CALLEE": ")"}
-_BODY_KEYWORDS = frozenset({"MODEL", "BLOCK", "REPEAT"})
+from ..vocabulary import BODY_OPENERS, TERMINALS
+
+#: The terminals that open a bracket, and the character that closes it.
+OPENERS = {"LPAR": ")", "LSQB": "]", "CALLEE": ")"}
+#: The keyword terminals after which a ``{`` at the same depth opens a body.
+BODY_KEYWORDS = frozenset(TERMINALS[word] for word in BODY_OPENERS)

@@ -5,6 +5,9 @@ runs of consecutive ``let`` or ``data`` lines, at most one blank line kept where
 had one, and long calls broken one argument per line. Comments are kept: a comment on its
 own line stays above the construct that follows it; a comment at the end of a line stays
 at the end of that construct's line.
+
+It sits after :mod:`nndsl.plugins` in the layering, not in :mod:`nndsl.syntax`: writing a
+plugin name as registered (``dense`` -> ``Dense``) asks the plugin registries.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import ast
+from . import ast
 
 INDENT = "    "
 MAX_WIDTH = 100
@@ -235,7 +238,7 @@ def format_program(program: ast.Program, *, canonical_names: bool = True) -> str
     """
     canon_layer = canon_any = None
     if canonical_names:
-        from ..plugins.names import call_canonicalizer
+        from .plugins.names import call_canonicalizer
 
         canon_layer = canon_any = call_canonicalizer(program)
     chunks: list[_Chunk] = []
