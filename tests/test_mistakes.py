@@ -468,7 +468,27 @@ KNOWN_GAPS = [
       ),
 ]
 
-CATALOGUE = SYNTAX + NAMES + TYPES + MODELS + STEPS + COMMAND_LINE + WORKING + DATA_PROBLEMS + OUTPUT_PROBLEMS + MODEL_FILES
+# A .nn file someone else wrote: no code, no network, nothing outside what it owns (docs/security.md).
+SAFETY = [
+    M("lambda-layer", model_with("Lambda(relu)", "Dense(1)"),
+      "model.nn:3:5: error: expected a name a .nn file may use; received 'Lambda', which runs Python code [runs-code]",
+      also=("put the code in a plugin",)),
+    M("saved-graph-layer", model_with('TFSMLayer("evil_sm", call_endpoint="serve")', "Dense(1)"),
+      "model.nn:3:5: error: expected a name a .nn file may use; received 'TFSMLayer', which loads and runs a saved graph [runs-code]"),
+    M("lambda-callback", prog().replace("epochs=epochs", "epochs=epochs callbacks=[LambdaCallback()]"),
+      "model.nn:10:39: error: expected a name a .nn file may use; received 'LambdaCallback', which runs Python code [runs-code]"),
+    M("schedule-function-by-name", prog().replace("epochs=epochs", "epochs=epochs callbacks=[LearningRateScheduler(my_schedule)]"),
+      "model.nn:10:61: error: expected a Python function for 'schedule', which a .nn file cannot hold; received the name "
+      "'my_schedule' [runs-code]"),
+    M("remote-monitor-without-flag", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[RemoteMonitor(root="http://10.0.0.1")]'),
+      "model.nn:10:39: error: expected no network access without --allow-network; received 'RemoteMonitor', which sends data to "
+      "a server [needs-network]", command="run"),
+    M("remote-monitor-with-flag", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[RemoteMonitor(root="http://10.0.0.1")]'),
+      None, argv=("check", "--allow-network", "model.nn")),
+]
+
+CATALOGUE = (SYNTAX + NAMES + TYPES + MODELS + STEPS + COMMAND_LINE + WORKING + DATA_PROBLEMS + OUTPUT_PROBLEMS + MODEL_FILES
+             + SAFETY)
 CHECK_CASES = [c for c in CATALOGUE if not c.needs_keras]
 RUN_CASES = [c for c in CATALOGUE + KNOWN_GAPS if c.needs_keras]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import parse_source, parse_sets, read_source
+from .source import add_grant_arguments, grants, parse_source, parse_sets, read_source
 
 
 def add_parsers(sub) -> None:
@@ -18,6 +18,7 @@ def add_parsers(sub) -> None:
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
     c.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
+    add_grant_arguments(c)
     c.set_defaults(func=cmd_check)
 
     f = sub.add_parser("fmt", help="rewrite .nn files in the canonical layout")
@@ -38,10 +39,12 @@ def cmd_check(args) -> int:
     from ..semantics.check import check
 
     status = 0
+    granted = grants(args)
     for path in args.files:
         try:
             program = parse_source(read_source(path), path)
-            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params)
+            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params,
+                            grants=granted)
         except NndslError as exc:
             status = max(status, report(exc))
             continue

@@ -1,10 +1,11 @@
-"""What every command reads from its command line: ``.nn`` files, ``--set`` values, output paths."""
+"""What every command reads from its command line: ``.nn`` files, ``--set`` values, output paths, grants."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import UsageError
+from ..paths import Grants
 from ..source import read_text
 
 
@@ -30,6 +31,26 @@ def parse_sets(items) -> dict[str, str]:
             raise UsageError(f"--set {item}: expected NAME=VALUE; received no '='")
         out[name.strip()] = value.strip()
     return out
+
+
+def add_grant_arguments(parser) -> None:
+    """``--allow-write DIR`` and ``--allow-network``: what a command grants the program it runs or checks."""
+    g = parser.add_argument_group("what the program may do beyond the defaults (docs/security.md)")
+    g.add_argument("--allow-write", action="append", default=[], metavar="DIR",
+                   help="let the program write in DIR too, not only in the folder of its .nn file (repeatable)")
+    g.add_argument("--allow-network", action="store_true", help="let the program use names that open connections (RemoteMonitor)")
+
+
+def grants(args) -> Grants:
+    """The :class:`~nndsl.paths.Grants` of the options :func:`add_grant_arguments` added."""
+    folders = []
+    for value in getattr(args, "allow_write", None) or ():
+        folder = Path(value)
+        if not folder.is_dir():
+            received = "a file" if folder.exists() else "a path that does not exist"
+            raise UsageError(f"--allow-write {value}: expected an existing folder; received {received}")
+        folders.append(folder.resolve())
+    return Grants(network=bool(getattr(args, "allow_network", False)), write=tuple(folders))
 
 
 def require_folder(option: str, path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
+from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
 from .context import FAILED, Context, hint_for, type_hint
@@ -609,7 +610,7 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
 
 
 def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
-          max_params: int | None = None, passes: tuple[Pass, ...] | None = None) -> CheckedProgram:
+          max_params: int | None = None, passes: tuple[Pass, ...] | None = None, grants: Grants = DEFAULT_GRANTS) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
@@ -621,6 +622,8 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         max_params: refuse models with more parameters than this (default 1e9).
         passes: the passes to run, in order (default :data:`PASSES`, or :data:`LANGUAGE_PASSES`
             with ``keras=False``); a pass reads what the ones before it found.
+        grants: what the command line allows beyond the defaults (``--allow-network``,
+            ``--allow-write``); by default nothing.
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -634,11 +637,11 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     if passes is None:
         passes = PASSES if keras else LANGUAGE_PASSES
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    ctx = Context(program, parse_overrides(overrides, program), max_params=limit)
+    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants)
     for check_pass in passes:
         check_pass(ctx)
     if ctx.failed:
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
-                          warnings=tuple(ctx.warnings), max_params=limit)
+                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic, did_you_mean
+from ..paths import DEFAULT_GRANTS, Grants
 from ..source import Span
 from .evaluate import EvalProblem, evaluate, free_names
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedStep
@@ -50,13 +51,16 @@ class Context:
         program: the parsed program.
         overrides: ``--set`` values, already parsed as expressions.
         max_params: the parameter budget of a model, checked once its shapes are known.
+        grants: what the command line allows beyond the defaults (the network, folders to write in).
     """
 
-    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr], *, max_params: int = DEFAULT_MAX_PARAMS) -> None:
+    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr], *, max_params: int = DEFAULT_MAX_PARAMS,
+                 grants: Grants = DEFAULT_GRANTS) -> None:
         self.program = program
         self.source = program.source
         self.overrides = overrides
         self.max_params = max_params
+        self.grants = grants
         self.diagnostics: list[Diagnostic] = []
         self.decls: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}

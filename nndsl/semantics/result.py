@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic
+from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.spec import StepSpec
 from ..source import Source
 
@@ -140,6 +141,7 @@ class CheckedProgram:
     Attributes:
         warnings: the warning diagnostics the passes reported, in the order reported.
         max_params: the parameter budget the program was checked against.
+        grants: what the command line allowed the program beyond the defaults.
     """
 
     program: ast.Program
@@ -151,6 +153,7 @@ class CheckedProgram:
     loaded_models: set[str] = field(default_factory=set)
     warnings: tuple[Diagnostic, ...] = ()
     max_params: int = DEFAULT_MAX_PARAMS
+    grants: Grants = DEFAULT_GRANTS
 
     @property
     def source(self) -> Source | None:
