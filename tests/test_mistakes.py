@@ -485,6 +485,12 @@ SAFETY = [
       "a server [needs-network]", command="run"),
     M("remote-monitor-with-flag", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[RemoteMonitor(root="http://10.0.0.1")]'),
       None, argv=("check", "--allow-network", "model.nn")),
+    M("budget-past-a-layer-without-shape-rule", prog(model=model_with("RMSNormalization()", "Dense(1000)", "Dense(1)")),
+      "model.nn:3:7: error: expected at most 3,000 parameters; received 4,003 in model 'm' [parameter-budget]",
+      files={"d.csv": ROWS}, command="run",
+      argv=("run", "model.nn", "--progress", "none", "--set", "epochs=1", "--max-params", "3000")),
+    M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
+      "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]
 
 CATALOGUE = (SYNTAX + NAMES + TYPES + MODELS + STEPS + COMMAND_LINE + WORKING + DATA_PROBLEMS + OUTPUT_PROBLEMS + MODEL_FILES

@@ -171,3 +171,26 @@ def test_allow_write_wants_an_existing_folder(project):
     proc = nndsl_cli("check", "--allow-write", "nowhere", "model.nn", cwd=folder)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "nndsl check: error: --allow-write nowhere: expected an existing folder; received a path that does not exist"
+
+
+# ---------------------------------------------------------------- budgets hold at run time
+
+
+BUDGET = "model m {\n    Input(shape=(10,))\n    RMSNormalization()\n    Dense(1000)\n    Dense(1)\n    loss mse\n}\n"
+
+
+def test_a_layer_without_a_shape_rule_leaves_the_static_count_unknown():
+    checked = nndsl.check(BUDGET, max_params=5000)  # the static count stops at RMSNormalization
+    assert checked.models["m"].shapes[1][2] is None
+
+
+@pytest.mark.keras
+def test_the_parameter_budget_is_held_on_the_built_model():
+    from nndsl.compile.keras import build_model
+
+    with pytest.raises(NndslCheckError) as info:
+        build_model(nndsl.check(BUDGET, filename="model.nn", max_params=5000))
+    (d,) = info.value.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("parameter-budget", 1, 7)
+    assert d.message == "expected at most 5,000 parameters; received 12,011 in model 'm'"
+    assert build_model(nndsl.check(BUDGET, max_params=12_011)).count_params() == 12_011

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import add_grant_arguments, grants, parse_source, parse_sets, read_source
+from .source import add_grant_arguments, grants, parameter_count, parse_source, parse_sets, read_source
 
 
 def add_parsers(sub) -> None:
@@ -16,7 +16,7 @@ def add_parsers(sub) -> None:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
-    c.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    c.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
     add_grant_arguments(c)
     c.set_defaults(func=cmd_check)

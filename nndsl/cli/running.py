@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import parse_source, parse_sets, read_source, require_folder
+from .source import parameter_count, parse_source, parse_sets, read_source, require_folder
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
@@ -22,7 +22,7 @@ def add_parsers(sub) -> None:
                    help="progress display (default: rich on a terminal, plain lines otherwise)")
     r.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object per event on stdout")
     r.add_argument("--record", metavar="PATH", help="where to write the run record (default: FILE with .run.json)")
-    r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    r.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     _add_backend_arguments(r)

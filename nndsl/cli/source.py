@@ -53,6 +53,19 @@ def grants(args) -> Grants:
     return Grants(network=bool(getattr(args, "allow_network", False)), write=tuple(folders))
 
 
+def parameter_count(text: str) -> int:
+    """The argparse type of ``--max-params``: a whole number of parameters, 0 or more."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of parameters; received {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of parameters of 0 or more; received {value}")
+    return value
+
+
 def require_folder(option: str, path: Path) -> None:
     """A usage error, worded for ``option``, when the folder ``path`` would be written in does not exist."""
     if str(path.parent) and not path.parent.is_dir():

@@ -160,9 +160,26 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
             code="rejected-by-keras", message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
             span=model.decl.name_span, source=checked.source,
         )]) from None
+    check_budget(km, model, checked)
     if compile and model.compile.get("loss") is not None:
         km.compile(**compile_arguments(model, checked.source))
     return km
+
+
+def check_budget(km, model: CheckedModel, checked: CheckedProgram) -> None:
+    """The parameter budget (``--max-params``) on the built model.
+
+    The check passes count what their shape rules know; a layer without a rule (a plugin's,
+    ``RMSNormalization``) leaves the count unknown there, so the budget is held here too, on
+    the count Keras reports, before the model is compiled or trained.
+    """
+    total = km.count_params()
+    limit = checked.max_params
+    if total > limit:
+        raise NndslCheckError(diagnostics=[Diagnostic(
+            code="parameter-budget", message=f"expected at most {limit:,} parameters; received {total:,} in model '{model.name}'",
+            span=model.decl.name_span, source=checked.source, hint="raise the limit with --max-params if this is intended",
+        )])
 
 
 def _pick(checked: CheckedProgram, name: str | None) -> CheckedModel:
