@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 import nndsl
 from nndsl.builtins.keras import spec_for
@@ -194,3 +196,48 @@ def test_the_parameter_budget_is_held_on_the_built_model():
     assert (d.code, d.span.line, d.span.column) == ("parameter-budget", 1, 7)
     assert d.message == "expected at most 5,000 parameters; received 12,011 in model 'm'"
     assert build_model(nndsl.check(BUDGET, max_params=12_011)).count_params() == 12_011
+
+
+# ---------------------------------------------------------------- generated text is escaped
+
+# Names a saved model may hold: anything Keras accepts (no '/', which it refuses in a name) and
+# that its config.json can store (no lone surrogates).
+NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/"), min_size=1, max_size=24)
+FILE_STEMS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=16).filter(
+    lambda s: s not in (".", "..") and len(s.encode("utf-8")) < 200)
+
+
+def _literal(text: str) -> str:
+    """The value of a .nn string literal."""
+    return nndsl.parse(f"let x = {text}\n").statements[0].value.value
+
+
+@pytest.mark.keras
+# Each example saves and loads a model: no shrinking, which would take minutes (the example is printed as found).
+@settings(max_examples=25, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(model_name=NAMES, layer_name=NAMES, stem=FILE_STEMS)
+def test_any_model_layer_or_file_name_imports_to_one_model_block(model_name, layer_name, stem):
+    import tempfile
+
+    import keras
+
+    from nndsl.interop.importer import import_model
+
+    with tempfile.TemporaryDirectory() as folder:
+        model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, name=layer_name)], name=model_name)
+        path = Path(folder) / f"{stem}.keras"
+        model.save(path)
+        text = import_model(path)
+    program = nndsl.parse(text)
+    (decl,) = program.statements  # nothing but the model block: no statement smuggled in by a name
+    assert isinstance(decl, nndsl.ast.ModelDecl)
+    # the names come back exactly, from their literals in the head comment and the layer
+    first = program.comments[0].text
+    assert _literal(first[first.index(" model ") + 7:first.rindex(", imported from")]) == model_name
+    assert _literal(program.comments[1].text[2:program.comments[1].text.rindex(". Its trained")]) == f"{stem}.keras"
+    dense = decl.body[1].call
+    written = {k.name: k.value for k in dense.kwargs}
+    if "name" in written:
+        assert written["name"].value == layer_name if hasattr(written["name"], "value") else str(written["name"].id) == layer_name
+    else:  # a name Keras would make up itself is left out
+        assert layer_name.lower().startswith("dense")
