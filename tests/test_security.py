@@ -241,3 +241,198 @@ def test_any_model_layer_or_file_name_imports_to_one_model_block(model_name, lay
         assert written["name"].value == layer_name if hasattr(written["name"], "value") else str(written["name"].id) == layer_name
     else:  # a name Keras would make up itself is left out
         assert layer_name.lower().startswith("dense")
+
+
+# ---------------------------------------------------------------- one gate for every path: check time
+
+TRAIN_PROGRAM = DATA + 'data t = csv("t.csv")\n' + MODEL.format(layers="")  # lines 1-2 data, 3-7 the model
+
+
+def project_with(folder: Path, steps: str) -> Path:
+    (folder / "t.csv").write_text("a,b\n7,8\n", encoding="utf-8")
+    nn = folder / "model.nn"
+    nn.write_text(TRAIN_PROGRAM + "train m on d\n" + steps, encoding="utf-8")
+    return nn
+
+
+def checked_cli(folder: Path, *extra: str) -> tuple[int, str, str]:
+    proc = nndsl_cli("check", *extra, "model.nn", cwd=folder)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def first_error(stderr: str) -> str:
+    return stderr.splitlines()[0]
+
+
+@pytest.mark.parametrize("steps,expected", [
+    ('predict m on d to "../../home/.bashrc" keep=["a"]\n',
+     "model.nn:9:19: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
+     "'../../home/.bashrc', a path outside them [write-outside]"),
+    ('save m to "/tmp/elsewhere.keras"\n',
+     "model.nn:9:11: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
+     "'/tmp/elsewhere.keras', a path outside them [write-outside]"),
+    ('predict m on d to "t.csv"\n',  # t is only read by a later step, or by none: still an input
+     "model.nn:9:19: error: expected an output that is not one of the program's inputs; received 't.csv', the file of data "
+     "source 't' [write-conflict]"),
+    ('train m on d callbacks=[CSVLogger(filename="model.nn")]\n',
+     "model.nn:9:44: error: expected an output that is not one of the program's inputs; received 'model.nn', the .nn file "
+     "itself [write-conflict]"),
+    ('train m on d callbacks=[BackupAndRestore(backup_dir=".")]\n',
+     "model.nn:9:53: error: expected a folder of its own (new or empty), which is deleted after training; received '.', which "
+     "holds the .nn file itself [write-conflict]"),
+    ('save m to "model.resume.keras"\n',
+     "model.nn:9:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
+     "keeps for run --resume [write-conflict]"),
+    ('train m on d callbacks=[ModelCheckpoint("../sibling/m.keras")]\n',
+     "model.nn:9:41: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
+     "'../sibling/m.keras', a path outside them [write-outside]"),
+    ('load old from "old.keras"\nsave m to "old.keras"\n',
+     "model.nn:10:11: error: expected an output that is not one of the program's inputs; received 'old.keras', the model file "
+     "'load old' reads [write-conflict]"),
+])
+def test_check_refuses_a_write_that_breaks_a_rule(project, steps, expected):
+    folder, sibling = project
+    project_with(folder, steps)
+    before = snapshot(folder.parent)
+    code, _, err = checked_cli(folder)
+    assert (code, first_error(err)) == (1, expected), err
+    assert snapshot(folder.parent) == before
+
+
+def test_a_link_that_leads_outside_is_refused_and_one_inside_is_followed(project):
+    folder, sibling = project
+    (folder / "out").symlink_to(sibling)
+    (folder / "inside").mkdir()
+    (folder / "here").symlink_to(folder / "inside")
+    project_with(folder, 'predict m on d to "out/p.csv"\npredict m on d to "here/p.csv"\n')
+    code, _, err = checked_cli(folder)
+    assert first_error(err) == ("model.nn:9:19: error: expected a path inside the folder of the .nn file or a folder given with "
+                                "--allow-write; received 'out/p.csv', a link that leads outside them [write-outside]")
+    assert err.count("error:") == 1  # here/p.csv stays inside
+
+
+def test_a_link_to_an_input_is_refused(project):
+    folder, _ = project
+    (folder / "alias.csv").symlink_to(folder / "d.csv")
+    project_with(folder, 'predict m on t to "alias.csv"\n')
+    code, _, err = checked_cli(folder)
+    assert first_error(err).endswith("received 'alias.csv', the file of data source 'd' [write-conflict]")
+
+
+def test_a_fifo_or_device_is_never_a_target(project):
+    folder, _ = project
+    os.mkfifo(folder / "pipe")
+    project_with(folder, 'predict m on d to "pipe"\n')
+    code, _, err = checked_cli(folder)
+    assert first_error(err) == ("model.nn:9:19: error: expected a regular file to write; received 'pipe', a device or other "
+                                "special file [bad-output]")
+
+
+def test_a_backup_folder_must_be_new_empty_or_its_own(project):
+    folder, _ = project
+    (folder / "busy").mkdir()
+    (folder / "busy" / "thesis.tex").write_text("years of work\n", encoding="utf-8")
+    (folder / "left").mkdir()
+    (folder / "left" / "latest.weights.h5").write_bytes(b"an interrupted run's backup")
+    project_with(folder, 'train m on d callbacks=[BackupAndRestore(backup_dir="busy")]\n'
+                         'train m on d callbacks=[BackupAndRestore(backup_dir="left"), BackupAndRestore("new")]\n')
+    code, _, err = checked_cli(folder)
+    assert first_error(err) == ("model.nn:9:53: error: expected a folder of its own (new or empty), which is deleted after "
+                                "training; received 'busy', which holds other files (thesis.tex) [write-conflict]")
+    assert err.count("error:") == 1
+
+
+def test_allow_write_grants_a_folder_and_nothing_else(project):
+    folder, sibling = project
+    project_with(folder, 'save m to "../sibling/m.keras"\nsave m to "../other/m.keras"\n')
+    (folder.parent / "other").mkdir()
+    code, _, err = checked_cli(folder, "--allow-write", "../sibling")
+    assert code == 1
+    assert first_error(err).startswith("model.nn:10:11: error:") and err.count("[write-outside]") == 1
+
+
+def test_check_json_lists_reads_and_writes(project):
+    folder, _ = project
+    project_with(folder, 'train m on d callbacks=[CSVLogger("log.csv"), TensorBoard()]\nsave m to "m.keras"\n'
+                         'load again from "m.keras"\npredict again on t to "p.csv"\n')
+    code, out, err = checked_cli(folder, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    reads = {(a["path"], a["by"]) for a in report["reads"]}
+    writes = {(a["kind"], a["path"], a["by"]) for a in report["writes"]}
+    assert reads == {("model.nn", "the .nn file itself"), ("d.csv", "the file of data source 'd'"),
+                     ("t.csv", "the file of data source 't'"), ("m.keras", "the file 'load again' reads")}
+    assert writes == {("write", "m.keras", "save m"), ("write", "p.csv", "predict again"),
+                      ("write", "log.csv", "CSVLogger's filename"), ("write_dir", "logs", "TensorBoard's log_dir")}
+    assert all(Path(a["resolved"]).parent == folder.resolve() for a in report["reads"] + report["writes"])
+
+
+def test_check_json_reports_errors_as_json_too(project):
+    folder, _ = project
+    project_with(folder, 'save m to "../x.keras"\n')
+    code, out, err = checked_cli(folder, "--json")
+    assert code == 1 and "[write-outside]" in err
+    (line,) = out.splitlines()
+    report = json.loads(line)
+    assert report["ok"] is False and [(e["code"], e["line"], e["column"]) for e in report["errors"]] == [("write-outside", 9, 11)]
+
+
+def test_text_without_a_file_lists_paths_but_holds_none():
+    checked = nndsl.check(program() + 'save m to "/anywhere/m.keras"\n', filename="<string>")
+    assert [(a.kind, a.path) for a in checked.files if a.kind != "read"] == [("write", "/anywhere/m.keras")]
+
+
+# A program's folder for the property below: data, a sub-folder, a link out to a sibling, and a
+# folder holding someone's file. Made once: checking never changes it.
+@pytest.fixture(scope="module")
+def maze(tmp_path_factory):
+    root = tmp_path_factory.mktemp("maze")
+    folder, sibling = root / "project", root / "sibling"
+    for f in (folder, sibling, folder / "sub", folder / "busy"):
+        f.mkdir()
+    (folder / "d.csv").write_text("a,b,y\n1,2,3\n", encoding="utf-8")
+    (folder / "t.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (folder / "busy" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (folder / "link").symlink_to(sibling)
+    (folder / "sub" / "up").symlink_to(folder)
+    nn = folder / "model.nn"
+    nn.write_text("", encoding="utf-8")
+    return nn
+
+
+SEGMENT = st.sampled_from(["..", ".", "d.csv", "t.csv", "model.nn", "sub", "up", "busy", "link", "p.csv", "x.keras",
+                           "model.resume.keras", "model.run.json", "new", "/", "/tmp"])
+PATHS = st.lists(SEGMENT, min_size=1, max_size=4).map(lambda parts: os.path.join(*parts))
+CALLBACKS = st.sampled_from(["CSVLogger(filename={})", "ModelCheckpoint({})", "TensorBoard(log_dir={})",
+                             "BackupAndRestore(backup_dir={})"])
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return path == folder or folder in path.parents
+
+
+@settings(max_examples=300, deadline=None)
+@given(callback=CALLBACKS, callback_path=PATHS, predict_path=PATHS, save_path=PATHS)
+def test_whatever_check_accepts_writes_only_what_the_program_owns(maze, callback, callback_path, predict_path, save_path):
+    folder = maze.parent
+    text = (program(callbacks=callback.format(json.dumps(callback_path)))
+            + f"predict m on d to {json.dumps(predict_path)}\nsave m to {json.dumps(save_path)}\n")
+    try:
+        checked = nndsl.check(text, nn_file=maze)
+    except NndslCheckError as exc:
+        assert {d.code for d in exc.diagnostics} <= {"write-outside", "write-conflict", "bad-output"}, exc.render()
+        return
+    inputs = [folder / "d.csv", maze, folder / "model.resume.keras", folder / "model.run.json"]
+    for access in checked.files:
+        if access.kind == "read":
+            continue
+        target = Path(os.path.join(folder, access.path))
+        assert _inside(target, folder), access
+        real_target = Path(os.path.realpath(target))
+        if access.kind == "write":
+            assert not real_target.is_dir() or True  # a folder target is the step's own error at run time
+            assert all(real_target != Path(os.path.realpath(i)) for i in inputs), access
+        if access.kind == "scratch_dir" and real_target.exists():
+            assert set(os.listdir(real_target)) <= {"latest.weights.h5", "training_metadata.json"}, access

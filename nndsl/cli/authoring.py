@@ -18,6 +18,8 @@ def add_parsers(sub) -> None:
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
     c.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object per file: ok or its errors, and every path the program reads and writes")
     add_grant_arguments(c)
     c.set_defaults(func=cmd_check)
 
@@ -44,14 +46,44 @@ def cmd_check(args) -> int:
         try:
             program = parse_source(read_source(path), path)
             checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params,
-                            grants=granted)
+                            grants=granted, nn_file=path)
         except NndslError as exc:
             status = max(status, report(exc))
+            if args.json:
+                _print_json({"file": path, "ok": False, "errors": [_diagnostic_json(d) for d in exc.diagnostics]})
             continue
         warn(checked.warnings)
-        if not args.quiet:
+        if args.json:
+            _print_json(_checked_json(path, checked))
+        elif not args.quiet:
             print(f"{path}: ok")
     return status
+
+
+def _diagnostic_json(d) -> dict:
+    out = {"code": d.code, "severity": d.severity, "message": d.message}
+    if d.span is not None:
+        out["line"], out["column"] = d.span.line, d.span.column
+    if d.hint:
+        out["hint"] = d.hint
+    return out
+
+
+def _checked_json(path: str, checked) -> dict:
+    """What ``check --json`` says of a file that passes: its reads and writes, resolved, and its warnings."""
+    from ..paths import READ
+
+    base = checked.nn_file.parent if checked.nn_file is not None else None
+    return {
+        "file": path, "ok": True,
+        "reads": [a.to_json(base) for a in checked.files if a.kind == READ],
+        "writes": [a.to_json(base) for a in checked.files if a.kind != READ],
+        "warnings": [_diagnostic_json(d) for d in checked.warnings],
+    }
+
+
+def _print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
 
 
 def cmd_fmt(args) -> int:

@@ -10,6 +10,8 @@ shapes) follow, from :mod:`nndsl.semantics.keras_check`. The result types are in
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Callable
 
 from .. import ast
@@ -19,6 +21,7 @@ from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
+from .files import check_files
 from .keras_check import KERAS_PASSES
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
 from .types import describe_type, fits
@@ -577,7 +580,7 @@ Pass = Callable[[Context], None]
 
 # The passes, in the order they run (as sqlglot's optimizer lists its rules). Each reads the
 # program and what earlier passes found; a later pass skips what an earlier one reported.
-LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps)
+LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps, check_files)
 """Names, variables, data sources, blocks and steps: everything but Keras."""
 
 PASSES: tuple[Pass, ...] = LANGUAGE_PASSES + KERAS_PASSES
@@ -610,7 +613,8 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
 
 
 def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
-          max_params: int | None = None, passes: tuple[Pass, ...] | None = None, grants: Grants = DEFAULT_GRANTS) -> CheckedProgram:
+          max_params: int | None = None, passes: tuple[Pass, ...] | None = None, grants: Grants = DEFAULT_GRANTS,
+          nn_file: Path | str | None = None) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
@@ -624,6 +628,9 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
             with ``keras=False``); a pass reads what the ones before it found.
         grants: what the command line allows beyond the defaults (``--allow-network``,
             ``--allow-write``); by default nothing.
+        nn_file: the ``.nn`` file the program comes from, whose folder its paths are relative to
+            and held to (:mod:`nndsl.paths`); by default the program's file name when it names
+            an existing file, else none (text from elsewhere: paths are listed, not held).
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -637,11 +644,14 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     if passes is None:
         passes = PASSES if keras else LANGUAGE_PASSES
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants)
+    if nn_file is None and program.source is not None and os.path.isfile(program.source.name):
+        nn_file = program.source.name
+    nn_path = Path(os.path.abspath(nn_file)) if nn_file is not None else None
+    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants, nn_file=nn_path)
     for check_pass in passes:
         check_pass(ctx)
     if ctx.failed:
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
-                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants)
+                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path)

@@ -15,6 +15,7 @@ from ..plugins.registry import normalize, registry
 from ..plugins.spec import LAYER_BASE_PARAMS, RISK_CODE, RISK_GRAPH, RISK_NETWORK, LayerSpec, ParamSpec
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
+from .files import check_object_files
 from .result import MODEL_OPTIONS, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
 from .types import describe_type, fits
 from .values import CallValue, Symbol
@@ -535,5 +536,5 @@ def check_step_objects(ctx: Context) -> None:
                           hint="add a line such as 'loss mean_squared_error' to the model")
 
 
-KERAS_PASSES = (resolve_layers, resolve_compile, infer_shapes, check_step_objects)
+KERAS_PASSES = (resolve_layers, resolve_compile, infer_shapes, check_step_objects, check_object_files)
 """The Keras passes, in order; :data:`nndsl.semantics.check.PASSES` runs them after the language passes."""

@@ -10,11 +10,12 @@ compile arguments, :class:`ModelOptions` and shapes of each model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic
-from ..paths import DEFAULT_GRANTS, Grants
+from ..paths import DEFAULT_GRANTS, Access, Grants
 from ..plugins.spec import StepSpec
 from ..source import Source
 
@@ -142,6 +143,8 @@ class CheckedProgram:
         warnings: the warning diagnostics the passes reported, in the order reported.
         max_params: the parameter budget the program was checked against.
         grants: what the command line allowed the program beyond the defaults.
+        files: every path the program reads or writes, found at check time.
+        nn_file: the ``.nn`` file the program was read from, when it is one.
     """
 
     program: ast.Program
@@ -154,6 +157,8 @@ class CheckedProgram:
     warnings: tuple[Diagnostic, ...] = ()
     max_params: int = DEFAULT_MAX_PARAMS
     grants: Grants = DEFAULT_GRANTS
+    files: tuple[Access, ...] = ()
+    nn_file: Path | None = None
 
     @property
     def source(self) -> Source | None:
