@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -109,7 +110,8 @@ def cmd_fmt(args) -> int:
             continue
         from ..run.files import atomic_write_text
 
-        atomic_write_text(Path(path), formatted)
+        # a link is followed: the file it points to is formatted, and the link stays a link
+        atomic_write_text(Path(os.path.realpath(path)), formatted)
         print(f"formatted {path}")
     return status
 

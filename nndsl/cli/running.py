@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import parameter_count, parse_source, parse_sets, read_source, require_folder
+from .source import command_target, output_file, parameter_count, parse_source, parse_sets, read_source, require_folder
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
@@ -96,6 +96,8 @@ def cmd_run(args) -> int:
     from ..run.runner import run
 
     read_source(args.file)  # a missing, folder or non-UTF-8 file is a usage error before anything starts
+    if args.record:
+        command_target(f"--record {args.record}", Path(args.record), {Path(args.file): "the .nn file itself"})
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
@@ -136,7 +138,7 @@ def cmd_summary(args) -> int:
     text = read_source(args.file)
     checked = check(parse_source(text, str(Path(args.file))), overrides=parse_sets(args.set))
     names = [args.model] if args.model else list(checked.models)
-    diagram = _diagram_path(args.diagram)
+    diagram = _diagram_path(args.diagram, args.file)
     for name in names:
         if name not in checked.models:
             raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + suggestion(name, checked.models))
@@ -147,7 +149,7 @@ def cmd_summary(args) -> int:
     return 0
 
 
-def _diagram_path(value: str | None) -> Path | None:
+def _diagram_path(value: str | None, nn_file: str) -> Path | None:
     """The ``--diagram`` path, checked before anything is built."""
     if value is None:
         return None
@@ -159,6 +161,7 @@ def _diagram_path(value: str | None) -> Path | None:
     except NndslError:
         raise UsageError(f"--diagram {value}: expected a path ending in .png, .svg or .pdf; received '{value}'") from None
     require_folder(f"--diagram {value}", diagram)
+    command_target(f"--diagram {value}", diagram, {Path(nn_file): "the .nn file itself"})
     return diagram
 
 
@@ -186,6 +189,7 @@ def _draw(checked, name: str, target: Path) -> None:
 def cmd_predict(args) -> int:
     """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
     model_path, data_path = _existing(args.model, "a saved .keras or .h5 model file"), _existing(args.data, "a CSV or .npy file")
+    out = output_file(args.output, "predictions", reads={model_path: "the model file", data_path: "the data file"})
     from ..run.quiet import prepare
 
     prepare(args.verbose)
@@ -207,8 +211,8 @@ def cmd_predict(args) -> int:
     missing = predictions.unknown_column(ds, keep)
     if missing is not None:
         raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
-    if args.output:
-        predictions.write(Path(args.output), ds, keep, names, preds)
+    if out is not None:
+        predictions.write(out, ds, keep, names, preds)
         print(f"wrote {len(flat)} predictions to {args.output}")
     else:
         print(",".join(keep + names))

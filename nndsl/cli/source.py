@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -72,15 +73,43 @@ def require_folder(option: str, path: Path) -> None:
         raise UsageError(f"{option}: expected a path in an existing folder; received a folder that does not exist ({path.parent})")
 
 
-def output_file(value: str | None, what: str) -> Path | None:
-    """The file ``-o VALUE`` names for the ``what`` a command writes, or None without ``-o``."""
+def output_file(value: str | None, what: str, reads: dict | None = None) -> Path | None:
+    """The file ``-o VALUE`` names for the ``what`` a command writes, or None without ``-o``.
+
+    ``reads`` are the files the command reads (path -> what it is): ``-o`` never names one.
+    """
     if value is None:
         return None
     out = Path(value)
     if out.is_dir():
         raise UsageError(f"-o {value}: expected a file path for the {what}; received a folder")
     require_folder(f"-o {value}", out)
+    command_target(f"-o {value}", out, reads or {})
     return out
+
+
+def program_reads(checked) -> dict:
+    """The files a checked program reads, absolute: path -> what it is (for :func:`command_target`)."""
+    from ..paths import READ, absolute
+
+    base = checked.nn_file.parent if checked.nn_file is not None else Path.cwd()
+    return {absolute(a.path, base): a.what for a in checked.files if a.kind == READ}
+
+
+def command_target(option: str, target: Path, reads: dict) -> None:
+    """The rules of :mod:`nndsl.paths` for a file the command line names itself (``-o``, ``--record``).
+
+    Naming the file grants it, wherever it is; but not a file the command reads (path -> what it
+    is), not a device, fifo or socket, and not a link that leads out of the target's folder.
+    """
+    from ..paths import WRITE, check_write
+
+    folder = Path(os.path.abspath(target)).parent
+    refusal = check_write(Path(os.path.abspath(target)).name, WRITE, base=folder, grants=Grants(),
+                          inputs={Path(os.path.abspath(p)): what for p, what in reads.items()})
+    if refusal is not None:
+        hint = "; the command would replace what it reads" if refusal.code == "write-conflict" else ""
+        raise UsageError(f"{option}: {refusal.message.replace('the program', 'the command')}{hint}")
 
 
 def parse_source(text: str, path: str):
