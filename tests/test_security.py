@@ -436,3 +436,46 @@ def test_whatever_check_accepts_writes_only_what_the_program_owns(maze, callback
             assert all(real_target != Path(os.path.realpath(i)) for i in inputs), access
         if access.kind == "scratch_dir" and real_target.exists():
             assert set(os.listdir(real_target)) <= {"latest.weights.h5", "training_metadata.json"}, access
+
+
+# ---------------------------------------------------------------- the run's gate
+
+
+def test_the_gate_holds_the_rules_again_when_the_files_have_changed(tmp_path):
+    from nndsl.run.gate import Gate, Refused
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "d.csv").write_text("a,y\n1,2\n", encoding="utf-8")
+    nn = folder / "model.nn"
+    nn.write_text(program(), encoding="utf-8")
+    checked = nndsl.check(nn.read_text(encoding="utf-8"), nn_file=nn)
+    gate = Gate.for_program(checked)
+    assert gate.check("out.csv") == folder / "out.csv"
+    (folder / "out.csv").symlink_to(tmp_path)  # made after the check: a link that now leads out
+    with pytest.raises(Refused) as info:
+        gate.check("out.csv")
+    assert info.value.refusal.code == "write-outside"
+    for name, code in (("d.csv", "write-conflict"), ("model.nn", "write-conflict"), ("model.resume.keras", "write-conflict"),
+                       ("../x", "write-outside")):
+        with pytest.raises(Refused) as info:
+            gate.check(name)
+        assert info.value.refusal.code == code, name
+    assert gate.check("model.resume.keras", own=True) == folder / "model.resume.keras"
+
+
+def test_the_gate_deletes_only_what_the_run_created(tmp_path):
+    from nndsl.run.gate import Gate, Refused
+
+    (tmp_path / "theirs.txt").write_text("not the run's\n", encoding="utf-8")
+    gate = Gate(tmp_path)
+    backup = gate.scratch_folder("backup")
+    (backup / "latest.weights.h5").write_bytes(b"w")
+    assert gate.owns(backup / "latest.weights.h5")
+    assert not gate.remove("theirs.txt") and (tmp_path / "theirs.txt").exists()
+    assert gate.remove("backup") and not backup.exists()
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(Refused):
+        gate.scratch_folder("busy")
+    assert not gate.remove("busy") and (tmp_path / "busy" / "notes.txt").exists()
