@@ -489,6 +489,34 @@ SAFETY = [
       "model.nn:3:7: error: expected at most 3,000 parameters; received 4,003 in model 'm' [parameter-budget]",
       files={"d.csv": ROWS}, command="run",
       argv=("run", "model.nn", "--progress", "none", "--set", "epochs=1", "--max-params", "3000")),
+    M("plugin-given-a-path", prog(), "nndsl check: error: --plugin ./my_plugin.py: expected the name of an importable module, such "
+      "as my_plugin or package.module; received the path './my_plugin.py'", argv=("--plugin", "./my_plugin.py", "check", "model.nn"),
+      exit_code=2),
+    M("plugin-empty-name", prog(), "nndsl check: error: --plugin : expected the name of an importable module, such as my_plugin or "
+      "package.module; received an empty name", argv=("--plugin", "", "check", "model.nn"), exit_code=2),
+    M("seed-too-large", "seed 99999999999\n", "model.nn:1:6: error: expected a seed below 2**32 (4,294,967,296); received "
+      "99,999,999,999 [bad-setting]"),
+    M("id-is-the-target", prog(data='data d = csv("d.csv", target="y", id="y")\n'),
+      "model.nn:2:38: error: expected 'id' to name columns other than the target; received 'y', the target [conflicting-arguments]"),
+    M("features-include-the-target", prog(data='data d = csv("d.csv", target="y", features=["a", "y"])\n'),
+      "model.nn:2:44: error: expected 'features' to name columns other than the target; received 'y', the target "
+      "[conflicting-arguments]"),
+    M("initial-epoch-not-below-epochs", prog().replace("epochs=epochs", "epochs=3 initial_epoch=3"),
+      "model.nn:10:37: error: expected 'initial_epoch' below 'epochs' (3); received 3 [conflicting-arguments]"),
+    M("initial-epoch-negative", prog().replace("epochs=epochs", "initial_epoch=-1"),
+      "model.nn:10:28: error: expected a non-negative integer for 'initial_epoch'; received the number -1 [bad-argument-type]"),
+    M("class-weight-not-numbers", prog().replace("epochs=epochs", 'class_weight={0: "high"}'),
+      "model.nn:10:27: error: expected class indexes (0, 1, ...) mapped to non-negative numbers for 'class_weight'; received the "
+      "string \"high\" for class 0 [bad-argument-type]"),
+    M("batch-size-too-large", prog().replace("epochs=epochs", "batch_size=10000000000"),
+      "model.nn:10:25: error: expected a batch size of at most 2,147,483,647 rows for 'batch_size'; received 10,000,000,000 "
+      "[bad-argument-type]"),
+    M("color-mode-misspelt", prog(data='data d = image_folder("imgs", color_mode="rbg")\n'),
+      "model.nn:2:42: error: expected one of grayscale, rgb, rgba for 'color_mode'; received the string \"rbg\" [bad-argument-type]",
+      also=("did you mean 'rgb'?",)),
+    M("image-size-not-a-pair", prog(data='data d = image_folder("imgs", image_size=(0, 3))\n'),
+      "model.nn:2:42: error: expected a (height, width) pair of positive integers for 'image_size'; received the tuple (0, 3) "
+      "[bad-argument-type]"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]

@@ -50,7 +50,8 @@ class ParamSpec:
 
     ``callable`` marks a parameter Keras wants a Python function for: a ``.nn`` file holds no
     code, so a bare name there is refused. ``path`` is one of :data:`PATH_ROLES` when the
-    parameter is a file or folder the object reads or writes.
+    parameter is a file or folder the object reads or writes. ``choices``, when given, are the
+    only values a data source's or step's argument may take.
     """
 
     name: str
@@ -60,6 +61,7 @@ class ParamSpec:
     nullable: bool = False
     callable: bool = False
     path: str = ""
+    choices: tuple = ()
 
     @property
     def required(self) -> bool:
@@ -67,8 +69,8 @@ class ParamSpec:
 
 
 def param(name: str, type: str = "any", default: Any = MISSING, doc: str = "", nullable: bool = False, *,
-          callable: bool = False, path: str = "") -> ParamSpec:
-    return ParamSpec(name, type, default, doc, nullable or default is None, callable, path)
+          callable: bool = False, path: str = "", choices: tuple = ()) -> ParamSpec:
+    return ParamSpec(name, type, default, doc, nullable or default is None, callable, path, tuple(choices))
 
 
 class _HasParams:

@@ -21,6 +21,7 @@ from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
+from .arguments import check_argument_values
 from .files import check_files
 from .keras_check import KERAS_PASSES
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
@@ -28,6 +29,7 @@ from .types import describe_type, fits
 from .values import Symbol
 
 MAX_BLOCK_NESTING = 50  # blocks using blocks: deeper chains are refused (expansion recurses once per level)
+MAX_SEED = 2**32  # NumPy's and Keras's random generators take 32-bit seeds
 MAX_LAYERS = 10_000  # layers after expanding blocks and repeats: beyond this is a mistake, not a model
 
 
@@ -83,6 +85,8 @@ def evaluate_variables(ctx: Context) -> None:
             value = ctx.eval(stmt.value)
             if stmt.name == "seed" and value is not FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
                 ctx.error("bad-setting", f"expected a non-negative integer seed; received {describe_value(value)}", stmt.value.span)
+            elif stmt.name == "seed" and value is not FAILED and value >= MAX_SEED:
+                ctx.error("bad-setting", f"expected a seed below 2**32 ({MAX_SEED:,}); received {value:,}", stmt.value.span)
             if stmt.name in SETTING_CHOICES and value is not FAILED:
                 value = _choice_setting(ctx, stmt, value)
             if stmt.name in ctx.settings:
@@ -580,7 +584,8 @@ Pass = Callable[[Context], None]
 
 # The passes, in the order they run (as sqlglot's optimizer lists its rules). Each reads the
 # program and what earlier passes found; a later pass skips what an earlier one reported.
-LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps, check_files)
+LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps,
+                                     check_argument_values, check_files)
 """Names, variables, data sources, blocks and steps: everything but Keras."""
 
 PASSES: tuple[Pass, ...] = LANGUAGE_PASSES + KERAS_PASSES
