@@ -11,10 +11,12 @@ then runs ``python -m nndsl check`` or ``run`` on it and asserts:
 - the earlier artefacts are byte for byte unchanged, and nothing but the run record is left
   behind (no half-written or temporary file).
 
-``check`` cases run one process each (no TensorFlow). Cases that ``run`` past checking import
-TensorFlow, which takes seconds, so they share one process (``tests/mistakes/run_batch.py``,
-which calls the CLI's ``main`` once per case, with file descriptors 1 and 2 captured); they are
-marked ``keras``.
+Starting an interpreter for each case would take most of the fast suite's time, so the cases
+share processes: ``tests/mistakes/run_batch.py`` calls the CLI's ``main`` once per case, with
+file descriptors 1 and 2 captured, as ``python -m nndsl`` would run it. The cases that stop
+before TensorFlow (``check``, command-line mistakes) share one process, which never imports it;
+the cases that ``run`` past checking share another and are marked ``keras``. A few cases also
+run as ``python -m nndsl`` in a process of their own, so the real entry point stays covered.
 
 The second half checks ``docs/errors.md``: every error code the package can report is
 documented there (and nothing else), and every example in it is exactly what nndsl prints.
@@ -546,9 +548,27 @@ def verify(case: Mistake, folder: Path, before: set[str], result: dict) -> None:
 
 
 @pytest.mark.parametrize("case", _params(CHECK_CASES))
-def test_mistake(case, tmp_path):
+def test_mistake(case, check_batch):
+    folder, before, result = check_batch(case)
+    verify(case, folder, before, result)
+    assert not result["tensorflow_loaded"], "a mistake found before running imported TensorFlow"
+
+
+# One case of each kind of ending (a located error, a file that cannot be read, a usage error of
+# `run` and of argparse, success), through `python -m nndsl` in a process of its own.
+ENTRY_CASES = [c for c in CHECK_CASES if c.id in {
+    "misspelt-layer", "not-utf8", "nn-file-missing", "unknown-progress-style", "tab-indented-file"}]
+
+
+@pytest.mark.parametrize("case", _params(ENTRY_CASES))
+def test_mistake_through_python_m_nndsl(case, tmp_path):
     before = materialize(case, tmp_path)
     verify(case, tmp_path, before, run_cli(case.args(), tmp_path, env_with_path(tmp_path, case.pythonpath)))
+
+
+def test_entry_cases_are_all_found():
+    assert len(ENTRY_CASES) == 5
+    assert len(ENTRY_EXAMPLES) == 1
 
 
 @pytest.mark.keras
@@ -562,7 +582,7 @@ def test_mistake_at_run_time(case, batch):
 
 
 class Batch:
-    """Runs the selected `run` cases (and `run` examples of docs/errors.md) in one process, once."""
+    """Runs the selected cases (and examples of docs/errors.md) of one kind in one process, once."""
 
     def __init__(self, items: dict, root: Path) -> None:
         self.items = items
@@ -623,18 +643,17 @@ class _RunCase:
         return self.case.args()
 
 
-@pytest.fixture(scope="session")
-def batch(request, tmp_path_factory):
-    """``batch(case) -> (folder, listing before, result)`` for the selected `run` cases and examples."""
+def _session_batch(request, tmp_path_factory, needs_keras: bool):
+    """A ``get(case)`` over one shared process for the session's selected cases of one kind."""
     items = {}
     for test in request.session.items:
         params = getattr(getattr(test, "callspec", None), "params", {})
         for value in params.values():
-            if isinstance(value, Mistake) and value.needs_keras:
+            if isinstance(value, Mistake) and value.needs_keras == needs_keras:
                 items[value.id] = _RunCase(value)
-            elif isinstance(value, Example) and value.needs_keras:
+            elif isinstance(value, Example) and value.needs_keras == needs_keras:
                 items[value.key] = value
-    runner = Batch(items, tmp_path_factory.mktemp("run-batch"))
+    runner = Batch(items, tmp_path_factory.mktemp("run-batch" if needs_keras else "check-batch"))
 
     def get(thing):
         key = thing.id if isinstance(thing, Mistake) else thing.key
@@ -642,6 +661,18 @@ def batch(request, tmp_path_factory):
         return runner(key)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def batch(request, tmp_path_factory):
+    """``batch(case) -> (folder, listing before, result)`` for the selected `run` cases and examples."""
+    return _session_batch(request, tmp_path_factory, needs_keras=True)
+
+
+@pytest.fixture(scope="session")
+def check_batch(request, tmp_path_factory):
+    """The same for the cases and examples that stop before TensorFlow: one process that never imports it."""
+    return _session_batch(request, tmp_path_factory, needs_keras=False)
 
 
 # ---------------------------------------------------------------- docs/errors.md
@@ -810,7 +841,17 @@ def test_errors_md_has_an_example_for_every_code():
 
 
 @pytest.mark.parametrize("example", CHECK_EXAMPLES, ids=[e.key for e in CHECK_EXAMPLES])
-def test_errors_md_example(example, tmp_path, update_goldens):
+def test_errors_md_example(example, check_batch, update_goldens):
+    folder, _, result = check_batch(example)
+    _compare_example(example, _shown(result["stderr"], folder), update_goldens)
+
+
+# An example that loads a plugin from the project's folder (PYTHONPATH=.), in a process of its own.
+ENTRY_EXAMPLES = [e for e in CHECK_EXAMPLES if e.pythonpath][:1]
+
+
+@pytest.mark.parametrize("example", ENTRY_EXAMPLES, ids=[e.key for e in ENTRY_EXAMPLES])
+def test_errors_md_example_through_python_m_nndsl(example, tmp_path, update_goldens):
     example.materialize_into(tmp_path)
     result = run_cli(example.argv, tmp_path, env_with_path(tmp_path, example.pythonpath))
     _compare_example(example, _shown(result["stderr"], tmp_path), update_goldens)
