@@ -10,6 +10,7 @@ example. Models are built, never trained.
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from pathlib import Path
@@ -20,8 +21,22 @@ import pytest
 import nndsl
 from nndsl.interop.importer import without_names
 
-keras = pytest.importorskip("keras")
-layers = keras.layers
+
+
+class _Lazy:
+    """A module imported on first use: collecting these tests (also to deselect them) must not import TensorFlow."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):  # pytest probes every module global for its own markers while collecting
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
+
+
+keras = _Lazy("keras")
+layers = _Lazy("keras.layers")
 
 pytestmark = pytest.mark.keras
 
