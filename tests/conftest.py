@@ -1,8 +1,10 @@
-"""Shared test configuration: the --update-goldens option, registry isolation, hypothesis profiles."""
+"""Shared test configuration: the --update-goldens option, registry isolation, hypothesis profiles,
+and the ``keras`` marker skipping where Keras or TensorFlow is not installed."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 
 import pytest
@@ -20,6 +22,21 @@ def pytest_addoption(parser):
         default=False,
         help="rewrite the expected outputs under tests/cases (.ast.json, .err) from the current code",
     )
+
+
+def _missing_keras() -> list[str]:
+    """The packages of the ``keras`` extra that cannot be imported; found without importing them."""
+    return [name for name in ("keras", "tensorflow") if importlib.util.find_spec(name) is None]
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = _missing_keras()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason=f"needs {' and '.join(missing)}: pip install 'nndsl[keras]'")
+    for item in items:
+        if item.get_closest_marker("keras") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture
