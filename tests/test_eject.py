@@ -117,7 +117,8 @@ def write_houses(folder: Path) -> Path:
         w.writerow(["id", "area", "rooms", "color", "note", "price"])
         for i in range(120):
             area, rooms = rng.uniform(50, 200), int(rng.integers(1, 6))
-            w.writerow([f"h{i}", f"{area:.1f}", rooms, ["red", "blue", "green"][i % 3], "x y", f"{area * 1000 + rooms * 5000 + (i % 3) * 7000:.0f}"])
+            price = area * 1000 + rooms * 5000 + (i % 3) * 7000
+            w.writerow([f"h{i}", f"{area:.1f}", rooms, ["red", "blue", "green"][i % 3], "x y", f"{price:.0f}"])
     with open(folder / "fresh.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "area", "rooms", "color", "note"])
@@ -270,7 +271,8 @@ def test_exported_model_is_the_model_nndsl_builds(name):
 
 
 def test_let_variables_become_constants_used_where_the_file_uses_them(tmp_path):
-    text = HOUSES.replace('let lr     = 1 / 100', 'let lr     = 1 / 100\nlet shape  = (5,)').replace("Input(shape=(5,))", "Input(shape=shape)")
+    text = HOUSES.replace('let lr     = 1 / 100', 'let lr     = 1 / 100\nlet shape  = (5,)')
+    text = text.replace("Input(shape=(5,))", "Input(shape=shape)")
     path = tmp_path / "houses.nn"
     path.write_text(text, encoding="utf-8")
     script = eject(nndsl.check(text, filename=str(path), overrides={"units": "16"}), source_path=path)

@@ -35,9 +35,9 @@ import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -231,13 +231,15 @@ NAMES = [
       "model.nn:10:12: error: expected the name of a data source; received 'dd' [unknown-name]"),
     M("unknown-model-name", prog().replace("train m on d", "train mm on d"),
       "model.nn:10:7: error: expected a model name; received 'mm' [unknown-name]"),
-    M("duplicate-model", MODEL + MODEL, "model.nn:8:7: error: expected a new name; received 'm', already defined as a model [duplicate-name]"),
+    M("duplicate-model", MODEL + MODEL, "model.nn:8:7: error: expected a new name; received 'm', already defined as a model "
+                                        "[duplicate-name]"),
 ]
 
 TYPES = [
     M("units-as-string", model_with('Dense("four")'),
       "model.nn:3:11: error: expected an integer for 'units'; received the string \"four\" [bad-argument-type]"),
-    M("units-as-float", model_with("Dense(4.5)"), "model.nn:3:11: error: expected an integer for 'units'; received the number 4.5 [bad-argument-type]"),
+    M("units-as-float", model_with("Dense(4.5)"), "model.nn:3:11: error: expected an integer for 'units'; received the number 4.5 "
+                                                  "[bad-argument-type]"),
     M("bool-as-number", model_with("Dense(4, use_bias=1)"),
       "model.nn:3:23: error: expected true or false for 'use_bias'; received the number 1 [bad-argument-type]"),
     M("learning-rate-as-string", model_with("Dense(1)", props='loss mse;optimizer Adam(learning_rate="fast")'),
@@ -246,12 +248,15 @@ TYPES = [
     M("zero-epochs", prog().replace("epochs=epochs", "epochs=0"),
       "model.nn:10:21: error: expected a positive integer for 'epochs'; received the number 0 [bad-argument-type]"),
     M("validation-split-above-one", prog().replace("epochs=epochs", "validation_split=1.5"),
-      "model.nn:10:31: error: expected a number from 0 up to (not including) 1 for 'validation_split'; received the number 1.5 [bad-argument-type]"),
+      "model.nn:10:31: error: expected a number from 0 up to (not including) 1 for 'validation_split'; received the number 1.5 "
+      "[bad-argument-type]"),
     M("shape-not-a-tuple", model_with("Dense(1)", first="Input(shape=(9))"),
       "model.nn:2:18: error: expected a shape tuple such as (28, 28, 1) or none for 'shape'; received the number 9 [bad-argument-type]"),
-    M("empty-output-path", prog('save m to ""'), "model.nn:11:11: error: expected a file path in a string after 'to'; received an empty string [bad-argument-type]"),
+    M("empty-output-path", prog('save m to ""'), "model.nn:11:11: error: expected a file path in a string after 'to'; received an empty "
+                                                 "string [bad-argument-type]"),
     M("nul-in-path", prog('save m to "m\\0.keras"'),
-      "model.nn:11:11: error: expected a file path in a string after 'to'; received a string holding a NUL character (\\0) [bad-argument-type]"),
+      "model.nn:11:11: error: expected a file path in a string after 'to'; received a string holding a NUL character (\\0) "
+      "[bad-argument-type]"),
     M("float-overflow", "let scale = 1e200\nlet area = scale * scale\n",
       "model.nn:2:12: error: expected a result within the range of a floating-point number; received an overflow in '*' [overflow]"),
 ]
@@ -284,13 +289,16 @@ STEPS = [
 ]
 
 COMMAND_LINE = [
-    M("nn-file-missing", "", "nndsl run: error: cannot read 'missing.nn': expected an existing .nn file; received a path that does not exist",
+    M("nn-file-missing", "", "nndsl run: error: cannot read 'missing.nn': expected an existing .nn file; received a path that does not "
+                             "exist",
       command="run", argv=("run", "missing.nn"), exit_code=2),
     M("nn-file-is-a-folder", "", "error: cannot read 'd.csv': expected a .nn file; received a folder",
       files={"d.csv": DIR}, argv=("check", "d.csv"), exit_code=2),
-    M("set-unknown-variable", prog(), "nndsl run: error: --set epoch=...: expected the name of a let variable; received 'epoch'; did you mean 'epochs'?",
+    M("set-unknown-variable", prog(), "nndsl run: error: --set epoch=...: expected the name of a let variable; received 'epoch'; did you "
+                                      "mean 'epochs'?",
       command="run", argv=("run", "model.nn", "--set", "epoch=1"), exit_code=2),
-    M("set-value-does-not-parse", prog(), "nndsl run: error: --set epochs=((: expected a value such as 128, 0.01, \"text\" or relu; received '(('",
+    M("set-value-does-not-parse", prog(), "nndsl run: error: --set epochs=((: expected a value such as 128, 0.01, \"text\" or relu; "
+                                          "received '(('",
       command="run", argv=("run", "model.nn", "--set", "epochs=(("), exit_code=2),
     M("unknown-progress-style", prog(),
       "nndsl run: error: argument --progress: invalid choice: 'fancy' (choose from 'auto', 'rich', 'plain', 'none')",
@@ -319,7 +327,8 @@ DATA_PROBLEMS = [
     M("data-file-is-a-folder", prog(), "model.nn:2:1: error: d.csv: expected a CSV file; received a folder [bad-data]",
       files={"d.csv": DIR}, command="run"),
     csv_case("data-file-empty", "", "model.nn:2:1: error: d.csv: expected a header row and data rows; received an empty file [bad-data]"),
-    csv_case("data-header-only", "a,b,y\n", "model.nn:2:1: error: d.csv: expected data rows after the header; received the header only [bad-data]"),
+    csv_case("data-header-only", "a,b,y\n", "model.nn:2:1: error: d.csv: expected data rows after the header; received the header only "
+                                            "[bad-data]"),
     csv_case("target-column-missing", "a,b,price\n1,2,3\n",
              "model.nn:2:1: error: d.csv: expected a column 'y' (target); received columns a, b, price [bad-data]"),
     csv_case("semicolon-separated-file", "a;b;y\n1;2;3\n",
@@ -329,10 +338,14 @@ DATA_PROBLEMS = [
              "model.nn:2:1: error: d.csv: expected unique column names; received 'a' twice in the header [bad-data]"),
     csv_case("non-numeric-cell", "a,b,y\n1,2,3\n4,five,6\n",
              "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received 'five' [bad-data]"),
-    csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty cell [bad-data]"),
-    csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received 'NaN' [bad-data]"),
-    csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; received 'inf' [bad-data]"),
-    csv_case("ragged-row", "a,b,y\n1,2,3\n4,5,6,7\n", "model.nn:2:1: error: d.csv:row 3: expected 3 fields like the header; received 4 [bad-data]"),
+    csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty "
+                                                   "cell [bad-data]"),
+    csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received "
+                                                    "'NaN' [bad-data]"),
+    csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; "
+                                                           "received 'inf' [bad-data]"),
+    csv_case("ragged-row", "a,b,y\n1,2,3\n4,5,6,7\n", "model.nn:2:1: error: d.csv:row 3: expected 3 fields like the header; received 4 "
+                                                      "[bad-data]"),
     M("data-not-utf8", prog(data='data d = csv("d.csv", target="y", exclude=["n"])\n'),
       "model.nn:2:1: error: d.csv: expected UTF-8 text; received bytes that are not (at byte 8) [bad-data]",
       files={"d.csv": "n,a,b,y\n\xe9,1,2,3\n".encode("latin-1")}, command="run"),
@@ -351,21 +364,26 @@ DATA_PROBLEMS = [
       "model.nn:10:12: error: expected class labels 0 to 2 for a model with 3 outputs; received 1.5 at row 3 of 'd' [bad-labels]",
       files={"d.csv": "a,b,y\n1,2,0\n3,4,1.5\n"}, command="run"),
     M("unseen-category-in-prediction-data",
-      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"])\ndata new = csv("new.csv", categorical=["c"])\n',
+      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"])\ndata new = csv("new.csv", '
+                                                         'categorical=["c"])\n',
            model=MODEL.replace("shape=(2,)", "shape=(3,)")),
-      "model.nn:3:1: error: new.csv:row 2, column 'c': expected one of the training data's categories (blue, red); received 'green' [bad-data]",
+      "model.nn:3:1: error: new.csv:row 2, column 'c': expected one of the training data's categories (blue, red); received 'green' "
+      "[bad-data]",
       files={"d.csv": "a,c,y\n1,red,3\n4,blue,6\n", "new.csv": "a,c\n1,green\n"}, command="run"),
     M("image-folder-without-images",
       prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
-           model=model_with("Flatten()", "Dense(2, activation=softmax)", first="Input(shape=(8, 8, 3))", props="loss sparse_categorical_crossentropy")),
-      "model.nn:2:1: error: photos: expected one subfolder per class holding images (.bmp, .gif, .jpeg, .jpg, .png); received none [bad-data]",
+           model=model_with("Flatten()", "Dense(2, activation=softmax)", first="Input(shape=(8, 8, 3))", props="loss "
+                                                                                                               "sparse_categorical_crossentropy")),
+      "model.nn:2:1: error: photos: expected one subfolder per class holding images (.bmp, .gif, .jpeg, .jpg, .png); received none "
+      "[bad-data]",
       files={"photos/cats/notes.txt": "no pictures here", "photos/dogs": DIR}, command="run"),
     M("validation-split-on-streamed-folder",
       prog(data='data d = text_folder("texts")\n', train="train m on d epochs=epochs validation_split=0.2\n",
            model=model_with('TextVectorization(max_tokens=20, output_sequence_length=3, vocabulary=["bad", "good"])', "Embedding(21, 4)",
                             "GlobalAveragePooling1D()", "Dense(1, activation=sigmoid)", first="Input(shape=(1,), dtype=string)",
                             props="loss binary_crossentropy")),
-      "model.nn:11:1: error: expected no validation_split for the streamed folder source 'd'; received validation_split=0.2 [unsupported-option]",
+      "model.nn:11:1: error: expected no validation_split for the streamed folder source 'd'; received validation_split=0.2 "
+      "[unsupported-option]",
       files={"texts/neg/1.txt": "bad", "texts/pos/1.txt": "good"}, command="run"),
     M("loss-explodes", prog(data="seed 7\n" + DATA, model=MODEL.replace("0.01", "1e6"), train="train m on d epochs=epochs shuffle=false\n"),
       "model.nn:11:1: error: expected a finite training loss; received inf at epoch 1, batch 3 [nan-loss]",
@@ -374,7 +392,8 @@ DATA_PROBLEMS = [
 
 OUTPUT_PROBLEMS = [
     M("save-into-missing-folder", prog('save m to "out/m.keras"'),
-      "model.nn:11:11: error: expected an existing folder for 'out/m.keras'; received a folder that does not exist ({dir}/out) [bad-output]",
+      "model.nn:11:11: error: expected an existing folder for 'out/m.keras'; received a folder that does not exist ({dir}/out) "
+      "[bad-output]",
       files={"d.csv": ROWS}, command="run"),
     M("save-where-parent-is-a-file", prog('save m to "previous.keras/m.keras"'),
       "model.nn:11:11: error: expected a folder for 'previous.keras/m.keras'; received a file ({dir}/previous.keras) [bad-output]",
@@ -418,7 +437,8 @@ CANNOT_LOAD = "model.nn:3:13: error: expected a Keras model file; received a fil
 MODEL_FILES = [
     load_case("load-missing-model", "trained.keras", None,
               "model.nn:3:13: error: expected an existing model file; received 'trained.keras', which does not exist [bad-model-file]"),
-    load_case("load-folder", "trained.keras", DIR, "model.nn:3:13: error: expected a .keras or .h5 model file; received a folder [bad-model-file]"),
+    load_case("load-folder", "trained.keras", DIR, "model.nn:3:13: error: expected a .keras or .h5 model file; received a folder "
+                                                   "[bad-model-file]"),
     load_case("load-corrupted-model", "previous.keras", None,
               f"{CANNOT_LOAD} (ValueError: File not found: filepath={{dir}}/previous.keras. Please ensure the file is an accessible "
               "`.keras` zip file.) [bad-model-file]"),
