@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import nndsl
-from nncases import copy_program, program_outputs
+from nncases import copy_program, example_plugin_path, program_outputs
 from nndsl.errors import UsageError
 from nndsl.interop import commands
 from nndsl.interop.eject import eject
@@ -319,8 +319,12 @@ def test_paths_are_relative_to_the_script(tmp_path):
     assert "keras.utils.set_random_seed" not in elsewhere.split("def main")[1]  # no seed: nothing seeded
 
 
-def test_plugin_names_are_refused_each_named():
-    pytest.importorskip("nndsl_example_plugin")
+def test_plugin_names_are_refused_each_named(tmp_path, monkeypatch):
+    from nndsl.plugins.registry import reset
+
+    for folder in reversed(example_plugin_path(tmp_path)):  # installed or not, the plugin is found
+        monkeypatch.syspath_prepend(folder)
+    reset()
     path = EXAMPLES / "plugin" / "plugin_demo.nn"
     checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
     with pytest.raises(UsageError) as info:
