@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -46,29 +47,32 @@ _EARLY = pytest.StashKey[dict]()
 
 
 def pytest_collection_finish(session):
-    """Start the slow work of selected test modules (``start_early(folder)``) now, beside the other tests.
+    """Start the slow work of selected test modules (``start_early(folder, tests)``) now, beside the other tests.
 
-    A module whose tests wait on a long subprocess (building a wheel) defines ``start_early``;
-    it is called once, in a fresh folder, when any of the module's tests is selected, and the
-    ``early`` fixture hands its result to the tests.
+    A module whose tests wait on a long subprocess (building a wheel, a batch of command lines)
+    defines ``start_early``; it is called once, in a fresh folder, with the module's selected
+    tests, and the ``early`` fixture hands its result (a process, or an object with ``close``) to
+    the tests.
     """
-    started: dict = {}
+    selected: dict = {}
     for item in session.items:
         module = getattr(item, "module", None)
-        start = getattr(module, "start_early", None)
-        if start is None or module.__name__ in started or item.get_closest_marker("skip") is not None:
-            continue
+        if getattr(module, "start_early", None) is not None and item.get_closest_marker("skip") is None:
+            selected.setdefault(module, []).append(item)
+    started: dict = {}
+    for module, tests in selected.items():
         folder = Path(tempfile.mkdtemp(prefix="nndsl-early-"))
-        started[module.__name__] = (start(folder), folder)
+        started[module.__name__] = (module.start_early(folder, tests), folder)
     session.config.stash[_EARLY] = started
 
 
 def pytest_sessionfinish(session):
     for value, folder in session.config.stash.get(_EARLY, {}).values():
-        wait = getattr(value, "wait", None)
-        if wait is not None:
+        if isinstance(value, subprocess.Popen):
             value.kill()
-            wait()
+            value.wait()
+        elif hasattr(value, "close"):
+            value.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -78,7 +82,7 @@ def early(request):
     started = request.config.stash.get(_EARLY, {})
     if request.module.__name__ not in started:  # not started with the session: start it now
         folder = Path(tempfile.mkdtemp(prefix="nndsl-early-"))
-        started[request.module.__name__] = (request.module.start_early(folder), folder)
+        started[request.module.__name__] = (request.module.start_early(folder, []), folder)
         request.config.stash[_EARLY] = started
     return started[request.module.__name__]
 

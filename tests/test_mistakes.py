@@ -609,8 +609,12 @@ class Batch:
         self.root = root
         self.results: dict = {}
         self.prepared: dict = {}
+        self.pending: tuple | None = None  # (process, results file) of a batch under way
 
-    def _run(self, keys) -> None:
+    def start(self, keys=None) -> None:
+        """Write the projects of ``keys`` (all not yet run) and start their process; ``finish`` waits for it."""
+        self.finish()
+        keys = [k for k in self.items if k not in self.prepared] if keys is None else keys
         spec = []
         for key in keys:
             item = self.items[key]
@@ -632,14 +636,34 @@ class Batch:
         name = f"batch-{len(self.results)}"
         cases_file, results_file = self.root / f"{name}.json", self.root / f"{name}-results.json"
         cases_file.write_text(json.dumps(spec))
-        proc = subprocess.run([sys.executable, str(BATCH), str(cases_file), str(results_file)], env=ENV,
-                              capture_output=True, text=True, timeout=900)
-        assert proc.returncode == 0, proc.stderr[-5000:]
+        proc = subprocess.Popen([sys.executable, str(BATCH), str(cases_file), str(results_file)], env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.pending = proc, results_file
+
+    def finish(self) -> None:
+        if self.pending is None:
+            return
+        (proc, results_file), self.pending = self.pending, None
+        try:
+            _, stderr = proc.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, stderr[-5000:]
         self.results.update(json.loads(results_file.read_text()))
 
+    def close(self) -> None:
+        """End a batch still under way (at the end of the session; conftest calls it)."""
+        if self.pending is not None:
+            self.pending[0].kill()
+            self.pending[0].communicate()
+            self.pending = None
+
     def __call__(self, key: str):
+        self.finish()
         if key not in self.prepared:
-            self._run([k for k in self.items if k not in self.prepared])
+            self.start([k for k in self.items if k not in self.prepared])
+            self.finish()
         prepared = self.prepared[key]
         if isinstance(prepared, BaseException):
             raise prepared
@@ -663,17 +687,21 @@ class _RunCase:
         return self.case.args()
 
 
-def _session_batch(request, tmp_path_factory, needs_keras: bool):
-    """A ``get(case)`` over one shared process for the session's selected cases of one kind."""
+def _batch_items(tests, needs_keras: bool) -> dict:
+    """The cases and examples of one kind among the parameters of ``tests``, by key."""
     items = {}
-    for test in request.session.items:
+    for test in tests:
         params = getattr(getattr(test, "callspec", None), "params", {})
         for value in params.values():
             if isinstance(value, Mistake) and value.needs_keras == needs_keras:
                 items[value.id] = _RunCase(value)
             elif isinstance(value, Example) and value.needs_keras == needs_keras:
                 items[value.key] = value
-    runner = Batch(items, tmp_path_factory.mktemp("run-batch" if needs_keras else "check-batch"))
+    return items
+
+
+def _getter(runner: Batch):
+    """``get(case) -> (folder, listing before, result)``; a case the runner was not given runs in a batch of its own."""
 
     def get(thing):
         key = thing.id if isinstance(thing, Mistake) else thing.key
@@ -683,16 +711,25 @@ def _session_batch(request, tmp_path_factory, needs_keras: bool):
     return get
 
 
+def start_early(folder: Path, tests) -> Batch:
+    """The process of the selected cases that stop before TensorFlow, started with the session (see conftest)."""
+    runner = Batch(_batch_items(tests, needs_keras=False), folder)
+    runner.start()
+    return runner
+
+
 @pytest.fixture(scope="session")
 def batch(request, tmp_path_factory):
     """``batch(case) -> (folder, listing before, result)`` for the selected `run` cases and examples."""
-    return _session_batch(request, tmp_path_factory, needs_keras=True)
+    items = _batch_items(request.session.items, needs_keras=True)
+    return _getter(Batch(items, tmp_path_factory.mktemp("run-batch")))
 
 
-@pytest.fixture(scope="session")
-def check_batch(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def check_batch(early):
     """The same for the cases and examples that stop before TensorFlow: one process that never imports it."""
-    return _session_batch(request, tmp_path_factory, needs_keras=False)
+    runner, _ = early
+    return _getter(runner)
 
 
 # ---------------------------------------------------------------- docs/errors.md

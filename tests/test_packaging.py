@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_early(folder: Path) -> subprocess.Popen:
+def start_early(folder: Path, tests) -> subprocess.Popen:
     """Build the wheel in the background from the start of the session (see conftest); it takes seconds."""
     return subprocess.Popen([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(ROOT)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
