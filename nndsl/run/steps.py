@@ -10,14 +10,13 @@ from typing import Any
 
 from ..errors import Note
 from ..semantics.check import CheckedStep
+from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUTION, MIN_VALIDATION_BATCH, PREDICT_BATCH, SMALL_INPUT
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
 
-PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
-SMALL_INPUT = 64  # below this many rows, one predict_on_batch call beats predict()'s set-up
 
 
 def _on_span(step: CheckedStep):
@@ -143,7 +142,7 @@ def _check_labels(state, step, ds, classes: int) -> None:
 
 
 def _fix_callback_paths(state: RunState, cb) -> Any:
-    for attr in ("filepath", "filename", "log_dir", "backup_dir"):
+    for attr in CALLBACK_PATH_ATTRIBUTES:
         v = getattr(cb, attr, None)
         if isinstance(v, str) and not Path(v).is_absolute():
             setattr(cb, attr, str(state.path(v)))
@@ -328,9 +327,6 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
 
 
-MAX_STEPS_PER_EXECUTION = 128
-
-
 def _default_steps_per_execution(ms: ModelState, data) -> None:
     """Unless the model sets ``steps_per_execution``, run a whole small epoch (or 128 batches) per
     compiled call: measured about 3x faster per epoch than one batch per call on the sales model.
@@ -392,7 +388,7 @@ def test(state: RunState, step: CheckedStep) -> None:
     ms, ds = _model_and_data(state, step)
     model = ms.export_model()
     if ds.tf_dataset is not None:
-        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or 32), verbose=0, return_dict=True)
+        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or BATCH_SIZE), verbose=0, return_dict=True)
     else:
         x, y = _xy(state, step, ms, ds, raw_target=True)
         args = {k: step.kwargs[k] for k in ("batch_size", "steps") if step.kwargs.get(k) is not None}
