@@ -82,6 +82,17 @@ class _ModelVars:
     categories_set: bool = False
 
 
+@dataclass(frozen=True)
+class _Pipeline:
+    """How a training step feeds its rows, as Python source."""
+
+    batch: str
+    val_batch: str
+    shuffle: bool
+    seed: str
+    prefetch: str  # "" or ", prefetch=False"
+
+
 @dataclass
 class _DataInfo:
     kind: str  # csv, npz, npy, image_folder, text_folder, split
@@ -369,95 +380,133 @@ class _Writer(PythonCode):
         mv = self.model_vars(step.target)
         var, info = self.load_data(body, step.on)
         kw = step.kwargs
-        model = mv.checked
-        seed = "SEED" if self.checked.settings.get("seed") is not None else "None"
-        batch = self.kwarg_code(step, "batch_size") if kw.get("batch_size") else "32"
+        batch = self.kwarg_code(step, "batch_size") if kw.get("batch_size") else str(BATCH_SIZE)
         val_batch = (self.kwarg_code(step, "validation_batch_size") if kw.get("validation_batch_size")
-                     else (self.literal(max(int(kw.get("batch_size") or 32), 1024)) if batch.isdigit() else f"max({batch}, 1024)"))
-        shuffle = kw.get("shuffle", True) is not False
-        prefetch = "" if kw.get("prefetch", True) is not False else ", prefetch=False"
+                     else (self.literal(max(int(kw.get("batch_size") or BATCH_SIZE), MIN_VALIDATION_BATCH)) if batch.isdigit()
+                           else f"max({batch}, {MIN_VALIDATION_BATCH})"))
+        pipeline = _Pipeline(
+            batch=batch, val_batch=val_batch, shuffle=kw.get("shuffle", True) is not False,
+            seed="SEED" if self.checked.settings.get("seed") is not None else "None",
+            prefetch="" if kw.get("prefetch", True) is not False else ", prefetch=False",
+        )
         fit_args = [f"epochs={self.kwarg_code(step, 'epochs') if kw.get('epochs') else '1'}"]
         for k in ("class_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_freq"):
             if kw.get(k) is not None:
                 fit_args.append(f"{k}={self.kwarg_code(step, k)}")
         if info.streamed:
-            self.need("stream_pipeline")
-            if kw.get("validation_split"):
-                raise UsageError(f"{self.where(step.node.span)}: expected no validation_split for the streamed folder source '{step.on}'; "
-                                 "received validation_split (nndsl run refuses it too: give validation data as its own source)")
-            if not mv.built:
-                if model is None:
-                    raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
-                fn = self.allocate(("build", model.name), f"build_{model.name}")
-                takes = model.compile.get("_options", {}).get("scale_features", "none") != "none"
-                body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
-                mv.built = True
-            cache = "" if kw.get("cache", True) is not False else ", cache=False"
-            body.append(f"    pipeline = stream_pipeline({var}, batch_size={batch}, shuffle={shuffle}, seed={seed}{cache}{prefetch})")
-            if kw.get("validation_data") is not None:
-                vvar, vinfo = self.load_data(body, kw["validation_data"])
-                body.append(f"    validation = stream_pipeline({vvar}, batch_size={val_batch}, shuffle=False, seed=None{prefetch})")
-                fit_args.append("validation_data=validation")
+            validation = self.streamed_training(step, mv, var, pipeline, body)
         else:
-            first = not mv.built
-            if first and model is None:
-                raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
-            if first and self.uses_categorical:
-                categories = self.var(mv, "categories")
-                if info.categorical:
-                    self.need("fit_categories")
-                    body.append(f"    {categories} = fit_categories({var})  # the categories of the training rows")
-                else:
-                    body.append(f"    {categories} = {{}}")
-                mv.categories_set = True
-            rows = self.encoded(body, mv, var, info)
-            if first:
-                options = model.compile.get("_options", {})
-                features, target = options.get("scale_features", "none"), options.get("scale_target", "none")
-                after = ""
-                body.append(f"    {self.var(mv, 'targets')} = {rows}.target_names")
-                mv.targets_set = True
-                if features != "none" and features in _PREPROCESSORS:
-                    self.need(_PREPROCESSORS[features], "normalization")
-                    stats = self.var(mv, "feature_scaling")
-                    body.append(f"    {stats} = {_PREPROCESSORS[features]}({rows}.x)  # fitted on the training features")
-                    after = f"after_input=[normalization(*{stats})]"
-                if target != "none" and target in _PREPROCESSORS:
-                    self.need(_PREPROCESSORS[target])
-                    body.append(f"    {self.var(mv, 'target_scaling')} = {_PREPROCESSORS[target]}({rows}.y)  # fitted on the training target")
-                    mv.scaled_target = True
-                    mv.export_ready = False
-                fn = self.allocate(("build", model.name), f"build_{model.name}")
-                body.append(f"    {mv.var} = {fn}({after})")
-                if features == "none" and _adapts_first_normalization(model):
-                    body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
-                mv.built = True
-            if mv.scaled_target:
-                self.need("scale")
-                body.append(f"    x, y = {rows}.x, scale({rows}.y, *{self.var(mv, 'target_scaling')})  # training uses the scaled target")
-            else:
-                body.append(f"    x, y = {rows}.x, {rows}.y")
-            validation = False
-            if kw.get("validation_data") is not None:
-                vvar, vinfo = self.load_data(body, kw["validation_data"])
-                vrows = self.encoded(body, mv, vvar, vinfo)
-                if mv.scaled_target:
-                    body.append(f"    val_x, val_y = {vrows}.x, scale({vrows}.y, *{self.var(mv, 'target_scaling')})")
-                else:
-                    body.append(f"    val_x, val_y = {vrows}.x, {vrows}.y")
-                validation = True
-            elif kw.get("validation_split"):
-                self.need("split_validation")
-                body.append(f"    (x, y), (val_x, val_y) = split_validation(x, y, {self.kwarg_code(step, 'validation_split')})")
-                validation = True
-            self.need("array_pipeline")
-            body.append(f"    pipeline = array_pipeline(x, y, batch_size={batch}, shuffle={shuffle}, seed={seed}{prefetch})")
-            if validation:
-                body.append(f"    validation = array_pipeline(val_x, val_y, batch_size={val_batch}, shuffle=False, seed=None{prefetch})")
-                fit_args.append("validation_data=validation")
+            validation = self.in_memory_training(step, mv, var, info, pipeline, body)
+        if validation:
+            fit_args.append("validation_data=validation")
+        self.fit(step, mv, fit_args, body)
+
+    def streamed_training(self, step: CheckedStep, mv: _ModelVars, var: str, pipeline: _Pipeline, body: list[str]) -> bool:
+        """The pipelines of a folder source; whether there is validation data."""
+        kw = step.kwargs
+        self.need("stream_pipeline")
+        if kw.get("validation_split"):
+            raise UsageError(f"{self.where(step.node.span)}: expected no validation_split for the streamed folder source '{step.on}'; "
+                             "received validation_split (nndsl run refuses it too: give validation data as its own source)")
+        if not mv.built:
+            model = self.defined_model(step, mv)
+            fn = self.allocate(("build", model.name), f"build_{model.name}")
+            takes = model.compile.get("_options", {}).get("scale_features", "none") != "none"
+            body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
+            mv.built = True
+        cache = "" if kw.get("cache", True) is not False else ", cache=False"
+        body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
+                    f"seed={pipeline.seed}{cache}{pipeline.prefetch})")
+        if kw.get("validation_data") is None:
+            return False
+        vvar, _ = self.load_data(body, kw["validation_data"])
+        body.append(f"    validation = stream_pipeline({vvar}, batch_size={pipeline.val_batch}, shuffle=False, seed=None{pipeline.prefetch})")
+        return True
+
+    def in_memory_training(self, step: CheckedStep, mv: _ModelVars, var: str, info: _DataInfo, pipeline: _Pipeline,
+                           body: list[str]) -> bool:
+        """The pipelines of rows in memory (the model built and its preprocessing fitted on the
+        first training); whether there is validation data."""
+        kw = step.kwargs
+        first = not mv.built
+        if first:
+            self.defined_model(step, mv)
+            if self.uses_categorical:
+                self.fit_categories(mv, var, info, body)
+        rows = self.encoded(body, mv, var, info)
+        if first:
+            self.first_build(mv, rows, body)
+        body.append(f"    x, y = {self.xy(mv, rows)}" + ("  # training uses the scaled target" if mv.scaled_target else ""))
+        validation = False
+        if kw.get("validation_data") is not None:
+            vvar, vinfo = self.load_data(body, kw["validation_data"])
+            body.append(f"    val_x, val_y = {self.xy(mv, self.encoded(body, mv, vvar, vinfo))}")
+            validation = True
+        elif kw.get("validation_split"):
+            self.need("split_validation")
+            body.append(f"    (x, y), (val_x, val_y) = split_validation(x, y, {self.kwarg_code(step, 'validation_split')})")
+            validation = True
+        self.need("array_pipeline")
+        body.append(f"    pipeline = array_pipeline(x, y, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
+                    f"seed={pipeline.seed}{pipeline.prefetch})")
+        if validation:
+            body.append(f"    validation = array_pipeline(val_x, val_y, batch_size={pipeline.val_batch}, shuffle=False, "
+                        f"seed=None{pipeline.prefetch})")
+        return validation
+
+    def defined_model(self, step: CheckedStep, mv: _ModelVars) -> CheckedModel:
+        """The model a step trains first, which the file must define."""
+        if mv.checked is None:
+            raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
+        return mv.checked
+
+    def fit_categories(self, mv: _ModelVars, var: str, info: _DataInfo, body: list[str]) -> None:
+        """The model's categories: those of the training rows' categorical columns (none without)."""
+        categories = self.var(mv, "categories")
+        if info.categorical:
+            self.need("fit_categories")
+            body.append(f"    {categories} = fit_categories({var})  # the categories of the training rows")
+        else:
+            body.append(f"    {categories} = {{}}")
+        mv.categories_set = True
+
+    def first_build(self, mv: _ModelVars, rows: str, body: list[str]) -> None:
+        """Before the first training: the target names kept, the scaling fitted, the model built."""
+        model = mv.checked
+        options = model.compile.get("_options", {})
+        features, target = options.get("scale_features", "none"), options.get("scale_target", "none")
+        after = ""
+        body.append(f"    {self.var(mv, 'targets')} = {rows}.target_names")
+        mv.targets_set = True
+        if features != "none" and features in _PREPROCESSORS:
+            self.need(_PREPROCESSORS[features], "normalization")
+            stats = self.var(mv, "feature_scaling")
+            body.append(f"    {stats} = {_PREPROCESSORS[features]}({rows}.x)  # fitted on the training features")
+            after = f"after_input=[normalization(*{stats})]"
+        if target != "none" and target in _PREPROCESSORS:
+            self.need(_PREPROCESSORS[target])
+            body.append(f"    {self.var(mv, 'target_scaling')} = {_PREPROCESSORS[target]}({rows}.y)  # fitted on the training target")
+            mv.scaled_target = True
+            mv.export_ready = False
+        fn = self.allocate(("build", model.name), f"build_{model.name}")
+        body.append(f"    {mv.var} = {fn}({after})")
+        if features == "none" and _adapts_first_normalization(model):
+            body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
+        mv.built = True
+
+    def xy(self, mv: _ModelVars, rows: str) -> str:
+        """The features and the target of ``rows`` as the model trains on them (the target scaled)."""
+        if not mv.scaled_target:
+            return f"{rows}.x, {rows}.y"
+        self.need("scale")
+        return f"{rows}.x, scale({rows}.y, *{self.var(mv, 'target_scaling')})"
+
+    def fit(self, step: CheckedStep, mv: _ModelVars, fit_args: list[str], body: list[str]) -> None:
+        """The call of ``fit``, with the callbacks nndsl adds and its steps per execution."""
+        kw = step.kwargs
         if kw.get("steps_per_epoch") is not None:
             body.append("    pipeline = pipeline.repeat()")
-        if model is None or "steps_per_execution" not in model.compile:
+        if mv.checked is None or "steps_per_execution" not in mv.checked.compile:
             self.need("one_call_per_epoch")
             body.append(f"    one_call_per_epoch({mv.var}, pipeline)")
         callbacks = []
@@ -479,7 +528,7 @@ class _Writer(PythonCode):
         self.need("report")
         title = self.literal(f"{step.verb} {step.target} on {step.on if not isinstance(step.on, CheckedData) else step.on.spec.name}")
         if info.streamed:
-            batch = self.kwarg_code(step, "batch_size") if step.kwargs.get("batch_size") else "32"
+            batch = self.kwarg_code(step, "batch_size") if step.kwargs.get("batch_size") else str(BATCH_SIZE)
             body.append(f"    results = {model}.evaluate({var}.batch({batch}), verbose=0, return_dict=True)")
         else:
             rows = self.encoded(body, mv, var, info)
