@@ -93,6 +93,24 @@ class _Pipeline:
     prefetch: str  # "" or ", prefetch=False"
 
 
+@dataclass(frozen=True)
+class _SourceArgs:
+    """A data source's arguments, each written as Python where the file wrote it."""
+
+    writer: PythonCode
+    values: dict
+    nodes: dict
+
+    def get(self, name: str):
+        return self.values.get(name)
+
+    def code(self, name: str) -> str:
+        return self.writer.code(self.values[name], self.nodes.get(name))
+
+    def path(self, name: str) -> str:
+        return f"BASE / {self.code(name)}"
+
+
 @dataclass
 class _DataInfo:
     kind: str  # csv, npz, npy, image_folder, text_folder, split
@@ -272,69 +290,65 @@ class _Writer(PythonCode):
         return var, info
 
     def source_call(self, cd: CheckedData) -> str:
+        """The call of the helper that reads a data source as nndsl reads it."""
         kind = _SOURCES.get(cd.spec.impl)
-        call = cd.decl.source
-        params = [p.name for p in cd.spec.params]
-        nodes = argument_nodes(call, params)
-        a = cd.args
-
-        def arg(name):
-            return self.code(a[name], nodes.get(name))
-
-        def path(name):
-            return f"BASE / {arg(name)}"
-
-        if kind == "csv":
-            self.need("read_csv")
-            parts = [path("path")]
-            for p in ("target", "features", "exclude", "categorical", "delimiter"):
-                if a.get(p) is not None:
-                    parts.append(f"{p}={arg(p)}")
-            if a.get("id") is not None:
-                parts.append(f"ids={arg('id')}")
-            return f"read_csv({', '.join(parts)})"
-        if kind == "npz":
-            self.need("read_npz")
-            parts = [path("path")]
-            if a.get("x"):
-                parts.append(f"x={arg('x')}")
-            if a.get("y") is not None:
-                parts.append(f"y={arg('y')}")
-            return f"read_npz({', '.join(parts)})"
-        if kind == "npy":
-            self.need("read_npy")
-            return f"read_npy({path('path')}" + (f", target={path('target')})" if a.get("target") else ")")
+        if kind is None:
+            self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
+            return "None"
+        self.need(f"read_{kind}" if kind != "split" else "split_rows")
+        args = _SourceArgs(self, cd.args, argument_nodes(cd.decl.source, [p.name for p in cd.spec.params]))
         if kind in ("image_folder", "text_folder"):
-            self.need(f"read_{kind}")
-            parts = [path("path")]
-            if kind == "image_folder":
-                if a.get("image_size"):
-                    parts.append(f"image_size={arg('image_size')}")
-                if a.get("color_mode"):
-                    parts.append(f"color_mode={arg('color_mode')}")
-            if "label_mode" in a and a["label_mode"] is None:
-                mode = None
-            else:
-                mode = a.get("label_mode") or "int"
-                mode = None if mode == "none" else str(mode)
-            if mode != "int":
-                parts.append(f"label_mode={self.literal(mode)}")
-            return f"read_{kind}({', '.join(parts)})"
-        if kind == "split":
-            self.need("split_rows")
-            parent = self.allocate(("data", str(a["source"])), f"{a['source']}_data")
-            fractions = self.literal([float(f) if not isinstance(f, bool) else f for f in self.python_value(a["fractions"])])
-            seed = a.get("seed")
-            if seed is not None:
-                seed_code = arg("seed")
-            elif self.checked.settings.get("seed") is not None:
-                seed_code = "SEED"
-            else:
-                seed_code = "0"
-            part = arg("part") if "part" in a else "0"
-            return f"split_rows({parent}, {fractions}, part={part}, seed={seed_code})"
-        self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
-        return "None"
+            return f"read_{kind}({', '.join(self.folder_arguments(kind, args))})"
+        return getattr(self, f"source_{kind}")(args)
+
+    def source_csv(self, a: _SourceArgs) -> str:
+        parts = [a.path("path")]
+        for p in ("target", "features", "exclude", "categorical", "delimiter"):
+            if a.get(p) is not None:
+                parts.append(f"{p}={a.code(p)}")
+        if a.get("id") is not None:
+            parts.append(f"ids={a.code('id')}")
+        return f"read_csv({', '.join(parts)})"
+
+    def source_npz(self, a: _SourceArgs) -> str:
+        parts = [a.path("path")]
+        if a.get("x"):
+            parts.append(f"x={a.code('x')}")
+        if a.get("y") is not None:
+            parts.append(f"y={a.code('y')}")
+        return f"read_npz({', '.join(parts)})"
+
+    def source_npy(self, a: _SourceArgs) -> str:
+        return f"read_npy({a.path('path')}" + (f", target={a.path('target')})" if a.get("target") else ")")
+
+    def folder_arguments(self, kind: str, a: _SourceArgs) -> list[str]:
+        parts = [a.path("path")]
+        if kind == "image_folder":
+            if a.get("image_size"):
+                parts.append(f"image_size={a.code('image_size')}")
+            if a.get("color_mode"):
+                parts.append(f"color_mode={a.code('color_mode')}")
+        if "label_mode" in a.values and a.values["label_mode"] is None:
+            mode = None
+        else:
+            mode = a.get("label_mode") or "int"
+            mode = None if mode == "none" else str(mode)
+        if mode != "int":
+            parts.append(f"label_mode={self.literal(mode)}")
+        return parts
+
+    def source_split(self, a: _SourceArgs) -> str:
+        source = a.values["source"]
+        parent = self.allocate(("data", str(source)), f"{source}_data")
+        fractions = self.literal([float(f) if not isinstance(f, bool) else f for f in self.python_value(a.values["fractions"])])
+        if a.get("seed") is not None:
+            seed = a.code("seed")
+        elif self.checked.settings.get("seed") is not None:
+            seed = "SEED"
+        else:
+            seed = "0"
+        part = a.code("part") if "part" in a.values else "0"
+        return f"split_rows({parent}, {fractions}, part={part}, seed={seed})"
 
     # ------------------------------------------------------------ steps
     def step_code(self, step: CheckedStep) -> list[str]:
@@ -420,7 +434,8 @@ class _Writer(PythonCode):
         if kw.get("validation_data") is None:
             return False
         vvar, _ = self.load_data(body, kw["validation_data"])
-        body.append(f"    validation = stream_pipeline({vvar}, batch_size={pipeline.val_batch}, shuffle=False, seed=None{pipeline.prefetch})")
+        body.append(f"    validation = stream_pipeline({vvar}, batch_size={pipeline.val_batch}, shuffle=False, "
+                    f"seed=None{pipeline.prefetch})")
         return True
 
     def in_memory_training(self, step: CheckedStep, mv: _ModelVars, var: str, info: _DataInfo, pipeline: _Pipeline,
@@ -661,7 +676,8 @@ class _Writer(PythonCode):
         rel = Path(rel).as_posix()
         return f"BASE = (HERE / {self.literal(rel)}).resolve()  # the folder of {self.file}: the paths below are relative to it"
 
-    def assemble(self, constants: list[str], builders: list[list[str]], main: list[str]) -> str:
+    def header(self, constants: list[str]) -> list[str]:
+        """The docstring, the imports, the paths, the seed and the let constants."""
         seed = self.checked.settings.get("seed")
         imports = set(self.imports) | {"os", "pathlib"}
         out = [
@@ -698,6 +714,11 @@ class _Writer(PythonCode):
         if constants:
             out += ["", f"# The let variables of {self.file}."]
             out.extend(constants)
+        return out
+
+    def assemble(self, constants: list[str], builders: list[list[str]], main: list[str]) -> str:
+        """The script: its header, the helpers it uses, the model builders, then ``main``."""
+        out = self.header(constants)
         used = [helper for name, helper in helpers().items() if name in self.helpers]
         if used:
             out += ["", ""]
