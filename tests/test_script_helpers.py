@@ -4,6 +4,7 @@ constants written in place of their names."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from importlib import resources
 
@@ -47,10 +48,12 @@ def test_each_helper_is_python_and_needs_only_helpers_before_it():
 
 def test_placeholders_become_the_runners_values():
     helpers = script_helpers.helpers()
-    placeholders = {"CALLBACK_PATH_ATTRIBUTES", "MAX_STEPS_PER_EXECUTION", "PREDICT_BATCH", "ROW_SHUFFLE_LIMIT", "SMALL_INPUT",
-                    "STREAM_SHUFFLE_BUFFER"}
+    placeholders = [alias.name for node in ast.parse(template_text()).body if isinstance(node, ast.ImportFrom)
+                    and node.module == "nndsl.run.defaults" for alias in node.names]
+    assert len(placeholders) == 6
     for helper in helpers.values():
-        assert not placeholders & set(helper.source.replace("(", " ").replace(")", " ").replace(",", " ").split()), helper.name
+        for name in placeholders:
+            assert not re.search(rf"\b{name}\b", helper.source), (helper.name, name)
     assert f"min(batches + 1, {defaults.MAX_STEPS_PER_EXECUTION})" in helpers["one_call_per_epoch"].source
     assert f"len(x) <= {defaults.SMALL_INPUT}:" in helpers["predict_rows"].source
     assert f"batch_size or {defaults.PREDICT_BATCH}," in helpers["predict_rows"].source

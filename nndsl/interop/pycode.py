@@ -63,11 +63,12 @@ class PythonCode:
         self.names[key] = name
         return name
 
-
     def where(self, span) -> str:
+        """``file:line:column`` of a place in the .nn file (the file's name without one)."""
         return f"{self.file}:{span.line}:{span.column}" if span is not None else self.file
 
     def unsupported(self, span, what: str) -> None:
+        """Record a name a plain Keras script cannot reproduce; the exporter lists them all."""
         problem = (span.start if span is not None else -1, f"{self.where(span)}: {what}")
         if problem not in self.problems:
             self.problems.append(problem)
