@@ -9,8 +9,8 @@ and a caret under the exact span.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from .source import Source, Span
 

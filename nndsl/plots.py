@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from .errors import RunError, UsageError
-
 
 DPI = 100  # pixels per inch of every figure: sizes below are in pixels
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -50,7 +50,7 @@ def _matplotlib():
 def _figure(width: int, height: int, layout: str | None = None) -> Iterator[Any]:
     """A figure of exactly ``width`` x ``height`` pixels on an Agg canvas, with matplotlib's
     default style whatever the user's matplotlibrc says (no global state is changed)."""
-    matplotlib = _matplotlib()
+    _matplotlib()  # or a clear error saying how to get it
     import matplotlib.style
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -442,7 +442,7 @@ def _draw_groups(ax, rows, tops, bh, left, px) -> None:
             spans[-1] = (g, spans[-1][1], i)
         else:
             spans.append((g, i, i))
-    for (gid, label), first, last in spans:
+    for (_gid, label), first, last in spans:
         y0, y1 = tops[first] + 4 * px, tops[last] + bh - 4 * px
         x = left - 22 * px
         ax.plot([x + 8 * px, x, x, x + 8 * px], [y0, y0, y1, y1], color="#5c6bc0", linewidth=1.6, solid_capstyle="round")

@@ -71,8 +71,8 @@ def import_model(path) -> str:
         )
     importer = _Importer(keras, path)
     text = importer.model_text(model)
-    from ..semantics.check import check
     from ..formatter import format_program
+    from ..semantics.check import check
     from ..syntax.parser import parse
 
     formatted = format_program(parse(text, filename=f"<import of {path.name}>"))
@@ -241,7 +241,7 @@ class _Importer:
                 args[key] = self.argument(key, config[key], kind)
         parts = []
         positional = True
-        for i, p in enumerate(params):
+        for p in params:
             if p.name not in args:
                 positional = False
                 continue

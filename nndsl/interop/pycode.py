@@ -235,7 +235,7 @@ class PythonCode:
         given = len(node.args) if node is not None else 0
         parts: list[str] = []
         used: set[str] = set()
-        for i, p in enumerate(params[:given]):
+        for p in params[:given]:
             if p not in rc.args or p not in positional_ok:
                 break
             parts.append(self.code(rc.args[p], nodes.get(p), shadow))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 REDRAW = 0.5  # seconds between redraws of the rich display
 

@@ -181,8 +181,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     Raises:
         NndslError: for every user mistake, located.
     """
-    from ..semantics.check import check
     from ..formatter import format_program
+    from ..semantics.check import check
     from ..syntax.parser import parse_file
     from .interrupt import checkpoint_path
 

@@ -22,7 +22,6 @@ from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
 
 
-
 def _on_span(step: CheckedStep):
     return step.node.on.span if step.node.on is not None else step.node.span
 

@@ -10,7 +10,8 @@ shapes) follow, from :mod:`nndsl.semantics.keras_check`. The result types are in
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean

@@ -264,7 +264,7 @@ def _item_nodes(node, count: int) -> list:
     return list(node.items) if isinstance(node, (ast.List, ast.Tuple)) else [None] * count
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sequential_spec():
     """``keras.Sequential`` as a layer: a group of layers (not in ``keras.layers``, so not in the catalogue)."""
     return LayerSpec(
