@@ -17,6 +17,7 @@ from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
+from ..vocabulary import DECLARATIONS, SETTINGS
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
 from .keras_check import KERAS_PASSES
@@ -55,7 +56,7 @@ def declare_names(ctx: Context) -> None:
 
 
 # Settings whose value is one of a few names, written as bare words: `backend jax`.
-SETTING_CHOICES = {
+SETTING_CHOICES = {  # the keys are vocabulary.SETTINGS with a fixed set of values
     "backend": ("tensorflow", "jax"),
     "distribute": ("none", "mirrored"),
 }
@@ -437,7 +438,7 @@ def _step_spec(ctx: Context, stmt: ast.Step) -> StepSpec | None:
     name = steps.resolve(stmt.verb)
     if name is None:
         ctx.error("unknown-name", f"expected a step such as train, test, save, load or predict; received '{stmt.verb}'",
-                  stmt.verb_span, hint=hint_for(stmt.verb, steps.names() + ["let", "data", "model", "block", "seed"]))
+                  stmt.verb_span, hint=hint_for(stmt.verb, [*steps.names(), *DECLARATIONS, *SETTINGS]))
         return None
     try:
         return steps.get(name)
