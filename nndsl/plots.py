@@ -394,7 +394,8 @@ def draw_model(checked, model_name: str, path) -> Path:
         total = None if any(rl.params is None for rl in model.resolved) else sum(rl.params for rl in model.resolved)
         count = sum(1 for rl in model.resolved if rl.name not in ("Input", "InputLayer"))
         ax.text(left, 30 * px, f"model {model_name}", fontsize=15, fontweight="bold", va="center", ha="left", color="#212121")
-        sub = f"{count} layer{'s' if count != 1 else ''} · " + ("parameters unknown until built" if total is None else f"{total:,} parameters")
+        sub = (f"{count} layer{'s' if count != 1 else ''} · "
+               + ("parameters unknown until built" if total is None else f"{total:,} parameters"))
         ax.text(left, 58 * px, sub, fontsize=10, va="center", ha="left", color="#616161")
         tops = [(DIAGRAM_TOP + i * (BOX_HEIGHT + BOX_GAP)) * px for i in range(len(rows))]
         bh = BOX_HEIGHT * px
@@ -511,6 +512,7 @@ def plot_step(state, step) -> None:
         span = node.span if node is not None else step.node.span
         raise state.error(str(exc), step, code="bad-argument" if node is not None else "run-error", span=span) from None
     except OSError as exc:
-        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span_to) from None
+        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
+                          code="write-failed", span=span_to) from None
     state.events.line(f"wrote training curves of {name} to {step.to}")
     state.record.add_step(step="plot", model=name, path=step.to)

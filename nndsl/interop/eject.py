@@ -183,7 +183,8 @@ class _Writer(PythonCode):
         doc = f"Model `{model.name}` of {self.file}{', compiled' if model.compile.get('loss') is not None else ''}."
         lines = [f"def {fn}({'after_input=()' if takes_preprocessing else ''}):"]
         if takes_preprocessing:
-            lines += [f'    """{doc}', "", "    `after_input` are the fitted preprocessing layers, placed right after the input.", '    """']
+            lines += [f'    """{doc}', "", "    `after_input` are the fitted preprocessing layers, placed right after the input.",
+                      '    """']
         else:
             lines.append(f'    """{doc}"""')
         if seed is not None:
@@ -562,7 +563,8 @@ class _Writer(PythonCode):
             raise UsageError(f"{self.where(step.node.to.span)}: expected a path ending in .keras for the Keras format; received '{target}' "
                              "(nndsl run refuses it too)")
         if fmt == "export" and suffix != "":
-            raise UsageError(f"{self.where(step.node.to.span)}: expected a folder path without an extension for format=export; received '{target}'")
+            raise UsageError(f"{self.where(step.node.to.span)}: expected a folder path without an extension for format=export; "
+                             f"received '{target}'")
         if fmt == "h5" and suffix.lower() not in (".h5", ".hdf5"):
             raise UsageError(f"{self.where(step.node.to.span)}: expected a path ending in .h5 for format=h5; received '{target}'")
         self.need("save_keras_file")

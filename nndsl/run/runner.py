@@ -43,7 +43,8 @@ class ModelState:
             import keras
 
             km = self.keras_model
-            self._export = keras.Sequential([keras.Input(shape=km.input_shape[1:]), *km.layers, self.target_scaler.layer(invert=True)], name=km.name)
+            self._export = keras.Sequential([keras.Input(shape=km.input_shape[1:]), *km.layers, self.target_scaler.layer(invert=True)],
+                                            name=km.name)
             if self.checked is not None and self.checked.compile.get("loss") is not None:
                 from ..compile.keras import compile_arguments
 
@@ -155,7 +156,8 @@ class RunState:
             self.models[name] = ModelState(name, self.checked.models.get(name))
         return self.models[name]
 
-    def error(self, message: str, step: CheckedStep | None = None, *, hint: str | None = None, notes=(), code: str = "run-error", span=None) -> RunError:
+    def error(self, message: str, step: CheckedStep | None = None, *, hint: str | None = None, notes=(), code: str = "run-error",
+              span=None) -> RunError:
         """A located run-time error for a user mistake (pointing at the step by default)."""
         if span is None and step is not None:
             span = step.node.span

@@ -43,7 +43,8 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> N
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
         raise state.error(
-            f"expected data with input shape {want} for model '{ms.name}'; received {detail} from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
+            f"expected data with input shape {want} for model '{ms.name}'; received {detail} "
+            f"from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
             hint=(f"the data's feature columns are: {', '.join(ds.feature_names)}" if ds.feature_names and len(got) == 1 else None),
         )
@@ -115,7 +116,8 @@ def _xy(state, step, ms, ds, *, raw_target: bool):
     y = ds.y
     if out_shape and out_shape[-1] is not None and y.ndim == 2 and y.shape[1] != out_shape[-1] and not _sparse_labels(ms, out_shape, y):
         raise state.error(
-            f"expected {out_shape[-1]} target column(s) for the output of model '{ms.name}'; received {y.shape[1]} ({', '.join(ds.target_names)})",
+            f"expected {out_shape[-1]} target column(s) for the output of model '{ms.name}'; "
+            f"received {y.shape[1]} ({', '.join(ds.target_names)})",
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
         )
     if _sparse_labels(ms, out_shape, y):
@@ -313,7 +315,8 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     n = group.num_processes
     if batch % n:
         raise state.error(f"expected a batch_size divisible by the {n} processes of the run; received batch_size={batch}", step,
-                          code="bad-argument", hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
+                          code="bad-argument",
+                          hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
     if len(x) < batch:
         raise state.error(f"expected at least one full batch of {batch} rows for {n} processes; received {len(x)} rows", step,
                           code="bad-argument", hint="use a smaller batch_size")
@@ -321,7 +324,8 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     if dropped:
         state.events.line(f"note: {dropped} of {len(x)} rows do not fill a last batch of {batch} and are left out of each epoch "
                           f"(every process must train the same number of batches); the rows left out change from epoch to epoch"
-                          if shuffle else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
+                          if shuffle
+                          else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
                           "(every process must train the same number of batches)")
     return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed, process_id=group.process_id, num_processes=n,
                          drop_remainder=True)
@@ -475,7 +479,8 @@ def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -
         raise state.error(f"expected a regular file to write; received '{value}', a device or other special file",
                           step, code="bad-output", span=span, hint="write to a file in a folder of your own")
     if not folder.exists():
-        raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step, code="bad-output", span=span,
+        raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step,
+                          code="bad-output", span=span,
                           hint="create the folder first, or write to a path in an existing one")
     if not folder.is_dir():
         raise state.error(f"expected a folder for '{value}'; received a file ({folder})", step, code="bad-output", span=span)
@@ -498,7 +503,8 @@ def save(state: RunState, step: CheckedStep) -> None:
 
     if fmt == "export" and importlib.util.find_spec("tensorflow") is None:  # optional on the JAX backend
         raise state.error("expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it",
-                          step, code="unsupported-option", span=span, hint='install it: pip install "nndsl[keras]", or save to a .keras file')
+                          step, code="unsupported-option", span=span,
+                          hint='install it: pip install "nndsl[keras]", or save to a .keras file')
     if not state.chief:
         _save_elsewhere(model, fmt, target)
         return
@@ -508,7 +514,8 @@ def save(state: RunState, step: CheckedStep) -> None:
             atomic_write_text(sidecar(target), json.dumps({"format_version": 1, **_model_meta(ms)}, indent=1))
         else:
             if fmt == "keras" and target.suffix != ".keras":
-                raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
+                raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step,
+                                  code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
             meta = _model_meta(ms)
             import_tensorflow_quietly()
@@ -572,11 +579,13 @@ def load(state: RunState, step: CheckedStep) -> None:
     source = state.path(step.from_)
     span = step.node.from_.span if step.node.from_ is not None else step.node.span
     if not source.exists():
-        raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step, code="bad-model-file", span=span)
+        raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step,
+                          code="bad-model-file", span=span)
     if source.is_dir() and not (source / "saved_model.pb").exists():
         raise state.error("expected a .keras or .h5 model file; received a folder", step, code="bad-model-file", span=span)
     if source.is_dir():
-        raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
+        raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)",
+                          step,
                           code="bad-model-file", span=span)
     import_plugin_objects()
     import_tensorflow_quietly()
@@ -686,7 +695,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
         try:
             write_predictions(target, ds, keep, names, preds)
         except OSError as exc:
-            raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span) from None
+            raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
+                              code="write-failed", span=span) from None
         state.events.line(f"wrote {len(flat)} predictions to {step.to}")
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
