@@ -1,0 +1,149 @@
+"""An Arrow table's columns as training arrays, with the first bad cell located.
+
+Every table source reads its file(s) into Arrow tables, then comes here: features and targets
+become float32 arrays, every other column stays text (for ids, ``keep=`` and categories). A cell
+that is not a finite number is reported by the caller's ``problem`` function, which words the
+error for its format (a CSV row, a JSON line, a Parquet row) or, for CSV, falls back to the exact
+row-by-row reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .columns import Roles
+
+
+@dataclass
+class Block:
+    """The rows of one file: ``x`` (rows, features), ``y`` (rows, targets) or None, text columns."""
+
+    x: Any
+    y: Any
+    texts: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first cell of a column that is not a finite number: its 0-based row and its value."""
+
+    row: int
+    column: str
+    kind: str  # "missing", "not-a-number", "not-finite", or "type" (a column of lists, dates...)
+    value: str = ""
+
+
+def concat_blocks(blocks: list[Block]) -> Block:
+    """One block holding the rows of several, in order."""
+    import numpy as np
+
+    if len(blocks) == 1:
+        return blocks[0]
+    x = np.concatenate([b.x for b in blocks])
+    y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
+    texts = {c: [v for b in blocks for v in b.texts[c]] for c in blocks[0].texts}
+    return Block(x, y, texts)
+
+
+def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception]) -> Block:
+    """``table``'s numeric columns as float32 arrays and the others as text.
+
+    ``problem`` receives the earliest bad cell (by row, then by the column's place among the
+    features and targets) and returns the exception to raise.
+    """
+    import numpy as np
+
+    rows = table.num_rows
+    found: list[tuple[int, int, Problem]] = []
+    values = []
+    for k, name in enumerate(roles.numeric):
+        col, bad = _as_float64(table.column(name), name)
+        if bad is not None:
+            found.append((bad.row, k, bad))
+            continue
+        values.append(col)
+        finite = np.isfinite(col)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            found.append((i, k, Problem(i, name, "not-finite", _cell_text(table.column(name), i))))
+    if found:
+        raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
+    nf = len(roles.features)
+    x = _stack(values[:nf], rows)
+    y = _stack(values[nf:], rows) if roles.targets else None
+    texts = {c: text_values(table.column(c)) for c in roles.text}
+    return Block(x, y, texts)
+
+
+def _stack(columns, rows: int):
+    import numpy as np
+
+    out = np.empty((rows, len(columns)), dtype=np.float32)
+    for j, col in enumerate(columns):
+        out[:, j] = col
+    return out
+
+
+def _as_float64(col, name: str):
+    """(float64 NumPy array, None), or (None, the first Problem) for a column that has one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        try:
+            col = pc.cast(col, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None, _first_non_number(col, name)
+    elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
+        col = pc.cast(col, pa.float64()) if t != pa.float64() else col
+    else:
+        return None, Problem(0, name, "type", str(t))
+    if col.null_count:
+        i = _first_null(col)
+        return None, Problem(i, name, "missing")
+    return col.to_numpy(), None
+
+
+def _first_null(col) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.index(pc.is_null(col), True).as_py())
+
+
+def _first_non_number(col, name: str) -> Problem:
+    for i, v in enumerate(col.to_pylist()):
+        if v is None or not v.strip():
+            return Problem(i, name, "missing")
+        try:
+            float(v)
+        except ValueError:
+            return Problem(i, name, "not-a-number", v)
+    return Problem(0, name, "not-a-number", "text")  # unreachable: Arrow refused one of these values
+
+
+def _cell_text(col, i: int) -> str:
+    v = col[i].as_py()
+    return str(v).lower() if isinstance(v, float) else str(v)
+
+
+def text_values(col) -> list[str]:
+    """A column's values as text, a missing value as an empty string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = pc.cast(col, pa.string())
+    if col.null_count:
+        col = pc.fill_null(col, "")
+    return col.to_pylist()

@@ -1,0 +1,70 @@
+"""The ``parquet`` data source: a Parquet file (or a folder or pattern of part files) of typed columns.
+
+Columns keep the types they were written with; features and targets must be numeric (or
+boolean) or text that reads as numbers. Rows in messages are counted from 1, the first row of
+data (a Parquet file has no header row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .blocks import Block, Problem, table_to_block
+from .columns import Roles, assign_roles, unique_header
+from .parts import check_same_columns, read_parts
+from .paths import Part
+from .table import Dataset
+
+SUFFIXES = (".parquet", ".pq")
+
+
+def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+    """Read a Parquet file (or several) into a :class:`Dataset`.
+
+    Errors name the file, and for a bad value its row (1-based) and column: a missing file, a
+    file that is not Parquet or is cut short, a missing column, a value that is not a finite
+    number, and part files with different columns.
+    """
+    return read_parts(args, name=name, base=base, decl=decl, source=source, what="Parquet", suffixes=SUFFIXES,
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail))
+
+
+def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(part.path, use_threads=True)
+    except (pa.ArrowException, OSError) as exc:
+        raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+    header = table.column_names
+    unique_header(header, fail)
+    if first is not None:
+        check_same_columns(first, header, fail)
+        roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
+    else:
+        roles = assign_roles(args, header, fail)
+    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, p.row + 1))
+
+
+def value_error(problem: Problem, fail, row: int) -> Exception:
+    """The located error for a value of a feature or target column that is not a finite number."""
+    from .csv_scan import TEXT_HINT
+
+    if problem.kind == "missing":
+        return fail("expected a number; received a missing value", where_row=row, column=problem.column,
+                    hint="remove or fill missing values before training")
+    if problem.kind == "not-finite":
+        return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
+                    hint="remove or fill missing values before training")
+    if problem.kind == "type":
+        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column, hint=TEXT_HINT)
+    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=TEXT_HINT)
+
+
+def _reason(exc: Exception) -> str:
+    """Arrow's message without the absolute path it starts with (the error already names the file)."""
+    text = str(exc).strip()
+    if text.startswith("Could not open Parquet input source") and "': " in text:
+        text = text.split("': ", 1)[1]
+    return text.splitlines()[0] if text else type(exc).__name__
