@@ -30,6 +30,7 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         row_word: how a location names a row ("row", or "line" for JSON lines).
     """
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
+    fingerprint = _Background(fingerprint_parts, parts)
     first: Roles | None = None
     blocks: list[Block] = []
     for part in parts.files:
@@ -44,8 +45,35 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
     return Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
-        fingerprint=fingerprint_parts(parts), categorical=list(first.categorical),
+        fingerprint=fingerprint.result(), categorical=list(first.categorical),
     )
+
+
+class _Background:
+    """A function run on a thread of its own while the files are read.
+
+    The fingerprint hashes every byte of the files; hashing releases the GIL, so it runs beside
+    Arrow's reading instead of after it. An exception it raised is raised by ``result()``.
+    """
+
+    def __init__(self, fn, *args) -> None:
+        import threading
+
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, *args) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def part_failure(shown: str, decl, source, row_word: str = "row") -> Callable[..., Exception]:
