@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import io
 import math
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from nndsl.builtins import data as builtin_sources  # noqa: E402
-from nndsl.data import csv as csv_source  # noqa: E402
-from nndsl.data import jsonl, parquet  # noqa: E402
-from nndsl.data.columns import assign_roles  # noqa: E402
-from nndsl.data.csv_scan import scan_rows  # noqa: E402
-from nndsl.data.parts import part_failure  # noqa: E402
-from nndsl.errors import RunError  # noqa: E402
+from nndsl.builtins import data as builtin_sources
+from nndsl.data import csv as csv_source
+from nndsl.data import jsonl, parquet
+from nndsl.data.columns import assign_roles
+from nndsl.data.csv_scan import scan_rows
+from nndsl.data.parts import part_failure
+from nndsl.errors import RunError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,9 @@ row-by-row reader.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .columns import Roles
 

@@ -7,8 +7,8 @@ lists them. A named column the table lacks is an error that lists the table's co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import closest
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv as _csv
 import math
 from array import array
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .blocks import Block
 from .columns import Roles

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json as _json
 from pathlib import Path
 
-from .blocks import Block, Problem, table_to_block
+from .blocks import Block, table_to_block
 from .columns import Roles, assign_roles, unique_header
 from .parquet import value_error
 from .parts import check_same_columns, read_parts

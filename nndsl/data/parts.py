@@ -7,8 +7,8 @@ the blocks into one :class:`Dataset`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .blocks import Block, concat_blocks
 from .columns import Roles
@@ -66,7 +66,7 @@ class _Background:
     def _run(self, fn, *args) -> None:
         try:
             self._value = fn(*args)
-        except BaseException as exc:  # handed to the caller of result()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller of result()
             self._error = exc
 
     def result(self):
