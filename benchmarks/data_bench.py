@@ -10,7 +10,8 @@ Writes (into a temporary folder) a numeric table of N rows (default 1,000,000) a
   ``pandas.read_csv`` on the same file (the target: at most 1.0x pandas);
 - nndsl's ``parquet`` loader on the same table, against nndsl's CSV time (the target: at most 0.5x).
 
-Every figure is measured in the same run, beside its reference. pandas is used here only; where
+Every figure is measured in the same run, beside its reference, as wall time and as the CPU time
+of the process's threads (the work done, which the load of a shared machine changes less). pandas is used here only; where
 it is not installed the CSV figure is printed without its reference.
 """
 
@@ -44,16 +45,19 @@ def write_tables(folder: Path, rows: int) -> tuple[Path, Path]:
 
 
 def best(fns: dict, rounds: int) -> dict:
-    """Each function's fastest of ``rounds`` calls, in seconds (timeit's convention on a shared
-    machine). The functions take turns within each round, so a change in the machine's load
-    falls on all of them alike."""
+    """Each function's fastest of ``rounds`` calls: (wall seconds, CPU seconds of all threads).
+
+    timeit's convention on a shared machine; the functions take turns within each round, so a
+    change in the machine's load falls on all of them alike. The CPU time (this process's, every
+    thread's) shows the work done, which other processes' load changes less than the wall time.
+    """
     times: dict = {label: [] for label in fns}
     for _ in range(rounds):
         for label, fn in fns.items():
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             fn()
-            times[label].append(time.perf_counter() - start)
-    return {label: min(t) for label, t in times.items()}
+            times[label].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {label: (min(w for w, _ in t), min(c for _, c in t)) for label, t in times.items()}
 
 
 def main() -> None:
@@ -81,16 +85,19 @@ def main() -> None:
         if pandas is not None:
             fns["pandas"] = lambda: pandas.read_csv(csv_path)
         times = best(fns, args.rounds)
-        nndsl_csv, nndsl_parquet = times["csv"], times["parquet"]
-        if pandas is not None:
-            reference = times["pandas"]
-            print(f"csv      nndsl {nndsl_csv:6.2f} s   pandas.read_csv {reference:6.2f} s   "
-                  f"ratio {nndsl_csv / reference:4.2f}x (target <= 1.00x)")
-        else:
-            print(f"csv      nndsl {nndsl_csv:6.2f} s   (pandas is not installed: no reference)")
-        print(f"parquet  nndsl {nndsl_parquet:6.2f} s   nndsl csv       {nndsl_csv:6.2f} s   "
-              f"ratio {nndsl_parquet / nndsl_csv:4.2f}x (target <= 0.50x)")
 
+        def figure(label):
+            wall, cpu = times[label]
+            return f"{wall:5.2f} s (cpu {cpu:5.2f} s)"
+
+        def ratio(label, reference):
+            return f"{times[label][0] / times[reference][0]:4.2f}x (cpu {times[label][1] / times[reference][1]:4.2f}x)"
+
+        if pandas is not None:
+            print(f"csv      nndsl {figure('csv')}   pandas.read_csv {figure('pandas')}   ratio {ratio('csv', 'pandas')}  target <= 1.00x")
+        else:
+            print(f"csv      nndsl {figure('csv')}   (pandas is not installed: no reference)")
+        print(f"parquet  nndsl {figure('parquet')}   nndsl csv       {figure('csv')}   ratio {ratio('parquet', 'csv')}  target <= 0.50x")
 
 if __name__ == "__main__":
     main()
