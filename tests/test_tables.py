@@ -371,3 +371,128 @@ def test_train_and_predict_on_parquet_json_and_csv_parts(tmp_path):
     assert state.datasets["train"].rows == 40 and state.datasets["test"].rows == 10
     out = (tmp_path / "out.csv").read_text().splitlines()
     assert out[0].startswith("id,") and [line.split(",")[0] for line in out[1:]] == ["r1", "r2"]
+
+
+# ---------------------------------------------------------------- missing values
+
+MESSY = "a,b,y\n1,,3\n4,5,6\n,,\n7,8,9\n2,1_0,1\n3,,2\n"  # one line of empty cells, skipped as ever
+
+
+def test_missing_values_are_an_error_by_default(tmp_path):
+    (tmp_path / "d.csv").write_text(MESSY)
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y")
+    assert message(e.value) == "d.csv:row 2, column 'b': expected a number; received an empty cell"
+
+
+def test_missing_drop_leaves_out_the_rows(tmp_path):
+    (tmp_path / "d.csv").write_text(MESSY)
+    ds = load_csv(tmp_path, path="d.csv", target="y", missing="drop")
+    assert ds.x.tolist() == [[4.0, 5.0], [7.0, 8.0], [2.0, 10.0]] and ds.y[:, 0].tolist() == [6.0, 9.0, 1.0]
+    assert ds.dropped == 2 and ds.fill is None
+    from nndsl.data.missing import summary
+
+    assert summary(ds) == "d: dropped 2 rows with missing values"
+
+
+def test_missing_constant_fills_features(tmp_path):
+    (tmp_path / "d.csv").write_text(MESSY)
+    ds = load_csv(tmp_path, path="d.csv", target="y", missing=-1)
+    assert ds.x[:, 1].tolist() == [-1.0, 5.0, 8.0, 10.0, -1.0] and ds.missing == {"b": 2}
+
+
+@pytest.mark.parametrize("policy, value, a_value", [("mean", 23 / 3, 3.4), ("median", 8.0, 3.0), ("most_frequent", 5.0, 1.0)])
+def test_fitted_policies_keep_the_cells_for_the_training_data_to_fill(tmp_path, policy, value, a_value):
+    from nndsl.data.missing import apply_fills, fit_fills
+
+    (tmp_path / "d.csv").write_text(MESSY)
+    ds = load_csv(tmp_path, path="d.csv", target="y", missing=policy)
+    assert ds.fill == policy and ds.missing == {"b": 2}
+    assert [math.isnan(v) for v in ds.x[:, 1]] == [True, False, False, False, True]
+    fills = fit_fills(ds, None)
+    assert fills["b"] == pytest.approx(value) and fills["a"] == pytest.approx(a_value)  # a tie: the smallest
+    filled = apply_fills(ds, fills)
+    assert filled.x[:, 1].tolist() == pytest.approx([value, 5.0, 8.0, 10.0, value])
+    assert not math.isnan(filled.x.sum()) and filled.fill is None
+
+
+def test_a_missing_target_is_filled_by_no_policy(tmp_path):
+    (tmp_path / "d.csv").write_text("a,y\n1,2\n3,\n")
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", missing="mean")
+    assert message(e.value) == "d.csv:row 3, column 'y': expected a number; received an empty cell"
+
+
+def test_nan_written_in_the_file_is_not_a_missing_value(tmp_path):
+    (tmp_path / "d.csv").write_text("a,y\n,2\nnan,3\n")
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", missing="mean")
+    assert message(e.value) == "d.csv:row 3, column 'a': expected a finite number; received 'nan'"
+
+
+def test_dropping_every_row_is_an_error(tmp_path):
+    (tmp_path / "d.csv").write_text("a,y\n,2\n,3\n")
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", missing="drop")
+    assert message(e.value) == 'd.csv: expected rows without missing values; received none (missing="drop" dropped all 2)'
+
+
+def test_fitting_a_column_without_values_is_an_error(tmp_path):
+    from nndsl.data.missing import fit_fills
+    from nndsl.data.table import data_error
+
+    (tmp_path / "d.csv").write_text("a,b,y\n1,,2\n3,,4\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y", missing="median")
+    with pytest.raises(RunError) as e:
+        fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint))
+    assert message(e.value) == "d.csv: expected values to fit the median of column 'b'; received only missing ones"
+
+
+def test_missing_values_in_parquet_and_json_lines(tmp_path):
+    write_parquet(tmp_path / "t.parquet", {"a": [1.0, None, 3.0], "s": ["1", " ", "3"], "y": [0, 1, 2]})
+    ds = parquet.load({"path": "t.parquet", "target": "y", "missing": 0}, name="t", base=tmp_path)
+    assert ds.x.tolist() == [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]] and ds.missing == {"a": 1, "s": 1}
+    (tmp_path / "r.jsonl").write_text('{"a": 1, "b": 2, "y": 0}\n{"b": null, "y": 1}\n{"a": 5, "b": 6, "y": 1}\n')
+    ds = jsonl.load({"path": "r.jsonl", "target": "y", "missing": "drop"}, name="r", base=tmp_path)
+    assert ds.x.tolist() == [[1.0, 2.0], [5.0, 6.0]] and ds.dropped == 1
+
+
+def test_missing_policy_is_checked_with_the_program():
+    import nndsl
+    from nndsl.errors import NndslCheckError
+
+    register_table_sources()
+    head = "model m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\ntrain m on d epochs=1\n"
+    nndsl.check('data d = csv("d.csv", target="y", missing="median")\n' + head, filename="m.nn", keras=False)
+    nndsl.check('data d = parquet("d.parquet", target="y", missing=0.5)\n' + head, filename="m.nn", keras=False)
+    with pytest.raises(NndslCheckError) as e:
+        nndsl.check('data d = csv("d.csv", target="y", missing="average")\n' + head, filename="m.nn", keras=False)
+    assert "expected one of error, drop, mean, median, most_frequent, or a number" in e.value.diagnostics[0].message
+
+
+@pytest.mark.keras
+def test_training_means_fill_test_and_prediction_data_and_travel_with_the_model(tmp_path):
+    from nndsl.run.modelmeta import read as read_meta
+    from nndsl.run.runner import run
+
+    rows = "".join(f"{i},{'' if i % 5 == 0 else i % 3},{i / 10}\n" for i in range(1, 41))
+    (tmp_path / "train.csv").write_text("a,b,y\n" + rows)
+    (tmp_path / "test.csv").write_text("a,b,y\n1,,0.1\n2,2,0.2\n")
+    (tmp_path / "new.csv").write_text("a,b\n3,\n")
+    program = tmp_path / "m.nn"
+    program.write_text('data train = csv("train.csv", target="y", missing="mean")\n'
+                       'data test = csv("test.csv", target="y", missing="mean")\n'
+                       'data new = csv("new.csv", missing="mean")\n' + MODEL
+                       + 'train m on train epochs=1 batch_size=8\ntest m on test\nsave m to "m.keras"\n'
+                       'load again from "m.keras"\npredict again on new to "out.csv"\n')
+    out = io.StringIO()
+    state = run(program, out=out, err=io.StringIO(), progress="plain")
+    present = [i % 3 for i in range(1, 41) if i % 5 != 0]
+    mean_b = sum(present) / len(present)
+    assert state.models["m"].fills["b"] == pytest.approx(mean_b)
+    assert read_meta(tmp_path / "m.keras")["fills"]["b"] == pytest.approx(mean_b)
+    assert state.models["again"].fills == state.models["m"].fills
+    text = out.getvalue()
+    assert "train: filled 8 missing cells (b 8), with the mean of each column in model 'm''s training data" in text
+    assert "test: filled 1 missing cell (b 1)" in text
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 2

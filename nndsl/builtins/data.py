@@ -12,6 +12,9 @@ TABLE_COLUMNS = (
     param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
 )
 TABLE_IDS = param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions.")
+TABLE_MISSING = param("missing", "missing", "error",
+                      "What an empty cell of a numeric column becomes: error, drop (the row), a number, or the "
+                      "mean, median or most_frequent value of the column in the training data.")
 
 CSV = DataSourceSpec(
     name="csv",
@@ -22,6 +25,7 @@ CSV = DataSourceSpec(
         *TABLE_COLUMNS,
         param("delimiter", "str", ",", "The field separator."),
         TABLE_IDS,
+        TABLE_MISSING,
     ),
 )
 
@@ -33,6 +37,7 @@ PARQUET = DataSourceSpec(
         param("path", "path", doc="The file, a folder of .parquet part files, or a glob pattern, relative to the .nn file."),
         *TABLE_COLUMNS,
         TABLE_IDS,
+        TABLE_MISSING,
     ),
 )
 
@@ -44,6 +49,7 @@ JSON = DataSourceSpec(
         param("path", "path", doc="The file, a folder of .jsonl part files, or a glob pattern, relative to the .nn file."),
         *TABLE_COLUMNS,
         TABLE_IDS,
+        TABLE_MISSING,
     ),
 )
 

@@ -51,18 +51,19 @@ def concat_blocks(blocks: list[Block]) -> Block:
     return Block(x, y, texts)
 
 
-def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception]) -> Block:
+def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception], missing_ok: frozenset[str] = frozenset()) -> Block:
     """``table``'s numeric columns as float32 arrays and the others as text.
 
     ``problem`` receives the earliest bad cell (by row, then by the column's place among the
-    features and targets) and returns the exception to raise.
+    features and targets) and returns the exception to raise. A missing value in a column of
+    ``missing_ok`` is no problem: it becomes NaN (see :mod:`nndsl.data.missing`).
     """
     import numpy as np
 
     found: list[tuple[int, int, Problem]] = []
     columns = []
     for k, name in enumerate(roles.numeric):
-        col, bad = _as_float64(table.column(name), name)
+        col, bad = _as_float64(table.column(name), name, name in missing_ok)
         if bad is not None:
             found.append((bad.row, k, bad))
         columns.append(col)
@@ -76,7 +77,7 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception])
     # without being reported, as the row-by-row reader has always done.)
     if not (np.isfinite(x).all() and (y is None or np.isfinite(y).all())):
         for k, (name, col) in enumerate(zip(roles.numeric, columns)):
-            finite = np.isfinite(col.to_numpy())
+            finite = np.isfinite(col.to_numpy()) | col.is_null().to_numpy()
             if not finite.all():
                 i = int(np.argmin(finite))
                 found.append((i, k, Problem(i, name, "not-finite", _cell_text(col, i))))
@@ -109,12 +110,12 @@ def _stack(columns, rows: int):
         n = len(pieces[0])
         band = out[offset : offset + n]
         for j, piece in enumerate(pieces):
-            band[:, j] = piece.to_numpy()
+            band[:, j] = piece.to_numpy(zero_copy_only=False)  # a null becomes NaN
         offset += n
     return out
 
 
-def _as_float64(col, name: str):
+def _as_float64(col, name: str, missing_ok: bool = False):
     """(the column as float64 Arrow chunks, None), or (None, the first Problem) for a column that has one."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -124,15 +125,17 @@ def _as_float64(col, name: str):
         col = col.cast(t.value_type)
         t = t.value_type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
+        if missing_ok:  # blank text is a missing value too
+            col = pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), pa.scalar(None, col.type), col)
         try:
             col = pc.cast(col, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None, _first_non_number(col, name)
+            return None, _first_non_number(col, name, missing_ok)
     elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
         col = pc.cast(col, pa.float64()) if t != pa.float64() else col
     else:
         return None, Problem(0, name, "type", str(t))
-    if col.null_count:
+    if col.null_count and not missing_ok:
         return None, Problem(_first_null(col), name, "missing")
     return col, None
 
@@ -143,9 +146,11 @@ def _first_null(col) -> int:
     return int(pc.index(pc.is_null(col), True).as_py())
 
 
-def _first_non_number(col, name: str) -> Problem:
+def _first_non_number(col, name: str, missing_ok: bool = False) -> Problem:
     for i, v in enumerate(col.to_pylist()):
         if v is None or not v.strip():
+            if missing_ok:
+                continue
             return Problem(i, name, "missing")
         try:
             float(v)

@@ -14,6 +14,7 @@ from pathlib import Path
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles, assign_roles, unique_header
 from .csv_scan import read_header, scan_rows
+from .missing import allowed_columns, policy_of
 from .parts import check_same_columns, read_parts
 from .paths import Part
 from .table import Dataset, data_error
@@ -47,14 +48,15 @@ def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail
         roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
     else:
         roles = assign_roles(args, header, fail, delimiter=delimiter)
+    missing_ok = allowed_columns(roles, policy_of(args))
     try:
-        block = _read_arrow(part.path, raw, roles, delimiter)
+        block = _read_arrow(part.path, raw, roles, delimiter, missing_ok)
     except _Refused:
-        block = scan_rows(part.path, roles, delimiter, fail)
+        block = scan_rows(part.path, roles, delimiter, fail, missing_ok)
     return roles, block
 
 
-def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str) -> Block:
+def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str, missing_ok: frozenset[str]) -> Block:
     """The file's rows through Arrow; raises _Refused where the row-by-row reader must decide."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -75,8 +77,25 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str)
     if table.column_names != list(raw_header):
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
     table = table.rename_columns(list(roles.header))
+    if missing_ok and _has_empty_rows(table):
+        raise _Refused()  # the row-by-row reader skips a line of empty cells; Arrow keeps it
 
     def refuse(problem: Problem) -> Exception:
         return _Refused()
 
     return table_to_block(table, roles, refuse)
+
+
+def _has_empty_rows(table) -> bool:
+    """Whether some row has every cell empty (null numbers, blank text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not any(table.column(c).null_count for c in table.column_names):
+        return False
+    empty = None
+    for name in table.column_names:
+        col = table.column(name)
+        blank = pc.equal(pc.utf8_trim_whitespace(col), "") if pa.types.is_string(col.type) else pc.is_null(col)
+        empty = blank if empty is None else pc.and_(empty, blank)
+    return bool(pc.any(empty).as_py())

@@ -42,10 +42,12 @@ def read_header(path: Path, delimiter: str, fail: Callable[..., Exception]) -> t
     raise fail("expected a header row and data rows; received an empty file")
 
 
-def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exception]) -> Block:
+def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exception],
+              missing_ok: frozenset[str] = frozenset()) -> Block:
     """Every data row of the file, or the located error for the first bad one.
 
-    ``fail(message, where_row=N, column=c, hint=...)`` builds the error.
+    ``fail(message, where_row=N, column=c, hint=...)`` builds the error. An empty cell of a
+    column in ``missing_ok`` is read as NaN (see :mod:`nndsl.data.missing`).
     """
     import numpy as np
 
@@ -75,6 +77,9 @@ def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exce
                     raise fail(f"expected {width} fields like the header; received {len(row)}", where_row=line)
                 for k, (j, cname) in enumerate(zip(numeric_cols, numeric_names)):
                     cell = row[j].strip()
+                    if not cell and cname in missing_ok:
+                        (xs if k < nf else ys).append(math.nan)
+                        continue
                     try:
                         v = float(cell)
                     except ValueError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .blocks import Block, table_to_block
 from .columns import Roles, assign_roles, unique_header
+from .missing import allowed_columns, policy_of
 from .parquet import value_error
 from .parts import check_same_columns, read_parts
 from .paths import Part
@@ -52,7 +53,7 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
     else:
         roles = assign_roles(args, header, fail)
     lines = _LineNumbers(part.path)
-    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, lines.of(p.row)))
+    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, lines.of(p.row)), allowed_columns(roles, policy_of(args)))
 
 
 class _LineNumbers:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles, assign_roles, unique_header
+from .missing import allowed_columns, policy_of
 from .parts import check_same_columns, read_parts
 from .paths import Part
 from .table import Dataset
@@ -44,7 +45,7 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
         roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
     else:
         roles = assign_roles(args, header, fail)
-    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, p.row + 1))
+    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, p.row + 1), allowed_columns(roles, policy_of(args)))
 
 
 def value_error(problem: Problem, fail, row: int) -> Exception:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .blocks import Block, concat_blocks
 from .columns import Roles
+from .missing import POLICIES, policy_of, settle
 from .paths import Part, fingerprint_parts, resolve_parts
 from .table import Dataset, data_error
 
@@ -29,6 +30,11 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
             for the first file and the first file's roles for the others.
         row_word: how a location names a row ("row", or "line" for JSON lines).
     """
+    policy = policy_of(args)
+    if policy not in POLICIES and (isinstance(policy, bool) or not isinstance(policy, (int, float)) or policy != policy):
+        # checked with the program already; a loader called from Python gets the same words
+        raise data_error(f"expected missing= to be one of {', '.join(POLICIES)}, or a number; received {policy!r}",
+                         where=args["path"], decl=decl, source=source)
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
     fingerprint = _Background(fingerprint_parts, parts)
     first: Roles | None = None
@@ -42,11 +48,15 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         if parts.single:
             raise data_error("expected data rows after the header; received the header only", where=args["path"], decl=decl, source=source)
         raise data_error(f"expected data rows; received none in {len(parts.files)} files", where=args["path"], decl=decl, source=source)
-    return Dataset(
+    ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
         fingerprint=fingerprint.result(), categorical=list(first.categorical),
-    )
+    ), policy)
+    if ds.rows == 0:
+        raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {ds.dropped})",
+                         where=args["path"], decl=decl, source=source)
+    return ds
 
 
 class _Background:

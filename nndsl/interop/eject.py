@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ast
+from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import normalize, registry
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
@@ -889,6 +890,10 @@ class _Writer:
             return f"BASE / {arg(name)}"
 
         if kind == "csv":
+            if a.get("missing") not in (None, "error") or is_pattern(str(a["path"])):
+                node = nodes.get("missing") if a.get("missing") not in (None, "error") else nodes.get("path")
+                self.unsupported(node.span if node is not None else call.span,
+                                 "csv(missing=...) and csv of a glob pattern (the script reads one file, without missing values)")
             self.need("read_csv")
             parts = [path("path")]
             for p in ("target", "features", "exclude", "categorical", "delimiter"):
