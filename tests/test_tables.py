@@ -496,3 +496,19 @@ def test_training_means_fill_test_and_prediction_data_and_travel_with_the_model(
     assert "train: filled 8 missing cells (b 8), with the mean of each column in model 'm''s training data" in text
     assert "test: filled 1 missing cell (b 1)" in text
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 2
+
+
+@pytest.mark.keras
+def test_data_is_never_filled_with_its_own_statistics(tmp_path):
+    from nndsl.run.runner import run
+
+    (tmp_path / "train.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i / 10}\n" for i in range(16)))
+    (tmp_path / "test.csv").write_text("a,b,y\n1,,0.1\n2,2,0.2\n")
+    program = tmp_path / "m.nn"
+    program.write_text('data train = csv("train.csv", target="y")\ndata test = csv("test.csv", target="y", missing="mean")\n'
+                       + MODEL + "train m on train epochs=1\ntest m on test\n")
+    with pytest.raises(RunError) as e:
+        run(program, out=io.StringIO(), err=io.StringIO(), progress="none")
+    assert message(e.value) == ("test.csv: expected the mean of model 'm''s training data to fill missing values; "
+                                "received a model trained without missing values filled")
+    assert hint(e.value) == 'write missing="mean" on the training data\'s source too'

@@ -57,6 +57,11 @@ def _filled(state: RunState, ms: ModelState, ds):
 
     decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
     if ms.fills is None:
+        if ms.trained:
+            # fitting on test or prediction data now would fill it with its own statistics
+            raise data_error(f"expected the {ds.fill} of model '{ms.name}''s training data to fill missing values; received a model "
+                             "trained without missing values filled", where=ds.path.name if ds.path else ds.name, decl=decl,
+                             source=state.source, hint=f"write missing=\"{ds.fill}\" on the training data's source too")
         ms.fills = fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
         state.record.data["preprocessing"].setdefault(ms.name, {})["fills"] = ms.fills
     cache = state.encoded.setdefault(ms.name, {})
