@@ -512,3 +512,15 @@ def test_data_is_never_filled_with_its_own_statistics(tmp_path):
     assert message(e.value) == ("test.csv: expected the mean of model 'm''s training data to fill missing values; "
                                 "received a model trained without missing values filled")
     assert hint(e.value) == 'write missing="mean" on the training data\'s source too'
+
+
+def test_empty_cells_under_a_policy_need_no_second_reading(tmp_path, monkeypatch):
+    """Only a file Arrow refuses is read again row by row; empty cells are Arrow's nulls."""
+    calls = []
+    monkeypatch.setattr(csv_source, "scan_rows", lambda *a, **k: calls.append(a) or scan_rows(*a, **k))
+    (tmp_path / "d.csv").write_text("a,b,y\n1,,3\n4,5,6\n")
+    assert load_csv(tmp_path, path="d.csv", target="y", missing=0).x.tolist() == [[1.0, 0.0], [4.0, 5.0]]
+    assert calls == []
+    (tmp_path / "d.csv").write_text("a,b,y\n1,,3\n,,\n4,5,6\n")  # a line of empty cells: the row-by-row reader skips it
+    assert load_csv(tmp_path, path="d.csv", target="y", missing=0).rows == 2
+    assert len(calls) == 1

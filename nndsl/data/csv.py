@@ -83,7 +83,7 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
     def refuse(problem: Problem) -> Exception:
         return _Refused()
 
-    return table_to_block(table, roles, refuse)
+    return table_to_block(table, roles, refuse, missing_ok)
 
 
 def _has_empty_rows(table) -> bool:
