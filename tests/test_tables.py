@@ -37,6 +37,24 @@ def hint(exc: RunError) -> str | None:
     return exc.diagnostics[0].hint
 
 
+@pytest.fixture(autouse=True)
+def _arrow_for_every_file(monkeypatch):
+    """Tiny files go through Arrow here, as large ones do in use (small ones are read row by row)."""
+    monkeypatch.setattr(csv_source, "SMALL_FILE", 0)
+
+
+def test_small_files_are_read_without_importing_arrow(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,,6\n")
+    code = ("import sys; from pathlib import Path; from nndsl.data.csv import load\n"
+            f"ds = load({{'path': 'd.csv', 'target': 'y', 'missing': 0}}, name='d', base=Path({str(tmp_path)!r}))\n"
+            "print(ds.x.tolist(), 'pyarrow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), timeout=60)
+    assert result.stdout.strip() == "[[1.0, 2.0], [4.0, 0.0]] False", result.stderr
+
+
 def load_csv(folder: Path, **args):
     return csv_source.load(args, name="d", base=folder)
 
