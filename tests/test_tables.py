@@ -210,6 +210,12 @@ def test_part_files_with_other_columns_are_an_error(tmp_path):
                                 "received columns a, c, y (missing b; extra c)")
 
 
+def test_a_file_whose_name_looks_like_a_pattern_is_that_file(tmp_path):
+    (tmp_path / "d[1].csv").write_text("a,y\n1,2\n")
+    (tmp_path / "d1.csv").write_text("a,y\n5,6\n")
+    assert load_csv(tmp_path, path="d[1].csv", target="y").x.tolist() == [[1.0]]
+
+
 def test_a_pattern_without_match_is_located(tmp_path):
     with pytest.raises(RunError) as e:
         load_csv(tmp_path, path="data/part-*.csv", target="y")

@@ -59,7 +59,7 @@ def resolve_parts(value: str, *, base: Path, what: str, suffixes: tuple[str, ...
     def fail(msg, hint=None):
         return data_error(msg, where=value, hint=hint, decl=decl, source=source)
 
-    if is_pattern(value):
+    if is_pattern(value) and not path.exists():  # a file may be named data[1].csv
         pattern = value if Path(value).is_absolute() else str(base / value)
         found = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
         if not found:
