@@ -15,6 +15,10 @@ from typing import Any
 
 from .columns import Roles
 
+# What a text cell in a numeric column usually means, and the three ways to say so.
+TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
+             "or keep it with id=[...]")
+
 
 @dataclass
 class Block:
@@ -85,6 +89,22 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
             raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
     texts = {c: text_values(table.column(c)) for c in roles.text}
     return Block(x, y, texts)
+
+
+def problem_error(problem: Problem, fail, row: int) -> Exception:
+    """The located error for a bad value of a feature or target column, at ``row`` as the format counts rows.
+
+    ``fail(message, where_row=, column=, hint=)`` words the location (see :func:`nndsl.data.parts.part_failure`).
+    """
+    if problem.kind == "missing":
+        return fail("expected a number; received a missing value", where_row=row, column=problem.column,
+                    hint="remove or fill missing values before training")
+    if problem.kind == "not-finite":
+        return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
+                    hint="remove or fill missing values before training")
+    if problem.kind == "type":
+        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column, hint=TEXT_HINT)
+    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=TEXT_HINT)
 
 
 def _stack(columns, rows: int):

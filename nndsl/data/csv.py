@@ -13,13 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .blocks import Block, Problem, table_to_block
-from .columns import Roles, assign_roles, unique_header
+from .columns import Roles
 from .csv_scan import read_header, scan_rows
 from .missing import allowed_columns, policy_of
-from .parts import check_same_columns, read_parts
+from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset, data_error
-
 
 # Below this size a file is read row by row: that takes less time than importing Arrow (0.1-0.3 s),
 # so a small table, the tutorial's, costs no more than before. Both readers give the same arrays.
@@ -48,12 +47,7 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
 def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail) -> tuple[Roles, Block]:
     """One file's roles and rows; ``first`` is the roles of the table's first file, if this is not it."""
     raw, header = read_header(part.path, delimiter, fail)
-    unique_header(header, fail)
-    if first is not None:
-        check_same_columns(first, header, fail)
-        roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
-    else:
-        roles = assign_roles(args, header, fail, delimiter=delimiter)
+    roles = part_roles(args, header, first, fail, delimiter=delimiter)
     missing_ok = allowed_columns(roles, policy_of(args))
     try:
         if part.path.stat().st_size < SMALL_FILE:

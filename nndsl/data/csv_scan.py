@@ -16,11 +16,8 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
-from .blocks import Block
+from .blocks import TEXT_HINT, Block
 from .columns import Roles
-
-TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
-             "or keep it with id=[...]")
 
 
 def read_header(path: Path, delimiter: str, fail: Callable[..., Exception]) -> tuple[list[str], list[str]]:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json as _json
 from pathlib import Path
 
-from .blocks import Block, table_to_block
-from .columns import Roles, assign_roles, unique_header
+from .blocks import Block, problem_error, table_to_block
+from .columns import Roles
 from .missing import allowed_columns, policy_of
-from .parquet import value_error
-from .parts import check_same_columns, read_parts
+from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset
 
@@ -46,14 +45,9 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
     header = table.column_names
     if not header:
         raise fail("expected JSON objects, one per line; received an empty file")
-    unique_header(header, fail)
-    if first is not None:
-        check_same_columns(first, header, fail)
-        roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
-    else:
-        roles = assign_roles(args, header, fail)
+    roles = part_roles(args, header, first, fail)
     lines = _LineNumbers(part.path)
-    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, lines.of(p.row)), allowed_columns(roles, policy_of(args)))
+    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, policy_of(args)))
 
 
 class _LineNumbers:

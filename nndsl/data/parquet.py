@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .blocks import Block, Problem, table_to_block
-from .columns import Roles, assign_roles, unique_header
+from .blocks import Block, problem_error, table_to_block
+from .columns import Roles
 from .missing import allowed_columns, policy_of
-from .parts import check_same_columns, read_parts
+from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset
 
@@ -39,28 +39,8 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
     except (pa.ArrowException, OSError) as exc:
         raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
     header = table.column_names
-    unique_header(header, fail)
-    if first is not None:
-        check_same_columns(first, header, fail)
-        roles = Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
-    else:
-        roles = assign_roles(args, header, fail)
-    return roles, table_to_block(table, roles, lambda p: value_error(p, fail, p.row + 1), allowed_columns(roles, policy_of(args)))
-
-
-def value_error(problem: Problem, fail, row: int) -> Exception:
-    """The located error for a value of a feature or target column that is not a finite number."""
-    from .csv_scan import TEXT_HINT
-
-    if problem.kind == "missing":
-        return fail("expected a number; received a missing value", where_row=row, column=problem.column,
-                    hint="remove or fill missing values before training")
-    if problem.kind == "not-finite":
-        return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
-                    hint="remove or fill missing values before training")
-    if problem.kind == "type":
-        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column, hint=TEXT_HINT)
-    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=TEXT_HINT)
+    roles = part_roles(args, header, first, fail)
+    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, p.row + 1), allowed_columns(roles, policy_of(args)))
 
 
 def _reason(exc: Exception) -> str:

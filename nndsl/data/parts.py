@@ -8,10 +8,11 @@ the blocks into one :class:`Dataset`.
 from __future__ import annotations
 
 from collections.abc import Callable
+import math
 from pathlib import Path
 
 from .blocks import Block, concat_blocks
-from .columns import Roles
+from .columns import Roles, assign_roles, unique_header
 from .missing import POLICIES, policy_of, settle
 from .paths import Part, fingerprint_parts, resolve_parts
 from .table import Dataset, data_error
@@ -31,7 +32,7 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         row_word: how a location names a row ("row", or "line" for JSON lines).
     """
     policy = policy_of(args)
-    if policy not in POLICIES and (isinstance(policy, bool) or not isinstance(policy, (int, float)) or policy != policy):
+    if policy not in POLICIES and (isinstance(policy, bool) or not isinstance(policy, (int, float)) or math.isnan(policy)):
         # checked with the program already; a loader called from Python gets the same words
         raise data_error(f"expected missing= to be one of {', '.join(POLICIES)}, or a number; received {policy!r}",
                          where=args["path"], decl=decl, source=source)
@@ -100,6 +101,15 @@ def part_failure(shown: str, decl, source, row_word: str = "row") -> Callable[..
         return data_error(message, where=where, hint=hint, decl=decl, source=source)
 
     return fail
+
+
+def part_roles(args: dict, header, first: Roles | None, fail, *, delimiter: str | None = None) -> Roles:
+    """The roles of a file's columns: from the arguments for the first file, the first file's for the others."""
+    unique_header(header, fail)
+    if first is None:
+        return assign_roles(args, header, fail, delimiter=delimiter)
+    check_same_columns(first, header, fail)
+    return Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
 
 
 def check_same_columns(first: Roles, header, fail) -> None:
