@@ -7,8 +7,8 @@ the blocks into one :class:`Dataset`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from .blocks import Block, concat_blocks
