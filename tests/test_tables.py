@@ -445,6 +445,12 @@ def test_a_missing_target_is_filled_by_no_policy(tmp_path):
     with pytest.raises(RunError) as e:
         load_csv(tmp_path, path="d.csv", target="y", missing="mean")
     assert message(e.value) == "d.csv:row 3, column 'y': expected a number; received an empty cell"
+    assert hint(e.value) == 'missing= fills features only: leave out the rows without a target with missing="drop"'
+    write_parquet(tmp_path / "t.parquet", {"a": [1.0, None], "y": [None, 1.0]})
+    with pytest.raises(RunError) as e:
+        parquet.load({"path": "t.parquet", "target": "y", "missing": 0}, name="t", base=tmp_path)
+    assert message(e.value) == "t.parquet:row 1, column 'y': expected a number; received a missing value"
+    assert hint(e.value) == 'missing= fills features only: leave out the rows without a target with missing="drop"'
 
 
 def test_nan_written_in_the_file_is_not_a_missing_value(tmp_path):

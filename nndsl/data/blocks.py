@@ -15,6 +15,8 @@ from typing import Any
 
 from .columns import Roles
 
+# A target cell left empty where missing= fills the features.
+TARGET_HINT = 'missing= fills features only: leave out the rows without a target with missing="drop"'
 # What a text cell in a numeric column usually means, and the three ways to say so.
 TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
              "or keep it with id=[...]")
@@ -68,6 +70,8 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
     columns = []
     for k, name in enumerate(roles.numeric):
         col, bad = _as_float64(table.column(name), name, name in missing_ok)
+        if bad is not None and bad.kind == "missing" and missing_ok and name in roles.targets:
+            bad = Problem(bad.row, name, "missing", "target")  # a policy is set, but fills no target
         if bad is not None:
             found.append((bad.row, k, bad))
         columns.append(col)
@@ -98,7 +102,7 @@ def problem_error(problem: Problem, fail, row: int) -> Exception:
     """
     if problem.kind == "missing":
         return fail("expected a number; received a missing value", where_row=row, column=problem.column,
-                    hint="remove or fill missing values before training")
+                    hint=TARGET_HINT if problem.value == "target" else "remove or fill missing values before training")
     if problem.kind == "not-finite":
         return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
                     hint="remove or fill missing values before training")
