@@ -32,6 +32,7 @@ class ModelState:
     history: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
+    fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
     _export: Any = None
 
@@ -146,6 +147,10 @@ class RunState:
         if "seed" in params:
             kwargs["seed"] = self.seed
         ds = loader(cd.args, **kwargs)
+        if ds.fill is None and (ds.missing or ds.dropped):
+            from ..data.missing import summary
+
+            self.events.line(summary(ds))
         self.datasets[name] = ds
         self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
                                           "rows": ds.rows, "fingerprint": ds.fingerprint}
@@ -342,7 +347,8 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     resume = meta.get("resume")
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
-    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names")}
+    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
+            "fills": meta.get("fills")}
 
 
 def _resolved_text(program, overrides, format_program) -> str:
