@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import add_grant_arguments, grants, parameter_count, parse_source, parse_sets, read_source
+from .source import add_grant_arguments, grants, parameter_count, parse_sets, parse_source, read_source
 
 
 def add_parsers(sub) -> None:
