@@ -539,6 +539,24 @@ SAFETY = [
     M("image-size-not-a-pair", prog(data='data d = image_folder("imgs", image_size=(0, 3))\n'),
       "model.nn:2:42: error: expected a (height, width) pair of positive integers for 'image_size'; received the tuple (0, 3) "
       "[bad-argument-type]"),
+    M("predictions-outside-the-folder", prog('predict m on d to "../../home/.bashrc" keep=["a"]'),
+      "model.nn:11:19: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
+      "'../../home/.bashrc', a path outside them [write-outside]", files={"d.csv": ROWS}, command="run"),
+    M("log-over-the-training-data", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="d.csv")]'),
+      "model.nn:10:58: error: expected an output that is not one of the program's inputs; received 'd.csv', the file of data "
+      "source 'd' [write-conflict]", files={"d.csv": ROWS}),
+    M("log-over-the-program", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="model.nn")]'),
+      "model.nn:10:58: error: expected an output that is not one of the program's inputs; received 'model.nn', the .nn file "
+      "itself [write-conflict]"),
+    M("backup-in-the-program-folder", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[BackupAndRestore(backup_dir=".")]'),
+      "model.nn:10:67: error: expected a folder of its own (new or empty), which is deleted after training; received '.', which "
+      "holds the .nn file itself [write-conflict]", files={"d.csv": ROWS}, command="run"),
+    M("predictions-over-a-later-source", prog('predict m on t to "t.csv"', data=DATA + 'data t = csv("t.csv")\n'),
+      "model.nn:12:19: error: expected an output that is not one of the program's inputs; received 't.csv', the file of data "
+      "source 't' [write-conflict]", files={"d.csv": ROWS, "t.csv": "a,b\n1,2\n"}),
+    M("save-over-the-resume-checkpoint", prog('save m to "model.resume.keras"'),
+      "model.nn:11:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
+      "keeps for run --resume [write-conflict]"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]

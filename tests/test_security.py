@@ -479,3 +479,117 @@ def test_the_gate_deletes_only_what_the_run_created(tmp_path):
     with pytest.raises(Refused):
         gate.scratch_folder("busy")
     assert not gate.remove("busy") and (tmp_path / "busy" / "notes.txt").exists()
+
+
+EXPORTED = (DATA + "let width = 4\nseed 7\n" + MODEL.format(layers="Dense(width)\n")
+            + 'train m on d epochs=2\nsave m to "m.keras"\npredict m on d to "p.csv"\n')
+
+
+def _shape(script: str) -> str:
+    """The script's syntax tree with every string constant blanked: its statements and expressions."""
+    import ast as pyast
+
+    tree = pyast.parse(script)
+    for node in pyast.walk(tree):
+        if isinstance(node, pyast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return pyast.dump(tree)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stem=FILE_STEMS)
+def test_any_file_name_exports_to_the_same_statements(tmp_path_factory, stem):
+    from nndsl.interop.eject import eject
+
+    folder = tmp_path_factory.mktemp("export")
+    name = f"{stem}.nn"
+    reference = eject(nndsl.check(EXPORTED, filename="model.nn"), source_path=folder / "model.nn", output_path=folder / "s.py")
+    script = eject(nndsl.check(EXPORTED, filename=name), source_path=folder / name, output_path=folder / "s.py")
+    # a name holding quotes, line breaks or '#' changes the text of comments and docstrings, never the code
+    assert _shape(script) == _shape(reference)
+    assert len(script.splitlines()) == len(reference.splitlines())
+
+
+# ---------------------------------------------------------------- the gate at run time, through the CLI
+
+ROWS = "a,b,y\n" + "".join(f"{i},{i % 3},{2 * i + 1}\n" for i in range(12))
+
+
+def _changes(before: dict, after: dict) -> tuple[set, set]:
+    """(paths added or changed, paths removed) between two snapshots."""
+    changed = {k for k, v in after.items() if k not in before or before[k] != v}
+    return changed, set(before) - set(after)
+
+
+def _allowed(folder: Path, report: dict) -> list[Path]:
+    out = [folder / "model.run.json"]
+    out += [Path(w["resolved"]) for w in report["writes"]]
+    return out
+
+
+def _within_declared(path: str, allowed: list[Path]) -> bool:
+    """A declared write, a file in a declared folder, or a folder made to hold one."""
+    p = Path(os.path.realpath(path))
+    return any(p == a or a in p.parents or (Path(path).is_dir() and p in a.parents) for a in allowed)
+
+
+def run_and_compare(folder: Path, sibling: Path, text: str) -> None:
+    """Check the program, run it, and assert that only what check declared changed, nothing was
+    deleted that the run did not create, and the sibling folder is as it was."""
+    from nndsl.cli import main
+
+    (folder / "model.nn").write_text(text, encoding="utf-8")
+    proc = nndsl_cli("check", "--json", "model.nn", cwd=folder)
+    before = snapshot(folder.parent)
+    status = main(["run", str(folder / "model.nn"), "--progress", "none"])
+    changed, removed = _changes(before, snapshot(folder.parent))
+    if proc.returncode != 0:
+        assert status == 1 and not changed and not removed, (proc.stderr, changed, removed)
+        return
+    report = json.loads(proc.stdout)
+    assert status == 0
+    assert not removed, removed
+    allowed = _allowed(folder, report)
+    assert not [c for c in changed if not _within_declared(c, allowed)], (changed, allowed)
+    assert not [c for c in changed if c.startswith(str(sibling))]
+
+
+@pytest.mark.keras
+def test_a_run_writes_only_what_check_declares(project):
+    folder, sibling = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    (folder / "t.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    text = (DATA + 'data t = csv("t.csv")\n' + MODEL.format(layers="")
+            + 'train m on d epochs=2 callbacks=[CSVLogger("log.csv"), BackupAndRestore("backup"), ModelCheckpoint("best.keras")]\n'
+            + 'save m to "m.keras"\npredict m on t to "p.csv"\n')
+    run_and_compare(folder, sibling, text)
+    assert (folder / "log.csv").is_file() and (folder / "best.keras").is_file() and (folder / "p.csv").is_file()
+    assert not (folder / "backup").exists()  # made by the run for BackupAndRestore, removed by Keras after training
+
+
+OUTPUTS = st.sampled_from(["p.csv", "out/p.csv", "d.csv", "t.csv", "model.nn", "../sibling/p.csv", "link/p.csv", "model.run.json",
+                           "model.resume.keras", "/tmp/p.csv"])
+FOLDERS = st.sampled_from(["backup", ".", "out", "..", "link", "busy", "new/inner"])
+RUN_CALLBACKS = st.sampled_from(['CSVLogger({p})', 'BackupAndRestore(backup_dir={f})', 'ModelCheckpoint({k})', 'EarlyStopping()'])
+
+
+@pytest.mark.keras
+@settings(max_examples=12, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(callbacks=st.lists(RUN_CALLBACKS, max_size=2), csv_path=OUTPUTS, folder_path=FOLDERS, predict_path=OUTPUTS)
+def test_random_outputs_and_callbacks_never_touch_what_the_program_does_not_own(tmp_path_factory, callbacks, csv_path,
+                                                                               folder_path, predict_path):
+    root = tmp_path_factory.mktemp("run")
+    folder, sibling = root / "project", root / "sibling"
+    for f in (folder, sibling, folder / "out", folder / "busy"):
+        f.mkdir()
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    (folder / "t.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (folder / "busy" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (sibling / "notes.txt").write_text("not the program's\n", encoding="utf-8")
+    (folder / "link").symlink_to(sibling)
+    keras_path = csv_path.rsplit(".", 1)[0] + ".keras"
+    items = ", ".join(c.format(p=json.dumps(csv_path), f=json.dumps(folder_path), k=json.dumps(keras_path)) for c in callbacks)
+    text = (DATA + 'data t = csv("t.csv")\n' + MODEL.format(layers="")
+            + f"train m on d epochs=1{f' callbacks=[{items}]' if items else ''}\n"
+            + f"predict m on t to {json.dumps(predict_path)}\n")
+    run_and_compare(folder, sibling, text)

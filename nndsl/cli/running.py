@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import command_target, output_file, parameter_count, parse_sets, parse_source, read_source, require_folder
+from .source import add_grant_arguments, command_target, grants, output_file, parameter_count, parse_sets, parse_source, read_source, require_folder
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
@@ -25,6 +25,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    add_grant_arguments(r)
     _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
 
@@ -101,7 +102,7 @@ def cmd_run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args))
+        backend=args.backend, group=_group(args), grants=grants(args))
     return 0
 
 

@@ -47,7 +47,9 @@ class Gate:
         nn_file = checked.nn_file
         if base is None:
             base = nn_file.parent if nn_file is not None else Path.cwd()
-        inputs = {absolute(a.path, base): a.what for a in checked.files if a.kind == READ}
+        inputs = dict(checked.inputs)
+        if not inputs:  # checked without its file (text): what it reads, all of it
+            inputs = {absolute(a.path, base): a.what for a in checked.files if a.kind == READ}
         if nn_file is not None:
             inputs[nn_file] = "the .nn file itself"
         return cls(base, grants=checked.grants if grants is None else grants, inputs=inputs,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import Diagnostic, RunError
+from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.spec import load_impl
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
 from .progress import Events, choose_mode
@@ -58,9 +59,13 @@ class RunState:
 
     def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
                  record: RunRecord, verbose: bool = False, nn_file: Path = Path("program.nn"), backend: str = "tensorflow",
-                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None) -> None:
+                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, gate=None) -> None:
+        from .gate import Gate
+
         self.checked = checked
         self.base_dir = base_dir
+        # every write of a step or callback goes through the gate (the path rules, docs/security.md)
+        self.gate = gate if gate is not None else Gate.for_program(checked, base=base_dir)
         self.out = out
         self.err = err
         self.verbose = verbose
@@ -178,12 +183,14 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, grants: Grants | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        grants: what the command line allows beyond the defaults (``--allow-write``,
+            ``--allow-network``); by default nothing (docs/security.md).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -197,7 +204,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     err = err or sys.stderr
     path = Path(file)
     program = parse_file(path)
-    checked = check(program, overrides=overrides, max_params=max_params)
+    checked = check(program, overrides=overrides, max_params=max_params, grants=grants or DEFAULT_GRANTS, nn_file=path)
     name = _start_backend(checked, backend, group, verbose)
     data_seed = _seed(checked, name, group)
     seed = checked.settings.get("seed")
@@ -215,8 +222,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         _run_steps(state)
     finally:
         _close(state, record_file)
-    if state.chief and ckpt.exists():
-        ckpt.unlink()  # the run finished: nothing left to resume
+    if state.chief and state.resume is not None and ckpt.exists():
+        ckpt.unlink()  # the run it resumed is finished: nothing left to resume (a checkpoint it did not use stays)
     if state.chief:
         from .report import final_table
 

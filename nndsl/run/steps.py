@@ -202,7 +202,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
-    callbacks = _user_callbacks(state, kw)
+    callbacks = _user_callbacks(state, step, kw)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
     events = _training_events(state, kw.get("progress"))
@@ -304,11 +304,38 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     return data
 
 
-def _user_callbacks(state: RunState, kw: dict) -> list:
-    """The callbacks the step names, as Keras objects, their paths relative to the .nn file."""
+def _user_callbacks(state: RunState, step: CheckedStep, kw: dict) -> list:
+    """The callbacks the step names, as Keras objects, their paths relative to the .nn file and
+    held to the path rules once more (a backup folder is made here, so the run owns it)."""
     from ..compile.keras import to_keras
 
-    return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
+    calls = kw.get("callbacks") or []
+    for call in calls:
+        _gate_callback_paths(state, step, call)
+    return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in calls]
+
+
+def _gate_callback_paths(state: RunState, step: CheckedStep, call) -> None:
+    from ..paths import SCRATCH_DIR, WRITE_DIR
+    from .gate import Refused
+
+    for p in call.spec.params:
+        role = getattr(p, "path", "")
+        value = call.args.get(p.name, p.default)
+        if not role or role == "read" or not isinstance(value, str) or not value:
+            continue
+        node = next((k.value for k in getattr(call.node, "kwargs", ()) if k.name == p.name), None)
+        span = node.span if node is not None else getattr(call.node, "span", step.node.span)
+        try:
+            if role == SCRATCH_DIR:
+                state.gate.scratch_folder(value)
+            elif role == WRITE_DIR:
+                state.gate.check(value, WRITE_DIR)
+            else:
+                state.gate.check(value)
+        except Refused as exc:
+            r = exc.refusal
+            raise state.error(r.message, step, code=r.code, span=span, hint=r.hint) from None
 
 
 def _training_events(state: RunState, mode: str | None):
@@ -501,6 +528,13 @@ def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
 def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -> Path:
     import stat
 
+    from .gate import Refused
+
+    try:
+        state.gate.check(value)  # the path rules again: the files may have changed since the check
+    except Refused as exc:
+        r = exc.refusal
+        raise state.error(r.message, step, code=r.code, span=span, hint=r.hint) from None
     target = state.path(value)
     folder = target.parent
     if target.exists() and not target.is_dir() and not stat.S_ISREG(target.stat().st_mode):

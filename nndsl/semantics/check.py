@@ -669,4 +669,4 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
-                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path)
+                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path, inputs=dict(ctx.inputs))

@@ -144,6 +144,8 @@ class CheckedProgram:
         max_params: the parameter budget the program was checked against.
         grants: what the command line allowed the program beyond the defaults.
         files: every path the program reads or writes, found at check time.
+        inputs: the files no write may land on (absolute path -> what it is): every file the program
+            reads, but a model file an earlier step of the program wrote.
         nn_file: the ``.nn`` file the program was read from, when it is one.
     """
 
@@ -159,6 +161,7 @@ class CheckedProgram:
     grants: Grants = DEFAULT_GRANTS
     files: tuple[Access, ...] = ()
     nn_file: Path | None = None
+    inputs: dict = field(default_factory=dict)
 
     @property
     def source(self) -> Source | None:
