@@ -201,8 +201,8 @@ def test_the_parameter_budget_is_held_on_the_built_model():
 # ---------------------------------------------------------------- generated text is escaped
 
 # Names a saved model may hold: anything Keras accepts (no '/', which it refuses in a name) and
-# that its config.json can store (no lone surrogates).
-NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/"), min_size=1, max_size=24)
+# that its files can store (no lone surrogates, no NUL).
+NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=24)  # h5py refuses NUL
 FILE_STEMS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=16).filter(
     lambda s: s not in (".", "..") and len(s.encode("utf-8")) < 200)
 
@@ -593,3 +593,39 @@ def test_random_outputs_and_callbacks_never_touch_what_the_program_does_not_own(
             + f"train m on d epochs=1{f' callbacks=[{items}]' if items else ''}\n"
             + f"predict m on t to {json.dumps(predict_path)}\n")
     run_and_compare(folder, sibling, text)
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_the_run_record_is_strict_json_whatever_the_numbers(tmp_path):
+    import numpy as np
+
+    from nndsl.run.record import RunRecord
+
+    record = RunRecord("text", "model.nn", 1, {})
+    record.data["history"] = {"m": {"loss": [1.5, float("nan"), float("inf")], "mae": [np.float32(2.5), np.float64("-inf")]}}
+    record.data["metrics"] = {"m:d": {"loss": np.float32("nan")}, "shape": (1, 2), "path": tmp_path}
+    record.write(tmp_path / "r.json")
+
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    assert data["history"]["m"] == {"loss": [1.5, None, None], "mae": [2.5, None]}
+    assert data["metrics"] == {"m:d": {"loss": None}, "shape": [1, 2], "path": str(tmp_path)}
+
+
+def test_scaling_statistics_past_float32_are_refused_not_lost():
+    import numpy as np
+
+    from nndsl.run.preprocess import ScalingError, fit_minmax, fit_standard
+
+    x = np.array([[0.0, 1.0], [1e20, 2.0]], dtype="float32")
+    with pytest.raises(ScalingError) as info:
+        fit_minmax(x)
+    assert info.value.column == 0 and "squared range is 1e+40" in info.value.detail
+    with pytest.raises(ScalingError):
+        fit_standard(np.array([[0.0], [1e20], [-1e20]], dtype="float32"))
+    scaler = fit_minmax(np.array([[0.0, 1.0], [1e18, 2.0]], dtype="float32"))  # a range of 1e18 fits
+    assert np.isfinite(scaler.variance).all() and scaler.apply(np.array([[1e18, 2.0]], dtype="float32"))[0, 0] == pytest.approx(1.0)

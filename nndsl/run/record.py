@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import platform
 import sys
 from pathlib import Path
@@ -44,11 +45,21 @@ class RunRecord:
     def write(self, path: Path) -> None:
         self.data["versions"] = versions()
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        atomic_write_text(path, json.dumps(self.data, indent=1, default=_plain) + "\n")
+        # Strict JSON: a diverged loss (NaN, infinity) is written as null, which every reader parses.
+        atomic_write_text(path, json.dumps(_finite(self.data), indent=1, allow_nan=False) + "\n")
 
 
-def _plain(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
+def _finite(v):
+    """``v`` with NumPy scalars as numbers, other unknown objects as text, and NaN or infinities as None."""
+    if isinstance(v, dict):
+        return {str(k): _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    if v is None or isinstance(v, (bool, str, int)):
+        return v
+    if not isinstance(v, float):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return str(v)
+    return v if math.isfinite(v) else None

@@ -101,14 +101,13 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
     if ms.keras_model is not None:
         return
     from ..compile.keras import build_model
-    from .preprocess import fit
 
     ds = _encoded(state, ms, ds)
 
     options = ms.checked.options if ms.checked else ModelOptions()
-    ms.feature_scaler = fit(options.scale_features, ds.x) if ds.x is not None else None
+    ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, ds.x, ds.feature_names)
     if ds.y is not None:
-        ms.target_scaler = fit(options.scale_target, ds.y)
+        ms.target_scaler = _fit_scaler(state, ms, ds, "scale_target", options.scale_target, ds.y, ds.target_names)
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
@@ -118,6 +117,23 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
+
+
+def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, names):
+    """The scaler ``option`` asks for, fitted on ``a``; a column it cannot hold is a located error."""
+    from .preprocess import ScalingError, fit
+
+    if a is None:
+        return None
+    try:
+        return fit(kind, a)
+    except ScalingError as exc:
+        column = names[exc.column] if names and exc.column < len(names) else f"#{exc.column + 1}"
+        prop = ms.checked.properties.get(option) if ms.checked is not None else None
+        span = prop[1].span if prop is not None else None
+        raise state.error(f"expected columns that {kind} scaling can hold; received column '{column}' of '{ds.name}': {exc.detail}",
+                          code="cannot-scale", span=span, notes=_data_note(state, ds.name),
+                          hint=f"rescale the column in the data (e.g. to other units), or leave it out with exclude=[\"{column}\"]") from None
 
 
 def _adapt_first_normalization(ms: ModelState, ds) -> None:
@@ -309,20 +325,26 @@ def _user_callbacks(state: RunState, step: CheckedStep, kw: dict) -> list:
     held to the path rules once more (a backup folder is made here, so the run owns it)."""
     from ..compile.keras import to_keras
 
-    calls = kw.get("callbacks") or []
-    for call in calls:
-        _gate_callback_paths(state, step, call)
+    calls = [_gate_callback_paths(state, step, call) for call in kw.get("callbacks") or []]
     return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in calls]
 
 
-def _gate_callback_paths(state: RunState, step: CheckedStep, call) -> None:
+def _gate_callback_paths(state: RunState, step: CheckedStep, call):
+    """``call`` with its file and folder arguments absolute (defaults included: Keras derives
+    other paths from them when it is constructed), each held to the path rules."""
+    from dataclasses import replace
+
     from ..paths import SCRATCH_DIR, WRITE_DIR
     from .gate import Refused
 
+    args = dict(call.args)
     for p in call.spec.params:
         role = getattr(p, "path", "")
         value = call.args.get(p.name, p.default)
-        if not role or role == "read" or not isinstance(value, str) or not value:
+        if not role or not isinstance(value, str) or not value:
+            continue
+        args[p.name] = str(state.gate.path(value))
+        if role == "read":
             continue
         node = next((k.value for k in getattr(call.node, "kwargs", ()) if k.name == p.name), None)
         span = node.span if node is not None else getattr(call.node, "span", step.node.span)
@@ -336,6 +358,7 @@ def _gate_callback_paths(state: RunState, step: CheckedStep, call) -> None:
         except Refused as exc:
             r = exc.refusal
             raise state.error(r.message, step, code=r.code, span=span, hint=r.hint) from None
+    return replace(call, args=args)
 
 
 def _training_events(state: RunState, mode: str | None):
