@@ -629,3 +629,64 @@ def test_scaling_statistics_past_float32_are_refused_not_lost():
         fit_standard(np.array([[0.0], [1e20], [-1e20]], dtype="float32"))
     scaler = fit_minmax(np.array([[0.0, 1.0], [1e18, 2.0]], dtype="float32"))  # a range of 1e18 fits
     assert np.isfinite(scaler.variance).all() and scaler.apply(np.array([[1e18, 2.0]], dtype="float32"))[0, 0] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- --resume knows its program
+
+RESUMED = DATA + MODEL.format(layers="Dense(4)\n") + "train m on d epochs=3\n"
+
+
+def _checkpoint(folder: Path, program_text: str) -> Path:
+    """A resume checkpoint of ``program_text`` stopped after epoch 1, as Ctrl-C writes it."""
+    from nndsl.compile.keras import build_model
+    from nndsl.run import interrupt
+    from nndsl.run.modelmeta import add_to_archive
+
+    checked = nndsl.check(program_text)
+    model = build_model(checked, "m")
+    ckpt = folder / "model.resume.keras"
+    model.save(ckpt)
+    add_to_archive(ckpt, {"resume": {"step": 0, "model": "m", "epoch": 1, "epochs": 3, "history": {"loss": [1.0]},
+                                     "epoch_seconds": [0.1], "feature_scaler": None, "target_scaler": None,
+                                     "fingerprint": {**interrupt.fingerprint(checked.models["m"], None), "data": None}}})
+    return ckpt
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("changed,what", [
+    (RESUMED.replace("Dense(4)", "Dense(5)"), "its layers"),
+    (RESUMED.replace("loss mse", "loss mae"), "its loss, optimizer, metrics or preprocessing"),
+])
+def test_resume_refuses_a_changed_program(project, capsys, changed, what):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    ckpt = _checkpoint(folder, RESUMED)
+    (folder / "model.nn").write_text(changed, encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "none", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"nndsl run: error: --resume: expected the program that model.resume.keras was written by; received one "
+                           f"whose model 'm' (line 8) differs in {what}; run without --resume to train from the start (the next "
+                           "Ctrl-C replaces model.resume.keras), or undo the change")
+    assert ckpt.is_file()  # kept: the unchanged program may still resume from it
+
+
+@pytest.mark.keras
+def test_resume_continues_the_same_program_and_refuses_changed_steps(project, capsys):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    ckpt = _checkpoint(folder, RESUMED)
+    (folder / "model.nn").write_text(RESUMED + 'save m to "x.keras"\n', encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "none", "--resume"]) == 0, capsys.readouterr().err
+    history = json.loads((folder / "model.run.json").read_text(encoding="utf-8"))["history"]["m"]["loss"]
+    assert len(history) == 3 and history[0] == 1.0  # the checkpoint's first epoch, then epochs 2 and 3
+    assert not ckpt.exists()  # the run it belonged to is finished
+    ckpt = _checkpoint(folder, RESUMED)
+    (folder / "model.nn").write_text(RESUMED.replace("train m on d epochs=3\n", "load n from \"x.keras\"\ntrain m on d epochs=3\n"),
+                                     encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "none", "--resume"]) == 2
+    assert "received a program whose steps changed; run without --resume to start again" in capsys.readouterr().err
+    assert ckpt.is_file()

@@ -215,6 +215,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
                      watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None)
+    if state.resume is not None:
+        _check_resume_step(checked, state.resume, ckpt)
     _describe_distribution(state, checked.settings.get("distribute"))
     # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
     record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
@@ -356,6 +358,19 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
     return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
             "fills": meta.get("fills")}
+
+
+def _check_resume_step(checked: CheckedProgram, resume: dict, ckpt: Path) -> None:
+    """The step the checkpoint stopped in is still a ``train`` of the same model: otherwise the
+    run would start from scratch and then delete the checkpoint as if it had resumed it."""
+    from ..errors import UsageError
+
+    i, model = resume.get("step"), resume.get("model")
+    steps = checked.steps
+    if isinstance(i, int) and 0 <= i < len(steps) and steps[i].spec.trains and steps[i].target == model:
+        return
+    raise UsageError(f"--resume: expected the program whose run {ckpt.name} interrupted (step {i + 1 if isinstance(i, int) else '?'}: "
+                     f"train {model}); received a program whose steps changed; run without --resume to start again")
 
 
 def _resolved_text(program, overrides, format_program) -> str:

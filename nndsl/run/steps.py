@@ -375,6 +375,7 @@ def _starting_point(state: RunState, ms: ModelState, fit_args: dict) -> dict:
     handler's snapshot: Ctrl-C before the first epoch ends rolls back to it."""
     resume = state.resume if state.resume and state.resume.get("step") == state.step_index else None
     if resume is not None:
+        _check_resume_matches(state, ms, resume)
         _resume_from(state, ms, resume)
         fit_args["initial_epoch"] = resume["epoch"]
     snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
@@ -424,6 +425,7 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
             "epoch_seconds": ms.epoch_seconds[:done],
             "feature_scaler": ms.feature_scaler.record() if ms.feature_scaler is not None else None,
             "target_scaler": ms.target_scaler.record() if ms.target_scaler is not None else None,
+            "fingerprint": interrupt.fingerprint(ms.checked, getattr(state.data(step.on), "fingerprint", None)),
         },
         **_model_meta(ms),
     }
@@ -444,6 +446,24 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
     )
 
 
+def _check_resume_matches(state: RunState, ms: ModelState, resume: dict) -> None:
+    """The checkpoint belongs to this program: same model, layers, compile settings and data."""
+    from . import interrupt
+
+    step = state.checked.steps[state.step_index]
+    current = interrupt.fingerprint(ms.checked, getattr(state.data(step.on), "fingerprint", None))
+    changed = [] if resume.get("model") == ms.name else ["the model it trains"]
+    changed += [interrupt.FINGERPRINT_PARTS[p] for p in interrupt.changed_parts(resume.get("fingerprint"), current)]
+    if changed:
+        from ..errors import UsageError
+
+        ckpt = Path(resume["path"]).name
+        raise UsageError(
+            f"--resume: expected the program that {ckpt} was written by; received one whose model '{ms.name}' (line "
+            f"{step.node.span.line}) differs in {', '.join(changed)}; run without --resume to train from the start (the next "
+            f"Ctrl-C replaces {ckpt}), or undo the change")
+
+
 def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     import keras
 
@@ -451,7 +471,14 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
 
     import_tensorflow_quietly()
     with state.scope():
-        ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+        try:
+            ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+        except Exception as exc:  # truncated or corrupt: Keras raises whatever its reader meets
+            from ..errors import UsageError
+
+            name = Path(resume["path"]).name
+            raise UsageError(f"--resume: expected a checkpoint Keras can load; received {name}, which it cannot ({_short(exc)}); "
+                             "run without --resume to train from the start") from None
     ms.history = {k: list(v) for k, v in resume["history"].items()}
     ms.epoch_seconds[:] = list(resume.get("epoch_seconds", []))
     for attr in ("feature_scaler", "target_scaler"):
