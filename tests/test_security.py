@@ -690,3 +690,57 @@ def test_resume_continues_the_same_program_and_refuses_changed_steps(project, ca
     assert main(["run", str(folder / "model.nn"), "--progress", "none", "--resume"]) == 2
     assert "received a program whose steps changed; run without --resume to start again" in capsys.readouterr().err
     assert ckpt.is_file()
+
+
+# ---------------------------------------------------------------- --log-format json means JSON
+
+
+def _json_lines(out: str) -> list[dict]:
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    return [json.loads(line, parse_constant=refuse) for line in out.splitlines()]
+
+
+@pytest.mark.keras
+def test_json_log_format_prints_only_json_objects(project, capsys):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    (folder / "model.nn").write_text(DATA + MODEL.format(layers="") + "summary m\ntrain m on d epochs=1\nsummary m\npredict m on d rows=2\n"
+                                     "test m on d\n", encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--log-format", "json"]) == 0
+    events = _json_lines(capsys.readouterr().out)
+    kinds = [e["event"] for e in events]
+    assert kinds.count("summary") == 2 and "predictions" in kinds and "metrics" in kinds
+    predictions = next(e for e in events if e["event"] == "predictions")
+    assert predictions["columns"] == ["y"] and len(predictions["rows"]) == 2 and predictions["total"] == 12
+
+
+@pytest.mark.keras
+def test_json_log_format_reports_an_error_as_an_event_too(project, capsys):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "model.nn").write_text(DATA + MODEL.format(layers="") + 'train m on d\npredict m on d to "../x.csv"\n', encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--log-format", "json"]) == 1
+    captured = capsys.readouterr()
+    (event,) = _json_lines(captured.out)
+    assert event["event"] == "error" and event["exit_code"] == 1
+    assert [(e["code"], e["line"], e["column"]) for e in event["errors"]] == [("write-outside", 8, 19)]
+    assert "[write-outside]" in captured.err  # the human message stays on stderr
+    assert main(["run", str(folder / "missing.nn"), "--log-format", "json"]) == 2
+    (event,) = _json_lines(capsys.readouterr().out)
+    assert event["exit_code"] == 2 and "expected an existing .nn file" in event["message"]
+
+
+def test_progress_events_write_a_diverged_loss_as_null():
+    import io
+
+    from nndsl.run.progress import Events
+
+    out = io.StringIO()
+    Events("json", out).emit("epoch_end", loss=float("nan"), mae=float("inf"))
+    Events("json", out).line("a message")
+    assert _json_lines(out.getvalue()) == [{"event": "epoch_end", "loss": None, "mae": None}, {"event": "message", "text": "a message"}]

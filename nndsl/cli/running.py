@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -94,6 +95,13 @@ def _group(args):
 
 def cmd_run(args) -> int:
     """Run the file's steps."""
+    if args.log_format == "json":
+        with errors_as_events():
+            return _run(args)
+    return _run(args)
+
+
+def _run(args) -> int:
     from ..run.runner import run
 
     read_source(args.file)  # a missing, folder or non-UTF-8 file is a usage error before anything starts
@@ -104,6 +112,24 @@ def cmd_run(args) -> int:
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
         backend=args.backend, group=_group(args), grants=grants(args))
     return 0
+
+
+@contextlib.contextmanager
+def errors_as_events():
+    """With ``--log-format json``: a mistake is also an event on stdout (the message stays on stderr)."""
+    import json
+
+    try:
+        yield
+    except (NndslError, KeyboardInterrupt) as exc:
+        event = {"event": "error", "exit_code": getattr(exc, "exit_code", 130)}
+        if isinstance(exc, UsageError) or not getattr(exc, "diagnostics", None):
+            event["message"] = str(exc) or "interrupted"
+        else:
+            event["errors"] = [{"code": d.code, "message": d.message, **({"line": d.span.line, "column": d.span.column} if d.span else {})}
+                               for d in exc.diagnostics]
+        print(json.dumps(event), flush=True)
+        raise
 
 
 def cmd_launch(args) -> int:

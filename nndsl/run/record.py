@@ -46,15 +46,16 @@ class RunRecord:
         self.data["versions"] = versions()
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         # Strict JSON: a diverged loss (NaN, infinity) is written as null, which every reader parses.
-        atomic_write_text(path, json.dumps(_finite(self.data), indent=1, allow_nan=False) + "\n")
+        atomic_write_text(path, json.dumps(finite_json(self.data), indent=1, allow_nan=False) + "\n")
 
 
-def _finite(v):
-    """``v`` with NumPy scalars as numbers, other unknown objects as text, and NaN or infinities as None."""
+def finite_json(v):
+    """``v`` as strict JSON values: NumPy scalars as numbers, other unknown objects as text, NaN
+    and infinities as None (``json.dumps`` would write them as NaN and Infinity, which are not JSON)."""
     if isinstance(v, dict):
-        return {str(k): _finite(x) for k, x in v.items()}
+        return {str(k): finite_json(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
+        return [finite_json(x) for x in v]
     if v is None or isinstance(v, (bool, str, int)):
         return v
     if not isinstance(v, float):

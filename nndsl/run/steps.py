@@ -817,6 +817,9 @@ def predict(state: RunState, step: CheckedStep) -> None:
 
 def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
     shown = shown_rows(ds, keep, flat, rows)
+    if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
+        state.events.emit("predictions", data=ds.name, columns=keep + names, rows=shown, total=len(flat))
+        return
     if state.console is not None:
         from rich.table import Table
 
@@ -836,4 +839,10 @@ def summary(state: RunState, step: CheckedStep) -> None:
     from .summary import print_summary
 
     ms = state.model(step.target)
+    if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
+        from .summary import summary_rows
+
+        columns, rows, total = summary_rows(state.checked, ms.name, keras_model=ms.keras_model)
+        state.events.emit("summary", model=ms.name, columns=list(columns), rows=[list(r) for r in rows], total=total)
+        return
     print_summary(state.checked, ms.name, out=state.out, console=state.console, keras_model=ms.keras_model)
