@@ -744,3 +744,52 @@ def test_progress_events_write_a_diverged_loss_as_null():
     Events("json", out).emit("epoch_end", loss=float("nan"), mae=float("inf"))
     Events("json", out).line("a message")
     assert _json_lines(out.getvalue()) == [{"event": "epoch_end", "loss": None, "mae": None}, {"event": "message", "text": "a message"}]
+
+
+# ---------------------------------------------------------------- predictions by column name
+
+
+@pytest.mark.keras
+def test_predictions_pick_columns_by_name_in_the_step_and_the_cli(project, capsys):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    (folder / "same.csv").write_text("a,b\n3,0\n10,1\n", encoding="utf-8")
+    (folder / "swapped.csv").write_text("extra,b,a\n7,0,3\n7,1,10\n", encoding="utf-8")
+    (folder / "model.nn").write_text(
+        DATA + 'data same = csv("same.csv")\ndata swapped = csv("swapped.csv")\n' + MODEL.format(layers="")
+        + 'train m on d epochs=2\nsave m to "m.keras"\npredict m on same to "p1.csv"\npredict m on swapped to "p2.csv"\n',
+        encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "plain"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: 'swapped' has columns model 'm' was not trained on, left out: extra") == 1
+    p1 = (folder / "p1.csv").read_text(encoding="utf-8")
+    assert p1 == (folder / "p2.csv").read_text(encoding="utf-8")
+    # the saved model carries the names: the CLI matches by name too
+    assert main(["predict", str(folder / "m.keras"), str(folder / "swapped.csv"), "-o", str(folder / "p3.csv")]) == 0
+    assert "left out: extra" in capsys.readouterr().err
+    assert (folder / "p3.csv").read_text(encoding="utf-8") == p1
+    (folder / "lacking.csv").write_text("b\n1\n", encoding="utf-8")
+    assert main(["predict", str(folder / "m.keras"), str(folder / "lacking.csv")]) == 1
+    assert "expected the feature column 'a' the model was trained on; received a file without it" in capsys.readouterr().err
+
+
+@pytest.mark.keras
+def test_the_cli_predict_never_writes_over_its_input(project, capsys):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    (folder / "model.nn").write_text(DATA + MODEL.format(layers="") + 'train m on d epochs=1\nsave m to "m.keras"\n', encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "none"]) == 0
+    (folder / "new.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    before = snapshot(folder)
+    for out, what in (("new.csv", "the data file"), ("m.keras", "the model file")):
+        assert main(["predict", str(folder / "m.keras"), str(folder / "new.csv"), "-o", str(folder / out)]) == 2
+        assert f"expected an output that is not one of the command's inputs; received '{out}', {what}" in capsys.readouterr().err
+    os.mkfifo(folder / "pipe")
+    assert main(["predict", str(folder / "m.keras"), str(folder / "new.csv"), "-o", str(folder / "pipe")]) == 2
+    assert "a device or other special file" in capsys.readouterr().err
+    (folder / "pipe").unlink()
+    assert snapshot(folder) == before

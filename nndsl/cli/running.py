@@ -221,7 +221,7 @@ def cmd_predict(args) -> int:
 
     prepare(args.verbose)
     model, meta = _load_model(model_path, args.model)
-    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {})
+    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {}, meta.get("feature_names") or [], args.data)
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
@@ -268,8 +268,9 @@ def _load_model(path: Path, name: str):
     return model, read_meta(path)
 
 
-def _load_rows(path: Path, exclude, vocab: dict):
-    """The rows to predict on, their categorical columns encoded as the model was trained."""
+def _load_rows(path: Path, exclude, vocab: dict, trained: list, shown: str):
+    """The rows to predict on: the feature columns the model was trained on picked by name (in any
+    order; others left out, said once), categorical columns encoded as the model was trained."""
     if path.suffix.lower() == ".npy":
         from ..data.arrays import load_npy
 
@@ -278,6 +279,14 @@ def _load_rows(path: Path, exclude, vocab: dict):
         from ..data.csv import load
 
         ds = load({"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}, name="data", base=Path.cwd())
+    from ..run.predictions import by_name
+
+    ds, missing, extra = by_name(ds, trained)
+    if missing:
+        raise RunError(f"{shown}: expected the feature column '{missing[0]}' the model was trained on; received a file without it "
+                       f"(the model's feature columns: {', '.join(trained)})")
+    if extra:
+        print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
     if vocab:
         from ..data.table import data_error
         from ..run.encode import encode

@@ -35,6 +35,7 @@ class ModelState:
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
+    feature_names: list = field(default_factory=list)  # the training data's feature columns, in the model's order
     _export: Any = None
 
     def export_model(self):
@@ -84,6 +85,9 @@ class RunState:
         self.results: dict[str, dict] = {}
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
+        # (model, id(data set)) -> the data set with its columns in the model's order; kept, so the
+        # encoded cache (keyed by id) never meets an id reused by a data set made and dropped
+        self.by_name: dict[tuple, Any] = {}
         from .interrupt import StopFlag
 
         self.stop = StopFlag()
@@ -357,6 +361,7 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
     return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
+            "feature_names": meta.get("feature_names"),
             "fills": meta.get("fills")}
 
 

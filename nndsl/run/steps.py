@@ -102,6 +102,7 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
         return
     from ..compile.keras import build_model
 
+    ms.feature_names = list(ds.feature_names)  # saved with the model: predictions pick columns by these names
     ds = _encoded(state, ms, ds)
 
     options = ms.checked.options if ms.checked else ModelOptions()
@@ -487,6 +488,7 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     ms.vocab = resume.get("categorical") or ms.vocab
     ms.fills = resume.get("fills") or ms.fills
     ms.target_names = resume.get("target_names") or ms.target_names
+    ms.feature_names = resume.get("feature_names") or ms.feature_names
     ms._export = None
     state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
 
@@ -544,8 +546,27 @@ def _model_and_data(state: RunState, step: CheckedStep):
     ms = state.model(step.target)
     ds = state.data(step.on)
     if ds.tf_dataset is None:
+        ds = _by_name(state, step, ms, ds)
         ds = _encoded(state, ms, ds)
     return ms, ds
+
+
+def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds):
+    """``ds`` with its feature columns picked by the names the model was trained on, in that order."""
+    from .predictions import by_name
+
+    key = (ms.name, id(ds))
+    if key in state.by_name:
+        return state.by_name[key]
+    picked, missing, extra = by_name(ds, ms.feature_names)
+    if missing:
+        raise state.error(f"expected the feature column '{missing[0]}' model '{ms.name}' was trained on; received data without it",
+                          step, code="missing-column", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
+                          hint=f"the model's feature columns are: {', '.join(ms.feature_names)}")
+    if extra:  # said once: the picked data set is kept for the next step
+        state.events.line(f"note: '{ds.name}' has columns model '{ms.name}' was not trained on, left out: {', '.join(extra)}")
+    state.by_name[key] = picked
+    return picked
 
 
 def test(state: RunState, step: CheckedStep) -> None:
@@ -662,7 +683,8 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
+    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {},
+            "feature_names": list(ms.feature_names)}
 
 
 def _export(state, model, target: Path) -> None:
@@ -724,6 +746,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms.vocab = meta.get("categorical") or None
     ms.fills = meta.get("fills") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
+    ms.feature_names = meta.get("feature_names") or []
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 
