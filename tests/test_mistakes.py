@@ -490,8 +490,38 @@ KNOWN_GAPS = [
       ),
 ]
 
+def _npz(**arrays) -> bytes:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _array_case(id, files, source, expected):
+    return M(id, prog(data=f"data d = {source}\n"), expected, files=files, command="run")
+
+
+def _array_cases():
+    import numpy as np
+
+    return [
+        _array_case("npz-of-python-objects", {"o.npz": _npz(x=np.array([{"a": 1}, None], dtype=object), y=np.array([1, 2]))},
+                    'npz("o.npz")', "model.nn:2:1: error: o.npz:x: expected a NumPy .npz array; received a file NumPy cannot read "
+                    "(it holds Python objects, which nndsl never unpickles) [bad-data]"),
+        _array_case("empty-npy-file", {"e.npy": b""}, 'npy("e.npy")',
+                    "model.nn:2:1: error: e.npy: expected a NumPy .npy array; received a file NumPy cannot read (No data left in file) "
+                    "[bad-data]"),
+        _array_case("npz-holding-a-single-number", {"z.npz": _npz(x=np.array(3.0), y=np.array(1.0))}, 'npz("z.npz")',
+                    "model.nn:2:1: error: z.npz:x: expected an array with one row per example; received a single number (a 0-d array) "
+                    "[bad-data]"),
+        _array_case("npz-without-rows", {"r.npz": _npz(x=np.zeros((0, 2)), y=np.zeros((0,)))}, 'npz("r.npz")',
+                    "model.nn:2:1: error: r.npz:x: expected at least one row; received an empty array (shape (0, 2)) [bad-data]"),
+    ]
+
+
 # A .nn file someone else wrote: no code, no network, nothing outside what it owns (docs/security.md).
-SAFETY = [
+SAFETY = _array_cases() + [
     M("lambda-layer", model_with("Lambda(relu)", "Dense(1)"),
       "model.nn:3:5: error: expected a name a .nn file may use; received 'Lambda', which runs Python code [runs-code]",
       also=("put the code in a plugin",)),
