@@ -364,7 +364,7 @@ def test_check_json_lists_reads_and_writes(project):
     assert reads == {("model.nn", "the .nn file itself"), ("d.csv", "the file of data source 'd'"),
                      ("t.csv", "the file of data source 't'"), ("m.keras", "the file 'load again' reads")}
     assert writes == {("write", "m.keras", "save m"), ("write", "p.csv", "predict again"),
-                      ("write", "log.csv", "CSVLogger's filename"), ("write_dir", "logs", "TensorBoard's log_dir")}
+                      ("write", "log.csv", "the filename of CSVLogger"), ("write_dir", "logs", "the log_dir of TensorBoard")}
     assert all(Path(a["resolved"]).parent == folder.resolve() for a in report["reads"] + report["writes"])
 
 
@@ -793,3 +793,19 @@ def test_the_cli_predict_never_writes_over_its_input(project, capsys):
     assert "a device or other special file" in capsys.readouterr().err
     (folder / "pipe").unlink()
     assert snapshot(folder) == before
+
+
+@pytest.mark.keras
+def test_a_layer_reads_its_file_relative_to_the_nn_file(tmp_path, monkeypatch):
+    from nndsl.compile.keras import build_model
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "v.txt").write_text("a\nb\nc\n", encoding="utf-8")
+    nn = folder / "model.nn"
+    nn.write_text('model m {\n    Input(shape=(1,), dtype=string)\n    StringLookup(vocabulary="v.txt")\n}\n', encoding="utf-8")
+    checked = nndsl.check(nn.read_text(encoding="utf-8"), nn_file=nn)
+    assert [(a.kind, a.path) for a in checked.files] == [("read", "model.nn"), ("read", "v.txt")]
+    monkeypatch.chdir(tmp_path)  # not the .nn file's folder
+    lookup = build_model(checked).layers[0]
+    assert lookup.vocabulary_size() == 4  # the three words and the out-of-vocabulary index

@@ -150,6 +150,8 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
         set_random_seed(int(seed))
     if after_input is None:
         after_input = [keras.layers.Normalization()] if model.options.scale_features != "none" else []
+    if checked.nn_file is not None:
+        model = _with_absolute_paths(model, checked.nn_file.parent)
     layers = build_layers(model, after_input, checked.source)
     try:
         km = keras.Sequential(layers, name=model.name)
@@ -181,6 +183,24 @@ def check_budget(km, model: CheckedModel, checked: CheckedProgram) -> None:
             code="parameter-budget", message=f"expected at most {limit:,} parameters; received {total:,} in model '{model.name}'",
             span=model.decl.name_span, source=checked.source, hint="raise the limit with --max-params if this is intended",
         )])
+
+
+def _with_absolute_paths(model: CheckedModel, base) -> CheckedModel:
+    """The model with the file arguments of its layers (a vocabulary file) relative to the .nn
+    file's folder, as every path in a program is, instead of the current folder."""
+    import os
+    from dataclasses import replace
+
+    def fixed(call: ResolvedCall) -> ResolvedCall:
+        args = dict(call.args)
+        for p in call.spec.params:
+            value = args.get(p.name)
+            if getattr(p, "path", "") and isinstance(value, str) and value:
+                args[p.name] = os.path.join(base, value)
+        return replace(call, args=args)
+
+    resolved = [replace(rl, call=fixed(rl.call)) for rl in model.resolved]
+    return replace(model, resolved=resolved)
 
 
 def _pick(checked: CheckedProgram, name: str | None) -> CheckedModel:

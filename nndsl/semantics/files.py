@@ -122,7 +122,7 @@ def _object_accesses(call: ResolvedCall, who: str) -> list[Access]:
         value = call.args.get(p.name, p.default)
         if isinstance(value, (str, os.PathLike)) and str(value):
             span = _arg_span(call.node, p.name, call.spec.params) if p.name in call.args else getattr(call.node, "span", None)
-            out.append(Access(_ROLE_KINDS[role], str(value), f"{who}'s {p.name}", span))
+            out.append(Access(_ROLE_KINDS[role], str(value), f"the {p.name} of {who}", span))
     return out
 
 
