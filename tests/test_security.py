@@ -809,3 +809,10 @@ def test_a_layer_reads_its_file_relative_to_the_nn_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not the .nn file's folder
     lookup = build_model(checked).layers[0]
     assert lookup.vocabulary_size() == 4  # the three words and the out-of-vocabulary index
+
+
+def test_plugins_show_says_what_a_name_may_not_do(tmp_path):
+    shown = {name: nndsl_cli("plugins", "show", name, cwd=tmp_path).stdout for name in ("RemoteMonitor", "Lambda", "CSVLogger")}
+    assert "opens network connections: needs --allow-network" in shown["RemoteMonitor"]
+    assert "runs Python code: refused in a .nn file (write a plugin instead)" in shown["Lambda"]
+    assert "filename: any [write]" in shown["CSVLogger"]
