@@ -587,6 +587,9 @@ SAFETY = _array_cases() + [
     M("save-over-the-resume-checkpoint", prog('save m to "model.resume.keras"'),
       "model.nn:11:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
       "keeps for run --resume [write-conflict]"),
+    M("validation-data-of-other-columns", prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
+      "model.nn:11:45: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
+      files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]

@@ -742,7 +742,8 @@ def test_progress_events_write_a_diverged_loss_as_null():
 
     out = io.StringIO()
     Events("json", out).emit("epoch_end", loss=float("nan"), mae=float("inf"))
-    Events("json", out).line("a message")
+    Events("json", out).note("a message")
+    Events("json", out).line("progress text, for people only")
     assert _json_lines(out.getvalue()) == [{"event": "epoch_end", "loss": None, "mae": None}, {"event": "message", "text": "a message"}]
 
 

@@ -54,10 +54,15 @@ class Events:
             self.stream.write(json.dumps(finite_json({"event": event, **fields}), allow_nan=False) + "\n")
             self.stream.flush()
 
-    def line(self, text: str) -> None:
+    def note(self, text: str) -> None:
+        """Something the user should know (data left out...): a line, or a ``message`` event in json."""
         if self.mode == "json":
             self.emit("message", text=text)
-        elif self.mode == "plain":
+        else:
+            self.line(text)
+
+    def line(self, text: str) -> None:
+        if self.mode == "plain":
             self.stream.write(text + "\n")
             self.stream.flush()
         elif self.mode == "rich" and self.console is not None:

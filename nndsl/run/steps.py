@@ -303,8 +303,7 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     x, y = _xy(state, step, ms, ds, raw_target=False)
     val = None
     if kw.get("validation_data") is not None:
-        vds = _encoded(state, ms, state.data(kw["validation_data"]))
-        val = _xy(state, step, ms, vds, raw_target=False)
+        val = _xy(state, step, ms, _validation_data(state, step, ms, kw["validation_data"]), raw_target=False)
     elif kw.get("validation_split"):
         (x, y), val = split_validation(x, y, kw["validation_split"])
     if state.backend == "tensorflow":
@@ -551,7 +550,22 @@ def _model_and_data(state: RunState, step: CheckedStep):
     return ms, ds
 
 
-def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds):
+def _validation_data(state: RunState, step: CheckedStep, ms: ModelState, ref):
+    """The ``validation_data`` source, its columns picked by name and encoded; a source of the
+    wrong width is blamed where the option names it, not on the training data."""
+    node = next((k.value for k in step.node.kwargs if k.name == "validation_data"), None)
+    span = node.span if node is not None else step.node.span
+    vds = _encoded(state, ms, _by_name(state, step, ms, state.data(ref), ref=ref, span=span))
+    want = tuple(ms.keras_model.input_shape[1:])
+    got = tuple(vds.x.shape[1:]) if vds.x is not None else ()
+    if vds.x is not None and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
+        detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
+        raise state.error(f"expected validation data with input shape {want} for model '{ms.name}'; received {detail} from '{ref}'",
+                          step, code="data-shape", span=span, notes=_model_note(ms) + _data_note(state, ref))
+    return vds
+
+
+def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds, *, ref=None, span=None):
     """``ds`` with its feature columns picked by the names the model was trained on, in that order."""
     from .predictions import by_name
 
@@ -560,11 +574,12 @@ def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds):
         return state.by_name[key]
     picked, missing, extra = by_name(ds, ms.feature_names)
     if missing:
+        ref = step.on if ref is None else ref
         raise state.error(f"expected the feature column '{missing[0]}' model '{ms.name}' was trained on; received data without it",
-                          step, code="missing-column", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
+                          step, code="missing-column", span=span or _on_span(step), notes=_model_note(ms) + _data_note(state, ref),
                           hint=f"the model's feature columns are: {', '.join(ms.feature_names)}")
     if extra:  # said once: the picked data set is kept for the next step
-        state.events.line(f"note: '{ds.name}' has columns model '{ms.name}' was not trained on, left out: {', '.join(extra)}")
+        state.events.note(f"note: '{ds.name}' has columns model '{ms.name}' was not trained on, left out: {', '.join(extra)}")
     state.by_name[key] = picked
     return picked
 
