@@ -498,6 +498,13 @@ def _npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
+def _without_tensorboard(folder: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed here")
+
+
 def _array_case(id, files, source, expected):
     return M(id, prog(data=f"data d = {source}\n"), expected, files=files, command="run")
 
@@ -590,6 +597,9 @@ SAFETY = _array_cases() + [
     M("validation-data-of-other-columns", prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
       "model.nn:11:45: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
       files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
+    M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
+      "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "
+      "[unsupported-option]", files={"d.csv": ROWS}, command="run", prepare=_without_tensorboard, also=("pip install tensorboard",)),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]

@@ -325,8 +325,26 @@ def _user_callbacks(state: RunState, step: CheckedStep, kw: dict) -> list:
     held to the path rules once more (a backup folder is made here, so the run owns it)."""
     from ..compile.keras import to_keras
 
+    for call in kw.get("callbacks") or []:
+        _check_callback_package(state, step, call)
     calls = [_gate_callback_paths(state, step, call) for call in kw.get("callbacks") or []]
     return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in calls]
+
+
+# Callbacks that need a package Keras does not: (the module, how to install it).
+_CALLBACK_PACKAGES = {"TensorBoard": ("tensorboard", "pip install tensorboard")}
+
+
+def _check_callback_package(state: RunState, step: CheckedStep, call) -> None:
+    """Before training starts: a callback whose package is missing would fail after the first epoch."""
+    import importlib.util
+
+    need = _CALLBACK_PACKAGES.get(call.spec.name)
+    if need is None or importlib.util.find_spec(need[0]) is not None:
+        return
+    span = call.node.name_span if getattr(call, "node", None) is not None else step.node.span
+    raise state.error(f"expected the {need[0]} package for {call.spec.name}; received an environment without it", step,
+                      code="unsupported-option", span=span, hint=f"install it: {need[1]}")
 
 
 def _gate_callback_paths(state: RunState, step: CheckedStep, call):
