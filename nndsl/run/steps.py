@@ -449,9 +449,15 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
     }
     import_tensorflow_quietly()
     if state.chief:
-        with atomic_path(path) as tmp:
-            ms.keras_model.save(tmp)
-            add_to_archive(tmp, meta)
+        try:
+            with atomic_path(path) as tmp:
+                ms.keras_model.save(tmp)
+                add_to_archive(tmp, meta)
+        except OSError as exc:  # a full disk: the atomic write left nothing half-written behind
+            raise interrupt.Interrupted(
+                f"interrupted: model '{ms.name}' completed {done} of {epochs} epochs, but the checkpoint could not be written to "
+                f"{path.name} ({exc.strerror or exc}); those epochs are lost, and an earlier checkpoint, if any, is unchanged\n"
+                f"to start again: nndsl run {state.nn_file.name}") from None
     else:
         _save_elsewhere(ms.keras_model, "keras", path)
     if state.group is not None:
