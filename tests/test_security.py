@@ -817,3 +817,13 @@ def test_plugins_show_says_what_a_name_may_not_do(tmp_path):
     assert "opens network connections: needs --allow-network" in shown["RemoteMonitor"]
     assert "runs Python code: refused in a .nn file (write a plugin instead)" in shown["Lambda"]
     assert "filename: any [write]" in shown["CSVLogger"]
+
+
+def test_fmt_on_a_link_formats_the_file_it_points_to(tmp_path):
+    real_file = tmp_path / "real.nn"
+    real_file.write_text("let  a=1\n", encoding="utf-8")
+    (tmp_path / "link.nn").symlink_to(real_file)
+    proc = nndsl_cli("fmt", "link.nn", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "link.nn").is_symlink()
+    assert real_file.read_text(encoding="utf-8") == "let a = 1\n"
