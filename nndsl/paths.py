@@ -161,8 +161,8 @@ def check_write(written: str | Path, kind: str, *, base: Path, grants: Grants, i
                        hint="the program may write only in its own folder: give another folder with --allow-write DIR if you trust it")
     try:
         st = os.stat(real_target)
-    except FileNotFoundError:
-        st = None
+    except (FileNotFoundError, NotADirectoryError):
+        st = None  # a new file (the step says so when its folder is missing or a file)
     except OSError as exc:
         return Refusal(code="bad-output", expected="a usable output path", received=f"'{written}' ({exc.strerror or exc})")
     if st is not None:
@@ -173,7 +173,7 @@ def check_write(written: str | Path, kind: str, *, base: Path, grants: Grants, i
             return Refusal(code="bad-output", expected="a folder to write in", received=f"'{written}', which is a file")
     for path, what in inputs.items():
         if kind == WRITE and same_file(real_target, path):
-            return Refusal(code="write-conflict", expected="an output that is not one of the program's inputs",
+            return Refusal(code="bad-output", expected="an output path that is not an input",
                            received=f"'{written}', {what}", hint="write to another file: the program would replace what it reads")
         if kind == SCRATCH_DIR and inside(real(path), (real_target,)):
             return Refusal(code="write-conflict", expected="a folder of its own (new or empty), which is deleted after training",

@@ -351,9 +351,12 @@ DATA_PROBLEMS = [
       files={"d.csv": "n,a,b,y\n\xe9,1,2,3\n".encode("latin-1")}, command="run"),
     csv_case("feature-count-differs-from-model", "a,b,c,y\n1,2,3,4\n5,6,7,8\n",
              "model.nn:10:12: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'd' [data-shape]"),
+    # Columns are matched by name (issue 15): a feature column the model was trained on is missing.
     M("prediction-data-has-other-columns", prog('data new = csv("new.csv")', 'predict m on new to "predictions.csv"'),
-      "model.nn:12:14: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'new' [data-shape]",
-      files={"d.csv": ROWS, "new.csv": "a,b,c\n1,2,3\n"}, command="run"),
+      "model.nn:12:14: error: expected the feature column 'b' model 'm' was trained on; received data without it [missing-column]",
+      files={"d.csv": ROWS, "new.csv": "a,c\n1,3\n"}, command="run"),
+    M("prediction-data-with-more-columns-in-another-order", prog('data new = csv("new.csv")', 'predict m on new to "p.csv"'), None,
+      files={"d.csv": ROWS, "new.csv": "c,b,a\n3,2,1\n"}, command="run", creates=("p.csv",)),
     M("train-on-data-without-target", prog(data='data d = csv("d.csv")\n'),
       "model.nn:10:12: error: expected data with a target column to train model 'm'; received 'd' without one [missing-target]",
       files={"d.csv": "a,b\n1,2\n"}, command="run"),
@@ -580,22 +583,22 @@ SAFETY = _array_cases() + [
       "model.nn:11:19: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
       "'../../home/.bashrc', a path outside them [write-outside]", files={"d.csv": ROWS}, command="run"),
     M("log-over-the-training-data", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="d.csv")]'),
-      "model.nn:10:58: error: expected an output that is not one of the program's inputs; received 'd.csv', the file of data "
-      "source 'd' [write-conflict]", files={"d.csv": ROWS}),
+      "model.nn:10:58: error: expected an output path that is not an input; received 'd.csv', the file of data "
+      "source 'd' [bad-output]", files={"d.csv": ROWS}),
     M("log-over-the-program", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="model.nn")]'),
-      "model.nn:10:58: error: expected an output that is not one of the program's inputs; received 'model.nn', the .nn file "
-      "itself [write-conflict]"),
+      "model.nn:10:58: error: expected an output path that is not an input; received 'model.nn', the .nn file "
+      "itself [bad-output]"),
     M("backup-in-the-program-folder", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[BackupAndRestore(backup_dir=".")]'),
       "model.nn:10:67: error: expected a folder of its own (new or empty), which is deleted after training; received '.', which "
       "holds the .nn file itself [write-conflict]", files={"d.csv": ROWS}, command="run"),
     M("predictions-over-a-later-source", prog('predict m on t to "t.csv"', data=DATA + 'data t = csv("t.csv")\n'),
-      "model.nn:12:19: error: expected an output that is not one of the program's inputs; received 't.csv', the file of data "
-      "source 't' [write-conflict]", files={"d.csv": ROWS, "t.csv": "a,b\n1,2\n"}),
+      "model.nn:12:19: error: expected an output path that is not an input; received 't.csv', the file of data "
+      "source 't' [bad-output]", files={"d.csv": ROWS, "t.csv": "a,b\n1,2\n"}),
     M("save-over-the-resume-checkpoint", prog('save m to "model.resume.keras"'),
       "model.nn:11:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
       "keeps for run --resume [write-conflict]"),
     M("validation-data-of-other-columns", prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
-      "model.nn:11:45: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
+      "model.nn:11:44: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
       files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
     M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
       "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "

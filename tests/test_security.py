@@ -273,11 +273,11 @@ def first_error(stderr: str) -> str:
      "model.nn:9:11: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
      "'/tmp/elsewhere.keras', a path outside them [write-outside]"),
     ('predict m on d to "t.csv"\n',  # t is only read by a later step, or by none: still an input
-     "model.nn:9:19: error: expected an output that is not one of the program's inputs; received 't.csv', the file of data "
-     "source 't' [write-conflict]"),
+     "model.nn:9:19: error: expected an output path that is not an input; received 't.csv', the file of data "
+     "source 't' [bad-output]"),
     ('train m on d callbacks=[CSVLogger(filename="model.nn")]\n',
-     "model.nn:9:44: error: expected an output that is not one of the program's inputs; received 'model.nn', the .nn file "
-     "itself [write-conflict]"),
+     "model.nn:9:44: error: expected an output path that is not an input; received 'model.nn', the .nn file "
+     "itself [bad-output]"),
     ('train m on d callbacks=[BackupAndRestore(backup_dir=".")]\n',
      "model.nn:9:53: error: expected a folder of its own (new or empty), which is deleted after training; received '.', which "
      "holds the .nn file itself [write-conflict]"),
@@ -288,8 +288,8 @@ def first_error(stderr: str) -> str:
      "model.nn:9:41: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
      "'../sibling/m.keras', a path outside them [write-outside]"),
     ('load old from "old.keras"\nsave m to "old.keras"\n',
-     "model.nn:10:11: error: expected an output that is not one of the program's inputs; received 'old.keras', the model file "
-     "'load old' reads [write-conflict]"),
+     "model.nn:10:11: error: expected an output path that is not an input; received 'old.keras', the model file "
+     "'load old' reads [bad-output]"),
 ])
 def test_check_refuses_a_write_that_breaks_a_rule(project, steps, expected):
     folder, sibling = project
@@ -317,7 +317,7 @@ def test_a_link_to_an_input_is_refused(project):
     (folder / "alias.csv").symlink_to(folder / "d.csv")
     project_with(folder, 'predict m on t to "alias.csv"\n')
     code, _, err = checked_cli(folder)
-    assert first_error(err).endswith("received 'alias.csv', the file of data source 'd' [write-conflict]")
+    assert first_error(err).endswith("received 'alias.csv', the file of data source 'd' [bad-output]")
 
 
 def test_a_fifo_or_device_is_never_a_target(project):
@@ -456,7 +456,7 @@ def test_the_gate_holds_the_rules_again_when_the_files_have_changed(tmp_path):
     with pytest.raises(Refused) as info:
         gate.check("out.csv")
     assert info.value.refusal.code == "write-outside"
-    for name, code in (("d.csv", "write-conflict"), ("model.nn", "write-conflict"), ("model.resume.keras", "write-conflict"),
+    for name, code in (("d.csv", "bad-output"), ("model.nn", "bad-output"), ("model.resume.keras", "write-conflict"),
                        ("../x", "write-outside")):
         with pytest.raises(Refused) as info:
             gate.check(name)
@@ -788,7 +788,7 @@ def test_the_cli_predict_never_writes_over_its_input(project, capsys):
     before = snapshot(folder)
     for out, what in (("new.csv", "the data file"), ("m.keras", "the model file")):
         assert main(["predict", str(folder / "m.keras"), str(folder / "new.csv"), "-o", str(folder / out)]) == 2
-        assert f"expected an output that is not one of the command's inputs; received '{out}', {what}" in capsys.readouterr().err
+        assert f"expected an output path that is not an input; received '{out}', {what}" in capsys.readouterr().err
     os.mkfifo(folder / "pipe")
     assert main(["predict", str(folder / "m.keras"), str(folder / "new.csv"), "-o", str(folder / "pipe")]) == 2
     assert "a device or other special file" in capsys.readouterr().err

@@ -108,7 +108,7 @@ def command_target(option: str, target: Path, reads: dict) -> None:
     refusal = check_write(Path(os.path.abspath(target)).name, WRITE, base=folder, grants=Grants(),
                           inputs={Path(os.path.abspath(p)): what for p, what in reads.items()})
     if refusal is not None:
-        hint = "; the command would replace what it reads" if refusal.code == "write-conflict" else ""
+        hint = "; the command would replace what it reads" if refusal.expected.endswith("not an input") else ""
         raise UsageError(f"{option}: {refusal.message.replace('the program', 'the command')}{hint}")
 
 
