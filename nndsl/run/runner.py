@@ -74,6 +74,7 @@ class RunState:
         self.models: dict[str, ModelState] = {}
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
+        self.evaluations: dict[str, Any] = {}  # "model:data" -> the test step's Evaluation (run/evaluation.py)
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
         from .interrupt import StopFlag
@@ -257,6 +258,11 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             if group is not None and step.verb in WAIT_AFTER:
                 state.barrier(f"{step.verb} at line {step.node.span.line}")
             state.events.emit("step_end", step=step.verb, model=step.target)
+    except BaseException as exc:
+        from .history import outcome
+
+        record.finish(outcome(exc))
+        raise
     finally:
         if state.watchdog is not None:
             state.watchdog.close()
@@ -264,6 +270,11 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
             record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
             record.data["metrics"] = state.results
+            record.finish("finished")
+            try:
+                record.keep(path)  # runs/STEM-N beside the .nn file; the record below stays the latest
+            except OSError as exc:
+                err.write(f"warning: could not keep the run in the history: {exc.strerror or exc}\n")
             try:
                 record.write(record_file)
             except OSError as exc:
