@@ -39,6 +39,7 @@ from ..semantics.values import Symbol
 _STEPS = {
     "nndsl.run.steps:train": "train", "nndsl.run.steps:test": "test", "nndsl.run.steps:save": "save",
     "nndsl.run.steps:load": "load", "nndsl.run.steps:predict": "predict", "nndsl.run.steps:summary": "summary",
+    "nndsl.reports.steps:test": "test",
 }
 _SOURCES = {
     "nndsl.data.csv:load": "csv", "nndsl.data.arrays:load_npz": "npz", "nndsl.data.arrays:load_npy": "npy",

@@ -32,7 +32,7 @@ PLOTS = "plots"
 
 STATUSES = ("finished", "failed", "interrupted")
 # The artefacts that a step's "path" is: the step's verb -> the kind of artefact
-ARTEFACT_KINDS = {"save": "model", "predict": "predictions", "plot": "plot"}
+ARTEFACT_KINDS = {"save": "model", "predict": "predictions", "plot": "plot", "report": "evaluation"}
 PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
@@ -94,22 +94,26 @@ def _artefacts(steps: list[dict], base: Path, folder: Path) -> list[dict]:
     out = []
     for step in steps:
         kind = ARTEFACT_KINDS.get(str(step.get("step")))
-        if kind is None or not step.get("path"):
-            continue
-        written = Path(step["path"])
-        source = written if written.is_absolute() else base / written
-        entry: dict[str, Any] = {"kind": kind, "model": step.get("model"), "path": str(step["path"])}
-        if source.is_file():
-            entry["bytes"] = source.stat().st_size
-            if kind == "plot" and source.suffix.lower() in PICTURE_SUFFIXES:
-                (folder / PLOTS).mkdir(exist_ok=True)
-                copy = folder / PLOTS / _unique(folder / PLOTS, source.name)
-                shutil.copyfile(source, copy)
-                entry["copy"] = copy.relative_to(folder).as_posix()
-        elif not source.exists():
-            entry["missing"] = True
-        out.append(entry)
+        paths = step.get("paths") or ([step["path"]] if step.get("path") else [])
+        for path in paths if kind is not None else ():
+            out.append(_artefact(kind, step.get("model"), str(path), base, folder))
     return out
+
+
+def _artefact(kind: str, model, path: str, base: Path, folder: Path) -> dict:
+    written = Path(path)
+    source = written if written.is_absolute() else base / written
+    entry: dict[str, Any] = {"kind": kind, "model": model, "path": path}
+    if source.is_file():
+        entry["bytes"] = source.stat().st_size
+        if kind in ("plot", "evaluation") and source.suffix.lower() in PICTURE_SUFFIXES:
+            (folder / PLOTS).mkdir(exist_ok=True)
+            copy = folder / PLOTS / _unique(folder / PLOTS, source.name)
+            shutil.copyfile(source, copy)
+            entry["copy"] = copy.relative_to(folder).as_posix()
+    elif not source.exists():
+        entry["missing"] = True
+    return entry
 
 
 def _unique(folder: Path, name: str) -> str:

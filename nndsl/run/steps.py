@@ -406,6 +406,9 @@ def test(state: RunState, step: CheckedStep) -> None:
     state.results[f"{ms.name}:{step.on}"] = results
     state.events.emit("test", model=ms.name, data=str(step.on), **results)
     state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
+    from .evaluation import evaluate_step
+
+    state.evaluations[f"{ms.name}:{step.on}"] = evaluate_step(state, step, ms, model, ds, predict_array)
 
 
 def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
