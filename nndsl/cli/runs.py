@@ -44,26 +44,26 @@ def cmd_runs(args) -> int:
                              + suggestion(words[0], ACTIONS))
         return list_command(Path(words[0]) if words else None, args.dir)
     ids = words[1:]
-    runs_dir = _runs_dir(args.dir)
+    folder = runs_dir(args.dir)
     if action == "show":
         if len(ids) != 1:
             raise UsageError(f"runs show: expected one run ID; received {len(ids)}")
-        show(history.find_run(ids[0], runs_dir))
+        show(history.find_run(ids[0], folder))
         return 0
     if action == "compare":
         if len(ids) < 2:
             raise UsageError(f"runs compare: expected two or more run IDs; received {len(ids)}")
-        return compare([history.find_run(i, runs_dir) for i in ids], args, runs_dir)
+        return compare([history.find_run(i, folder) for i in ids], args, folder)
     if not ids:
         raise UsageError("runs rm: expected one or more run IDs; received none")
-    found = [history.find_run(i, runs_dir) for i in ids]  # every ID checked before anything is removed
+    found = [history.find_run(i, folder) for i in ids]  # every ID checked before anything is removed
     for run in found:
         history.remove(run)
         print(f"removed run {run.id}")
     return 0
 
 
-def _runs_dir(folder: str | None) -> Path:
+def runs_dir(folder: str | None) -> Path:
     base = Path(folder) if folder else Path(".")
     if folder and not base.is_dir():
         raise UsageError(f"--dir {folder}: expected an existing folder; received a path that is not one")
@@ -80,18 +80,18 @@ def list_command(file: Path | None, folder: str | None) -> int:
     if file is not None and file.is_dir():
         raise UsageError(f"cannot read '{file}': expected a .nn file; received a folder (use --dir {file})")
     if file is not None:
-        runs_dir = Path(folder) / history.RUNS_DIR if folder else history.runs_folder(file)
-        runs = history.list_runs(runs_dir, file.stem)
+        where = Path(folder) / history.RUNS_DIR if folder else history.runs_folder(file)
+        runs = history.list_runs(where, file.stem)
     else:
-        runs_dir = _runs_dir(folder)
-        runs = history.list_runs(runs_dir)
+        where = runs_dir(folder)
+        runs = history.list_runs(where)
     if not runs:
-        print(f"no runs{f' of {file.name}' if file is not None else ''} kept in {runs_dir}")
+        print(f"no runs{f' of {file.name}' if file is not None else ''} kept in {where}")
         return 0
     header = ("id", "started (UTC)", "--set", "status", "duration", "last metrics")
     rows = [(r.id, history.when_text(r.record.get("started", "")), history.sets_text(r.overrides), r.status,
              history.duration_text(r.seconds), history.short_metrics(r)) for r in runs]
-    table(header, rows, title=f"runs in {runs_dir}")
+    table(header, rows, title=f"runs in {where}")
     return 0
 
 
