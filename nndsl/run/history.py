@@ -54,15 +54,21 @@ def outcome(exc: BaseException | None) -> str:
 # ---------------------------------------------------------------- writing a run's folder
 
 
-def keep(data: dict[str, Any], nn_file: Path, encode) -> Path:
+def allocate(nn_file: Path) -> Path:
+    """A new run's folder under ``runs/`` beside ``nn_file``, made now (``runs/STEM-N``)."""
+    return _new_folder(runs_folder(nn_file), Path(nn_file).stem)
+
+
+def keep(data: dict[str, Any], nn_file: Path, encode, folder: Path | None = None) -> Path:
     """Write a finished run's folder under ``runs/`` beside ``nn_file``; returns the folder.
 
     ``data`` is the run record's content; it gains the run's ``id`` and ``artefacts``.
     ``encode`` turns the record into its JSON text (the record's own, so both copies agree).
+    ``folder``: the run's folder when it was made as the run started (see :func:`allocate`).
     """
     nn_file = Path(nn_file)
     base = nn_file.resolve().parent
-    folder = _new_folder(runs_folder(nn_file), nn_file.stem)
+    folder = folder or allocate(nn_file)
     data["id"] = folder.name
     data["artefacts"] = _artefacts(data.get("steps") or [], base, folder)
     atomic_write_text(folder / PROGRAM, str(data.get("program", "")))

@@ -39,6 +39,15 @@ class RunRecord:
             "preprocessing": {},
         }
         self._clock = time.monotonic()
+        self.run_folder: Path | None = None  # runs/STEM-N, once made
+
+    def folder(self, nn_file: Path) -> Path:
+        """The run's folder in the history, made on first use (a tracker may write there during the run)."""
+        if self.run_folder is None:
+            from .history import allocate
+
+            self.run_folder = allocate(nn_file)
+        return self.run_folder
 
     def finish(self, status: str) -> None:
         """Close the record: how the run ended (finished, failed, interrupted) and after how long.
@@ -62,7 +71,7 @@ class RunRecord:
 
         self.data["versions"] = versions()
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        return keep(self.data, nn_file, encode)
+        return keep(self.data, nn_file, encode, folder=self.folder(nn_file))
 
 
 def encode(data: dict) -> str:

@@ -74,6 +74,7 @@ class RunState:
         self.models: dict[str, ModelState] = {}
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
+        self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking)
         self.evaluations: dict[str, Any] = {}  # "model:data" -> the test step's Evaluation (run/evaluation.py)
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
@@ -171,12 +172,15 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, track: str | None = None,
+        tracking_uri: str | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        track: ``"mlflow"``, ``"tensorboard"`` or ``"none"``; overrides the file's ``track`` setting.
+        tracking_uri: the MLflow store or server (default: ``mlruns/`` beside the file).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -239,6 +243,9 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     ckpt = checkpoint_path(path)
     if resume:
         state.resume = _read_resume(ckpt, path)
+    from .tracking import begin
+
+    tracker = begin(state, program, track, tracking_uri) if state.chief else None
     # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
     record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
     try:
@@ -279,6 +286,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
                 record.write(record_file)
             except OSError as exc:
                 err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
+            if tracker is not None:
+                tracker.finish(state, record.data["status"])
     if state.chief and ckpt.exists():
         ckpt.unlink()  # the run finished: nothing left to resume
     if state.chief:

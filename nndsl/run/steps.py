@@ -212,6 +212,7 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks = [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
+    callbacks += [make(ms.name) for make in state.train_callbacks]  # tracking (run/tracking.py)
     mode = kw.get("progress")
     if mode is not None and mode != state.events.mode:
         from .progress import Events

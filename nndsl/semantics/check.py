@@ -57,6 +57,7 @@ def declare_names(ctx: Context) -> None:
 SETTING_CHOICES = {
     "backend": ("tensorflow", "jax"),
     "distribute": ("none", "mirrored"),
+    "track": ("none", "mlflow", "tensorboard"),
 }
 
 
