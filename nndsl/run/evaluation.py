@@ -192,6 +192,12 @@ def evaluate_step(state, step, ms, model, ds, predict) -> Evaluation | None:
     """
     import numpy as np
 
+    if state.group is not None:
+        from .distributed import local_copy
+
+        model = local_copy(model)  # as predict does: every process reads the shared weights, process 0 measures alone
+        if not state.chief:
+            return None
     if ds.tf_dataset is not None:
         ys, ps = [], []
         for xb, yb in ds.tf_dataset.batch(step.kwargs.get("batch_size") or STREAM_BATCH):
