@@ -190,6 +190,12 @@ def _draw_comparison(runs: list[history.Run], args, runs_dir: Path) -> None:
         raise UsageError(f"--model {model}: expected a model trained in every run; received one that {', '.join(missing)} did not train"
                          + suggestion(model, trained[0].histories))
     out = Path(args.output) if args.output else runs_dir / ("compare-" + "-".join(r.id for r in trained) + ".png")
+    if args.output is None:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:  # asked for the tables only: say how to get the picture
+            print('no picture of the curves: matplotlib is not installed (pip install "nndsl[plots]")')
+            return
     draw_runs({r.id: r.histories[model] for r in trained}, out, title=f"model {model}", metrics=args.metric)
     print(f"wrote the curves of {', '.join(r.id for r in trained)} to {out}")
 

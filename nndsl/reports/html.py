@@ -33,8 +33,10 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .status-finished { color: #1a7f37; font-weight: bold; }
 .status-failed { color: #cf222e; font-weight: bold; }
 .status-interrupted { color: #9a6700; font-weight: bold; }
-figure { display: inline-block; margin: 8px; vertical-align: top; }
+figure { display: inline-block; margin: 8px; vertical-align: top; max-width: calc(100% - 16px); }
+figure.half { width: calc(50% - 20px); }
 figure img { max-width: 100%; border: 1px solid #eaeef2; }
+.note { color: #57606a; }
 figcaption { font-size: 13px; color: #57606a; text-align: center; }
 .program { font-size: 13px; overflow-x: auto; }
 footer { color: #57606a; font-size: 12px; text-align: center; }
@@ -121,6 +123,11 @@ def _curves(run: Run) -> str:
     histories = run.histories
     if not histories:
         return ""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return ('<section><h2>Training curves</h2><p class="note">matplotlib is not installed: '
+                'pip install "nndsl[plots]" to draw the curves here</p></section>')
     from ..plots import plot_history
 
     out = ["<section><h2>Training curves</h2>"]
@@ -141,17 +148,18 @@ def _pictures(run: Run) -> str:
             continue
         path = run.folder / copy
         if path.is_file() and path.suffix.lower() in IMAGE_TYPES and path.parent.name == PLOTS:
-            figures.append(_figure(path, Path(art["path"]).name))
+            figures.append(_figure(path, Path(art["path"]).name, half=True))
     if not figures:
         return ""
     return "<section><h2>Pictures</h2>" + "".join(figures) + "</section>"
 
 
-def _figure(path: Path, caption: str) -> str:
+def _figure(path: Path, caption: str, half: bool = False) -> str:
     kind = IMAGE_TYPES[path.suffix.lower()]
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     alt = html.escape(caption)
-    return f'<figure><img src="data:{kind};base64,{data}" alt="{alt}"><figcaption>{alt}</figcaption></figure>'
+    opening = '<figure class="half">' if half else "<figure>"
+    return f'{opening}<img src="data:{kind};base64,{data}" alt="{alt}"><figcaption>{alt}</figcaption></figure>'
 
 
 def _program(run: Run) -> str:
