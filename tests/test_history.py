@@ -277,3 +277,17 @@ def test_a_run_stopped_by_ctrl_c_is_listed_as_interrupted(tmp_path):
     assert row[0] == "p-1" and "interrupted" in row and "epochs=500" in row
     record = json.loads((tmp_path / "runs" / "p-1" / "record.json").read_text())
     assert record["status"] == "interrupted" and 1 <= len(record["history"]["m"]["loss"]) < 500
+
+
+def test_the_history_commands_import_no_tensorflow(tmp_path):
+    keep_run(tmp_path)
+    keep_run(tmp_path)
+    code = ("import sys\nfrom nndsl.cli import main\n"
+            f"for argv in (['runs', '--dir', {str(tmp_path)!r}], ['runs', 'show', 'prog-1', '--dir', {str(tmp_path)!r}],"
+            f" ['runs', 'rm', 'prog-2', '--dir', {str(tmp_path)!r}]):\n"
+            "    assert main(argv) == 0\n"
+            "print(sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
