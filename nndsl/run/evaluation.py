@@ -10,6 +10,7 @@ step-wise interpolation of precision, average precision) is worth the dependency
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,32 +193,57 @@ def evaluate_step(state, step, ms, model, ds, predict) -> Evaluation | None:
     """
     import numpy as np
 
+    alone = contextlib.nullcontext()
     if state.group is not None:
         from .distributed import local_copy
 
-        model = local_copy(model)  # as predict does: every process reads the shared weights, process 0 measures alone
+        # every process copies the weights (as the predict step does); process 0 then predicts and
+        # measures alone, on its copy, with Keras's distribution of the data set aside meanwhile
+        model = local_copy(model)
         if not state.chief:
             return None
-    if ds.tf_dataset is not None:
-        ys, ps = [], []
-        for xb, yb in ds.tf_dataset.batch(step.kwargs.get("batch_size") or STREAM_BATCH):
-            ps.append(np.asarray(model.predict_on_batch(xb)))
-            ys.append(np.asarray(yb))
-        if not ps:
-            return None
-        y, preds = np.concatenate(ys), np.concatenate(ps)
-    else:
-        if ds.y is None or ds.x is None:
-            return None
-        y, preds = ds.y, np.asarray(predict(model, ds.x, step.kwargs.get("batch_size")))
+        alone = _without_distribution()
+    with alone:
+        y, preds = _predictions(step, model, ds, predict)
+    if preds is None:
+        return None
     outputs = int(np.prod(preds.shape[1:])) if preds.ndim > 1 else 1
     loss = ms.checked.compile.get("loss") if ms.checked is not None else getattr(model, "loss", None)
     loss_name = getattr(loss, "name", None) or (loss if isinstance(loss, str) else type(loss).__name__ if loss is not None else "")
     kind = kind_of(str(loss_name), outputs)
     names = class_names_for(2 if kind == BINARY else outputs, ds, ms.target_names) if kind != REGRESSION else None
     ev = evaluate(kind, y, preds, model=ms.name, data=str(step.on), class_names=names, target_names=ms.target_names)
-    if state.chief and state.events.mode in ("rich", "plain"):
+    if state.events.mode in ("rich", "plain"):
         print_table(ev, state.out, state.console)
     state.events.emit("evaluation", model=ms.name, data=str(step.on), **ev.summary)
     state.record.data.setdefault("evaluation", {})[f"{ms.name}:{step.on}"] = ev.record()
     return ev
+
+
+def _predictions(step, model, ds, predict):
+    """(true targets, predictions) on the step's data; (None, None) when it has no targets."""
+    import numpy as np
+
+    if ds.tf_dataset is not None:
+        ys, ps = [], []
+        for xb, yb in ds.tf_dataset.batch(step.kwargs.get("batch_size") or STREAM_BATCH):
+            ps.append(np.asarray(model.predict_on_batch(xb)))
+            ys.append(np.asarray(yb))
+        if not ps:
+            return None, None
+        return np.concatenate(ys), np.concatenate(ps)
+    if ds.y is None or ds.x is None:
+        return None, None
+    return ds.y, np.asarray(predict(model, ds.x, step.kwargs.get("batch_size")))
+
+
+@contextlib.contextmanager
+def _without_distribution():
+    import keras
+
+    current = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(current)
