@@ -127,7 +127,9 @@ def _layer_shape(analysis: Analysis, call: ast.Call) -> str | None:
     if ctx is None:
         return None
     for model in ctx.models.values():
-        own = [rl for rl in model.resolved if (rl.layer.via[0] if rl.layer.via else rl.layer.call) is call]
+        # a model kept from an earlier version has its nodes where they stood then
+        shift = analysis.model_shift.get(model.name, 0)
+        own = [rl for rl in model.resolved if (rl.layer.via[0] if rl.layer.via else rl.layer.call).span.start + shift == call.span.start]
         if not own:
             continue
         out = own[-1].output_shape

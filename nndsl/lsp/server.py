@@ -17,7 +17,7 @@ from .. import ast
 from ..errors import Diagnostic
 from ..version import __version__
 from ..vocabulary import RESERVED
-from .analysis import Analysis, analyse
+from .analysis import Analyser, Analysis
 from .completion import Item, complete, declared_names
 from .positions import Positions
 from .symbols import Occurrence
@@ -43,6 +43,7 @@ class NnLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("nndsl", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
         self.analyses: dict[str, Analysis] = {}
+        self.analysers: dict[str, Analyser] = {}
 
     # ------------------------------------------------------------ analyses
     def encoding(self) -> str:
@@ -52,7 +53,10 @@ class NnLanguageServer(LanguageServer):
     def refresh(self, uri: str) -> Analysis:
         """Analyse the document's current text and publish its diagnostics."""
         doc = self.workspace.get_text_document(uri)
-        analysis = analyse(doc.source, _display_name(uri))
+        analyser = self.analysers.get(uri)
+        if analyser is None:
+            analyser = self.analysers[uri] = Analyser(_display_name(uri))
+        analysis = analyser.update(doc.source)
         self.analyses[uri] = analysis
         positions = Positions(analysis.source, self.encoding())
         diagnostics = [_diagnostic(d, uri, positions) for d in analysis.diagnostics]
@@ -122,6 +126,7 @@ def did_change(ls: NnLanguageServer, params: lsp.DidChangeTextDocumentParams) ->
 def did_close(ls: NnLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.analyses.pop(uri, None)
+    ls.analysers.pop(uri, None)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
