@@ -96,3 +96,35 @@ def test_positions_in_other_encodings():
     assert Positions(Source("t", text), "utf-32").position(offset) == (0, offset)
     # a position inside a character counts as before it
     assert Positions(Source("t", text)).offset(0, 7) == text.index("\U0001F600")
+
+
+def test_hover_documentation_is_the_catalogue_description():
+    from nndsl.lsp.lookup import documentation, spec_of
+
+    doc = documentation("layers", spec_of("layers", "Dense"))
+    assert doc.startswith("Just your regular densely-connected NN layer.\n\n`Dense` implements the operation")
+    assert "Args" not in doc
+    # a name without a description falls back to its one-line summary
+    assert documentation("steps", spec_of("steps", "train")) == spec_of("steps", "train").doc
+
+
+def test_catalogue_description_stops_at_the_first_section():
+    from nndsl.tools.gen_catalogue import _description
+
+    doc = '''Summary line.
+
+    A longer
+    explanation.
+
+    Formula:
+
+    ```
+    y = x
+    ```
+
+    Args:
+        x: a value.
+    '''
+    assert _description(doc) == "Summary line.\n\nA longer explanation."
+    assert _description("One sentence only.") == "One sentence only."
+    assert _description(None) == ""

@@ -113,11 +113,11 @@ def signature(spec, *, call: bool = True) -> str:
 
 
 def documentation(kind: str | None, spec) -> str:
-    """The first paragraph of a name's documentation: the catalogue's for a Keras name, else its spec's."""
+    """A name's documentation: the catalogue's description of a Keras name, else its spec's summary."""
     if kind in _CATALOGUE_KINDS:
         entry = catalogue()["kinds"].get(kind, {}).get(spec.name, {})
-        if entry.get("paragraph"):
-            return entry["paragraph"]
+        if entry.get("description"):
+            return entry["description"]
     return getattr(spec, "doc", "") or ""
 
 
