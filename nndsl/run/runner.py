@@ -170,12 +170,14 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        base_dir: the folder the program's relative paths are read from and written to
+            (default: the file's folder; a notebook cell's program uses the notebook's).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -218,7 +220,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         local_data_parallel()
     chief = group is None or group.chief
     record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
-    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none",
+    base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
+    state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none",
                      record=record, verbose=verbose)
     state.nn_file = path
     state.backend = record.data["backend"] = name
