@@ -132,6 +132,24 @@ async def diagnostics_for_version(client: LanguageClient, uri: str, version: int
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_an_edit_after_non_ascii_text_lands_where_the_client_means(client: LanguageClient):
+    uri = await open_doc(client, PROGRAM)
+    # 'targt' stands at UTF-16 column 31 of line 2, after "é" (one unit) and an emoji (two)
+    start = lsp.Position(line=1, character=31)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(start=start, end=lsp.Position(line=1, character=36)), text="target")],
+    ))
+    diags = await diagnostics_for_version(client, uri, 2)
+    assert 1 not in {d.range.start.line for d in diags}
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=1, character=32)))
+    assert hover.range.start == start and hover.range.end == lsp.Position(line=1, character=37)
+    assert "target" in hover.contents.value
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_duplicate_name_points_at_the_first_definition(client: LanguageClient):
     text = "let a = 1\nlet a = 2\n"
     uri = await open_doc(client, text)

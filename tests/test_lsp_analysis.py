@@ -128,3 +128,17 @@ def test_catalogue_description_stops_at_the_first_section():
     assert _description(doc) == "Summary line.\n\nA longer explanation."
     assert _description("One sentence only.") == "One sentence only."
     assert _description(None) == ""
+
+
+def test_hover_finds_the_shapes_of_a_model_kept_from_an_earlier_version():
+    from nndsl.lsp.hover import hover
+
+    text = "model m {\n    Input(shape=(3,))\n    Dense(5)\n    loss mse\n}\nmodel n {\n    Input(shape=(2,))\n    Dense(4)\n}\n"
+    analyser = Analyser("t.nn")
+    analyser.update(text)
+    moved = "# two lines\n# above\n" + text
+    found = analyser.update(moved)
+    assert analyser.reused == 2 and found.model_shift == {"m": 20, "n": 20}
+    shown, span = hover(found, moved.index("Dense(4)") + 1)
+    assert "in model `n`: output shape `(None, 4)`, 12 parameters" in shown
+    assert span.line == 10

@@ -39,7 +39,8 @@ def path_at(program: ast.Program, offset: int) -> list:
         if found is None:
             return path
         path.append(found)
-        nodes = ast.children(found)
+        # ast.children leaves out fields named `source` (meant for Program's): a data source's call is one
+        nodes = [found.source] if isinstance(found, ast.DataDecl) else ast.children(found)
 
 
 def hover(analysis: Analysis, offset: int) -> tuple[str, object] | None:

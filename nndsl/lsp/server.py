@@ -134,7 +134,7 @@ def _offset(ls: NnLanguageServer, analysis: Analysis, position: lsp.Position) ->
     return ls.positions(analysis).offset(position.line, position.character)
 
 
-@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", "=", "[", ",", " "]))
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", "=", "[", ","]))
 def completion(ls: NnLanguageServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri = params.text_document.uri
     analysis = ls.analysis(uri)
