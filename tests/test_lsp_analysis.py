@@ -61,6 +61,14 @@ def test_kept_findings_are_those_of_a_fresh_analysis(path: Path):
     assert key(analyser.update(text).diagnostics) == fresh
 
 
+def test_the_analyser_knows_every_pass_of_the_checker():
+    from nndsl.lsp import analysis
+
+    assert analysis._SPLIT_COVERS_ALL, (
+        "a check pass was added or removed: place it in one of _FILE_PASSES, _MODEL_PASSES or _STEP_PASSES "
+        "of nndsl/lsp/analysis.py (until then the language server checks every model on every change)")
+
+
 def test_an_edit_rechecks_only_the_model_it_touches():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from parse_bench import generate
