@@ -59,15 +59,16 @@ def allocate(nn_file: Path) -> Path:
     return _new_folder(runs_folder(nn_file), Path(nn_file).stem)
 
 
-def keep(data: dict[str, Any], nn_file: Path, encode, folder: Path | None = None) -> Path:
+def keep(data: dict[str, Any], nn_file: Path, encode, folder: Path | None = None, base: Path | None = None) -> Path:
     """Write a finished run's folder under ``runs/`` beside ``nn_file``; returns the folder.
 
     ``data`` is the run record's content; it gains the run's ``id`` and ``artefacts``.
     ``encode`` turns the record into its JSON text (the record's own, so both copies agree).
     ``folder``: the run's folder when it was made as the run started (see :func:`allocate`).
+    ``base``: the folder the steps' paths are relative to (default: the ``.nn`` file's).
     """
     nn_file = Path(nn_file)
-    base = nn_file.resolve().parent
+    base = Path(base).resolve() if base is not None else nn_file.resolve().parent
     folder = folder or allocate(nn_file)
     data["id"] = folder.name
     data["artefacts"] = _artefacts(data.get("steps") or [], base, folder)

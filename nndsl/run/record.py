@@ -65,13 +65,13 @@ class RunRecord:
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         atomic_write_text(path, encode(self.data))
 
-    def keep(self, nn_file: Path) -> Path:
+    def keep(self, nn_file: Path, base: Path | None = None) -> Path:
         """Keep the run in the history beside ``nn_file`` (``runs/STEM-N``); returns its folder."""
         from .history import keep
 
         self.data["versions"] = versions()
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        return keep(self.data, nn_file, encode, folder=self.folder(nn_file))
+        return keep(self.data, nn_file, encode, folder=self.folder(nn_file), base=base)
 
 
 def encode(data: dict) -> str:

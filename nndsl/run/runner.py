@@ -180,13 +180,15 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None, track: str | None = None,
+        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
         tracking_uri: str | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        base_dir: the folder the program's relative paths are read from and written to
+            (default: the file's folder; a notebook cell's program uses the notebook's).
         track: ``"mlflow"``, ``"tensorboard"`` or ``"none"``; overrides the file's ``track`` setting.
         tracking_uri: the MLflow store or server (default: ``mlruns/`` beside the file).
 
@@ -210,7 +212,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     record.data["backend"] = name
     ckpt = checkpoint_path(path)
     chief = group is None or group.chief
-    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none", record=record,
+    base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
+    state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
                      watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None)
     _describe_distribution(state, checked.settings.get("distribute"))
@@ -325,7 +328,7 @@ def _close(state: RunState, record_file: Path, tracker=None) -> None:
     record.data["metrics"] = state.results
     record.finish("finished")
     try:
-        record.keep(state.nn_file)  # runs/STEM-N beside the .nn file; the record below stays the latest
+        record.keep(state.nn_file, state.base_dir)  # runs/STEM-N beside the .nn file; the record below stays the latest
     except OSError as exc:
         state.err.write(f"warning: could not keep the run in the history: {exc.strerror or exc}\n")
     try:

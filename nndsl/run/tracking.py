@@ -37,9 +37,9 @@ def missing(tracker: str, *, local_store: bool = True) -> list[str]:
     return [m for m in needed if importlib.util.find_spec(m) is None]
 
 
-def default_uri(nn_file: Path) -> str:
-    """The local MLflow store beside the ``.nn`` file."""
-    return "sqlite:///" + (Path(nn_file).resolve().parent / STORE / "mlflow.db").as_posix()
+def default_uri(folder: Path) -> str:
+    """The local MLflow store in ``folder`` (the ``.nn`` file's, or a notebook's)."""
+    return "sqlite:///" + (Path(folder).resolve() / STORE / "mlflow.db").as_posix()
 
 
 def begin(state, program, track: str | None, uri: str | None):
@@ -121,17 +121,18 @@ class MlflowTracker:
             logging.getLogger(name).setLevel(logging.WARNING)
 
         nn = Path(state.nn_file).resolve()
+        home = Path(state.base_dir).resolve()  # the .nn file's folder; a notebook's for a notebook cell
         self.local = uri is None
-        self.uri = uri or default_uri(nn)
+        self.uri = uri or default_uri(home)
         if self.local:
-            (nn.parent / STORE).mkdir(exist_ok=True)
+            (home / STORE).mkdir(exist_ok=True)
         self.client = MlflowClient(tracking_uri=self.uri)
         name = nn.stem
         experiment = self.client.get_experiment_by_name(name)
         if experiment is not None:
             experiment_id = experiment.experiment_id
         else:
-            location = (nn.parent / STORE / "artifacts").as_uri() if self.local else None
+            location = (home / STORE / "artifacts").as_uri() if self.local else None
             experiment_id = self.client.create_experiment(name, artifact_location=location)
         models = ",".join(state.checked.models) or "-"
         tags = {"nndsl.file": nn.name, "nndsl.models": models, "nndsl.version": __version__, "mlflow.source.name": str(nn)}
@@ -201,7 +202,7 @@ class MlflowTracker:
             self._artifact(run_folder / "record.json", None)
         for art in record.data.get("artefacts") or []:
             path = Path(art["path"])
-            path = path if path.is_absolute() else nn.parent / path
+            path = path if path.is_absolute() else Path(state.base_dir) / path
             where = {"model": "models", "predictions": "predictions", "plot": "plots", "evaluation": "evaluation"}.get(art["kind"])
             if path.exists():
                 self._artifact(path, where)
