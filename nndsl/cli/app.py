@@ -8,14 +8,14 @@ import sys
 
 from ..errors import UsageError
 from ..version import __version__
-from . import authoring, interop, plot, plugins, running
+from . import authoring, evaluate, interop, lsp, plot, plugins, report, running, runs
 from .output import exit_status
 
 # A dotted module name: a path or an empty name would reach importlib, which raises its own errors.
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 # Each module adds its commands' parsers; the order is the order of `nndsl --help`.
-COMMAND_MODULES = (authoring, plugins, running, interop, plot)
+COMMAND_MODULES = (authoring, plugins, running, evaluate, runs, report, interop, plot, lsp)
 
 
 def build_parser() -> argparse.ArgumentParser:

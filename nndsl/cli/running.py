@@ -27,6 +27,10 @@ def add_parsers(sub) -> None:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     add_grant_arguments(r)
+    r.add_argument("--track", choices=("none", "mlflow", "tensorboard"), default=None,
+                   help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
+    r.add_argument("--tracking-uri", metavar="URI", default=None,
+                   help="the MLflow store or server (default: mlruns/ beside the .nn file)")
     _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
 
@@ -110,7 +114,7 @@ def _run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args), grants=grants(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args))
     return 0
 
 
