@@ -522,7 +522,7 @@ def _changes(before: dict, after: dict) -> tuple[set, set]:
 
 
 def _allowed(folder: Path, report: dict) -> list[Path]:
-    out = [folder / "model.run.json"]
+    out = [folder / "model.run.json", folder / "runs"]  # nndsl's own: the run record and the run history
     out += [Path(w["resolved"]) for w in report["writes"]]
     return out
 
