@@ -598,7 +598,8 @@ SAFETY = _array_cases() + [
     M("save-over-the-resume-checkpoint", prog('save m to "model.resume.keras"'),
       "model.nn:11:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
       "keeps for run --resume [write-conflict]"),
-    M("validation-data-of-other-columns", prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
+    M("validation-data-of-other-columns",
+      prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
       "model.nn:11:44: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
       files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
     M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),

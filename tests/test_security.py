@@ -172,7 +172,8 @@ def test_allow_write_wants_an_existing_folder(project):
     (folder / "model.nn").write_text(program(), encoding="utf-8")
     proc = nndsl_cli("check", "--allow-write", "nowhere", "model.nn", cwd=folder)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "nndsl check: error: --allow-write nowhere: expected an existing folder; received a path that does not exist"
+    assert proc.stderr.strip() == ("nndsl check: error: --allow-write nowhere: expected an existing folder; "
+                                   "received a path that does not exist")
 
 
 # ---------------------------------------------------------------- budgets hold at run time

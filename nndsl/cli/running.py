@@ -9,7 +9,17 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import add_grant_arguments, command_target, grants, output_file, parameter_count, parse_sets, parse_source, read_source, require_folder
+from .source import (
+    add_grant_arguments,
+    command_target,
+    grants,
+    output_file,
+    parameter_count,
+    parse_sets,
+    parse_source,
+    read_source,
+    require_folder,
+)
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import ast
 from ..errors import Diagnostic, NndslError, NndslSyntaxError, Note
+from ..semantics.arguments import check_argument_values
 from ..semantics.check import (
     PASSES,
     check_data,
@@ -28,7 +29,6 @@ from ..semantics.check import (
     evaluate_variables,
     expand_models,
 )
-from ..semantics.arguments import check_argument_values
 from ..semantics.context import Context
 from ..semantics.files import check_files, check_object_files
 from ..semantics.keras_check import (

@@ -42,7 +42,7 @@ class Gate:
         self._created: set[Path] = set()
 
     @classmethod
-    def for_program(cls, checked, base: Path | None = None, grants: Grants | None = None) -> "Gate":
+    def for_program(cls, checked, base: Path | None = None, grants: Grants | None = None) -> Gate:
         """The gate of a checked program: its reads (found at check time) are the inputs."""
         nn_file = checked.nn_file
         if base is None:

@@ -134,7 +134,8 @@ def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, 
         span = prop[1].span if prop is not None else None
         raise state.error(f"expected columns that {kind} scaling can hold; received column '{column}' of '{ds.name}': {exc.detail}",
                           code="cannot-scale", span=span, notes=_data_note(state, ds.name),
-                          hint=f"rescale the column in the data (e.g. to other units), or leave it out with exclude=[\"{column}\"]") from None
+                          hint=f"rescale the column in the data (e.g. to other units), or leave it out with exclude=[\"{column}\"]",
+                          ) from None
 
 
 def _adapt_first_normalization(ms: ModelState, ds) -> None:

@@ -73,7 +73,8 @@ def _check_data(ctx: Context, data: CheckedData) -> None:
     size = args.get("image_size")
     if "image_size" in args and size is not None and not (
             isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
-        ctx.error("bad-argument-type", f"expected a (height, width) pair of positive integers for 'image_size'; received {describe_value(size)}",
+        ctx.error("bad-argument-type",
+                  f"expected a (height, width) pair of positive integers for 'image_size'; received {describe_value(size)}",
                   _span(call, "image_size", spec.params))
     # A column is the target, an id or a feature: one role each (csv and sources with the same arguments).
     targets = _names(args.get("target"))

@@ -21,8 +21,8 @@ from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
 from ..vocabulary import DECLARATIONS, SETTINGS
-from .context import FAILED, Context, hint_for, type_hint
 from .arguments import check_argument_values
+from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
 from .files import check_files
 from .keras_check import KERAS_PASSES
@@ -670,4 +670,5 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
-                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path, inputs=dict(ctx.inputs))
+                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path,
+                          inputs=dict(ctx.inputs))

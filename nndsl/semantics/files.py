@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import ast
 from ..errors import Note
-from ..paths import READ, SCRATCH_DIR, WRITE, WRITE_DIR, Access, check_write, reserved, same_file, absolute
+from ..paths import READ, SCRATCH_DIR, WRITE, WRITE_DIR, Access, absolute, check_write, reserved, same_file
 from .context import Context
 from .result import CheckedData, ResolvedCall
 

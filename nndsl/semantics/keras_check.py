@@ -99,7 +99,8 @@ class _Resolver:
             if self.ctx.grants.network:
                 return True
             self.error("needs-network", f"expected no network access without --allow-network; received '{spec.name}', which sends "
-                       "data to a server", span, hint="pass --allow-network to nndsl check and run if you trust this file and the address it names")
+                       "data to a server", span,
+                       hint="pass --allow-network to nndsl check and run if you trust this file and the address it names")
             return False
         what = _RISK_WORDS.get(risk, f"does more than compute ({risk})")
         self.error("runs-code", f"expected a name a .nn file may use; received '{spec.name}', which {what}", span, hint=PLUGIN_HINT)
