@@ -605,6 +605,14 @@ SAFETY = _array_cases() + [
     M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
       "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "
       "[unsupported-option]", files={"d.csv": ROWS}, command="run", prepare=_without_tensorboard, also=("pip install tensorboard",)),
+    M("binary-labels-from-one-class", prog(data='data d = image_folder("photos", label_mode="binary", image_size=(8, 8))\n',
+                                           model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected exactly 2 class subfolders for label_mode=\"binary\"; received 1 (cat) [bad-data]",
+      files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000"}, command="run"),
+    M("empty-image-file", prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
+                               model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected an image file (JPEG, PNG, BMP or GIF); received 'dog/b.png', which is empty [bad-data]",
+      files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000", "photos/dog/b.png": b""}, command="run"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]
