@@ -38,8 +38,8 @@ def _model_note(ms: ModelState):
     return [Note(f"model '{ms.name}' is defined here", ms.checked.decl.name_span)]
 
 
-def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> None:
-    want = tuple(ms.keras_model.input_shape[1:])
+def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want: tuple | None = None) -> None:
+    want = tuple(ms.keras_model.input_shape[1:]) if want is None else want
     got = tuple(ds.x.shape[1:])
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
@@ -69,13 +69,26 @@ def _encoded(state: RunState, ms: ModelState, ds):
     return cache[key]
 
 
-def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
+def _static_input(ms: ModelState) -> tuple | None:
+    """The model's input shape as the program declares it (without the batch axis), when known."""
+    if ms.checked is None or not ms.checked.resolved:
+        return None
+    first = ms.checked.resolved[0]
+    shape = first.output_shape if first.input_shape is None else first.input_shape
+    return None if shape is None else tuple(shape[1:])
+
+
+def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None = None) -> None:
     if ms.keras_model is not None:
         return
     from ..compile.keras import build_model
     from .preprocess import fit
 
     ds = _encoded(state, ms, ds)
+    want = _static_input(ms)
+    if step is not None and want is not None and ds.x is not None:
+        # before any scaling is fitted on columns the model cannot take
+        _check_features(state, step, ms, ds, want)
 
     options = ms.checked.options if ms.checked else ModelOptions()
     ms.feature_scaler = fit(options.scale_features, ds.x) if ds.x is not None else None
@@ -85,23 +98,21 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
         ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
-    _adapt_first_normalization(ms, ds)
+    if ds.x is not None:
+        _adapt(state, ms, ds.x)
     if ms.feature_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
 
 
-def _adapt_first_normalization(ms: ModelState, ds) -> None:
-    """A ``Normalization()`` written as the first layer, without mean and variance, is adapted on
-    the training features (the Keras idiom ``normalizer.adapt(train_features)``)."""
-    import keras
+def _adapt(state: RunState, ms: ModelState, features) -> None:
+    """Preprocessing layers without a vocabulary or statistics, adapted on the training features."""
+    from .adapt import adapt_layers
 
-    for layer in ms.keras_model.layers:
-        if isinstance(layer, keras.layers.Normalization) and not getattr(layer, "invert", False):
-            if getattr(layer, "input_mean", None) is None and ds.x is not None and ms.feature_scaler is None:
-                layer.adapt(ds.x)
-        break
+    adapted = adapt_layers(ms.keras_model, features)
+    if adapted:
+        state.record.data["preprocessing"].setdefault(ms.name, {})["adapted"] = adapted
 
 
 def _xy(state, step, ms, ds, *, raw_target: bool):
@@ -178,6 +189,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         if ms.keras_model is None:
             with state.scope():
                 ms.keras_model = build_model(state.checked, ms.name)
+            _adapt(state, ms, ds.tf_dataset)
         for option in ("validation_split",):
             if kw.get(option):
                 raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
@@ -186,7 +198,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         if kw.get("validation_data") is not None:
             fit_args["validation_data"] = stream_dataset(state.data(kw["validation_data"]).tf_dataset, batch_size=val_batch, shuffle=False, seed=None)
     else:
-        _ensure_built(state, ms, ds)
+        _ensure_built(state, ms, ds, step)
         ds = _encoded(state, ms, ds)
         x, y = _xy(state, step, ms, ds, raw_target=False)
         val = None
