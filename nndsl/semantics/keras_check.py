@@ -223,14 +223,14 @@ class _Resolver:
             return tuple(value)
         if type_name in ("int", "float", "number") and isinstance(value, Symbol):
             self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
-                       hint=type_hint(value, type_name))
+                       hint=type_hint(value, type_name, self.ctx.variables))
             return FAILED
         if type_name == "int" and is_number(value) and not isinstance(value, int):
             self.error("bad-argument-type", f"expected an integer for '{pname}'; received {describe_value(value)}", span)
             return FAILED
         if type_name in ("bool",) and not isinstance(value, bool):
             self.error("bad-argument-type", f"expected true or false for '{pname}'; received {describe_value(value)}", span,
-                       hint=type_hint(value, type_name))
+                       hint=type_hint(value, type_name, self.ctx.variables))
             return FAILED
         if type_name in ("str",) and not isinstance(value, str):
             self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
