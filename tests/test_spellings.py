@@ -161,7 +161,8 @@ def test_misspelt_variable_in_a_step_option_suggests_it():
 
 
 def test_step_option_on_the_next_line_is_explained():
-    text = 'data d = csv("d.csv", target="y")\nmodel m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\ntrain m on d\n    epochs=3\n'
+    text = ('data d = csv("d.csv", target="y")\nmodel m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\n'
+            "train m on d\n    epochs=3\n")
     with pytest.raises(NndslSyntaxError) as e:
         nndsl.parse(text)
     (d,) = e.value.diagnostics

@@ -52,7 +52,7 @@ class Dataset:
             return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
         raise KeyError(name)
 
-    def subset(self, index, name: str) -> "Dataset":
+    def subset(self, index, name: str) -> Dataset:
         """The rows at ``index`` (a NumPy index array), as a new data set."""
         pick = list(index)
         return Dataset(
@@ -83,7 +83,6 @@ def data_error(message: str, *, where: str, hint: str | None = None, decl=None, 
 
     When the .nn declaration is known, a note shows where the data source is declared.
     """
-    from ..errors import Note
 
     notes = ()
     span = None
