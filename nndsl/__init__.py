@@ -1,7 +1,12 @@
 """nndsl: a declarative language for defining, training and shipping Keras models.
 
 The facade below never imports TensorFlow: parsing, checking and formatting are instant.
-``build`` and ``run`` load Keras only when called.
+``build`` and ``run_file`` load Keras only when called.
+
+``nndsl.run`` is the runner package (:mod:`nndsl.run`), not a function: Python makes a package's
+attribute the subpackage of that name as soon as it is imported, so a function ``nndsl.run``
+would work only until the first run imported the package. ``nndsl.run_file`` is the function
+that runs a file, any number of times in a process (see ``docs/embedding.md``).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from .syntax.parser import parse, parse_file
 from .version import __version__
 
 __all__ = [
-    "parse", "parse_file", "check", "format", "build", "run",
+    "parse", "parse_file", "check", "format", "build", "run_file", "RunResult",
     "NndslError", "NndslSyntaxError", "NndslCheckError", "PluginError", "RunError", "__version__",
 ]
 
@@ -29,8 +34,12 @@ def __getattr__(name):
         from .compile.keras import build
 
         return build
-    if name == "run":
-        from .run.runner import run
+    if name in ("run_file", "RunResult"):
+        from .run import embed
 
-        return run
+        return getattr(embed, name)
+    if name == "run":
+        import importlib
+
+        return importlib.import_module(".run", __name__)  # the package, as it is once anything imported it
     raise AttributeError(f"module 'nndsl' has no attribute {name!r}")
