@@ -370,3 +370,84 @@ def test_scaled_features_of_the_wrong_width_are_a_data_shape_error(tmp_path):
     (d,) = e.value.diagnostics
     assert d.code == "data-shape"
     assert d.message == "expected data with input shape (2,) for model 'm'; received 3 feature columns from 'train'"
+
+
+EXPORTED = """\
+seed 1
+data texts = text_folder("texts", label_mode="binary")
+data images = npz("images.npz")
+
+model reader {
+    Input(shape=(1,), dtype="string")
+    TextVectorization(max_tokens=50, output_sequence_length=6)
+    Embedding(51, 4)
+    GlobalAveragePooling1D()
+    Dense(1, activation=sigmoid)
+    loss binary_crossentropy
+    name "2024-reader"
+}
+
+model lexicon {
+    Input(shape=(1,), dtype="string")
+    TextVectorization(output_sequence_length=6, vocabulary="words.txt")
+    Embedding(5, 4)
+    GlobalAveragePooling1D()
+    Dense(1, activation=sigmoid)
+    loss binary_crossentropy
+}
+
+model viewer {
+    Sequential(Input(shape=(16, 16, 3)), RandomFlip(horizontal))
+    Rescaling(1 / 255)
+    Normalization()
+    Flatten()
+    Dense(1, activation=LeakyReLU(0.1))
+    loss mse
+}
+
+train reader on texts epochs=1
+save reader to "reader.keras"
+train viewer on images epochs=1
+save viewer to "viewer.keras"
+train lexicon on texts epochs=1
+save lexicon to "lexicon.keras"
+"""
+
+
+@pytest.mark.keras
+def test_exported_script_adapts_reads_paths_and_names_as_nndsl_run_does(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import keras
+
+    from nndsl.interop.eject import eject
+    from nndsl.interop.importer import without_names
+    from nndsl.run.runner import run
+
+    for where in ("ours", "script"):
+        (tmp_path / where).mkdir()
+        _data(tmp_path / where)
+        (tmp_path / where / "words.txt").write_text("good\nbad\nfilm\n")
+        (tmp_path / where / "model.nn").write_text(EXPORTED)
+    run(tmp_path / "ours" / "model.nn", out=io.StringIO(), err=io.StringIO(), progress="none")
+    checked = nndsl.check(EXPORTED, filename=str(tmp_path / "script" / "model.nn"))
+    script = tmp_path / "script" / "model.py"
+    script.write_text(eject(checked, source_path=tmp_path / "script" / "model.nn", output_path=script))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    done = subprocess.run([sys.executable, "-I", str(script)], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for saved in ("reader.keras", "viewer.keras", "lexicon.keras"):
+        ours = keras.models.load_model(tmp_path / "ours" / saved)
+        theirs = keras.models.load_model(tmp_path / "script" / saved)
+        assert without_names(theirs.get_config()) == without_names(ours.get_config())
+        assert theirs.count_params() == ours.count_params()
+    reader = keras.models.load_model(tmp_path / "script" / "reader.keras")
+    assert reader.name == "2024-reader"
+    assert {"good", "bad"} <= set(reader.layers[0].get_vocabulary())
+    lexicon = keras.models.load_model(tmp_path / "script" / "lexicon.keras")
+    assert lexicon.layers[0].get_vocabulary() == ["", "[UNK]", "good", "bad", "film"]

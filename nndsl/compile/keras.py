@@ -13,7 +13,7 @@ from .. import catalogue
 from ..errors import Diagnostic, NndslCheckError, PluginError, UsageError, did_you_mean
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
-from ..semantics.keras_check import keras2_input, sequential_input
+from ..semantics.keras_check import LAYER_PATH_ARGS, keras2_input, sequential_input
 from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedName
 from ..semantics.values import Symbol
 from ..source import Source
@@ -51,16 +51,12 @@ def _located(value: ResolvedCall, source: Source | None, *, code: str, message: 
     )])
 
 
-# Layer arguments that Keras also reads as a file path: TextVectorization(vocabulary="vocab.txt").
-_PATH_ARGS = ("vocabulary",)
-
-
 def _relative_paths(args: dict, source: Source | None) -> dict:
     """File paths among a layer's arguments, relative to the ``.nn`` file as data sources' are."""
     if source is None or source.name.startswith("<"):
         return args  # text without a file: relative to the working folder, as Keras has it
     base = Path(source.name).resolve().parent
-    for name in _PATH_ARGS:
+    for name in LAYER_PATH_ARGS:
         value = args.get(name)
         if isinstance(value, str) and not Path(value).is_absolute():
             args[name] = str(base / value)

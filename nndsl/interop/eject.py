@@ -25,10 +25,11 @@ from pathlib import Path
 from .. import ast
 from ..errors import UsageError
 from ..plugins.registry import registry
+from ..run.adapt import ADAPTED_WITHOUT
 from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..semantics.keras_check import keras2_input
-from ..semantics.result import MODEL_OPTIONS
+from ..semantics.keras_check import keras2_input, sequential_input, sequential_spec
+from ..semantics.result import MODEL_OPTIONS, ResolvedCall
 from .pycode import PythonCode, Unsupported, argument_nodes, origin_of
 from .script_helpers import helpers
 
@@ -194,7 +195,7 @@ class _Writer(PythonCode):
         lines.append("        [")
         lines.extend(f"            {item}," for item in layers)
         lines.append("        ],")
-        lines.append(f"        name={self.literal(model.name)},")
+        lines.append(f"        name={self.literal(model.keras_name or model.name)},")
         lines.append("    )")
         if model.compile.get("loss") is not None:
             lines.append(f"    model.compile(**{self.compile_args_name(model)}())")
@@ -215,7 +216,11 @@ class _Writer(PythonCode):
                     names.update(p.name for p in block.params)
             return frozenset(names)
 
-        if first.call.spec.name in ("Input", "InputLayer"):
+        group_input = sequential_input(first.call)
+        if group_input is not None:
+            # a first Sequential(Input(...), ...) group: the model's input is the group's
+            out.append(self.call(group_input, shadow_of(first)))
+        elif first.call.spec.name in ("Input", "InputLayer"):
             out.append(self.call(first.call, shadow_of(first)))
             resolved = resolved[1:]
         else:
@@ -429,6 +434,9 @@ class _Writer(PythonCode):
             fn = self.allocate(("build", model.name), f"build_{model.name}")
             takes = model.options.scale_features != "none"
             body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
+            if adapts_layers(model):
+                self.need("adapt_layers")
+                body.append(f"    adapt_layers({mv.var}, {var})  # preprocessing layers without statistics or vocabulary, as nndsl adapts them")
             mv.built = True
         cache = "" if kw.get("cache", True) is not False else ", cache=False"
         body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
@@ -506,8 +514,9 @@ class _Writer(PythonCode):
             mv.export_ready = False
         fn = self.allocate(("build", model.name), f"build_{model.name}")
         body.append(f"    {mv.var} = {fn}({after})")
-        if features == "none" and _adapts_first_normalization(model):
-            body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
+        if adapts_layers(model):
+            self.need("adapt_layers")
+            body.append(f"    adapt_layers({mv.var}, {rows}.x)  # preprocessing layers without statistics or vocabulary, as nndsl adapts them")
         mv.built = True
 
     def xy(self, mv: _ModelVars, rows: str) -> str:
@@ -745,15 +754,17 @@ class _Writer(PythonCode):
 # ---------------------------------------------------------------- small helpers
 
 
-def _adapts_first_normalization(model: CheckedModel) -> bool:
-    """Whether nndsl adapts the model's first layer: a Normalization written without mean and variance."""
-    resolved = list(model.resolved)
-    if resolved and resolved[0].call.spec.name in ("Input", "InputLayer"):
-        resolved = resolved[1:]
-    if not resolved:
-        return False
-    first = resolved[0].call
-    return first.spec.name == "Normalization" and first.args.get("mean") is None and not first.args.get("invert")
+def adapts_layers(model: CheckedModel) -> bool:
+    """Whether nndsl adapts some layer of the model on the training data (see :mod:`nndsl.run.adapt`)."""
+    calls = [rl.call for rl in model.resolved]
+    while calls:
+        call = calls.pop()
+        if call.spec is sequential_spec():
+            calls.extend(c for c in call.args.get("layers") or () if isinstance(c, ResolvedCall))
+        elif call.spec.name in ADAPTED_WITHOUT and call.args.get(ADAPTED_WITHOUT[call.spec.name]) is None \
+                and not call.args.get("invert"):
+            return True
+    return False
 
 
 __all__ = ["eject"]

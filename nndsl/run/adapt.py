@@ -14,6 +14,10 @@ from typing import Any
 
 ADAPT_BATCH = 1024  # rows per batch when the features pass through the layers before a layer
 
+# The layers adapted, each with the argument whose absence makes it wait for its data.
+ADAPTED_WITHOUT = {"Normalization": "mean", "Discretization": "bin_boundaries", "TextVectorization": "vocabulary",
+                   "StringLookup": "vocabulary", "IntegerLookup": "vocabulary"}
+
 
 def needs_adapt(layer) -> bool:
     """Whether ``layer`` is a preprocessing layer still waiting for the statistics of its data."""

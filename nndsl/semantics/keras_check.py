@@ -36,6 +36,10 @@ COMPILE_ARGS = {
     "jit_compile": "any", "auto_scale_loss": "bool",
 }
 
+# Layer arguments that Keras also reads as a file path (TextVectorization(vocabulary="vocab.txt")):
+# the compiler and the exporter make them relative to the .nn file, as data sources' paths are.
+LAYER_PATH_ARGS = ("vocabulary",)
+
 # Integer parameters of 1-D layers that Keras also takes, and serializes, as a one-element tuple.
 _ONE_TUPLE_PARAMS = frozenset({"pool_size", "strides"})
 

@@ -327,6 +327,53 @@ def one_call_per_epoch(model, pipeline):
         model.train_function = model.test_function = None
 
 
+# helper adapt_layers
+
+
+def adapt_layers(model, features):
+    """Adapt the preprocessing layers written without statistics or vocabulary (Normalization,
+    Discretization, TextVectorization, StringLookup, IntegerLookup) on the training features,
+    each on what the layers before it make of them, as nndsl does before the first epoch."""
+    leaves = []
+
+    def flatten(group):
+        for layer in group.layers:
+            if isinstance(layer, keras.Sequential):
+                flatten(layer)
+            else:
+                leaves.append(layer)
+
+    flatten(model)
+    for index, layer in enumerate(leaves):
+        if isinstance(layer, keras.layers.Normalization):
+            waiting = not layer.invert and layer.input_mean is None
+        elif isinstance(layer, keras.layers.Discretization):
+            waiting = layer.bin_boundaries is None
+        elif isinstance(layer, (keras.layers.TextVectorization, keras.layers.StringLookup, keras.layers.IntegerLookup)):
+            waiting = not layer._has_input_vocabulary  # Keras's only trace of a vocabulary given as a file
+        else:
+            waiting = False
+        if not waiting:
+            continue
+        before = leaves[:index]
+        if isinstance(features, tf.data.Dataset):
+            data = features.map(lambda x, *_: x) if isinstance(features.element_spec, tuple) else features
+            data = data.batch(1024)
+            for earlier in before:
+                data = data.map(lambda x, earlier=earlier: earlier(x, training=False))
+        else:
+            data = features
+            if before:
+                parts = []
+                for start in range(0, len(features), 1024):
+                    x = features[start:start + 1024]
+                    for earlier in before:
+                        x = earlier(x, training=False)
+                    parts.append(keras.ops.convert_to_numpy(x))
+                data = np.concatenate(parts)
+        layer.adapt(data)
+
+
 # helper with_paths_here | imports: pathlib
 
 
