@@ -436,7 +436,7 @@ class _Writer(PythonCode):
             body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
             if adapts_layers(model):
                 self.need("adapt_layers")
-                body.append(f"    adapt_layers({mv.var}, {var})  # preprocessing layers without statistics or vocabulary, as nndsl adapts them")
+                body.append(f"    adapt_layers({mv.var}, {var})  # {_ADAPT_NOTE}")
             mv.built = True
         cache = "" if kw.get("cache", True) is not False else ", cache=False"
         body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
@@ -516,7 +516,7 @@ class _Writer(PythonCode):
         body.append(f"    {mv.var} = {fn}({after})")
         if adapts_layers(model):
             self.need("adapt_layers")
-            body.append(f"    adapt_layers({mv.var}, {rows}.x)  # preprocessing layers without statistics or vocabulary, as nndsl adapts them")
+            body.append(f"    adapt_layers({mv.var}, {rows}.x)  # {_ADAPT_NOTE}")
         mv.built = True
 
     def xy(self, mv: _ModelVars, rows: str) -> str:
@@ -752,6 +752,9 @@ class _Writer(PythonCode):
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+_ADAPT_NOTE = "preprocessing layers without statistics or vocabulary, as nndsl adapts them"
 
 
 def adapts_layers(model: CheckedModel) -> bool:
