@@ -307,6 +307,28 @@ def test_published_model_builds_trains_and_counts_as_checked(name, tmp_path):
     if name == "gan_generator":
         assert km.name == "generator"
         assert type(km.layers[0].activation).__name__ == "LeakyReLU"
+    # and nndsl import writes it back as a .nn model that checks, with the same count
+    from nndsl.interop.importer import import_model
+
+    state.models["m"].export_model().save(tmp_path / "saved.keras")
+    imported = nndsl.check(import_model(tmp_path / "saved.keras"), filename="imported.nn")
+    assert sum(p for _, _, p in imported.models["saved"].shapes) == params
+
+
+@pytest.mark.keras
+def test_import_keeps_a_keras_name_no_model_block_can_have(tmp_path):
+    import keras
+
+    from nndsl.interop.importer import import_model
+
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)], name="2024-prices")
+    model.save(tmp_path / "prices.keras")
+    text = import_model(tmp_path / "prices.keras")
+    assert '    name "2024-prices"\n' in text
+    assert nndsl.check(text).models["prices"].keras_name == "2024-prices"
+    plain = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)], name="prices")
+    plain.save(tmp_path / "plain.keras")
+    assert "name " not in import_model(tmp_path / "plain.keras")
 
 
 @pytest.mark.keras
