@@ -33,6 +33,8 @@ class ModelState:
     epoch_seconds: list = field(default_factory=list)
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     target_names: list = field(default_factory=list)
+    feature_names: list = field(default_factory=list)  # the training data's feature columns, before encoding
+    class_names: list = field(default_factory=list)  # the classes of a folder source it was trained on
     _export: Any = None
 
     def export_model(self):

@@ -16,7 +16,7 @@ from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUT
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
-from .predictions import column_names, shown_rows, unknown_column
+from .predictions import column_names, count, identifying_columns, shown_rows, unknown_column
 from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
@@ -84,6 +84,7 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
     from ..compile.keras import build_model
     from .preprocess import fit
 
+    ms.feature_names = list(ds.feature_names)
     ds = _encoded(state, ms, ds)
     want = _static_input(ms)
     if step is not None and want is not None and ds.x is not None:
@@ -247,6 +248,7 @@ def _streamed_training_data(state: RunState, step: CheckedStep, ms: ModelState, 
         with state.scope():
             ms.keras_model = build_model(state.checked, ms.name)
         _adapt(state, ms, ds.tf_dataset)
+        ms.class_names = list(ds.class_names)
     for option in ("validation_split",):
         if kw.get(option):
             raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
@@ -561,7 +563,12 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names)}
+    meta = {"categorical": ms.vocab or {}, "target_names": list(ms.target_names)}
+    if ms.feature_names:
+        meta["feature_names"] = list(ms.feature_names)  # so `nndsl predict` picks them out of a wider table
+    if ms.class_names:
+        meta["class_names"] = list(ms.class_names)
+    return meta
 
 
 def _export(state, model, target: Path) -> None:
@@ -622,6 +629,8 @@ def load(state: RunState, step: CheckedStep) -> None:
     meta = read_meta(source)
     ms.vocab = meta.get("categorical") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
+    ms.feature_names = meta.get("feature_names") or []
+    ms.class_names = meta.get("class_names") or []
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 
@@ -690,13 +699,15 @@ def predict(state: RunState, step: CheckedStep) -> None:
     if not state.chief:
         return  # process 0 writes or shows the predictions
     flat = preds.reshape(len(preds), -1)
-    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"))
     keep = step.kwargs.get("keep")
     keep = [keep] if isinstance(keep, str) else list(keep or [])
     col = unknown_column(ds, keep)
     if col is not None:
         raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
                           hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
+    keep = identifying_columns(ds, keep)
+    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"),
+                         class_names=ms.class_names, keep=keep)
     if step.to is None:
         _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
     else:
@@ -709,7 +720,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
         except OSError as exc:
             raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
                               code="write-failed", span=span) from None
-        state.events.line(f"wrote {len(flat)} predictions to {step.to}")
+        state.events.line(f"wrote {count(len(flat))} to {step.to}")
+        state.events.emit("predictions_written", model=ms.name, path=str(target), rows=int(len(flat)))
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
 
