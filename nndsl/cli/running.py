@@ -50,11 +50,13 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
     p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
-    p.add_argument("data", metavar="DATA", help="a CSV file (header row, feature columns), a .npy file, an .npz archive (its x) or a folder of images")
+    p.add_argument("data", metavar="DATA",
+                   help="a CSV file (header row, feature columns), a .npy file, an .npz archive (its x) or a folder of images")
     p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
     p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
     p.add_argument("--exclude", action="append", metavar="COLUMN",
-                   help="leave a CSV column out of the features (the model's target and other columns it was not trained on are left out already)")
+                   help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
+                        "are left out already)")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_predict)
 
