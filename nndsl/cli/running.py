@@ -16,7 +16,7 @@ GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
 
 def add_parsers(sub) -> None:
     r = sub.add_parser("run", help="run a .nn file's steps: train, test, save, predict ...")
-    r.add_argument("file", metavar="FILE")
+    r.add_argument("file", metavar="FILE", help="the .nn file to run")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     r.add_argument("--progress", choices=("auto", "rich", "plain", "none"), default="auto",
                    help="progress display (default: rich on a terminal, plain lines otherwise)")
@@ -30,7 +30,7 @@ def add_parsers(sub) -> None:
 
     la = sub.add_parser("launch", help="run a .nn file as N processes on this machine, training together (JAX)")
     la.add_argument("-n", "--num-processes", type=int, required=True, metavar="N", help="how many processes")
-    la.add_argument("file", metavar="FILE")
+    la.add_argument("file", metavar="FILE", help="the .nn file each process runs")
     la.add_argument("--port", type=int, default=0, help="the coordinator's port on 127.0.0.1 (default: a free one)")
     la.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                     help="how long to wait for a process that does not join or stops answering (default 300)")
@@ -39,10 +39,10 @@ def add_parsers(sub) -> None:
     la.set_defaults(func=cmd_launch)
 
     s = sub.add_parser("summary", help="layers, output shapes and parameter counts")
-    s.add_argument("file", metavar="FILE")
+    s.add_argument("file", metavar="FILE", help="the .nn file whose models to show")
     s.add_argument("--model", help="which model (default: every model)")
     s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
-    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     s.add_argument("--diagram", metavar="PATH",
                    help="also draw the layer stack to PATH (.png, .svg or .pdf; needs matplotlib, not TensorFlow); "
                         "with several models and no --model, one file per model, named PATH-MODEL")
@@ -57,7 +57,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--exclude", action="append", metavar="COLUMN",
                    help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
                         "are left out already)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_predict)
 
 

@@ -18,6 +18,10 @@ def final_table(state) -> None:
             rows.append((model, "test", k, v))
     if not rows:
         return
+    # per model and split, the loss first (the quantity trained on), then the metrics as compiled
+    splits = {"train": 0, "validation": 1, "test": 2}
+    models = {name: i for i, name in enumerate(dict.fromkeys(r[0] for r in rows))}
+    rows.sort(key=lambda r: (models[r[0]], splits.get(r[1], 3), r[2] != "loss"))
     mode = state.events.mode
     if mode == "json":
         state.events.emit("metrics", rows=[{"model": a, "split": b, "metric": c, "value": float(d)} for a, b, c, d in rows])
