@@ -8,7 +8,9 @@ def final_table(state) -> None:
     for model, m in state.models.items():
         h = m.history
         if h:
-            last = {k: v[-1] for k, v in h.items() if v}
+            # the epoch whose weights the model holds: the last, unless a callback restored another
+            at = getattr(m, "reported_epoch", None)
+            last = {k: v[at if at is not None and at < len(v) else -1] for k, v in h.items() if v}
             for k, v in last.items():
                 where = "validation" if k.startswith("val_") else "train"
                 rows.append((model, where, k[4:] if k.startswith("val_") else k, v))

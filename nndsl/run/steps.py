@@ -191,7 +191,7 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks.append(watch.callback())
     events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
-        callbacks.append(make_callback(events, ms.name))
+        callbacks.append(make_callback(events, ms.name, stop=state.stop))
     snapshots = _starting_point(state, ms, fit_args)
     callbacks.append(interrupt.callback(state.stop, snapshots, together=state.group is not None))
     if state.watchdog is not None:
@@ -200,11 +200,13 @@ def train(state: RunState, step: CheckedStep) -> None:
         # (under MirroredStrategy the step synchronises replicas, which no branch may hold:
         # there Ctrl-C takes effect when the compiled call returns)
         state.stop.guard(ms.keras_model)
+    before = len(ms.history.get("loss", []))
     with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
         history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
     ms.trained = True
+    ms.reported_epoch = None
     if state.stop.requested:
         _checkpoint_and_stop(state, step, ms, snapshots, fit_args["epochs"])
     if watch.bad is not None:
@@ -213,7 +215,27 @@ def train(state: RunState, step: CheckedStep) -> None:
             f"expected a finite training loss; received {value} at epoch {epoch}, batch {batch_index}", step, code="nan-loss",
             hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
         )
-    state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
+    trained = len(history.history.get("loss", []))
+    stop = _say_how_training_ended(state, ms, callbacks, fit_args, before, trained)
+    state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=trained,
+                          **({"stopped": stop.fields()} if stop is not None else {}))
+
+
+def _say_how_training_ended(state: RunState, ms: ModelState, callbacks: list, fit_args: dict, before: int, trained: int):
+    """A callback that stopped training early, or restored an earlier epoch's weights, said so;
+    with restored weights, the metrics reported are that epoch's."""
+    from .stopping import describe
+
+    first = fit_args.get("initial_epoch", 0)
+    stop = describe(ms.keras_model, callbacks, last_epoch=first + trained, epochs=fit_args["epochs"])
+    if stop is None:
+        return None
+    for line in stop.lines(ms.name, fit_args["epochs"]):
+        state.events.line(line)
+    state.events.emit("training_stopped", model=ms.name, **stop.fields())
+    if stop.restored and stop.best_epoch is not None and first < stop.best_epoch <= first + trained:
+        ms.reported_epoch = before + stop.best_epoch - first - 1
+    return stop
 
 
 @dataclass(frozen=True)
