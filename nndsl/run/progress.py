@@ -71,15 +71,17 @@ def _jsonable(v):
         return str(v)
 
 
-def make_callback(events: Events, model_name: str, min_interval: float = 0.1, stop=None, ticker: bool = True):
+def make_callback(events: Events, model_name: str, min_interval: float = 0.1, stop=None, ticker: bool = True,
+                  scaled_loss: bool = False):
     """A ``keras.callbacks.Callback`` reporting epochs and batches to ``events``.
 
     Args:
         stop: the run's :class:`nndsl.run.interrupt.StopFlag`: once Ctrl-C is pressed, the epoch
             cut short is not reported as if it had finished.
         ticker: in rich mode, redraw twice a second while the callback is not called.
+        scaled_loss: the loss is that of a scaled target: the lines and the display say so.
     """
-    return _callback_type()(events, model_name, min_interval, stop, ticker)
+    return _callback_type()(events, model_name, min_interval, stop, ticker, scaled_loss)
 
 
 @functools.cache
@@ -93,8 +95,10 @@ def _callback_type() -> type:
 class _Reporter:
     """What the progress callback does at each point of ``fit``; :func:`make_callback` makes it a Keras callback."""
 
-    def __init__(self, events: Events, model_name: str, min_interval: float, stop=None, ticker: bool = True) -> None:
+    def __init__(self, events: Events, model_name: str, min_interval: float, stop=None, ticker: bool = True,
+                 scaled_loss: bool = False) -> None:
         super().__init__()
+        self.scaled_loss = scaled_loss
         self.events = events
         self.model_name = model_name
         self.min_interval = min_interval
@@ -117,7 +121,8 @@ class _Reporter:
         self.steps = params.get("steps")
 
     def on_train_begin(self, logs=None):
-        self.events.emit("train_begin", model=self.model_name, epochs=self.epochs, steps=self.steps)
+        self.events.emit("train_begin", model=self.model_name, epochs=self.epochs, steps=self.steps,
+                         **({"loss_on": "scaled target"} if self.scaled_loss else {}))
         if self.events.mode == "rich":
             self.progress = _rich_progress(self.events)
             self.progress.start()
@@ -144,7 +149,7 @@ class _Reporter:
         # with several batches per compiled call, Keras reports the call's last batch, which
         # may lie past the epoch's end: the counter stops at the epoch's size
         done = batch + 1 if not self.steps else min(batch + 1, self.steps)
-        self.progress.update(self.task, completed=done, metrics=self._fit(format_logs(logs or {})), refresh=False)
+        self.progress.update(self.task, completed=done, metrics=self._fit(self._logs(logs or {})), refresh=False)
         self._redraw(now)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -153,14 +158,20 @@ class _Reporter:
         logs = dict(logs or {})
         seconds = self.events.clock() - self.epoch_start
         self.events.emit("epoch_end", model=self.model_name, epoch=epoch + 1, epochs=self.epochs, seconds=round(seconds, 4), **logs)
-        line = f"{self.model_name} epoch {epoch + 1}/{self.epochs} {format_logs(logs)} ({seconds:.2f}s)"
+        line = f"{self.model_name} epoch {epoch + 1}/{self.epochs} {self._logs(logs)} ({seconds:.2f}s)"
         if self.progress is not None:
             self.progress.update(self.task, completed=self.steps or 0, metrics="", refresh=False)
-            self.progress.update(self.epoch_task, completed=epoch + 1, metrics=self._fit(format_logs(logs)), refresh=False)
+            self.progress.update(self.epoch_task, completed=epoch + 1, metrics=self._fit(self._logs(logs)), refresh=False)
             self.progress.console.print(line, highlight=False)  # above the live rows, which stay at the bottom
             self._redraw(self.events.clock(), force=True)
         elif self.events.mode == "plain":
             self.events.line(line)
+
+    def _logs(self, logs: dict) -> str:
+        if not self.scaled_loss:
+            return format_logs(logs)
+        # compact, for the lines: loss[scaled]=0.01 (the other metrics are in raw units)
+        return format_logs({f"{k}[scaled]" if k in ("loss", "val_loss") else k: v for k, v in logs.items()})
 
     def _fit(self, metrics: str) -> str:
         """The metrics shortened to what the terminal leaves beside the bar, the counts and the times."""

@@ -99,12 +99,23 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
         ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
+        if ms.target_scaler is not None and ms.checked is not None and ms.checked.compile.get("loss") is not None:
+            _compile_in_raw_units(state, ms)
     if ds.x is not None:
         _adapt(state, ms, ds.x)
     if ms.feature_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
+
+
+def _compile_in_raw_units(state: RunState, ms: ModelState) -> None:
+    """With a scaled target, every metric but the loss in the target's raw units (see :mod:`nndsl.run.units`)."""
+    from ..compile.keras import compile_arguments
+    from .units import in_raw_units
+
+    ms.keras_model.compile(**in_raw_units(compile_arguments(ms.checked, state.checked.source), ms.target_scaler))
+    state.record.data["preprocessing"].setdefault(ms.name, {})["scaled_loss"] = True
 
 
 def _adapt(state: RunState, ms: ModelState, features) -> None:
@@ -191,7 +202,8 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks.append(watch.callback())
     events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
-        callbacks.append(make_callback(events, ms.name, stop=state.stop))
+        scaled = bool(state.record.data["preprocessing"].get(ms.name, {}).get("scaled_loss"))
+        callbacks.append(make_callback(events, ms.name, stop=state.stop, scaled_loss=scaled))
     snapshots = _starting_point(state, ms, fit_args)
     callbacks.append(interrupt.callback(state.stop, snapshots, together=state.group is not None))
     if state.watchdog is not None:
@@ -407,7 +419,10 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
 
     from .preprocess import Scaler
 
+    from .units import register
+
     import_tensorflow_quietly()
+    register()  # the checkpoint's metrics may compute in raw units
     with state.scope():
         ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
     ms.history = {k: list(v) for k, v in resume["history"].items()}
