@@ -418,7 +418,6 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     import keras
 
     from .preprocess import Scaler
-
     from .units import register
 
     import_tensorflow_quietly()
