@@ -74,3 +74,19 @@ def test_static_summary_counts_equal_the_built_models(tmp_path, capsys):
     static = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["summary", str(tmp_path / "m.nn"), "--keras"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == static == "total parameters: 18"
+
+
+def test_fmt_gives_registered_names_their_canonical_spelling():
+    import nndsl
+
+    text = ("let act = Tanh\n\nmodel m {\n    Input(shape=(4,))\n    dense(8, activation=Relu, kernel_initializer=HE_NORMAL)\n"
+            "    Dense(8, Relu)\n    Dense(8, activation=act)\n    Dense(1, activation=leaky_relu(0.2))\n"
+            "    loss Mean_Squared_Error\n    optimizer ADAM\n    metrics [Mae, MAE, \"mae\"]\n}\n")
+    out = nndsl.format(nndsl.parse(text))
+    assert out == ("let act = Tanh\n\nmodel m {\n    Input(shape=(4,))\n    Dense(8, activation=relu, kernel_initializer=he_normal)\n"
+                   "    Dense(8, relu)\n    Dense(8, activation=act)\n    Dense(1, activation=LeakyReLU(0.2))\n"
+                   "    loss mean_squared_error\n    optimizer adam\n    metrics [mae, MAE, \"mae\"]\n}\n")
+    assert nndsl.format(nndsl.parse(out)) == out
+    # names the program defines are its own: a variable named like a registered name is left alone
+    own = "let Relu = 3\n\nmodel m {\n    Input(shape=(4,))\n    Dense(Relu)\n}\n"
+    assert nndsl.format(nndsl.parse(own)) == own
