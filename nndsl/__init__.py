@@ -1,12 +1,13 @@
 """nndsl: a declarative language for defining, training and shipping Keras models.
 
 The facade below never imports TensorFlow: parsing, checking and formatting are instant.
-``build`` and ``run_file`` load Keras only when called.
+``build`` and ``run_file`` load Keras only when called. ``run_file`` is the run API.
 
-``nndsl.run`` is the runner package (:mod:`nndsl.run`), not a function: Python makes a package's
-attribute the subpackage of that name as soon as it is imported, so a function ``nndsl.run``
-would work only until the first run imported the package. ``nndsl.run_file`` is the function
-that runs a file, any number of times in a process (see ``docs/embedding.md``).
+``nndsl.run`` is the runner package (:mod:`nndsl.run`), always, not a function: Python makes a
+package's attribute the subpackage of that name as soon as it is imported, so a function
+``nndsl.run`` worked only until the first run imported the package (see ``docs/embedding.md``).
+
+In IPython and Jupyter, ``%load_ext nndsl`` adds the ``%%nn`` cell magic (see ``docs/embedding.md``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,26 @@ from .syntax.parser import parse, parse_file
 from .version import __version__
 
 __all__ = [
-    "parse", "parse_file", "check", "format", "build", "run_file", "RunResult",
+    "parse", "parse_file", "check", "format", "build", "run_file",
     "NndslError", "NndslSyntaxError", "NndslCheckError", "PluginError", "RunError", "__version__",
 ]
+
+
+def run_file(path, **kwargs):
+    """Check and run a ``.nn`` file; its histories, metrics and trained models.
+
+    See :func:`nndsl.run.api.run_file` for the arguments. Callable any number of times.
+    """
+    from .run.api import run_file as run
+
+    return run(path, **kwargs)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext nndsl``: the ``%%nn`` cell magic, which checks and runs the cell's program."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name):
@@ -34,10 +52,6 @@ def __getattr__(name):
         from .compile.keras import build
 
         return build
-    if name in ("run_file", "RunResult"):
-        from .run import embed
-
-        return getattr(embed, name)
     if name == "run":
         import importlib
 

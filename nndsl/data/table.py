@@ -31,6 +31,9 @@ class Dataset:
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.run.encode)
+    missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
+    fill: Any = None  # "mean", "median" or "most_frequent": NaN cells the runner fills with training values
+    dropped: int = 0  # rows dropped by missing="drop"
 
     @property
     def rows(self) -> int:
@@ -66,6 +69,8 @@ class Dataset:
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
             categorical=list(self.categorical),
+            missing=dict(self.missing),
+            fill=self.fill,
         )
 
 

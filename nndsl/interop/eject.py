@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ast
+from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import registry
 from ..run.adapt import ADAPTED_WITHOUT
@@ -102,6 +103,7 @@ class _SourceArgs:
     writer: PythonCode
     values: dict
     nodes: dict
+    call: ast.Call
 
     def get(self, name: str):
         return self.values.get(name)
@@ -303,12 +305,17 @@ class _Writer(PythonCode):
             self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
             return "None"
         self.need(f"read_{kind}" if kind != "split" else "split_rows")
-        args = _SourceArgs(self, cd.args, argument_nodes(cd.decl.source, [p.name for p in cd.spec.params]))
+        args = _SourceArgs(self, cd.args, argument_nodes(cd.decl.source, [p.name for p in cd.spec.params]), cd.decl.source)
         if kind in ("image_folder", "text_folder"):
             return f"read_{kind}({', '.join(self.folder_arguments(kind, args))})"
         return getattr(self, f"source_{kind}")(args)
 
     def source_csv(self, a: _SourceArgs) -> str:
+        missing = a.get("missing") not in (None, "error")
+        if missing or is_pattern(str(a.get("path"))):
+            node = a.nodes.get("missing" if missing else "path")
+            self.unsupported(node.span if node is not None else a.call.span,
+                             "csv(missing=...) and csv of a glob pattern (the script reads one file, without missing values)")
         parts = [a.path("path")]
         for p in ("target", "features", "exclude", "categorical", "delimiter"):
             if a.get(p) is not None:

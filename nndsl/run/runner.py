@@ -32,6 +32,7 @@ class ModelState:
     history: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
+    fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
     feature_names: list = field(default_factory=list)  # the training data's feature columns, before encoding
     class_names: list = field(default_factory=list)  # the classes of a folder source it was trained on
@@ -149,6 +150,10 @@ class RunState:
         if "seed" in params:
             kwargs["seed"] = self.seed
         ds = loader(cd.args, **kwargs)
+        if ds.fill is None and (ds.missing or ds.dropped):
+            from ..data.missing import summary
+
+            self.events.line(summary(ds))
         self.datasets[name] = ds
         self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
                                           "rows": ds.rows, "fingerprint": ds.fingerprint}
@@ -176,12 +181,14 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        base_dir: the folder the program's relative paths are read from and written to
+            (default: the file's folder; a notebook cell's program uses the notebook's).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -203,7 +210,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     record.data["backend"] = name
     ckpt = checkpoint_path(path)
     chief = group is None or group.chief
-    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none", record=record,
+    base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
+    state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
                      watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None)
     _describe_distribution(state, checked.settings.get("distribute"))
@@ -345,7 +353,8 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     resume = meta.get("resume")
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
-    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names")}
+    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
+            "fills": meta.get("fills")}
 
 
 def _resolved_text(program, overrides, format_program) -> str:

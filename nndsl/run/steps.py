@@ -50,8 +50,36 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want
         )
 
 
+def _filled(state: RunState, ms: ModelState, ds):
+    """``ds`` with its missing feature cells filled (missing="mean", ...) with the values fitted
+    on the first data the model sees, its training data."""
+    if ds.fill is None:
+        return ds
+    from ..data.missing import apply_fills, fit_fills, summary
+    from ..data.table import data_error
+
+    decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
+    if ms.fills is None:
+        if ms.trained:
+            # fitting on test or prediction data now would fill it with its own statistics
+            raise data_error(f"expected the {ds.fill} of model '{ms.name}''s training data to fill missing values; received a model "
+                             "trained without missing values filled", where=ds.path.name if ds.path else ds.name, decl=decl,
+                             source=state.source, hint=f"write missing=\"{ds.fill}\" on the training data's source too")
+        ms.fills = fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
+        state.record.data["preprocessing"].setdefault(ms.name, {})["fills"] = ms.fills
+    cache = state.encoded.setdefault(ms.name, {})
+    key = ("filled", id(ds))
+    if key not in cache:
+        cache[key] = apply_fills(ds, ms.fills)
+        line = summary(ds)
+        if line:
+            state.events.line(f"{line}, with the {ds.fill} of each column in model '{ms.name}''s training data")
+    return cache[key]
+
+
 def _encoded(state: RunState, ms: ModelState, ds):
     """``ds`` with its categorical columns one-hot encoded with the model's categories."""
+    ds = _filled(state, ms, ds)
     if not ds.categorical and not ms.vocab:
         return ds
     from ..data.table import data_error
@@ -430,6 +458,7 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
         rec = resume.get(attr)
         setattr(ms, attr, Scaler.from_record(rec) if rec else None)
     ms.vocab = resume.get("categorical") or ms.vocab
+    ms.fills = resume.get("fills") or ms.fills
     ms.target_names = resume.get("target_names") or ms.target_names
     ms._export = None
     state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
@@ -599,7 +628,7 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    meta = {"categorical": ms.vocab or {}, "target_names": list(ms.target_names)}
+    meta = {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
     if ms.feature_names:
         meta["feature_names"] = list(ms.feature_names)  # so `nndsl predict` picks them out of a wider table
     if ms.class_names:
@@ -664,6 +693,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     # Categories and target names saved with the model (or earlier in this run).
     meta = read_meta(source)
     ms.vocab = meta.get("categorical") or None
+    ms.fills = meta.get("fills") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     ms.feature_names = meta.get("feature_names") or []
     ms.class_names = meta.get("class_names") or []
