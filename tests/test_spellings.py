@@ -473,3 +473,39 @@ def test_exported_script_adapts_reads_paths_and_names_as_nndsl_run_does(tmp_path
     assert {"good", "bad"} <= set(reader.layers[0].get_vocabulary())
     lexicon = keras.models.load_model(tmp_path / "script" / "lexicon.keras")
     assert lexicon.layers[0].get_vocabulary() == ["", "[UNK]", "good", "bad", "film"]
+
+
+@pytest.mark.parametrize("rows, column, hint", [
+    ("a,b,y\n1,2,3\n4,,6\n", "b", 'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'),
+    ("a,b,y\n1,2,cat\n4,5,dog\n", "y", "a target is numbers: write class labels as 0, 1, ... (or one-hot columns)"),
+    ("a,b,y\n1,2,3\n4,five,6\n", "b", "a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
+                                      "or keep it with id=[...]"),
+])
+def test_data_hints_fit_the_cell(tmp_path, rows, column, hint):
+    from nndsl.data.csv import load
+
+    (tmp_path / "d.csv").write_text(rows)
+    with pytest.raises(nndsl.RunError) as e:
+        load({"path": "d.csv", "target": "y"}, name="d", base=tmp_path)
+    (d,) = e.value.diagnostics
+    assert f"column '{column}'" in d.message and d.hint == hint
+
+
+def test_an_error_in_an_inline_source_points_at_the_step(tmp_path):
+    import io as _io
+
+    from nndsl.run.record import RunRecord
+    from nndsl.run.runner import RunState
+
+    (tmp_path / "ok.csv").write_text("a,b,y\n1,2,3\n")
+    (tmp_path / "odd.csv").write_text("a;b;y\n1;2;3\n")
+    text = ('data d = csv("ok.csv", target="y")\nmodel m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\n'
+            'train m on csv("odd.csv", target="y")\n')
+    checked = nndsl.check(text, filename=str(tmp_path / "model.nn"))
+    step = checked.steps[0]
+    state = RunState(checked, base_dir=tmp_path, out=_io.StringIO(), err=_io.StringIO(), progress="none",
+                  record=RunRecord(text, "model.nn", None, {}))
+    with pytest.raises(nndsl.RunError) as e:
+        state.data(step.on)
+    d = e.value.diagnostics[0]
+    assert text[d.span.start:d.span.end] == 'csv("odd.csv", target="y")'
