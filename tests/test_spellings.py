@@ -476,7 +476,8 @@ def test_exported_script_adapts_reads_paths_and_names_as_nndsl_run_does(tmp_path
 
 
 @pytest.mark.parametrize("rows, column, hint", [
-    ("a,b,y\n1,2,3\n4,,6\n", "b", 'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'),
+    ("a,b,y\n1,2,3\n4,,6\n", "b",
+     'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'),
     ("a,b,y\n1,2,cat\n4,5,dog\n", "y", "a target is numbers: write class labels as 0, 1, ... (or one-hot columns)"),
     ("a,b,y\n1,2,3\n4,five,6\n", "b", "a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
                                       "or keep it with id=[...]"),
