@@ -83,6 +83,7 @@ class _ModelVars:
     export_ready: bool = False
     targets_set: bool = False
     categories_set: bool = False
+    classes_set: bool = False  # `<var>_classes` holds the class names of the folder source it trained on
 
 
 @dataclass(frozen=True)
@@ -444,6 +445,8 @@ class _Writer(PythonCode):
             if adapts_layers(model):
                 self.need("adapt_layers")
                 body.append(f"    adapt_layers({mv.var}, {var})  # {_ADAPT_NOTE}")
+            body.append(f"    {self.var(mv, 'classes')} = list({var}.class_names)  # names the prediction columns")
+            mv.classes_set = True
             mv.built = True
         cache = "" if kw.get("cache", True) is not False else ", cache=False"
         body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
@@ -596,6 +599,8 @@ class _Writer(PythonCode):
         body.append(f"    {mv.var}, meta = load_keras_file(BASE / {self.code(step.from_, step.node.from_)})")
         body.append(f"    {self.var(mv, 'targets')} = meta.get(\"target_names\") or []")
         mv.targets_set = True
+        body.append(f"    {self.var(mv, 'classes')} = meta.get(\"class_names\") or []")
+        mv.classes_set = True
         if self.uses_categorical:
             body.append(f"    {self.var(mv, 'categories')} = meta.get(\"categorical\") or {{}}")
             mv.categories_set = True
@@ -610,11 +615,14 @@ class _Writer(PythonCode):
         keep = step.kwargs.get("keep")
         keep_list = [keep] if isinstance(keep, str) else list(keep or [])
         if info.streamed:
-            if keep_list:
+            if [k for k in keep_list if k != "file"]:
                 raise UsageError(f"{self.where(step.node.span)}: expected no keep= columns for the streamed folder source "
                                  f"'{step.on}'; received {keep_list}")
             body.append(f"    predictions = np.asarray({model}.predict({var}.batch({PREDICT_BATCH}), verbose=0))")
-            table = "None"
+            self.need("file_table")
+            body.append(f"    files = file_table({var})  # each row's file, as nndsl writes it beside the predictions")
+            table = "files"
+            keep_list = ["file"]
         else:
             rows = self.encoded(body, mv, var, info)
             self.need("predict_rows")
@@ -624,10 +632,12 @@ class _Writer(PythonCode):
         self.need("prediction_names")
         targets = self.var(mv, "targets") if mv.targets_set else "[]"
         column = f", column={self.kwarg_code(step, 'column')}" if step.kwargs.get("column") else ""
-        body.append(f"    names = prediction_names(predictions, {targets}{column})")
-        keep_code = self.kwarg_code(step, "keep") if keep is not None else "()"
-        if isinstance(keep, str):
-            keep_code = f"[{keep_code}]"
+        classes = f", classes={self.var(mv, 'classes')}" if mv.classes_set else ""
+        # as nndsl does: the data's id= columns first, then the kept ones, never twice
+        keep_list = list(dict.fromkeys([*self.id_columns(step.on), *keep_list]))
+        keep_code = self.literal(keep_list) if keep_list else "()"
+        keep_arg = f", keep={keep_code}" if keep_list else ""
+        body.append(f"    names = prediction_names(predictions, {targets}{column}{classes}{keep_arg})")
         if step.to is None:
             self.need("print_predictions")
             rows_code = self.kwarg_code(step, "rows") if step.kwargs.get("rows") else "10"
@@ -639,6 +649,16 @@ class _Writer(PythonCode):
                              "(nndsl run refuses it too)")
         self.need("write_predictions")
         body.append(f"    write_predictions(BASE / {self.code(step.to, step.node.to)}, predictions, names, {table}, keep={keep_code})")
+
+    def id_columns(self, ref) -> list[str]:
+        """The ``id=`` columns of a data source (through ``split`` to the source it cuts)."""
+        cd = ref if isinstance(ref, CheckedData) else self.checked.data.get(str(ref))
+        for _ in range(len(self.checked.data) + 1):
+            if cd is None or cd.spec.name != "split":
+                break
+            cd = self.checked.data.get(str(cd.args.get("source")))
+        ids = cd.args.get("id") if cd is not None else None
+        return [ids] if isinstance(ids, str) else [str(i) for i in ids or ()]
 
     def step_summary(self, step: CheckedStep, body: list[str]) -> None:
         mv = self.model_vars(step.target)

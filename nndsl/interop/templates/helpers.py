@@ -407,14 +407,28 @@ def predict_rows(model, x, batch_size=None):
 # helper prediction_names
 
 
-def prediction_names(predictions, targets, column=None):
-    """The prediction columns: ``column`` if given, else the training target names, else "prediction"."""
+def prediction_names(predictions, targets, column=None, classes=(), keep=()):
+    """The prediction columns: ``column`` if given, else the training target names, else the
+    classes of the folder source trained on, else "prediction"; "_predicted" after a kept column's name."""
     width = predictions.reshape(len(predictions), -1).shape[1]
     if column:
-        return [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
-    if targets and len(targets) == width:
-        return list(targets)
-    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+        names = [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
+    elif targets and len(targets) == width:
+        names = list(targets)
+    elif classes and len(classes) == width:
+        names = list(classes)
+    else:
+        names = ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+    return [f"{n}_predicted" if n in keep else n for n in names]
+
+
+# helper file_table | needs: Table | imports: os
+
+
+def file_table(stream):
+    """The file of each row of a folder source (``class/name.png``), as a table's ``file`` column."""
+    files = [os.path.relpath(p, os.path.dirname(os.path.dirname(p))).replace(os.sep, "/") for p in stream.file_paths]
+    return Table(np.zeros((len(files), 0), "float32"), columns={"file": files})
 
 
 # helper write_predictions | imports: csv, os
@@ -435,7 +449,7 @@ def write_predictions(path, predictions, names, table=None, keep=()):
             for i, row in enumerate(flat):
                 writer.writerow([kept[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
     os.replace(tmp, path)
-    print(f"wrote {len(predictions)} predictions to {path.name}")
+    print(f"wrote {len(predictions)} prediction{'' if len(predictions) == 1 else 's'} to {path.name}")
 
 
 # helper print_predictions
