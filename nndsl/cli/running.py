@@ -25,6 +25,10 @@ def add_parsers(sub) -> None:
     r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    r.add_argument("--track", choices=("none", "mlflow", "tensorboard"), default=None,
+                   help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
+    r.add_argument("--tracking-uri", metavar="URI", default=None,
+                   help="the MLflow store or server (default: mlruns/ beside the .nn file)")
     _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
 
@@ -102,7 +106,7 @@ def cmd_run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri)
     return 0
 
 

@@ -228,6 +228,7 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks = _user_callbacks(state, kw)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
+    callbacks += [make(ms.name) for make in state.train_callbacks]  # tracking (run/tracking.py)
     events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
         scaled = bool(state.record.data["preprocessing"].get(ms.name, {}).get("scaled_loss"))
@@ -536,6 +537,9 @@ def test(state: RunState, step: CheckedStep) -> None:
     state.results[f"{ms.name}:{step.on}"] = results
     state.events.emit("test", model=ms.name, data=str(step.on), **results)
     state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
+    from .evaluation import evaluate_step
+
+    state.evaluations[f"{ms.name}:{step.on}"] = evaluate_step(state, step, ms, model, ds, predict_array)
 
 
 def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
