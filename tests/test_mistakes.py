@@ -353,6 +353,10 @@ DATA_PROBLEMS = [
              "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received 'five' [bad-data]"),
     csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty "
                                                    "cell [bad-data]"),
+    csv_case("empty-cell-hint", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an "
+             "empty cell [bad-data]", also=('leave out the rows with empty cells with missing="drop"',)),
+    csv_case("text-in-the-target", "a,b,y\n1,2,cat\n4,5,dog\n", "model.nn:2:1: error: d.csv:row 2, column 'y': expected a number; "
+             "received 'cat' [bad-data]", also=("a target is numbers: write class labels as 0, 1, ... (or one-hot columns)",)),
     csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received "
                                                     "'NaN' [bad-data]"),
     csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; "
