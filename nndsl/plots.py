@@ -167,7 +167,8 @@ def _epochs_for(values: list[float], epochs: int) -> list[float]:
 
 
 def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | None = None,
-                 metrics: Sequence[str] | None = None, width: int | None = None, height: int | None = None) -> Path:
+                 metrics: Sequence[str] | None = None, width: int | None = None, height: int | None = None,
+                 scaled_loss: bool = False) -> Path:
     """Draw training curves: one panel per metric (loss first), the training curve and, when the
     history has it, the validation (``val_``) curve, each epoch along the x axis.
 
@@ -177,6 +178,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
         title: the figure's title (default: none).
         metrics: the metrics to draw, in this order (default: every one, loss first).
         width, height: size in pixels (default: :func:`curves_size` of the number of panels).
+        scaled_loss: the loss is that of a scaled target (``scale_target``): its panel says so.
 
     Returns:
         The path written.
@@ -215,11 +217,12 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
             fig.suptitle(title, fontsize=14, fontweight="bold")
         for i, metric in enumerate(chosen):
             ax = fig.add_subplot(rows, cols, i + 1)
-            _panel(ax, metric, hist.get(metric), hist.get(f"val_{metric}"), epochs)
+            _panel(ax, metric, hist.get(metric), hist.get(f"val_{metric}"), epochs,
+                   name="loss (scaled target)" if scaled_loss and metric == "loss" else metric)
         return _save(fig, path)
 
 
-def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, epochs: int) -> None:
+def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, epochs: int, name: str | None = None) -> None:
     from matplotlib.ticker import MaxNLocator
 
     many = epochs > 40
@@ -245,9 +248,10 @@ def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, 
     log = bool(values) and min(values) > 0 and max(values) / min(values) > 100
     if log:
         ax.set_yscale("log")
-    ax.set_title(metric.replace("_", " "), fontsize=12, fontweight="bold")
+    name = name or metric
+    ax.set_title(name.replace("_", " "), fontsize=12, fontweight="bold")
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric + (" (log scale)" if log else ""))
+    ax.set_ylabel(name + (" (log scale)" if log else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     pad = max(0.5, epochs * 0.025)
     ax.set_xlim(1 - pad, epochs + pad)
@@ -588,7 +592,8 @@ def plot_step(state, step) -> None:
         metrics = [metrics]
     try:
         plot_history(ms.history, target, title=kw.get("title") if kw.get("title") is not None else f"model {name}",
-                     metrics=metrics, width=kw.get("width"), height=kw.get("height"))
+                     metrics=metrics, width=kw.get("width"), height=kw.get("height"),
+                     scaled_loss=bool(state.record.data["preprocessing"].get(name, {}).get("scaled_loss")))
     except UsageError:
         raise
     except RunError as exc:

@@ -39,5 +39,7 @@ COMPILE_PROPERTIES = (
 )
 #: nndsl's own model properties: preprocessing fitted on the training data and saved in the model.
 MODEL_OPTIONS = ("scale_features", "scale_target")
+#: The model property that sets the Keras model's name: ``name "2024-prices"``.
+MODEL_NAME = "name"
 #: Every model property.
-PROPERTIES = (*COMPILE_PROPERTIES, *MODEL_OPTIONS)
+PROPERTIES = (*COMPILE_PROPERTIES, *MODEL_OPTIONS, MODEL_NAME)

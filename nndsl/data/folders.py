@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .table import Dataset, data_error
@@ -72,7 +73,8 @@ def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, se
         str(path), image_size=tuple(size), color_mode=args.get("color_mode") or "rgb",
         label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
-    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes")
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes",
+                   columns={"file": _file_names(ds, path)})
 
 
 def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, seed=None) -> Dataset:
@@ -82,4 +84,10 @@ def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, see
     ds = keras.utils.text_dataset_from_directory(
         str(path), label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
-    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes")
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes",
+                   columns={"file": _file_names(ds, path)})
+
+
+def _file_names(ds, folder: Path) -> list[str]:
+    """Each row's file, relative to the source's folder (``cats/12.jpg``), in the stream's order."""
+    return [Path(os.path.relpath(p, folder)).as_posix() for p in getattr(ds, "file_paths", None) or ()]

@@ -35,7 +35,9 @@ class ModelState:
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
-    feature_names: list = field(default_factory=list)  # the training data's feature columns, in the model's order
+    feature_names: list = field(default_factory=list)  # the training data's feature columns, before encoding
+    class_names: list = field(default_factory=list)  # the classes of a folder source it was trained on
+    reported_epoch: int | None = None  # index into the history of the weights kept, when not the last epoch's
     _export: Any = None
 
     def export_model(self):

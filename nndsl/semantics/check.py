@@ -242,7 +242,7 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
             node = _arg_node(call, p.name, [q for q in params if q.name != var_positional])
             ctx.error(
                 "bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{p.name}'; received {describe_value(v)}",
-                node.span if node is not None else call.span, hint=type_hint(v, p.type),
+                node.span if node is not None else call.span, hint=type_hint(v, p.type, ctx.variables),
             )
             ok = False
     return bound if ok else None
@@ -559,7 +559,7 @@ def _step_options(ctx: Context, stmt: ast.Step, spec: StepSpec, data_names) -> t
             continue
         if p is not None and not fits(value, p.type, p.nullable):
             ctx.error("bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{k.name}'; received {describe_value(value)}",
-                      k.value.span, hint=type_hint(value, p.type))
+                      k.value.span, hint=type_hint(value, p.type, ctx.variables))
             ok = False
             continue
         if p is not None and p.type == "data":

@@ -100,6 +100,7 @@ class CheckedModel:
     compile: dict = field(default_factory=dict)  # keras.Model.compile's arguments, resolved
     options: ModelOptions = field(default_factory=ModelOptions)
     shapes: list = field(default_factory=list)
+    keras_name: str | None = None  # the `name` property: the Keras model's name, when not the model's own
 
     @property
     def name(self) -> str:
