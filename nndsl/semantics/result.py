@@ -140,6 +140,8 @@ class CheckedProgram:
     Attributes:
         warnings: the warning diagnostics the passes reported, in the order reported.
         max_params: the parameter budget the program was checked against.
+        spaces: the search spaces of the program's variables (:class:`~nndsl.semantics.spaces.Space`),
+            by variable; each variable holds its space's default in ``variables``.
     """
 
     program: ast.Program
@@ -151,6 +153,7 @@ class CheckedProgram:
     loaded_models: set[str] = field(default_factory=set)
     warnings: tuple[Diagnostic, ...] = ()
     max_params: int = DEFAULT_MAX_PARAMS
+    spaces: dict[str, Any] = field(default_factory=dict)  # variable -> Space, for the tune step
 
     @property
     def source(self) -> Source | None:

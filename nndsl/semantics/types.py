@@ -29,10 +29,16 @@ DESCRIPTIONS = {
     "progress": "one of rich, plain, json or none",
     "save_format": "one of keras, h5 or export",
     "fraction_list": "fractions that add up to at most 1",
+    "positive_number": "a number above 0",
+    "direction": "minimize or maximize",
+    "sampler": "one of tpe, random or grid",
+    "pruner": "one of median, hyperband or none",
 }
 
 _PROGRESS = {"rich", "plain", "json", "none", "auto"}
 _SAVE_FORMATS = {"keras", "h5", "export"}
+# The tune step's choices (nndsl.run.tune builds each with Optuna).
+_WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband", "none"}}
 
 
 def _is_int(v: Any) -> bool:
@@ -84,6 +90,10 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
         return _is_str(value) and str(value) in _PROGRESS
     if t == "save_format":
         return _is_str(value) and str(value) in _SAVE_FORMATS
+    if t == "positive_number":
+        return is_number(value) and value > 0
+    if t in _WORDS:
+        return _is_str(value) and str(value) in _WORDS[t]
     if t == "fraction_list":
         return isinstance(value, (list, tuple)) and all(is_number(x) and 0 < x < 1 for x in value) and sum(value) <= 1 + 1e-9
     return True
