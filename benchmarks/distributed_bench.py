@@ -61,7 +61,8 @@ def main() -> None:
     runs = [
         ("tensorflow, 1 process", ["run", "FILE"]),
         ("jax, 1 process", ["run", "FILE", "--backend", "jax"]),
-        ("jax, group of 1 process", ["run", "FILE", "--num-processes", "1", "--process-id", "0", "--coordinator", f"127.0.0.1:{_free_port()}"]),
+        ("jax, group of 1 process",
+         ["run", "FILE", "--num-processes", "1", "--process-id", "0", "--coordinator", f"127.0.0.1:{_free_port()}"]),
         ("jax, 2 processes (launch -n 2)", ["launch", "-n", "2", "FILE"]),
     ]
     results = [measure(label, argv, args.epochs) for label, argv in runs]

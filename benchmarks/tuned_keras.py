@@ -9,9 +9,8 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 import keras
+import numpy as np
 import tensorflow as tf
 
 HERE = Path(__file__).resolve().parent

@@ -52,3 +52,30 @@ def copy_program(path: Path, folder: Path) -> Path:
             elif target.exists():
                 target.unlink()
     return folder / path.name
+
+
+EXAMPLE_PLUGIN = ROOT / "examples" / "plugin"
+
+
+def example_plugin_path(folder: Path) -> list[str]:
+    """Folders to put first on ``PYTHONPATH`` so the example plugin is found as if it were installed.
+
+    The plugin's source is imported from ``examples/plugin``; its entry points, copied from its
+    ``pyproject.toml``, go into a ``.dist-info`` folder written under ``folder``, which is where
+    the registries look for them. On the path first, this copy wins over an installed one.
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import pytest
+
+        tomllib = pytest.importorskip("tomli", reason="reading examples/plugin/pyproject.toml needs tomllib or tomli")
+    project = tomllib.loads((EXAMPLE_PLUGIN / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    info = folder / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n",
+                                   encoding="utf-8")
+    groups = "".join(f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items()) + "\n"
+                     for group, points in project["entry-points"].items())
+    (info / "entry_points.txt").write_text(groups, encoding="utf-8")
+    return [str(folder), str(EXAMPLE_PLUGIN)]

@@ -8,9 +8,8 @@ import re
 import pytest
 
 import nndsl
-from nndsl.cli import main
-
 from nncases import CASES, read_nn
+from nndsl.cli import main
 
 SALES = CASES / "valid" / "sales.nn"
 

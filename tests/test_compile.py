@@ -10,6 +10,7 @@ example. Models are built, never trained.
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from pathlib import Path
@@ -20,8 +21,21 @@ import pytest
 import nndsl
 from nndsl.interop.importer import without_names
 
-keras = pytest.importorskip("keras")
-layers = keras.layers
+
+class _Lazy:
+    """A module imported on first use: collecting these tests (also to deselect them) must not import TensorFlow."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):  # pytest probes every module global for its own markers while collecting
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
+
+
+keras = _Lazy("keras")
+layers = _Lazy("keras.layers")
 
 pytestmark = pytest.mark.keras
 
@@ -307,7 +321,8 @@ def test_wrapper_layers():
     hand = keras.Sequential([
         keras.Input(shape=(10, 6)),
         layers.Bidirectional(layers.GRU(8, return_sequences=True), merge_mode="sum"),
-        layers.Bidirectional(layers.LSTM(4, return_sequences=True), backward_layer=layers.LSTM(4, return_sequences=True, go_backwards=True)),
+        layers.Bidirectional(layers.LSTM(4, return_sequences=True),
+                             backward_layer=layers.LSTM(4, return_sequences=True, go_backwards=True)),
         layers.TimeDistributed(layers.Dense(3, activation="relu")),
         layers.Flatten(),
     ])
@@ -319,7 +334,8 @@ def test_wrapper_layers():
 
 
 def test_time_distributed_conv2d():
-    built = build_text("model m {\n    Input(shape=(5, 16, 16, 3))\n    TimeDistributed(Conv2D(4, (3, 3)))\n    TimeDistributed(Flatten())\n    LSTM(2)\n}\n")
+    built = build_text("model m {\n    Input(shape=(5, 16, 16, 3))\n    TimeDistributed(Conv2D(4, (3, 3)))\n    "
+                       "TimeDistributed(Flatten())\n    LSTM(2)\n}\n")
     hand = keras.Sequential([
         keras.Input(shape=(5, 16, 16, 3)),
         layers.TimeDistributed(layers.Conv2D(4, (3, 3))),
@@ -488,7 +504,8 @@ def test_weighted_metrics_and_auto_scale_loss():
 
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_saved_model_with_loss_mse_reloads(suffix, tmp_path):
-    built = build_text("model m {\n    Input(shape=(4,))\n    Dense(3, activation=relu)\n    Dense(1)\n\n    loss mse\n    optimizer adam\n    metrics [mae]\n}\n")
+    built = build_text("model m {\n    Input(shape=(4,))\n    Dense(3, activation=relu)\n    Dense(1)\n\n    loss mse\n    optimizer "
+                       "adam\n    metrics [mae]\n}\n")
     path = tmp_path / f"model{suffix}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras calls .h5 a legacy format

@@ -258,7 +258,8 @@ def test_backend_jax_after_keras_was_imported_on_tensorflow(tmp_path, capsys):
     nn.write_text("backend jax\n" + nn.read_text())
     assert main(["run", str(nn)]) == 1
     err = capsys.readouterr().err
-    assert "sales.nn:1:9: error: expected Keras on the jax backend; received Keras already imported on tensorflow in this process [bad-setting]" in err
+    assert ("sales.nn:1:9: error: expected Keras on the jax backend; received Keras already imported on tensorflow in this process "
+            "[bad-setting]") in err
 
 
 def test_a_backend_that_is_not_installed(tmp_path, capsys, monkeypatch):

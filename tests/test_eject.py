@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 import nndsl
-from nncases import copy_program, program_outputs
-from nndsl.errors import UsageError
+from nncases import copy_program, example_plugin_path, program_outputs
 from nndsl.cli import interop as commands
+from nndsl.errors import UsageError
 from nndsl.interop.eject import eject
 from nndsl.interop.importer import without_names
 
@@ -117,7 +117,8 @@ def write_houses(folder: Path) -> Path:
         w.writerow(["id", "area", "rooms", "color", "note", "price"])
         for i in range(120):
             area, rooms = rng.uniform(50, 200), int(rng.integers(1, 6))
-            w.writerow([f"h{i}", f"{area:.1f}", rooms, ["red", "blue", "green"][i % 3], "x y", f"{area * 1000 + rooms * 5000 + (i % 3) * 7000:.0f}"])
+            price = area * 1000 + rooms * 5000 + (i % 3) * 7000
+            w.writerow([f"h{i}", f"{area:.1f}", rooms, ["red", "blue", "green"][i % 3], "x y", f"{price:.0f}"])
     with open(folder / "fresh.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "area", "rooms", "color", "note"])
@@ -269,7 +270,8 @@ def test_exported_model_is_the_model_nndsl_builds(name):
 
 
 def test_let_variables_become_constants_used_where_the_file_uses_them(tmp_path):
-    text = HOUSES.replace('let lr     = 1 / 100', 'let lr     = 1 / 100\nlet shape  = (5,)').replace("Input(shape=(5,))", "Input(shape=shape)")
+    text = HOUSES.replace('let lr     = 1 / 100', 'let lr     = 1 / 100\nlet shape  = (5,)')
+    text = text.replace("Input(shape=(5,))", "Input(shape=shape)")
     path = tmp_path / "houses.nn"
     path.write_text(text, encoding="utf-8")
     script = eject(nndsl.check(text, filename=str(path), overrides={"units": "16"}), source_path=path)
@@ -316,8 +318,12 @@ def test_paths_are_relative_to_the_script(tmp_path):
     assert "keras.utils.set_random_seed" not in elsewhere.split("def main")[1]  # no seed: nothing seeded
 
 
-def test_plugin_names_are_refused_each_named():
-    pytest.importorskip("nndsl_example_plugin")
+def test_plugin_names_are_refused_each_named(tmp_path, monkeypatch):
+    from nndsl.plugins.registry import reset
+
+    for folder in reversed(example_plugin_path(tmp_path)):  # installed or not, the plugin is found
+        monkeypatch.syspath_prepend(folder)
+    reset()
     path = EXAMPLES / "plugin" / "plugin_demo.nn"
     checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
     with pytest.raises(UsageError) as info:

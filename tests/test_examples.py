@@ -10,14 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import nndsl
 from nncases import copy_program, program_outputs
 from nndsl.cli import main as cli
 

@@ -15,10 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nndsl
+from nncases import EXAMPLES, VALID, read_nn, spans_of
 from nndsl.source import Source
 from nndsl.vocabulary import RESERVED
-
-from nncases import EXAMPLES, VALID, read_nn, spans_of
 from test_roundtrip import fmt, programs
 
 SOURCES = [read_nn(p) for p in VALID + EXAMPLES]
@@ -206,14 +205,15 @@ def _semantic_programs():
     expr = st.recursive(
         leaf,
         lambda inner: st.one_of(
-            st.builds(lambda op, l, r: ast.BinOp(op=op, left=l, right=r), st.sampled_from(["+", "-", "*", "/", "//", "%"]), inner, inner),
+            st.builds(lambda op, a, b: ast.BinOp(op=op, left=a, right=b), st.sampled_from(["+", "-", "*", "/", "//", "%"]), inner, inner),
             st.builds(lambda e: ast.UnaryOp(op="-", operand=e), inner),
             st.lists(inner, max_size=3).map(lambda xs: ast.Tuple(items=tuple(xs))),
             st.lists(inner, max_size=3).map(lambda xs: ast.List(items=tuple(xs))),
         ),
         max_leaves=4,
     )
-    kw = st.lists(st.tuples(st.sampled_from(["target", "part", "epochs", "units", "rate", "batch_size", "shuffle", "n"]), expr), max_size=2, unique_by=lambda kv: kv[0]).map(
+    option = st.sampled_from(["target", "part", "epochs", "units", "rate", "batch_size", "shuffle", "n"])
+    kw = st.lists(st.tuples(option, expr), max_size=2, unique_by=lambda kv: kv[0]).map(
         lambda kvs: tuple(ast.Keyword(name=k, value=v) for k, v in kvs)
     )
     call = st.builds(
@@ -223,7 +223,9 @@ def _semantic_programs():
         kw,
     )
     body = st.recursive(
-        st.lists(st.one_of(call.map(lambda c: ast.Layer(call=c)), st.builds(lambda n, v: ast.Property(name=n, value=v), st.sampled_from(["loss", "optimizer", "metrics"]), expr)), max_size=3).map(tuple),
+        st.lists(st.one_of(call.map(lambda c: ast.Layer(call=c)),
+                           st.builds(lambda n, v: ast.Property(name=n, value=v), st.sampled_from(["loss", "optimizer", "metrics"]), expr)),
+                 max_size=3).map(tuple),
         lambda inner: st.lists(st.builds(lambda c, b: ast.Repeat(count=c, body=b), expr, inner), min_size=1, max_size=2).map(tuple),
         max_leaves=3,
     )

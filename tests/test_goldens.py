@@ -14,10 +14,9 @@ import re
 import pytest
 
 import nndsl
+from nncases import INVALID, VALID, ids, read_nn, spans_of
 from nndsl.source import Source
 from nndsl.syntax.json import from_json, to_json
-
-from nncases import INVALID, VALID, ids, read_nn, spans_of
 
 
 def ast_json_text(path) -> str:

@@ -97,8 +97,8 @@ def test_token_classes():
 
 
 def test_every_builtin_step_and_setting_is_recognised():
-    from nndsl.vocabulary import SETTINGS, STEPS
     from nndsl.plugins.registry import registry
+    from nndsl.vocabulary import SETTINGS, STEPS
 
     assert set(STEPS) <= set(registry("steps").names())
     for verb in STEPS:

@@ -42,7 +42,8 @@ def test_lookup_ignores_case_and_underscores():
 
 
 def test_unknown_argument_suggests():
-    expect(model("Dense(10, activaton=relu)"), "unknown-argument", "expected an argument of Dense; received 'activaton'", "activaton", hint="'activation'")
+    expect(model("Dense(10, activaton=relu)"), "unknown-argument", "expected an argument of Dense; received 'activaton'", "activaton",
+           hint="'activation'")
 
 
 def test_duplicate_argument():
@@ -68,14 +69,17 @@ def test_python_style_booleans_get_a_hint():
 
 def test_unknown_activation_loss_metric_optimizer():
     expect(model("Dense(10, activation=rellu)"), "unknown-name", "expected an activation name; received 'rellu'", "rellu", hint="'relu'")
-    expect(model(props=("loss mean_squared_eror",)), "unknown-name", "expected a loss name", "mean_squared_eror", hint="'mean_squared_error'")
-    expect(model(props=("loss mse", "metrics [mae, acuracy]")), "unknown-name", "expected a metric name; received 'acuracy'", "acuracy", hint="'accuracy'")
+    expect(model(props=("loss mean_squared_eror",)), "unknown-name", "expected a loss name", "mean_squared_eror",
+           hint="'mean_squared_error'")
+    expect(model(props=("loss mse", "metrics [mae, acuracy]")), "unknown-name", "expected a metric name; received "
+                                                                                "'acuracy'", "acuracy", hint="'accuracy'")
     expect(model(props=("loss mse", "optimizer adamm")), "unknown-name", "expected an optimizer name", "adamm", hint="'adam'")
 
 
 def test_names_resolve_in_the_registry_of_their_place():
     # BinaryCrossentropy is a loss after `loss` and a metric inside `metrics`
-    checked = nndsl.check(model("Dense(1, activation=sigmoid)", props=("loss BinaryCrossentropy()", "metrics [BinaryCrossentropy(), AUC()]")))
+    checked = nndsl.check(model("Dense(1, activation=sigmoid)", props=("loss BinaryCrossentropy()", "metrics [BinaryCrossentropy(), "
+                                                                                                    "AUC()]")))
     compile_args = checked.models["m"].compile
     assert compile_args["loss"].kind == "losses"
     assert [m.kind for m in compile_args["metrics"]] == ["metrics", "metrics"]
@@ -94,7 +98,8 @@ def test_initializers_regularizers_schedules_as_calls():
 
 
 def test_bad_argument_inside_nested_call():
-    expect(model("Dense(10, kernel_initializer=HeNormal(sed=1))"), "unknown-argument", "expected an argument of HeNormal; received 'sed'", "sed", hint="'seed'")
+    expect(model("Dense(10, kernel_initializer=HeNormal(sed=1))"), "unknown-argument", "expected an argument of HeNormal; received "
+                                                                                       "'sed'", "sed", hint="'seed'")
 
 
 def test_unknown_compile_argument_suggests():
@@ -124,7 +129,8 @@ def test_inferred_shapes_and_parameter_counts():
 
 
 def test_missing_input_shape():
-    expect("model m {\n    Dense(10)\n    loss mse\n}\n", "missing-input-shape", "expected the model's input shape", "Dense", hint="Input(shape=")
+    expect("model m {\n    Dense(10)\n    loss mse\n}\n", "missing-input-shape", "expected the model's input shape", "Dense",
+           hint="Input(shape=")
 
 
 def test_keras2_input_dim_counts_as_input():
@@ -142,7 +148,8 @@ def test_training_a_model_without_loss():
 
 
 def test_callbacks_resolve_in_the_callbacks_registry():
-    text = 'data d = csv("d.csv", target="y")\n' + model("Dense(1)") + "train m on d callbacks=[EarlyStopping(patience=3), ReduceLROnPlateau()]\n"
+    text = ('data d = csv("d.csv", target="y")\n' + model("Dense(1)")
+            + "train m on d callbacks=[EarlyStopping(patience=3), ReduceLROnPlateau()]\n")
     checked = nndsl.check(text)
     assert [c.spec.name for c in checked.steps[0].kwargs["callbacks"]] == ["EarlyStopping", "ReduceLROnPlateau"]
     bad = text.replace("EarlyStopping(patience=3)", "EarlyStoping(patience=3)")
@@ -169,7 +176,8 @@ def test_check_imports_no_tensorflow():
 def test_preprocessing_names_come_from_the_preprocessors_registry():
     checked = nndsl.check(model("Dense(1)", props=("loss mse", "scale_features standard", "scale_target none")))
     assert checked.models["m"].options == ModelOptions(scale_features="standard", scale_target="none")
-    expect(model("Dense(1)", props=("loss mse", "scale_features minmaxx")), "unknown-name", "expected a preprocessor", "minmaxx", hint="'minmax'")
+    expect(model("Dense(1)", props=("loss mse", "scale_features minmaxx")), "unknown-name", "expected a preprocessor", "minmaxx",
+           hint="'minmax'")
 
 
 def test_sequential_group_is_a_registered_layer():

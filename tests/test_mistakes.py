@@ -11,10 +11,12 @@ then runs ``python -m nndsl check`` or ``run`` on it and asserts:
 - the earlier artefacts are byte for byte unchanged, and nothing but the run record is left
   behind (no half-written or temporary file).
 
-``check`` cases run one process each (no TensorFlow). Cases that ``run`` past checking import
-TensorFlow, which takes seconds, so they share one process (``tests/mistakes/run_batch.py``,
-which calls the CLI's ``main`` once per case, with file descriptors 1 and 2 captured); they are
-marked ``keras``.
+Starting an interpreter for each case would take most of the fast suite's time, so the cases
+share processes: ``tests/mistakes/run_batch.py`` calls the CLI's ``main`` once per case, with
+file descriptors 1 and 2 captured, as ``python -m nndsl`` would run it. The cases that stop
+before TensorFlow (``check``, command-line mistakes) share one process, which never imports it;
+the cases that ``run`` past checking share another and are marked ``keras``. A few cases also
+run as ``python -m nndsl`` in a process of their own, so the real entry point stays covered.
 
 The second half checks ``docs/errors.md``: every error code the package can report is
 documented there (and nothing else), and every example in it is exactly what nndsl prints.
@@ -33,9 +35,9 @@ import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -229,13 +231,15 @@ NAMES = [
       "model.nn:10:12: error: expected the name of a data source; received 'dd' [unknown-name]"),
     M("unknown-model-name", prog().replace("train m on d", "train mm on d"),
       "model.nn:10:7: error: expected a model name; received 'mm' [unknown-name]"),
-    M("duplicate-model", MODEL + MODEL, "model.nn:8:7: error: expected a new name; received 'm', already defined as a model [duplicate-name]"),
+    M("duplicate-model", MODEL + MODEL, "model.nn:8:7: error: expected a new name; received 'm', already defined as a model "
+                                        "[duplicate-name]"),
 ]
 
 TYPES = [
     M("units-as-string", model_with('Dense("four")'),
       "model.nn:3:11: error: expected an integer for 'units'; received the string \"four\" [bad-argument-type]"),
-    M("units-as-float", model_with("Dense(4.5)"), "model.nn:3:11: error: expected an integer for 'units'; received the number 4.5 [bad-argument-type]"),
+    M("units-as-float", model_with("Dense(4.5)"), "model.nn:3:11: error: expected an integer for 'units'; received the number 4.5 "
+                                                  "[bad-argument-type]"),
     M("bool-as-number", model_with("Dense(4, use_bias=1)"),
       "model.nn:3:23: error: expected true or false for 'use_bias'; received the number 1 [bad-argument-type]"),
     M("learning-rate-as-string", model_with("Dense(1)", props='loss mse;optimizer Adam(learning_rate="fast")'),
@@ -244,12 +248,15 @@ TYPES = [
     M("zero-epochs", prog().replace("epochs=epochs", "epochs=0"),
       "model.nn:10:21: error: expected a positive integer for 'epochs'; received the number 0 [bad-argument-type]"),
     M("validation-split-above-one", prog().replace("epochs=epochs", "validation_split=1.5"),
-      "model.nn:10:31: error: expected a number from 0 up to (not including) 1 for 'validation_split'; received the number 1.5 [bad-argument-type]"),
+      "model.nn:10:31: error: expected a number from 0 up to (not including) 1 for 'validation_split'; received the number 1.5 "
+      "[bad-argument-type]"),
     M("shape-not-a-tuple", model_with("Dense(1)", first="Input(shape=(9))"),
       "model.nn:2:18: error: expected a shape tuple such as (28, 28, 1) or none for 'shape'; received the number 9 [bad-argument-type]"),
-    M("empty-output-path", prog('save m to ""'), "model.nn:11:11: error: expected a file path in a string after 'to'; received an empty string [bad-argument-type]"),
+    M("empty-output-path", prog('save m to ""'), "model.nn:11:11: error: expected a file path in a string after 'to'; received an empty "
+                                                 "string [bad-argument-type]"),
     M("nul-in-path", prog('save m to "m\\0.keras"'),
-      "model.nn:11:11: error: expected a file path in a string after 'to'; received a string holding a NUL character (\\0) [bad-argument-type]"),
+      "model.nn:11:11: error: expected a file path in a string after 'to'; received a string holding a NUL character (\\0) "
+      "[bad-argument-type]"),
     M("float-overflow", "let scale = 1e200\nlet area = scale * scale\n",
       "model.nn:2:12: error: expected a result within the range of a floating-point number; received an overflow in '*' [overflow]"),
 ]
@@ -282,13 +289,16 @@ STEPS = [
 ]
 
 COMMAND_LINE = [
-    M("nn-file-missing", "", "nndsl run: error: cannot read 'missing.nn': expected an existing .nn file; received a path that does not exist",
+    M("nn-file-missing", "", "nndsl run: error: cannot read 'missing.nn': expected an existing .nn file; received a path that does not "
+                             "exist",
       command="run", argv=("run", "missing.nn"), exit_code=2),
     M("nn-file-is-a-folder", "", "error: cannot read 'd.csv': expected a .nn file; received a folder",
       files={"d.csv": DIR}, argv=("check", "d.csv"), exit_code=2),
-    M("set-unknown-variable", prog(), "nndsl run: error: --set epoch=...: expected the name of a let variable; received 'epoch'; did you mean 'epochs'?",
+    M("set-unknown-variable", prog(), "nndsl run: error: --set epoch=...: expected the name of a let variable; received 'epoch'; did you "
+                                      "mean 'epochs'?",
       command="run", argv=("run", "model.nn", "--set", "epoch=1"), exit_code=2),
-    M("set-value-does-not-parse", prog(), "nndsl run: error: --set epochs=((: expected a value such as 128, 0.01, \"text\" or relu; received '(('",
+    M("set-value-does-not-parse", prog(), "nndsl run: error: --set epochs=((: expected a value such as 128, 0.01, \"text\" or relu; "
+                                          "received '(('",
       command="run", argv=("run", "model.nn", "--set", "epochs=(("), exit_code=2),
     M("unknown-progress-style", prog(),
       "nndsl run: error: argument --progress: invalid choice: 'fancy' (choose from 'auto', 'rich', 'plain', 'none')",
@@ -317,7 +327,8 @@ DATA_PROBLEMS = [
     M("data-file-is-a-folder", prog(), "model.nn:2:1: error: d.csv: expected a CSV file; received a folder [bad-data]",
       files={"d.csv": DIR}, command="run"),
     csv_case("data-file-empty", "", "model.nn:2:1: error: d.csv: expected a header row and data rows; received an empty file [bad-data]"),
-    csv_case("data-header-only", "a,b,y\n", "model.nn:2:1: error: d.csv: expected data rows after the header; received the header only [bad-data]"),
+    csv_case("data-header-only", "a,b,y\n", "model.nn:2:1: error: d.csv: expected data rows after the header; received the header only "
+                                            "[bad-data]"),
     csv_case("target-column-missing", "a,b,price\n1,2,3\n",
              "model.nn:2:1: error: d.csv: expected a column 'y' (target); received columns a, b, price [bad-data]"),
     csv_case("semicolon-separated-file", "a;b;y\n1;2;3\n",
@@ -327,10 +338,14 @@ DATA_PROBLEMS = [
              "model.nn:2:1: error: d.csv: expected unique column names; received 'a' twice in the header [bad-data]"),
     csv_case("non-numeric-cell", "a,b,y\n1,2,3\n4,five,6\n",
              "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received 'five' [bad-data]"),
-    csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty cell [bad-data]"),
-    csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received 'NaN' [bad-data]"),
-    csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; received 'inf' [bad-data]"),
-    csv_case("ragged-row", "a,b,y\n1,2,3\n4,5,6,7\n", "model.nn:2:1: error: d.csv:row 3: expected 3 fields like the header; received 4 [bad-data]"),
+    csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty "
+                                                   "cell [bad-data]"),
+    csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received "
+                                                    "'NaN' [bad-data]"),
+    csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; "
+                                                           "received 'inf' [bad-data]"),
+    csv_case("ragged-row", "a,b,y\n1,2,3\n4,5,6,7\n", "model.nn:2:1: error: d.csv:row 3: expected 3 fields like the header; received 4 "
+                                                      "[bad-data]"),
     M("data-not-utf8", prog(data='data d = csv("d.csv", target="y", exclude=["n"])\n'),
       "model.nn:2:1: error: d.csv: expected UTF-8 text; received bytes that are not (at byte 8) [bad-data]",
       files={"d.csv": "n,a,b,y\n\xe9,1,2,3\n".encode("latin-1")}, command="run"),
@@ -349,21 +364,26 @@ DATA_PROBLEMS = [
       "model.nn:10:12: error: expected class labels 0 to 2 for a model with 3 outputs; received 1.5 at row 3 of 'd' [bad-labels]",
       files={"d.csv": "a,b,y\n1,2,0\n3,4,1.5\n"}, command="run"),
     M("unseen-category-in-prediction-data",
-      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"])\ndata new = csv("new.csv", categorical=["c"])\n',
+      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"])\ndata new = csv("new.csv", '
+                                                         'categorical=["c"])\n',
            model=MODEL.replace("shape=(2,)", "shape=(3,)")),
-      "model.nn:3:1: error: new.csv:row 2, column 'c': expected one of the training data's categories (blue, red); received 'green' [bad-data]",
+      "model.nn:3:1: error: new.csv:row 2, column 'c': expected one of the training data's categories (blue, red); received 'green' "
+      "[bad-data]",
       files={"d.csv": "a,c,y\n1,red,3\n4,blue,6\n", "new.csv": "a,c\n1,green\n"}, command="run"),
     M("image-folder-without-images",
       prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
-           model=model_with("Flatten()", "Dense(2, activation=softmax)", first="Input(shape=(8, 8, 3))", props="loss sparse_categorical_crossentropy")),
-      "model.nn:2:1: error: photos: expected one subfolder per class holding images (.bmp, .gif, .jpeg, .jpg, .png); received none [bad-data]",
+           model=model_with("Flatten()", "Dense(2, activation=softmax)", first="Input(shape=(8, 8, 3))", props="loss "
+                                                                                                               "sparse_categorical_crossentropy")),
+      "model.nn:2:1: error: photos: expected one subfolder per class holding images (.bmp, .gif, .jpeg, .jpg, .png); received none "
+      "[bad-data]",
       files={"photos/cats/notes.txt": "no pictures here", "photos/dogs": DIR}, command="run"),
     M("validation-split-on-streamed-folder",
       prog(data='data d = text_folder("texts")\n', train="train m on d epochs=epochs validation_split=0.2\n",
            model=model_with('TextVectorization(max_tokens=20, output_sequence_length=3, vocabulary=["bad", "good"])', "Embedding(21, 4)",
                             "GlobalAveragePooling1D()", "Dense(1, activation=sigmoid)", first="Input(shape=(1,), dtype=string)",
                             props="loss binary_crossentropy")),
-      "model.nn:11:1: error: expected no validation_split for the streamed folder source 'd'; received validation_split=0.2 [unsupported-option]",
+      "model.nn:11:1: error: expected no validation_split for the streamed folder source 'd'; received validation_split=0.2 "
+      "[unsupported-option]",
       files={"texts/neg/1.txt": "bad", "texts/pos/1.txt": "good"}, command="run"),
     M("loss-explodes", prog(data="seed 7\n" + DATA, model=MODEL.replace("0.01", "1e6"), train="train m on d epochs=epochs shuffle=false\n"),
       "model.nn:11:1: error: expected a finite training loss; received inf at epoch 1, batch 3 [nan-loss]",
@@ -372,7 +392,8 @@ DATA_PROBLEMS = [
 
 OUTPUT_PROBLEMS = [
     M("save-into-missing-folder", prog('save m to "out/m.keras"'),
-      "model.nn:11:11: error: expected an existing folder for 'out/m.keras'; received a folder that does not exist ({dir}/out) [bad-output]",
+      "model.nn:11:11: error: expected an existing folder for 'out/m.keras'; received a folder that does not exist ({dir}/out) "
+      "[bad-output]",
       files={"d.csv": ROWS}, command="run"),
     M("save-where-parent-is-a-file", prog('save m to "previous.keras/m.keras"'),
       "model.nn:11:11: error: expected a folder for 'previous.keras/m.keras'; received a file ({dir}/previous.keras) [bad-output]",
@@ -416,7 +437,8 @@ CANNOT_LOAD = "model.nn:3:13: error: expected a Keras model file; received a fil
 MODEL_FILES = [
     load_case("load-missing-model", "trained.keras", None,
               "model.nn:3:13: error: expected an existing model file; received 'trained.keras', which does not exist [bad-model-file]"),
-    load_case("load-folder", "trained.keras", DIR, "model.nn:3:13: error: expected a .keras or .h5 model file; received a folder [bad-model-file]"),
+    load_case("load-folder", "trained.keras", DIR, "model.nn:3:13: error: expected a .keras or .h5 model file; received a folder "
+                                                   "[bad-model-file]"),
     load_case("load-corrupted-model", "previous.keras", None,
               f"{CANNOT_LOAD} (ValueError: File not found: filepath={{dir}}/previous.keras. Please ensure the file is an accessible "
               "`.keras` zip file.) [bad-model-file]"),
@@ -546,9 +568,27 @@ def verify(case: Mistake, folder: Path, before: set[str], result: dict) -> None:
 
 
 @pytest.mark.parametrize("case", _params(CHECK_CASES))
-def test_mistake(case, tmp_path):
+def test_mistake(case, check_batch):
+    folder, before, result = check_batch(case)
+    verify(case, folder, before, result)
+    assert not result["tensorflow_loaded"], "a mistake found before running imported TensorFlow"
+
+
+# One case of each kind of ending (a located error, a file that cannot be read, a usage error of
+# `run` and of argparse, success), through `python -m nndsl` in a process of its own.
+ENTRY_CASES = [c for c in CHECK_CASES if c.id in {
+    "misspelt-layer", "not-utf8", "nn-file-missing", "unknown-progress-style", "tab-indented-file"}]
+
+
+@pytest.mark.parametrize("case", _params(ENTRY_CASES))
+def test_mistake_through_python_m_nndsl(case, tmp_path):
     before = materialize(case, tmp_path)
     verify(case, tmp_path, before, run_cli(case.args(), tmp_path, env_with_path(tmp_path, case.pythonpath)))
+
+
+def test_entry_cases_are_all_found():
+    assert len(ENTRY_CASES) == 5
+    assert len(ENTRY_EXAMPLES) == 1
 
 
 @pytest.mark.keras
@@ -562,15 +602,19 @@ def test_mistake_at_run_time(case, batch):
 
 
 class Batch:
-    """Runs the selected `run` cases (and `run` examples of docs/errors.md) in one process, once."""
+    """Runs the selected cases (and examples of docs/errors.md) of one kind in one process, once."""
 
     def __init__(self, items: dict, root: Path) -> None:
         self.items = items
         self.root = root
         self.results: dict = {}
         self.prepared: dict = {}
+        self.pending: tuple | None = None  # (process, results file) of a batch under way
 
-    def _run(self, keys) -> None:
+    def start(self, keys=None) -> None:
+        """Write the projects of ``keys`` (all not yet run) and start their process; ``finish`` waits for it."""
+        self.finish()
+        keys = [k for k in self.items if k not in self.prepared] if keys is None else keys
         spec = []
         for key in keys:
             item = self.items[key]
@@ -592,14 +636,34 @@ class Batch:
         name = f"batch-{len(self.results)}"
         cases_file, results_file = self.root / f"{name}.json", self.root / f"{name}-results.json"
         cases_file.write_text(json.dumps(spec))
-        proc = subprocess.run([sys.executable, str(BATCH), str(cases_file), str(results_file)], env=ENV,
-                              capture_output=True, text=True, timeout=900)
-        assert proc.returncode == 0, proc.stderr[-5000:]
+        proc = subprocess.Popen([sys.executable, str(BATCH), str(cases_file), str(results_file)], env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.pending = proc, results_file
+
+    def finish(self) -> None:
+        if self.pending is None:
+            return
+        (proc, results_file), self.pending = self.pending, None
+        try:
+            _, stderr = proc.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, stderr[-5000:]
         self.results.update(json.loads(results_file.read_text()))
 
+    def close(self) -> None:
+        """End a batch still under way (at the end of the session; conftest calls it)."""
+        if self.pending is not None:
+            self.pending[0].kill()
+            self.pending[0].communicate()
+            self.pending = None
+
     def __call__(self, key: str):
+        self.finish()
         if key not in self.prepared:
-            self._run([k for k in self.items if k not in self.prepared])
+            self.start([k for k in self.items if k not in self.prepared])
+            self.finish()
         prepared = self.prepared[key]
         if isinstance(prepared, BaseException):
             raise prepared
@@ -623,18 +687,21 @@ class _RunCase:
         return self.case.args()
 
 
-@pytest.fixture(scope="session")
-def batch(request, tmp_path_factory):
-    """``batch(case) -> (folder, listing before, result)`` for the selected `run` cases and examples."""
+def _batch_items(tests, needs_keras: bool) -> dict:
+    """The cases and examples of one kind among the parameters of ``tests``, by key."""
     items = {}
-    for test in request.session.items:
+    for test in tests:
         params = getattr(getattr(test, "callspec", None), "params", {})
         for value in params.values():
-            if isinstance(value, Mistake) and value.needs_keras:
+            if isinstance(value, Mistake) and value.needs_keras == needs_keras:
                 items[value.id] = _RunCase(value)
-            elif isinstance(value, Example) and value.needs_keras:
+            elif isinstance(value, Example) and value.needs_keras == needs_keras:
                 items[value.key] = value
-    runner = Batch(items, tmp_path_factory.mktemp("run-batch"))
+    return items
+
+
+def _getter(runner: Batch):
+    """``get(case) -> (folder, listing before, result)``; a case the runner was not given runs in a batch of its own."""
 
     def get(thing):
         key = thing.id if isinstance(thing, Mistake) else thing.key
@@ -642,6 +709,27 @@ def batch(request, tmp_path_factory):
         return runner(key)
 
     return get
+
+
+def start_early(folder: Path, tests) -> Batch:
+    """The process of the selected cases that stop before TensorFlow, started with the session (see conftest)."""
+    runner = Batch(_batch_items(tests, needs_keras=False), folder)
+    runner.start()
+    return runner
+
+
+@pytest.fixture(scope="session")
+def batch(request, tmp_path_factory):
+    """``batch(case) -> (folder, listing before, result)`` for the selected `run` cases and examples."""
+    items = _batch_items(request.session.items, needs_keras=True)
+    return _getter(Batch(items, tmp_path_factory.mktemp("run-batch")))
+
+
+@pytest.fixture(scope="module")
+def check_batch(early):
+    """The same for the cases and examples that stop before TensorFlow: one process that never imports it."""
+    runner, _ = early
+    return _getter(runner)
 
 
 # ---------------------------------------------------------------- docs/errors.md
@@ -810,7 +898,17 @@ def test_errors_md_has_an_example_for_every_code():
 
 
 @pytest.mark.parametrize("example", CHECK_EXAMPLES, ids=[e.key for e in CHECK_EXAMPLES])
-def test_errors_md_example(example, tmp_path, update_goldens):
+def test_errors_md_example(example, check_batch, update_goldens):
+    folder, _, result = check_batch(example)
+    _compare_example(example, _shown(result["stderr"], folder), update_goldens)
+
+
+# An example that loads a plugin from the project's folder (PYTHONPATH=.), in a process of its own.
+ENTRY_EXAMPLES = [e for e in CHECK_EXAMPLES if e.pythonpath][:1]
+
+
+@pytest.mark.parametrize("example", ENTRY_EXAMPLES, ids=[e.key for e in ENTRY_EXAMPLES])
+def test_errors_md_example_through_python_m_nndsl(example, tmp_path, update_goldens):
     example.materialize_into(tmp_path)
     result = run_cli(example.argv, tmp_path, env_with_path(tmp_path, example.pythonpath))
     _compare_example(example, _shown(result["stderr"], tmp_path), update_goldens)

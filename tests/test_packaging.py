@@ -13,13 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def start_early(folder: Path, tests) -> subprocess.Popen:
+    """Build the wheel in the background from the start of the session (see conftest); it takes seconds."""
+    return subprocess.Popen([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(ROOT)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=600)
+def wheel(early) -> Path:
+    proc, out = early
+    _, stderr = proc.communicate(timeout=600)
     if proc.returncode != 0:
-        pytest.fail(proc.stderr[-2000:])
+        pytest.fail(stderr[-2000:])
     return next(out.glob("nndsl-*.whl"))
 
 

@@ -280,7 +280,8 @@ def test_diagram_rows_show_arguments_shapes_and_blocks():
     checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
     rows = plots.diagram_rows(checked, "cifar10_cnn")
     conv = rows[1]
-    assert (conv["name"], conv["args"], conv["shape"], conv["params"]) == ("Conv2D", "32, (3, 3), padding=same", "(None, 32, 32, 32)", "896 params")
+    assert (conv["name"], conv["args"], conv["shape"], conv["params"]) == ("Conv2D", "32, (3, 3), padding=same", "(None, 32, 32, "
+                                                                                                                 "32)", "896 params")
     assert conv["group"][1] == "conv_block(32)" and rows[7]["group"][1] == "conv_block(64)"
     assert rows[1]["group"] != rows[7]["group"]
     assert rows[-1]["group"] is None and rows[-1]["shape"] == "(None, 10)"

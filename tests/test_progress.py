@@ -41,10 +41,10 @@ def test_json_events_are_one_object_per_line():
 
 @pytest.mark.keras
 def test_rich_progress_is_throttled_and_renders():
+    import keras
     import numpy as np
     from rich.console import Console
 
-    import keras
     from nndsl.run.progress import make_callback
 
     out = io.StringIO()

@@ -13,12 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nndsl
+from nncases import EXAMPLES, VALID, ids, read_nn
 from nndsl import ast
 from nndsl.cli import main
 from nndsl.formatter import format_program
 from nndsl.vocabulary import RESERVED, SETTINGS
-
-from nncases import EXAMPLES, VALID, ids, read_nn
 
 KEYWORDS = set(RESERVED)
 
@@ -62,7 +61,7 @@ def _compound(children):
             lambda ps: ast.Dict(items=tuple(ast.Pair(key=k, value=v) for k, v in ps))
         ),
         _calls(children),
-        st.builds(lambda op, l, r: ast.BinOp(op=op, left=l, right=r), st.sampled_from(["+", "-", "*", "/", "//", "%"]), children, children),
+        st.builds(lambda op, a, b: ast.BinOp(op=op, left=a, right=b), st.sampled_from(["+", "-", "*", "/", "//", "%"]), children, children),
         st.builds(lambda op, e: ast.UnaryOp(op=op, operand=e), st.sampled_from(["-", "+"]), children),
     )
 

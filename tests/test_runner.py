@@ -261,7 +261,8 @@ def test_nan_loss_stops_at_once_with_a_hint(tmp_path):
 
 def test_export_for_serving(tmp_path):
     (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,5,6\n")
-    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + 'train m on d epochs=1\nsave m to "served" format=export\n')
+    prog = write(tmp_path / "p.nn", 'data d = csv("d.csv", target="y")\n' + MODEL + 'train m on d epochs=1\nsave m to "served" '
+                                                                                    'format=export\n')
     run(prog)
     assert (tmp_path / "served" / "saved_model.pb").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".served")]
@@ -329,7 +330,8 @@ def test_categorical_columns_are_one_hot_encoded_with_training_categories(tmp_pa
     bad = write(tmp_path / "q.nn", 'data odd = csv("odd.csv", categorical=["genre"])\nload back from "m.keras"\npredict back on odd\n')
     with pytest.raises(RunError) as e:
         run(bad)
-    assert "odd.csv:row 2, column 'genre': expected one of the training data's categories (action, rpg, sport); received 'strategy'" in e.value.render()
+    assert ("odd.csv:row 2, column 'genre': expected one of the training data's categories (action, rpg, sport); received 'strategy'"
+            in e.value.render())
     # the CLI predicts from the saved file alone, encoding with the saved categories
     from nndsl.cli import main
 

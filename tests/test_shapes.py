@@ -583,7 +583,8 @@ def test_fails_where_keras_fails(name, args, input_shape):
     keras = _keras()
     with pytest.raises(ShapeError):
         infer_shape(name, args, input_shape)
-    with pytest.raises(Exception):
+    # Keras refuses with ValueError, TypeError or an error of its own: any refusal counts.
+    with pytest.raises(Exception):  # noqa: B017
         _build(keras, input_shape, [(name, args)])
 
 
@@ -720,7 +721,7 @@ def test_random_stacks_match_keras(stack):
     except ShapeError as e:
         error = e
     if error is not None:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 (any refusal by Keras counts, as above)
             _build(keras, input_shape, layers)
         return
     model = _build(keras, input_shape, layers)

@@ -10,7 +10,8 @@ interpreter would print it, so a test can look for ``Traceback``.
 
 CASES.json: a list of {"id", "cwd", "argv", "fsize_limit" (optional, bytes), "pythonpath"
 (optional: folders put first on sys.path for the case, as PYTHONPATH would)}.
-RESULTS.json: {id: {"code", "stdout", "stderr", "seconds"}}.
+RESULTS.json: {id: {"code", "stdout", "stderr", "seconds", "tensorflow_loaded" (whether TensorFlow
+was imported by the end of the case, by it or an earlier one)}}.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def run_case(case: dict, capture_dir: str) -> dict:
         stdout = fh.read()
     with open(err_path, encoding="utf-8", errors="replace", newline="") as fh:
         stderr = fh.read()
-    return {"code": code, "stdout": stdout, "stderr": stderr, "seconds": round(seconds, 3)}
+    return {"code": code, "stdout": stdout, "stderr": stderr, "seconds": round(seconds, 3),
+            "tensorflow_loaded": "tensorflow" in sys.modules}
 
 
 def _forget_modules_under(folders) -> None:

@@ -1,6 +1,8 @@
 """Checking and formatting stay light: no TensorFlow, Keras, NumPy or rich is imported.
 
-Each check runs in a fresh interpreter, so modules imported by other tests do not count.
+Each check runs in a fresh interpreter, so modules imported by other tests do not count. The
+programs include the example plugin's, with the plugin found from its source folder whether it is
+installed or not: its specs must not import TensorFlow either.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import os
 import subprocess
 import sys
 
-from nncases import EXAMPLES, ROOT, VALID
+import pytest
+
+from nncases import EXAMPLES, ROOT, VALID, example_plugin_path
 
 PROGRAMS = [p for p in VALID if p.stem == "sales"] + EXAMPLES
 
@@ -32,9 +36,14 @@ print(json.dumps([status, sorted({m.split(".")[0] for m in sys.modules} & {"tens
 """
 
 
-def _run(args) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory) -> list[str]:
+    return example_plugin_path(tmp_path_factory.mktemp("example-plugin"))
+
+
+def _run(args, plugin_path) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *plugin_path, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.pop("PYTHONSTARTUP", None)
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120)
 
@@ -43,24 +52,24 @@ def _last_json(result):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_check_and_format_import_nothing_heavy():
-    result = _run(["-c", API_SCRIPT, *map(str, PROGRAMS)])
+def test_check_and_format_import_nothing_heavy(plugin_path):
+    result = _run(["-c", API_SCRIPT, *map(str, PROGRAMS)], plugin_path)
     assert result.returncode == 0, result.stderr
     assert _last_json(result) == []
 
 
-def test_cli_language_check_imports_no_tensorflow():
-    result = _run(["-c", CLI_SCRIPT, *map(str, PROGRAMS)])
+def test_cli_language_check_imports_no_tensorflow(plugin_path):
+    result = _run(["-c", CLI_SCRIPT, *map(str, PROGRAMS)], plugin_path)
     assert result.returncode == 0, result.stderr
     status, heavy = _last_json(result)
     assert status == 0, result.stderr
     assert "tensorflow" not in heavy and "keras" not in heavy
 
 
-def test_python_m_nndsl_language_check_imports_no_tensorflow():
+def test_python_m_nndsl_language_check_imports_no_tensorflow(plugin_path):
     """The real entry point, with the interpreter's own import log."""
     path = PROGRAMS[0]
-    result = _run(["-X", "importtime", "-m", "nndsl", "check", "--language-only", str(path)])
+    result = _run(["-X", "importtime", "-m", "nndsl", "check", "--language-only", str(path)], plugin_path)
     assert result.returncode == 0, result.stderr
     imported = {
         line.rsplit("|", 1)[-1].strip().split(".")[0]

@@ -1,4 +1,8 @@
-"""The example plugin package: installed like any third-party plugin, all four names used by a .nn file."""
+"""The example plugin package: installed like any third-party plugin, all four names used by a .nn file.
+
+The plugin is found from its source folder with its entry points beside it (``nncases.example_plugin_path``),
+as an installed copy would be found, so these tests run whether it is installed or not.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,27 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = ROOT / "examples" / "plugin"
+from nncases import EXAMPLE_PLUGIN as PLUGIN
+from nncases import example_plugin_path
 
-pytest.importorskip("nndsl_example_plugin", reason="install it with: pip install -e examples/plugin")
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory) -> list[str]:
+    return example_plugin_path(tmp_path_factory.mktemp("example-plugin"))
+
+
+@pytest.fixture(autouse=True)
+def plugin_found(plugin_path, monkeypatch):
+    """The plugin on sys.path (for this process) and on PYTHONPATH (for the processes it starts)."""
+    from nndsl.plugins.registry import reset
+
+    for folder in reversed(plugin_path):
+        monkeypatch.syspath_prepend(folder)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*plugin_path, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    reset()  # entry points are read again, on the new path
 
 
 def test_plugin_names_are_listed_from_metadata():
@@ -65,6 +82,7 @@ def test_plugin_program_runs_and_its_model_reloads(tmp_path):
         "assert not any(k.startswith('nndsl.') or k == 'nndsl' for k in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(PLUGIN)  # the plugin's code only: no nndsl checkout, no entry points
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import nndsl
-from nndsl.errors import RunError, UsageError
 from nndsl.cli import interop as commands
+from nndsl.errors import RunError, UsageError
 from nndsl.interop.importer import import_model, model_name, without_names
 
 pytestmark = pytest.mark.keras
