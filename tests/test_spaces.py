@@ -177,7 +177,7 @@ def test_sampling_stays_within_bounds(text, seed):
         value = space.sample(rng)
         assert space.contains(value), (text, value)
         # what --set gets back is the same value
-        assert nndsl.check(f"let v = 0\n", keras=False, overrides={"v": space.text(value)}).variables["v"] == value
+        assert nndsl.check("let v = 0\n", keras=False, overrides={"v": space.text(value)}).variables["v"] == value
     for value, _node in candidates(space):
         assert space.contains(value)
 
