@@ -88,6 +88,8 @@ class RunState:
         self.group = None  # a multi-process run's Group, or None
         self.strategy = None  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
         self.watchdog = None
+        self.extra_callbacks: list = []  # more Keras callbacks for the train step (the tune step's pruning)
+        self.tune_options = None  # how the tune step keeps and shares its study (nndsl.run.tune.TuneOptions)
 
     @property
     def chief(self) -> bool:
@@ -170,12 +172,14 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, tune=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        tune: a :class:`nndsl.run.tune.TuneOptions`: where ``tune`` steps keep their studies, how many
+            processes search.
 
     Raises:
         NndslError: for every user mistake, located.
@@ -221,6 +225,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none",
                      record=record, verbose=verbose)
     state.nn_file = path
+    state.tune_options = tune
+    _say_space_defaults(state)
     state.backend = record.data["backend"] = name
     state.group = group
     state.data_seed = data_seed
@@ -275,6 +281,16 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
 
         final_table(state)
     return state
+
+
+def _say_space_defaults(state: RunState) -> None:
+    """Search spaces without a ``tune`` step: the run uses each space's default, and says which."""
+    spaces = state.checked.spaces
+    if not spaces or any(step.verb == "tune" for step in state.checked.steps):
+        return
+    values = ", ".join(f"{name}={space.text(space.default)}" for name, space in spaces.items())
+    state.events.line(f"search spaces without a tune step: running with their defaults {values}")
+    state.record.data["space_defaults"] = {name: space.text(space.default) for name, space in spaces.items()}
 
 
 def _describe_distribution(state: RunState, distribute) -> None:

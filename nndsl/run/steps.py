@@ -210,6 +210,7 @@ def train(state: RunState, step: CheckedStep) -> None:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
     callbacks = [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
+    callbacks.extend(state.extra_callbacks)  # a step running train for its own ends (tune's pruning)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
     mode = kw.get("progress")

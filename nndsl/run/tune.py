@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,13 +147,24 @@ class Search:
 
     # ------------------------------------------------------------ the study
     def fingerprint(self) -> str:
-        """What makes two searches the same one: the spaces, the objective and the training options."""
+        """What makes two searches the same one: the spaces, the objective, the model, its data and training options.
+
+        Made from values as the checks evaluated them (the spaces at their defaults), so a
+        ``--set`` that changes only the budget (``trials=``) resumes the same study, and one that
+        changes the model or its training starts another.
+        """
+        checked = self.state.checked
+        model = checked.models.get(self.step.target)
+        layers = [[layer.name, render_value(layer.args), render_value(layer.kwargs)] for layer in model.layers] if model else []
+        properties = {k: render_value(v[0]) for k, v in sorted(model.properties.items())} if model else {}
+        on = self.step.on
+        data = checked.data.get(str(on)) if not hasattr(on, "decl") else on
         train = {k: render_value(v) for k, v in sorted(self.step.kwargs.items()) if k not in SEARCH_OPTIONS and k != "progress"}
-        what = {"model": self.step.target, "on": render_value(self.step.on) if not hasattr(self.step.on, "decl") else
-                self.step.on.decl.name, "spaces": {n: s.describe() for n, s in sorted(self.spaces.items())},
-                "objective": self.objective, "direction": self.direction, "train": train,
-                "seed": self.state.seed, "overrides": self.state.record.data.get("overrides") or {}}
-        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
+        what = {"model": self.step.target, "layers": layers, "properties": properties,
+                "data": [data.spec.name, render_value(data.args)] if data is not None else str(on),
+                "spaces": {n: s.describe() for n, s in sorted(self.spaces.items())},
+                "objective": self.objective, "direction": self.direction, "train": train, "seed": self.state.seed}
+        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
     def open(self, optuna) -> None:
         """Create the study, or load it to resume; with ``--fresh``, delete it first."""
@@ -166,7 +178,10 @@ class Search:
             except KeyError:
                 pass  # nothing to delete
         self.study = optuna.create_study(study_name=self.study_name, storage=storage, load_if_exists=True,
-                                         direction=self.direction, sampler=self._sampler(optuna), pruner=self._pruner(optuna))
+                                         direction=self.direction, pruner=self._pruner(optuna))
+        # Seeded by the seed, this process's place among the workers and the trials already made: a
+        # resumed search or another worker draws new values, not the first process's again.
+        self.study.sampler = self._sampler(optuna, len(self.study.get_trials(deepcopy=False)))
         self.study.set_user_attr("program", self.state.nn_file.name)
 
     def _storage(self, optuna):
@@ -174,8 +189,10 @@ class Search:
         try:
             if url.startswith(("sqlite:", "postgresql", "mysql")):
                 engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                                                  grace_period=GRACE_SECONDS)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
+                    return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                      grace_period=GRACE_SECONDS)
             if url.startswith("journal:"):
                 path = url.removeprefix("journal:").removeprefix("//")
                 journal = optuna.storages.journal.JournalFileBackend(str(self.state.path(path)))
@@ -184,8 +201,8 @@ class Search:
         except Exception as exc:  # noqa: BLE001 -- Optuna and its drivers raise many kinds for a bad URL
             raise NndslError(f"--storage: expected an Optuna storage that opens; received {url!r} ({type(exc).__name__}: {exc})") from exc
 
-    def _sampler(self, optuna):
-        seed = None if self.state.seed is None else int(self.state.seed) + self.options.worker_index
+    def _sampler(self, optuna, made: int):
+        seed = None if self.state.seed is None else int(self.state.seed) + 1_000_003 * self.options.worker_index + made
         if self.sampler == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if self.sampler == "grid":
