@@ -220,3 +220,14 @@ def test_spaces_without_a_tune_step_run_with_their_defaults_and_say_so(tmp_path)
     assert "search spaces without a tune step: running with their defaults units=4, lr=0.01" in out
     assert not path.with_suffix(".tune.db").exists()
     assert json.loads(path.with_suffix(".run.json").read_text())["space_defaults"] == {"units": "4", "lr": "0.01"}
+
+
+def test_plot_after_tune_draws_the_search(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = write_program(tmp_path, trials=3)
+    path.write_text(path.read_text() + 'plot m to "curves.png"\n')
+    _, out = run_here(path)
+    for name in ("curves.png", "curves-history.png", "curves-importance.png"):
+        picture = tmp_path / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"to {name}" in out

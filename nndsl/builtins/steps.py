@@ -91,7 +91,8 @@ SUMMARY = StepSpec(
 
 PLOT = StepSpec(
     name="plot",
-    doc="Draw the model's training curves so far in this run (loss first, validation dashed) as a PNG, SVG or PDF.",
+    doc="Draw the model's training curves so far in this run (loss first, validation dashed) as a PNG, SVG or PDF; "
+        "after tune, also the search's history and parameter importance beside them.",
     impl="nndsl.plots:plot_step",
     to=REQUIRED,
     needs_weights=True,

@@ -476,13 +476,22 @@ class TrialTable:
 
 def trial_row(t) -> tuple[str, ...]:
     """One trial as the table shows it: number, values, objective, state, seconds."""
-    values = " ".join(f"{k}={v}" for k, v in (t.user_attrs.get("set") or {}).items())
+    values = " ".join(f"{k}={_short(v)}" for k, v in (t.user_attrs.get("set") or {}).items())
     objective = f"{t.value:.6g}" if t.value is not None else "-"
     state = t.state.name.lower()
     if t.state.name == "FAIL":
         state = f"failed: {t.user_attrs['failure']}" if "failure" in t.user_attrs else "failed: stopped before it finished"
     seconds = t.user_attrs.get("seconds")
     return str(t.number), values, objective, state, f"{seconds:.1f}" if seconds is not None else "-"
+
+
+def _short(text: str) -> str:
+    """A value as the table shows it: floats to four significant digits (the record and the flags keep every digit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{value:.4g}" if any(c in text for c in ".e") else text
 
 
 def _best_number(search: Search) -> int | None:
