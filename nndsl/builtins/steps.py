@@ -116,6 +116,6 @@ TUNE = StepSpec(
         param("direction", "direction", "minimize", "minimize or maximize the objective."),
         param("timeout", "positive_number", None, "Seconds this process searches at most."),
         param("sampler", "sampler", "tpe", "tpe, random, or grid (when every space is a choice or an integer range)."),
-        param("pruner", "pruner", "median", "Stop bad trials between epochs: median, hyperband or none."),
+        param("pruner", "pruner", "median", "Stop bad trials between epochs: median, hyperband or none.", nullable=True),
     ),
 )

@@ -143,7 +143,8 @@ class Search:
         return cls(state, step, dict(state.checked.spaces), trials=kw.get("trials") or 20,
                    objective=str(kw.get("objective") or ("val_loss" if validation else "loss")),
                    direction=str(kw.get("direction") or "minimize"), timeout=kw.get("timeout"),
-                   sampler=str(kw.get("sampler") or "tpe"), pruner=str(kw.get("pruner") or "median"), options=options)
+                   sampler=str(kw.get("sampler") or "tpe"),
+                   pruner="none" if "pruner" in kw and kw["pruner"] is None else str(kw.get("pruner") or "median"), options=options)
 
     # ------------------------------------------------------------ the study
     def fingerprint(self) -> str:

@@ -32,13 +32,13 @@ DESCRIPTIONS = {
     "positive_number": "a number above 0",
     "direction": "minimize or maximize",
     "sampler": "one of tpe, random or grid",
-    "pruner": "one of median, hyperband or none",
+    "pruner": "median or hyperband",  # or none: the parameter is nullable
 }
 
 _PROGRESS = {"rich", "plain", "json", "none", "auto"}
 _SAVE_FORMATS = {"keras", "h5", "export"}
 # The tune step's choices (nndsl.run.tune builds each with Optuna).
-_WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband", "none"}}
+_WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband"}}
 
 
 def _is_int(v: Any) -> bool:
