@@ -231,3 +231,44 @@ def test_plot_after_tune_draws_the_search(tmp_path):
         picture = tmp_path / name
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert f"to {name}" in out
+
+
+def test_ctrl_c_stops_the_search_and_the_trial_in_flight_is_done_again(tmp_path):
+    path = write_program(tmp_path, epochs=400, trials=2)
+    proc = subprocess.Popen([sys.executable, "-m", "nndsl", "run", path.name, "--progress", "none"], cwd=tmp_path, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = path.with_suffix(".tune.db")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        try:
+            if db.exists() and any(t.state.name == "RUNNING" and t.intermediate_values for t in study_of(path).trials):
+                break
+        except Exception:  # noqa: BLE001 -- the study is being created
+            continue
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: 0 of 2 trials of the search are done and kept in model.tune.db" in out + err
+    assert "to continue: nndsl run model.nn" in out + err
+    (trial,) = study_of(path).trials
+    assert trial.state.name == "FAIL" and "failure" not in trial.user_attrs  # not counted: done again next time
+    assert not list(tmp_path.glob("*.resume.keras"))  # no train checkpoint left beside the file
+
+
+def test_trials_as_json_events_and_as_a_live_table(tmp_path):
+    from nndsl.run.runner import run
+
+    path = write_program(tmp_path, epochs=1, trials=2)
+    out = io.StringIO()
+    run(path, progress="json", out=out, err=out)
+    events = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    trials = [e for e in events if e["event"] == "trial"]
+    assert [t["number"] for t in trials] == [0, 1]
+    assert all(t["state"] == "complete" and set(t["values"]) == {"units", "lr"} and t["objective"] > 0 for t in trials)
+    # run again: the finished study is reused, and its trials are shown in the table
+    out = io.StringIO()
+    run(path, progress="rich", out=out, err=out)
+    text = out.getvalue()
+    assert "trials (val_loss)" in text and "2 of 2 trials done already" in text
+    assert text.count("complete") >= 2

@@ -251,7 +251,7 @@ class Search:
 
         if len(self.counted()) >= self.trials:
             return
-        self.study.optimize(self.objective_of, timeout=self.timeout, callbacks=[enough], catch=(), gc_after_trial=True)
+        self.study.optimize(self.objective_of, timeout=self.timeout, callbacks=[enough], catch=())
 
     def objective_of(self, trial) -> float:
         """One trial: its values, its program checked with them, the model trained; the objective returned."""
