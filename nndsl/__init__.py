@@ -1,7 +1,10 @@
 """nndsl: a declarative language for defining, training and shipping Keras models.
 
 The facade below never imports TensorFlow: parsing, checking and formatting are instant.
-``build`` and ``run`` load Keras only when called.
+``build`` and ``run_file`` load Keras only when called. ``run_file`` is the run API to use:
+``run``, kept for older code, is shadowed by the subpackage ``nndsl.run`` once that is imported.
+
+In IPython and Jupyter, ``%load_ext nndsl`` adds the ``%%nn`` cell magic (see ``docs/embedding.md``).
 """
 
 from __future__ import annotations
@@ -11,9 +14,26 @@ from .syntax.parser import parse, parse_file
 from .version import __version__
 
 __all__ = [
-    "parse", "parse_file", "check", "format", "build", "run",
+    "parse", "parse_file", "check", "format", "build", "run", "run_file",
     "NndslError", "NndslSyntaxError", "NndslCheckError", "PluginError", "RunError", "__version__",
 ]
+
+
+def run_file(path, **kwargs):
+    """Check and run a ``.nn`` file; its histories, metrics and trained models.
+
+    See :func:`nndsl.run.api.run_file` for the arguments. Callable any number of times.
+    """
+    from .run.api import run_file as run
+
+    return run(path, **kwargs)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext nndsl``: the ``%%nn`` cell magic, which checks and runs the cell's program."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name):

@@ -7,7 +7,6 @@ Spans are excluded from equality, so two trees that differ only in layout compar
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Union
 
 from .source import Source, Span
 
@@ -66,20 +65,20 @@ class Name:
 
 @node
 class Tuple:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span = _span()
 
 
 @node
 class List:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span = _span()
 
 
 @node
 class Pair:
-    key: "Expr"
-    value: "Expr"
+    key: Expr
+    value: Expr
     span: Span = _span()
 
 
@@ -94,7 +93,7 @@ class Keyword:
     """``name=value`` inside a call or a step."""
 
     name: str
-    value: "Expr"
+    value: Expr
     span: Span = _span()
 
     @property
@@ -108,7 +107,7 @@ class Call:
     """``Name(positional..., keyword=value...)``: a layer, an optimizer, a data source, a callback."""
 
     name: str
-    args: tuple["Expr", ...] = ()
+    args: tuple[Expr, ...] = ()
     kwargs: tuple[Keyword, ...] = ()
     span: Span = _span()
 
@@ -121,19 +120,19 @@ class Call:
 @node
 class BinOp:
     op: str  # one of + - * / // %
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
 @node
 class UnaryOp:
     op: str  # - or +
-    operand: "Expr"
+    operand: Expr
     span: Span = _span()
 
 
-Expr = Union[Number, String, Bool, NoneLit, Name, Tuple, List, Dict, Call, BinOp, UnaryOp]
+Expr = Number | String | Bool | NoneLit | Name | Tuple | List | Dict | Call | BinOp | UnaryOp
 
 
 # ---------------------------------------------------------------- model and block bodies
@@ -150,7 +149,7 @@ class Layer:
 @node
 class Repeat:
     count: Expr
-    body: tuple["BodyItem", ...]
+    body: tuple[BodyItem, ...]
     span: Span = _span()
 
 
@@ -164,7 +163,7 @@ class Property:
     name_span: Span = _span()
 
 
-BodyItem = Union[Layer, Repeat, Property]
+BodyItem = Layer | Repeat | Property
 
 
 # ---------------------------------------------------------------- statements
@@ -234,7 +233,7 @@ class Step:
     verb_span: Span = _span()
 
 
-Statement = Union[Let, DataDecl, ModelDecl, BlockDecl, Setting, Step]
+Statement = Let | DataDecl | ModelDecl | BlockDecl | Setting | Step
 
 
 @node

@@ -9,8 +9,8 @@ and a caret under the exact span.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from .source import Source, Span
 
@@ -115,7 +115,8 @@ class UsageError(NndslError):
     exit_code = 2
 
 
-_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "bold": "\x1b[1m", "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
+_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "bold": "\x1b[1m", "blue": "\x1b[1;34m",
+           "reset": "\x1b[0m"}
 
 
 def _expand(text: str) -> str:

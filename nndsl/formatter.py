@@ -251,7 +251,7 @@ def format_program(program: ast.Program, *, canonical_names: bool = True) -> str
     out: list[str] = []
     prev: _Chunk | None = None
     _align(chunks)
-    for i, ch in enumerate(chunks):
+    for ch in chunks:
         if prev is not None:
             top_level_break = ch.indent == "" and not ch.closes and (
                 prev.closes and prev.indent == INDENT or ch.is_opening

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from .errors import RunError, UsageError
-
 
 DPI = 100  # pixels per inch of every figure: sizes below are in pixels
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -51,7 +51,7 @@ def _matplotlib():
 def _figure(width: int, height: int, layout: str | None = None) -> Iterator[Any]:
     """A figure of exactly ``width`` x ``height`` pixels on an Agg canvas, with matplotlib's
     default style whatever the user's matplotlibrc says (no global state is changed)."""
-    matplotlib = _matplotlib()
+    _matplotlib()  # or a clear error saying how to get it
     import matplotlib.style
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -395,7 +395,8 @@ def draw_model(checked, model_name: str, path) -> Path:
         total = None if any(rl.params is None for rl in model.resolved) else sum(rl.params for rl in model.resolved)
         count = sum(1 for rl in model.resolved if rl.name not in ("Input", "InputLayer"))
         ax.text(left, 30 * px, f"model {model_name}", fontsize=15, fontweight="bold", va="center", ha="left", color="#212121")
-        sub = f"{count} layer{'s' if count != 1 else ''} · " + ("parameters unknown until built" if total is None else f"{total:,} parameters")
+        sub = (f"{count} layer{'s' if count != 1 else ''} · "
+               + ("parameters unknown until built" if total is None else f"{total:,} parameters"))
         ax.text(left, 58 * px, sub, fontsize=10, va="center", ha="left", color="#616161")
         tops = [(DIAGRAM_TOP + i * (BOX_HEIGHT + BOX_GAP)) * px for i in range(len(rows))]
         bh = BOX_HEIGHT * px
@@ -443,7 +444,7 @@ def _draw_groups(ax, rows, tops, bh, left, px) -> None:
             spans[-1] = (g, spans[-1][1], i)
         else:
             spans.append((g, i, i))
-    for (gid, label), first, last in spans:
+    for (_gid, label), first, last in spans:
         y0, y1 = tops[first] + 4 * px, tops[last] + bh - 4 * px
         x = left - 22 * px
         ax.plot([x + 8 * px, x, x, x + 8 * px], [y0, y0, y1, y1], color="#5c6bc0", linewidth=1.6, solid_capstyle="round")
@@ -512,7 +513,8 @@ def plot_step(state, step) -> None:
         span = node.span if node is not None else step.node.span
         raise state.error(str(exc), step, code="bad-argument" if node is not None else "run-error", span=span) from None
     except OSError as exc:
-        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span_to) from None
+        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
+                          code="write-failed", span=span_to) from None
     state.events.line(f"wrote training curves of {name} to {step.to}")
     state.record.add_step(step="plot", model=name, path=step.to)
     search = getattr(state, "tune_studies", {}).get(name)

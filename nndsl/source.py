@@ -24,14 +24,14 @@ class Span(NamedTuple):
     end_line: int
     end_column: int
 
-    def combine(self, other: "Span") -> "Span":
+    def combine(self, other: Span) -> Span:
         """The smallest span covering ``self`` and ``other``."""
         first = self if self.start <= other.start else other
         last = self if self.end >= other.end else other
         return _tuple_new(Span, (first.start, last.end, first.line, first.column, last.end_line, last.end_column))
 
     @staticmethod
-    def fake() -> "Span":
+    def fake() -> Span:
         """A span for nodes made by code rather than parsed from text."""
         return Span(0, 0, 1, 1, 1, 1)
 

@@ -345,6 +345,16 @@ def test_a_registered_layer_is_refused():
         eject(nndsl.check(text, filename="m.nn"), source_path=Path("m.nn"))
 
 
+def test_missing_policies_and_glob_paths_are_refused():
+    text = ('data d = csv("d.csv", target="y", missing="mean")\ndata p = csv("parts/*.csv", target="y")\n'
+            "model m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\ntrain m on d epochs=1\ntest m on p\n")
+    with pytest.raises(UsageError) as info:
+        eject(nndsl.check(text, filename="m.nn"), source_path=Path("m.nn"))
+    message = str(info.value)
+    assert "m.nn:1:43: csv(missing=...) and csv of a glob pattern" in message
+    assert "m.nn:2:14: csv(missing=...) and csv of a glob pattern" in message
+
+
 def parser():
     p = argparse.ArgumentParser(prog="nndsl")
     commands.add_parsers(p.add_subparsers(dest="command"))

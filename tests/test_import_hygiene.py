@@ -1,4 +1,4 @@
-"""Checking and formatting stay light: no TensorFlow, Keras, NumPy or rich is imported.
+"""Checking and formatting stay light: no TensorFlow, Keras, NumPy, rich or pyarrow is imported.
 
 Each check runs in a fresh interpreter, so modules imported by other tests do not count. The
 programs include the example plugin's, with the plugin found from its source folder whether it is
@@ -25,14 +25,14 @@ for path in sys.argv[1:]:
     text = open(path, encoding="utf-8-sig").read()
     nndsl.check(text, filename=path, keras=False)
     nndsl.format(nndsl.parse(text))
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich"})))
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich", "pyarrow"})))
 """
 
 CLI_SCRIPT = """
 import json, sys
 from nndsl.cli import main
 status = main(["check", "--language-only", *sys.argv[1:]])
-print(json.dumps([status, sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich"})]))
+print(json.dumps([status, sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "rich", "pyarrow"})]))
 """
 
 
@@ -41,7 +41,7 @@ def plugin_path(tmp_path_factory) -> list[str]:
     return example_plugin_path(tmp_path_factory.mktemp("example-plugin"))
 
 
-def _run(args, plugin_path) -> subprocess.CompletedProcess:
+def _run(args, plugin_path=()) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *plugin_path, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.pop("PYTHONSTARTUP", None)
@@ -77,5 +77,31 @@ def test_python_m_nndsl_language_check_imports_no_tensorflow(plugin_path):
         if line.startswith("import time:")
     }
     assert "nndsl" in imported
-    assert not imported & {"tensorflow", "keras"}, sorted(imported & {"tensorflow", "keras"})
+    assert not imported & {"tensorflow", "keras", "pyarrow"}, sorted(imported & {"tensorflow", "keras", "pyarrow"})
     assert result.stdout.strip() == f"{path}: ok"
+
+
+TABLE_SOURCES = """\
+data a = csv("parts/*.csv", target="y")
+data b = parquet("table.parquet", target="y", exclude=["id"])
+data c = json("rows.jsonl", target="y")
+
+model m {
+    Input(shape=(2,))
+    Dense(1)
+    loss mse
+}
+
+train m on a epochs=1
+test m on b
+test m on c
+"""
+
+
+def test_checking_table_sources_imports_no_pyarrow(tmp_path):
+    """Arrow reads the files when the program runs; checking the program only binds arguments."""
+    program = tmp_path / "tables.nn"
+    program.write_text(TABLE_SOURCES, encoding="utf-8")
+    result = _run(["-c", API_SCRIPT, str(program)])
+    assert result.returncode == 0, result.stderr
+    assert _last_json(result) == []

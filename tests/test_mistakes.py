@@ -226,7 +226,7 @@ NAMES = [
       "prefetch, progress); "
       "received 'epoch' [unknown-argument]"),
     M("unknown-data-source", prog(data='data d = cvs("d.csv", target="y")\n'),
-      "model.nn:2:10: error: expected a data source such as csv, image_folder, npy, npz; received 'cvs' [unknown-name]"),
+      "model.nn:2:10: error: expected a data source such as csv, image_folder, json, npy; received 'cvs' [unknown-name]"),
     M("unknown-data-name", prog().replace("train m on d", "train m on dd"),
       "model.nn:10:12: error: expected the name of a data source; received 'dd' [unknown-name]"),
     M("unknown-model-name", prog().replace("train m on d", "train mm on d"),

@@ -1,4 +1,4 @@
-"""The wheel ships the grammar, its parse tables and the Keras catalogue, and parses from an installed copy."""
+"""The wheel ships the grammar, its parse tables, the Keras catalogue and the export templates, and works from an installed copy."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def test_wheel_contents(wheel):
     assert "nndsl/grammars/nn.lark" in names
     assert "nndsl/catalogue/keras.json" in names
     assert "nndsl/syntax/tables.json" in names
+    assert "nndsl/interop/templates/helpers.py" in names
     eps = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[nndsl.steps]" in eps and "train = nndsl.builtins.steps:TRAIN" in eps
     assert "Dense = nndsl.builtins.keras:layers.Dense" in eps
@@ -44,8 +45,10 @@ def test_installed_copy_finds_its_grammar(wheel, tmp_path):
     code = ("import nndsl, nndsl.syntax.grammar as g\n"
             "p = g.grammar_path()\n"
             f"assert str(p).startswith({str(site)!r}), p\n"
-            "print(len(nndsl.parse('seed 1\\n').statements))\n")
+            "print(len(nndsl.parse('seed 1\\n').statements))\n"
+            "from nndsl.interop import script_helpers\n"
+            "print(len(script_helpers.helpers()['read_csv'].needs))\n")
     env = dict(os.environ, PYTHONPATH=str(site))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "1"
+    assert proc.stdout.split() == ["1", "1"]

@@ -1,21 +1,55 @@
-"""Built-in data sources: csv, npz, npy, image_folder, text_folder and split. Specs only; loaders in nndsl.data."""
+"""Built-in data sources: csv, parquet, json, npz, npy, image_folder, text_folder and split. Specs only; loaders in nndsl.data."""
 
 from __future__ import annotations
 
 from ..plugins.spec import DataSourceSpec, param
 
+# The column parameters every table source (csv, parquet, json) shares, after its path.
+TABLE_COLUMNS = (
+    param("target", "str_or_list", None, "The column(s) to predict; absent for prediction data."),
+    param("features", "str_list", None, "Feature columns to use (default: every other column)."),
+    param("exclude", "str_list", None, "Columns to leave out (ids, free text)."),
+    param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
+)
+TABLE_IDS = param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions.")
+TABLE_MISSING = param("missing", "missing", "error",
+                      "What an empty cell of a numeric column becomes: error, drop (the row), a number, or the "
+                      "mean, median or most_frequent value of the column in the training data.")
+
 CSV = DataSourceSpec(
     name="csv",
-    doc="A CSV file with a header row; numeric feature columns, optional target column(s).",
+    doc="A CSV file with a header row (or a folder or glob of them); numeric feature columns, optional target column(s).",
     impl="nndsl.data.csv:load",
     params=(
-        param("path", "path", doc="The file, relative to the .nn file."),
-        param("target", "str_or_list", None, "The column(s) to predict; absent for prediction data."),
-        param("features", "str_list", None, "Feature columns to use (default: every other column)."),
-        param("exclude", "str_list", None, "Columns to leave out (ids, free text)."),
-        param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
+        param("path", "path", doc="The file, a folder of .csv part files, or a glob pattern, relative to the .nn file."),
+        *TABLE_COLUMNS,
         param("delimiter", "str", ",", "The field separator."),
-        param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions."),
+        TABLE_IDS,
+        TABLE_MISSING,
+    ),
+)
+
+PARQUET = DataSourceSpec(
+    name="parquet",
+    doc="A Parquet file (or a folder or glob of part files); numeric feature columns, optional target column(s).",
+    impl="nndsl.data.parquet:load",
+    params=(
+        param("path", "path", doc="The file, a folder of .parquet part files, or a glob pattern, relative to the .nn file."),
+        *TABLE_COLUMNS,
+        TABLE_IDS,
+        TABLE_MISSING,
+    ),
+)
+
+JSON = DataSourceSpec(
+    name="json",
+    doc="A JSON lines file, one object per line (or a folder or glob of them); numeric feature keys, optional target key(s).",
+    impl="nndsl.data.jsonl:load",
+    params=(
+        param("path", "path", doc="The file, a folder of .jsonl part files, or a glob pattern, relative to the .nn file."),
+        *TABLE_COLUMNS,
+        TABLE_IDS,
+        TABLE_MISSING,
     ),
 )
 

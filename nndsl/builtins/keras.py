@@ -48,7 +48,7 @@ def spec_for(kind: str, name: str) -> LayerSpec:
     return _build_spec(kind, name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build_spec(kind: str, name: str) -> LayerSpec:
     entry = catalogue()["kinds"][kind][name]
     params = []

@@ -14,7 +14,7 @@ from pathlib import Path
 CATALOGUE = Path(__file__).resolve().parent / "keras.json"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalogue() -> dict:
     """The parsed catalogue: ``{"keras_version": ..., "kinds": {kind: {name: entry}}}``."""
     return json.loads(CATALOGUE.read_text(encoding="utf-8"))

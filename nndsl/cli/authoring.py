@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import parse_source, parse_sets, read_source
+from .source import parse_sets, parse_source, read_source
 
 
 def add_parsers(sub) -> None:

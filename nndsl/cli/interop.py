@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .source import parse_source, output_file, parse_sets, read_source
+from .source import output_file, parse_sets, parse_source, read_source
 
 
 def add_parsers(sub) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import parse_source, parse_sets, read_source, require_folder
+from .source import parse_sets, parse_source, read_source, require_folder
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")

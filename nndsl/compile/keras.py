@@ -157,7 +157,8 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
         # a layer without a static shape rule met an input it cannot take
         text = " ".join(str(exc).split())[:300]
         raise NndslCheckError(diagnostics=[Diagnostic(
-            code="rejected-by-keras", message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
+            code="rejected-by-keras",
+            message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
             span=model.decl.name_span, source=checked.source,
         )]) from None
     if compile and model.compile.get("loss") is not None:
@@ -187,7 +188,8 @@ def build(program_or_text, model: str | None = None, *, filename: str = "<string
     """
     from ..semantics.check import check
 
-    checked = program_or_text if isinstance(program_or_text, CheckedProgram) else check(program_or_text, filename=filename, overrides=overrides)
+    checked = (program_or_text if isinstance(program_or_text, CheckedProgram)
+               else check(program_or_text, filename=filename, overrides=overrides))
     return build_model(checked, model)
 
 

@@ -13,7 +13,8 @@ def _resolve(base: Path, p: str) -> Path:
 
 def _check_file(path: Path, shown: str, decl, source, what: str):
     if not path.exists():
-        raise data_error(f"expected an existing {what} file; received a path that does not exist ({path})", where=shown, decl=decl, source=source,
+        raise data_error(f"expected an existing {what} file; received a path that does not exist ({path})",
+                         where=shown, decl=decl, source=source,
                          hint="paths in a .nn file are relative to the .nn file's folder")
     if path.is_dir():
         raise data_error(f"expected a {what} file; received a folder", where=shown, decl=decl, source=source)
@@ -44,7 +45,8 @@ def load_npz(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
     try:
         archive = np.load(path, allow_pickle=False)
     except Exception as exc:
-        raise data_error(f"expected a NumPy .npz archive; received a file NumPy cannot read ({exc})", where=shown, decl=decl, source=source) from None
+        raise data_error(f"expected a NumPy .npz archive; received a file NumPy cannot read ({exc})",
+                         where=shown, decl=decl, source=source) from None
     xk = args.get("x") or "x"
     yk = args.get("y")
     keys = list(archive.keys())
@@ -57,7 +59,8 @@ def load_npz(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
     x = _finite(archive[xk], f"{shown}:{xk}", decl, source)
     y = _finite(archive[yk], f"{shown}:{yk}", decl, source) if yk else None
     if y is not None and len(y) != len(x):
-        raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets", where=shown, decl=decl, source=source)
+        raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets",
+                         where=shown, decl=decl, source=source)
     return Dataset(name=name, x=x, y=y, feature_names=[f"x{i}" for i in range(x.shape[-1])], target_names=[yk] if yk else [],
                    path=path, fingerprint=fingerprint_file(path))
 
@@ -71,7 +74,8 @@ def load_npy(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
     try:
         x = _finite(np.load(path, allow_pickle=False), shown, decl, source)
     except ValueError as exc:
-        raise data_error(f"expected a NumPy .npy array; received a file NumPy cannot read ({exc})", where=shown, decl=decl, source=source) from None
+        raise data_error(f"expected a NumPy .npy array; received a file NumPy cannot read ({exc})",
+                         where=shown, decl=decl, source=source) from None
     y = None
     fp = fingerprint_file(path)
     if args.get("target"):
@@ -80,7 +84,8 @@ def load_npy(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
         _check_file(tpath, tshown, decl, source, ".npy")
         y = _finite(np.load(tpath, allow_pickle=False), tshown, decl, source)
         if len(y) != len(x):
-            raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets", where=tshown, decl=decl, source=source)
+            raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets",
+                             where=tshown, decl=decl, source=source)
         fp += "," + fingerprint_file(tpath)
     return Dataset(name=name, x=x, y=y, feature_names=[f"x{i}" for i in range(x.shape[-1])], target_names=["y"] if y is not None else [],
                    path=path, fingerprint=fp)

@@ -13,13 +13,16 @@ def _folder(args, base, decl, source, kind: str, exts: set[str]):
     shown = args["path"]
     path = Path(shown) if Path(shown).is_absolute() else (base / shown).resolve()
     if not path.exists():
-        raise data_error(f"expected an existing folder of {kind}; received a path that does not exist ({path})", where=shown, decl=decl, source=source)
+        raise data_error(f"expected an existing folder of {kind}; received a path that does not exist ({path})",
+                         where=shown, decl=decl, source=source)
     if not path.is_dir():
-        raise data_error(f"expected a folder of {kind} with one subfolder per class; received a file", where=shown, decl=decl, source=source)
+        raise data_error(f"expected a folder of {kind} with one subfolder per class; received a file",
+                         where=shown, decl=decl, source=source)
     classes = sorted(p.name for p in path.iterdir() if p.is_dir())
     files = [f for c in classes for f in (path / c).iterdir() if f.suffix.lower() in exts]
     if not classes or not files:
-        raise data_error(f"expected one subfolder per class holding {kind} ({', '.join(sorted(exts))}); received none", where=shown, decl=decl, source=source)
+        raise data_error(f"expected one subfolder per class holding {kind} ({', '.join(sorted(exts))}); received none",
+                         where=shown, decl=decl, source=source)
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None:  # on the JAX backend, TensorFlow is optional

@@ -17,9 +17,11 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, resolve=N
         fractions.append(1 - sum(fractions))
     part = int(args.get("part", 0))
     if not 0 <= part < len(fractions):
-        raise data_error(f"expected a part from 0 to {len(fractions) - 1}; received {part}", where=f"split of {args['source']}", decl=decl, source=source)
+        raise data_error(f"expected a part from 0 to {len(fractions) - 1}; received {part}",
+                         where=f"split of {args['source']}", decl=decl, source=source)
     if parent.x is None:
-        raise data_error("expected a source of rows (csv, npz, npy); received a streamed folder source", where=f"split of {args['source']}", decl=decl, source=source)
+        raise data_error("expected a source of rows (csv, npz, npy); received a streamed folder source",
+                         where=f"split of {args['source']}", decl=decl, source=source)
     n = parent.rows
     s = args.get("seed")
     rng = np.random.default_rng(int(s if s is not None else (seed if seed is not None else 0)))
@@ -28,5 +30,6 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, resolve=N
     bounds[-1] = n
     index = order[bounds[part] : bounds[part + 1]]
     if len(index) == 0:
-        raise data_error(f"expected rows in part {part}; received none ({n} rows split by {fractions})", where=f"split of {args['source']}", decl=decl, source=source)
+        raise data_error(f"expected rows in part {part}; received none ({n} rows split by {fractions})",
+                         where=f"split of {args['source']}", decl=decl, source=source)
     return parent.subset(np.sort(index), name)

@@ -31,6 +31,9 @@ class Dataset:
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.run.encode)
+    missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
+    fill: Any = None  # "mean", "median" or "most_frequent": NaN cells the runner fills with training values
+    dropped: int = 0  # rows dropped by missing="drop"
 
     @property
     def rows(self) -> int:
@@ -52,7 +55,7 @@ class Dataset:
             return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
         raise KeyError(name)
 
-    def subset(self, index, name: str) -> "Dataset":
+    def subset(self, index, name: str) -> Dataset:
         """The rows at ``index`` (a NumPy index array), as a new data set."""
         pick = list(index)
         return Dataset(
@@ -66,6 +69,8 @@ class Dataset:
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
             categorical=list(self.categorical),
+            missing=dict(self.missing),
+            fill=self.fill,
         )
 
 
@@ -83,7 +88,6 @@ def data_error(message: str, *, where: str, hint: str | None = None, decl=None, 
 
     When the .nn declaration is known, a note shows where the data source is declared.
     """
-    from ..errors import Note
 
     notes = ()
     span = None

@@ -17,23 +17,21 @@ Generating the script never imports TensorFlow.
 
 from __future__ import annotations
 
-import ast as pyast
-import builtins
-import json
-import keyword
-import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ast
+from ..data.paths import is_pattern
 from ..errors import UsageError
-from ..plugins.registry import normalize, registry
+from ..plugins.registry import registry
+from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..semantics.keras_check import ResolvedCall, ResolvedName, keras2_input, sequential_spec
+from ..semantics.keras_check import keras2_input
 from ..semantics.result import MODEL_OPTIONS
-from ..semantics.values import Symbol
+from .pycode import PythonCode, Unsupported, argument_nodes, origin_of
+from .script_helpers import helpers
 
 # The implementations of the steps and data sources the script can reproduce.
 _STEPS = {
@@ -47,20 +45,10 @@ _SOURCES = {
 }
 _STREAMED = {"image_folder", "text_folder"}
 _PREPROCESSORS = {"minmax": "fit_minmax", "standard": "fit_standard"}
-_INSTANTIATE_NAMES = ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics")
-_CALLBACK_PATHS = ("filepath", "filename", "log_dir", "backup_dir")
-
-# The same constants as nndsl's runner (nndsl.run.steps and nndsl.run.pipeline).
-PREDICT_BATCH = 4096
-SMALL_INPUT = 64
-MAX_STEPS_PER_EXECUTION = 128
-ROW_SHUFFLE_LIMIT = 16 * 2**20
-
-_KINDS_WORD = {
-    "layers": "layer", "activations": "activation", "losses": "loss", "optimizers": "optimizer",
-    "schedules": "learning-rate schedule", "metrics": "metric", "initializers": "initializer",
-    "regularizers": "regularizer", "constraints": "constraint", "callbacks": "callback",
-}
+# The script's own names besides its helpers': they are never given to a model, data or constant.
+_FIXED_NAMES = {"main", "HERE", "BASE", "SEED", "keras", "np", "tf", "csv", "json", "math", "os", "pathlib", "zipfile",
+                "rows", "x", "y", "val_x", "val_y", "pipeline", "validation", "callbacks", "results", "predictions", "names",
+                "meta", "inline_rows", "stream", "annotations"}
 
 
 def eject(checked: CheckedProgram, *, source_path, output_path=None) -> str:
@@ -79,393 +67,7 @@ def eject(checked: CheckedProgram, *, source_path, output_path=None) -> str:
     return _Writer(checked, Path(source_path), Path(output_path) if output_path is not None else None).script()
 
 
-# ---------------------------------------------------------------- helpers the script may need
-
-# Each helper is (source, the helpers it uses, the imports it needs). Only those a program uses
-# are written, in this order.
-_HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-
-
-def _helper(name: str, needs: tuple[str, ...] = (), imports: tuple[str, ...] = ()):
-    def add(source: str) -> None:
-        _HELPERS[name] = (source.strip("\n") + "\n", needs, imports)
-
-    return add
-
-
-_helper("Table")('''
-class Table:
-    """The rows of a data source: features ``x`` and targets ``y`` (None without a target) as
-    float32 arrays, their column names, and the text of every column that is not numeric."""
-
-    def __init__(self, x, y=None, feature_names=(), target_names=(), columns=None, categorical=()):
-        self.x = x
-        self.y = y
-        self.feature_names = list(feature_names)
-        self.target_names = list(target_names)
-        self.columns = dict(columns or {})
-        self.categorical = list(categorical)
-
-    def column_text(self, name):
-        """A column's values as text (for ``keep``): numeric columns formatted from the arrays."""
-        if name in self.columns:
-            return self.columns[name]
-        if name in self.feature_names and self.x.ndim == 2:
-            return [f"{v:.9g}" for v in self.x[:, self.feature_names.index(name)]]
-        if name in self.target_names and self.y is not None:
-            return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
-        raise KeyError(f"expected a column of the data; received {name!r}")
-
-    def subset(self, index):
-        """The rows at ``index`` (an array of row numbers)."""
-        return Table(self.x[index], None if self.y is None else self.y[index], self.feature_names,
-                     self.target_names, {k: [v[i] for i in index] for k, v in self.columns.items()}, self.categorical)
-''')
-
-_helper("read_csv", ("Table",), ("csv", "math"))('''
-def _names(value):
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
-def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None):
-    """A CSV file with a header row. The feature columns (every column but the targets,
-    excluded, id and categorical ones, unless ``features`` names them) and the targets are
-    read as float32; the other columns are kept as text."""
-    targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise ValueError(f"{path}: expected a header row and data rows; received {len(rows)} rows")
-    header = [h.strip() for h in rows[0]]
-    if features is None:
-        features = [h for h in header if h not in targets + excluded + ids + categorical]
-    else:
-        features = [c for c in _names(features) if c not in categorical]
-    numeric = features + targets
-    for column in numeric + excluded + ids + categorical:
-        if column not in header:
-            raise ValueError(f"{path}: expected a column {column!r}; received columns {', '.join(header)}")
-    index = [header.index(c) for c in numeric]
-    values = []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"{path}: row {line}: expected {len(header)} fields like the header; received {len(row)}")
-        for j in index:
-            value = float(row[j].strip())
-            if math.isnan(value) or math.isinf(value):
-                raise ValueError(f"{path}: row {line}, column {header[j]!r}: expected a finite number; received {row[j]!r}")
-            values.append(value)
-    table = np.array(values, dtype=np.float32).reshape(len(rows) - 1, len(numeric))
-    text = {c: [row[header.index(c)] for row in rows[1:]] for c in header if c not in numeric}
-    x = np.ascontiguousarray(table[:, : len(features)])
-    y = np.ascontiguousarray(table[:, len(features):]) if targets else None
-    return Table(x, y, features, targets, text, categorical)
-''')
-
-_helper("as_float32")('''
-def as_float32(array):
-    """A numeric array as float32, a single column when it is one-dimensional (as nndsl reads arrays)."""
-    array = np.asarray(array).astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError("expected finite numbers; received NaN or infinity")
-    return array[:, None] if array.ndim == 1 else array
-''')
-
-_helper("read_npz", ("Table", "as_float32"))('''
-def read_npz(path, x="x", y=None):
-    """A NumPy .npz archive: features from array ``x``, targets from array ``y`` ("y" when present)."""
-    with np.load(path, allow_pickle=False) as archive:
-        if y is None and "y" in archive.files:
-            y = "y"
-        features = as_float32(archive[x])
-        targets = as_float32(archive[y]) if y else None
-    return Table(features, targets, [f"x{i}" for i in range(features.shape[-1])], [y] if y else [])
-''')
-
-_helper("read_npy", ("Table", "as_float32"))('''
-def read_npy(path, target=None):
-    """A .npy file of features and, optionally, a .npy file of targets."""
-    features = as_float32(np.load(path, allow_pickle=False))
-    targets = as_float32(np.load(target, allow_pickle=False)) if target else None
-    return Table(features, targets, [f"x{i}" for i in range(features.shape[-1])], ["y"] if target else [])
-''')
-
-_helper("read_image_folder")('''
-def read_image_folder(path, image_size=(256, 256), color_mode="rgb", label_mode="int"):
-    """One subfolder of images per class, as an unbatched tf.data stream in file order."""
-    return keras.utils.image_dataset_from_directory(
-        str(path), image_size=tuple(image_size), color_mode=color_mode, label_mode=label_mode,
-        batch_size=None, shuffle=False, verbose=False,
-    )
-''')
-
-_helper("read_text_folder")('''
-def read_text_folder(path, label_mode="int"):
-    """One subfolder of .txt files per class, as an unbatched tf.data stream in file order."""
-    return keras.utils.text_dataset_from_directory(str(path), label_mode=label_mode, batch_size=None, shuffle=False, verbose=False)
-''')
-
-_helper("split_rows")('''
-def split_rows(table, fractions, part=0, seed=0):
-    """One part of a table: its rows shuffled once with ``seed`` and cut by ``fractions`` (any
-    rest is one more part)."""
-    fractions = [float(f) for f in fractions]
-    if sum(fractions) < 1 - 1e-9:
-        fractions.append(1 - sum(fractions))
-    rows = len(table.x)
-    order = np.random.default_rng(seed).permutation(rows)
-    bounds = np.round(np.cumsum([0.0] + fractions) * rows).astype(int)
-    bounds[-1] = rows
-    return table.subset(np.sort(order[bounds[part] : bounds[part + 1]]))
-''')
-
-_helper("fit_categories")('''
-def fit_categories(table):
-    """Each categorical column's categories in the training rows: sorted, numerically when they all are numbers."""
-
-    def ordered(values):
-        try:
-            return sorted(values, key=float)
-        except ValueError:
-            return sorted(values)
-
-    return {column: ordered({v.strip() for v in table.columns[column]}) for column in table.categorical}
-''')
-
-_helper("one_hot", ("Table",))('''
-def one_hot(table, categories):
-    """The table with its categorical columns one-hot encoded with ``categories`` (those of the
-    training rows), one column per category, after the numeric features."""
-    if not categories and not table.categorical:
-        return table
-    blocks, names = [], list(table.feature_names)
-    for column, values in categories.items():
-        index = {v: i for i, v in enumerate(values)}
-        block = np.zeros((len(table.columns[column]), len(values)), dtype=np.float32)
-        for row, value in enumerate(table.columns[column]):
-            if value.strip() not in index:
-                raise ValueError(f"row {row + 2}, column {column!r}: expected one of the training data's categories; received {value!r}")
-            block[row, index[value.strip()]] = 1.0
-        blocks.append(block)
-        names.extend(f"{column}={v}" for v in values)
-    parts = ([table.x] if table.x.shape[1] else []) + blocks
-    x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-    return Table(x, table.y, names, table.target_names, table.columns)
-''')
-
-_helper("fitted")('''
-def fitted(mean, variance):
-    """Scaling statistics as float32; a constant column (variance 0) is left unscaled."""
-    variance = np.where(variance > 0, variance, 1.0)
-    return mean.astype("float32"), variance.astype("float32")
-''')
-
-_helper("fit_minmax", ("fitted",))('''
-def fit_minmax(array):
-    """Min-max scaling to [0, 1]: as a Normalization, mean = the minimum and variance = the squared range."""
-    flat = array.reshape(-1, array.shape[-1]).astype("float64")
-    low, high = flat.min(axis=0), flat.max(axis=0)
-    return fitted(low, (high - low) ** 2)
-''')
-
-_helper("fit_standard", ("fitted",))('''
-def fit_standard(array):
-    """Standard scaling to mean 0 and variance 1."""
-    flat = array.reshape(-1, array.shape[-1]).astype("float64")
-    return fitted(flat.mean(axis=0), flat.var(axis=0))
-''')
-
-_helper("scale")('''
-def scale(array, mean, variance):
-    """``array`` scaled with fitted statistics, as the Normalization layer computes it."""
-    return ((array - mean) / np.maximum(np.sqrt(variance), 1e-7)).astype("float32")
-''')
-
-_helper("normalization")('''
-def normalization(mean, variance, invert=False):
-    """The fitted scaling as a Keras layer, saved inside the model."""
-    return keras.layers.Normalization(mean=mean.tolist(), variance=variance.tolist(), invert=invert)
-''')
-
-_helper("with_raw_target", ("normalization",))('''
-def with_raw_target(model, mean, variance, compile_args=None):
-    """``model`` followed by Normalization(invert=True): it predicts the target in its raw units.
-    Training used the scaled target; evaluating, saving and predicting use this model."""
-    raw = keras.Sequential([keras.Input(shape=model.input_shape[1:]), *model.layers, normalization(mean, variance, invert=True)], name=model.name)
-    if compile_args is not None:
-        raw.compile(**compile_args)
-    return raw
-''')
-
-_helper("split_validation", (), ("math",))('''
-def split_validation(x, y, fraction):
-    """The last ``fraction`` of the rows held out before any shuffling, as Keras's validation_split."""
-    at = int(math.floor(len(x) * (1.0 - fraction)))
-    return (x[:at], y[:at]), (x[at:], y[at:])
-''')
-
-_helper("array_pipeline")(f'''
-def array_pipeline(x, y, batch_size, shuffle, seed, prefetch=True):
-    """In-memory rows as a tf.data pipeline: shuffled each epoch with ``seed``, batched, prefetched.
-    Up to 16 MiB the rows themselves are shuffled; beyond, their indices are."""
-    tx, ty = tf.constant(x), tf.constant(y)
-    if shuffle and x.nbytes + y.nbytes <= {ROW_SHUFFLE_LIMIT}:
-        data = tf.data.Dataset.from_tensor_slices((tx, ty)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    elif shuffle:
-        index = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-        data = index.map(lambda i: (tf.gather(tx, i), tf.gather(ty, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    else:
-        data = tf.data.Dataset.from_tensor_slices((tx, ty)).batch(batch_size)
-    return data.prefetch(tf.data.AUTOTUNE) if prefetch else data
-''')
-
-_helper("stream_pipeline")('''
-def stream_pipeline(stream, batch_size, shuffle, seed, cache=True, prefetch=True):
-    """A folder stream for training: cached after the first epoch, shuffled each epoch, batched."""
-    if cache:
-        stream = stream.cache()
-    if shuffle:
-        count = int(stream.cardinality())
-        stream = stream.shuffle(count if count > 0 else 1024, seed=seed, reshuffle_each_iteration=True)
-    stream = stream.batch(batch_size)
-    return stream.prefetch(tf.data.AUTOTUNE) if prefetch else stream
-''')
-
-_helper("one_call_per_epoch")(f'''
-def one_call_per_epoch(model, pipeline):
-    """Run a whole small epoch (at most {MAX_STEPS_PER_EXECUTION} batches) per compiled call: several times faster than
-    one batch per call for small models, with the same weights."""
-    batches = int(pipeline.cardinality())
-    if batches > 0 and model.steps_per_execution != min(batches + 1, {MAX_STEPS_PER_EXECUTION}):
-        model.steps_per_execution = min(batches + 1, {MAX_STEPS_PER_EXECUTION})
-        model.train_function = model.test_function = None
-''')
-
-_helper("with_paths_here", (), ("pathlib",))('''
-def with_paths_here(callback):
-    """A callback whose relative file paths are relative to the .nn file's folder."""
-    for attr in ("filepath", "filename", "log_dir", "backup_dir"):
-        value = getattr(callback, attr, None)
-        if isinstance(value, str) and not pathlib.Path(value).is_absolute():
-            setattr(callback, attr, str(BASE / value))
-    return callback
-''')
-
-_helper("report")('''
-def report(title, results):
-    """Print a step's metrics on one line."""
-    print(f"{title}: " + ", ".join(f"{name}={float(value):.6g}" for name, value in results.items()))
-''')
-
-_helper("predict_rows")(f'''
-def predict_rows(model, x, batch_size=None):
-    """Predictions with large batches, and one call for {SMALL_INPUT} rows or fewer."""
-    if batch_size is None and len(x) <= {SMALL_INPUT}:
-        return np.asarray(model.predict_on_batch(x))
-    return np.asarray(model.predict(x, batch_size=batch_size or {PREDICT_BATCH}, verbose=0))
-''')
-
-_helper("prediction_names")('''
-def prediction_names(predictions, targets, column=None):
-    """The prediction columns: ``column`` if given, else the training target names, else "prediction"."""
-    width = predictions.reshape(len(predictions), -1).shape[1]
-    if column:
-        return [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
-    if targets and len(targets) == width:
-        return list(targets)
-    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
-''')
-
-_helper("write_predictions", (), ("csv", "os"))('''
-def write_predictions(path, predictions, names, table=None, keep=()):
-    """Predictions as CSV, after the ``keep`` columns of the input; or as .npy."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix.lower() == ".npy":
-        with open(tmp, "wb") as fh:
-            np.save(fh, predictions)
-    else:
-        flat = predictions.reshape(len(predictions), -1)
-        kept = {column: table.column_text(column) for column in keep}
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(list(keep) + names)
-            for i, row in enumerate(flat):
-                writer.writerow([kept[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
-    os.replace(tmp, path)
-    print(f"wrote {len(predictions)} predictions to {path.name}")
-''')
-
-_helper("print_predictions")('''
-def print_predictions(predictions, names, table=None, keep=(), rows=10):
-    """The first rows of the predictions, as CSV lines."""
-    flat = predictions.reshape(len(predictions), -1)
-    kept = {column: table.column_text(column) for column in keep}
-    print(",".join(list(keep) + names))
-    for i in range(min(rows, len(flat))):
-        print(",".join([kept[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
-''')
-
-_helper("save_keras_file", (), ("json", "os", "pathlib", "zipfile"))('''
-def save_keras_file(model, path, meta):
-    """``model.save`` to a temporary file beside ``path``, then a rename, so an interrupted run
-    never damages an earlier file. The categories of categorical columns and the target names
-    go with the model as nndsl saves them: a ``nndsl.json`` member of the .keras archive (Keras
-    ignores it), or a ``.nndsl.json`` file beside any other format."""
-    path = pathlib.Path(path)
-    text = json.dumps({"format_version": 1, **meta}, indent=1)
-    if path.suffix == "":
-        model.export(str(path), verbose=False)
-    else:
-        tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-        try:
-            model.save(tmp)
-            if path.suffix == ".keras":
-                with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-                    archive.writestr("nndsl.json", text)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-    if path.suffix != ".keras":
-        path.with_name(path.name + ".nndsl.json").write_text(text, encoding="utf-8")
-    print(f"saved {model.name} to {path.name}")
-''')
-
-_helper("load_keras_file", (), ("json", "pathlib", "zipfile"))('''
-def load_keras_file(path):
-    """A saved model (Keras safe mode on), and what was saved with it (categories, target names)."""
-    path = pathlib.Path(path)
-    model = keras.models.load_model(path, safe_mode=True)
-    meta = {}
-    try:
-        if path.suffix == ".keras" and zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                if "nndsl.json" in archive.namelist():
-                    meta = json.loads(archive.read("nndsl.json").decode("utf-8"))
-        side = path.with_name(path.name + ".nndsl.json")
-        if not meta and side.is_file():
-            meta = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError, zipfile.BadZipFile):
-        meta = {}
-    return model, meta
-''')
-
-_HELPER_ORDER = (
-    "Table", "read_csv", "as_float32", "read_npz", "read_npy", "read_image_folder", "read_text_folder", "split_rows",
-    "fit_categories", "one_hot", "fitted", "fit_minmax", "fit_standard", "scale", "normalization", "with_raw_target",
-    "split_validation", "array_pipeline", "stream_pipeline", "one_call_per_epoch", "with_paths_here", "report",
-    "predict_rows", "prediction_names", "write_predictions", "print_predictions", "save_keras_file", "load_keras_file",
-)
-_SCRIPT_NAMES = set(_HELPERS) | {"_names", "main", "HERE", "BASE", "SEED", "keras", "np", "tf", "csv", "json", "math",
-                                  "os", "pathlib", "zipfile", "rows", "x", "y", "val_x", "val_y", "pipeline", "validation",
-                                  "callbacks", "results", "predictions", "names", "meta", "inline_rows", "stream", "annotations"}
-
-
 # ---------------------------------------------------------------- the writer
-
-
-class _Unsupported(Exception):
-    pass
 
 
 @dataclass
@@ -482,6 +84,36 @@ class _ModelVars:
     categories_set: bool = False
 
 
+@dataclass(frozen=True)
+class _Pipeline:
+    """How a training step feeds its rows, as Python source."""
+
+    batch: str
+    val_batch: str
+    shuffle: bool
+    seed: str
+    prefetch: str  # "" or ", prefetch=False"
+
+
+@dataclass(frozen=True)
+class _SourceArgs:
+    """A data source's arguments, each written as Python where the file wrote it."""
+
+    writer: PythonCode
+    values: dict
+    nodes: dict
+    call: ast.Call
+
+    def get(self, name: str):
+        return self.values.get(name)
+
+    def code(self, name: str) -> str:
+        return self.writer.code(self.values[name], self.nodes.get(name))
+
+    def path(self, name: str) -> str:
+        return f"BASE / {self.code(name)}"
+
+
 @dataclass
 class _DataInfo:
     kind: str  # csv, npz, npy, image_folder, text_folder, split
@@ -489,247 +121,31 @@ class _DataInfo:
     categorical: bool
 
 
-@dataclass
-class _Writer:
-    checked: CheckedProgram
-    source_path: Path
-    output_path: Path | None
-    problems: list = field(default_factory=list)
-    helpers: set = field(default_factory=set)
-    imports: set = field(default_factory=set)
-    taken: set = field(default_factory=set)
-    names: dict = field(default_factory=dict)
-    constants: dict = field(default_factory=dict)  # let name -> constant name
-    constant_values: dict = field(default_factory=dict)  # constant name -> Python value
-    loaded_data: set = field(default_factory=set)
+class _Writer(PythonCode):
+    """The script of one checked program, written step by step."""
 
-    def __post_init__(self) -> None:
-        self.taken = set(_SCRIPT_NAMES) | set(keyword.kwlist) | set(dir(builtins))
-        self.file = self.source_path.name
+    def __init__(self, checked: CheckedProgram, source_path: Path, output_path: Path | None) -> None:
+        reserved = {name for helper in helpers().values() for name in helper.defines} | _FIXED_NAMES
+        super().__init__(source_path.name, reserved)
+        self.checked = checked
+        self.source_path = source_path
+        self.output_path = output_path
+        self.helpers: set[str] = set()
+        self.imports: set[str] = set()
+        self.loaded_data: set[str] = set()
         inline = [v for step in self.checked.steps for v in (step.on, step.kwargs.get("validation_data")) if isinstance(v, CheckedData)]
         self.uses_categorical = any(self._data_info(cd).categorical for cd in [*self.checked.data.values(), *inline])
         self._models: dict[str, _ModelVars] = {}
 
-    # ------------------------------------------------------------ names
-    def allocate(self, key, preferred: str) -> str:
-        """A Python name for ``key``, ``preferred`` unless something else already has it."""
-        if key in self.names:
-            return self.names[key]
-        name, n = preferred, 2
-        while name in self.taken:
-            name, n = f"{preferred}_{n}", n + 1
-        self.taken.add(name)
-        self.names[key] = name
-        return name
-
-    def need(self, *helpers: str) -> None:
-        for h in helpers:
+    def need(self, *names: str) -> None:
+        """Copy these helpers (and those they call) into the script."""
+        catalogue = helpers()
+        for h in names:
             if h in self.helpers:
                 continue
             self.helpers.add(h)
-            _, deps, imports = _HELPERS[h]
-            self.imports.update(imports)
-            self.need(*deps)
-
-    def where(self, span) -> str:
-        return f"{self.file}:{span.line}:{span.column}" if span is not None else self.file
-
-    def unsupported(self, span, what: str) -> None:
-        problem = (span.start if span is not None else -1, f"{self.where(span)}: {what}")
-        if problem not in self.problems:
-            self.problems.append(problem)
-
-    # ------------------------------------------------------------ values as Python
-    def literal(self, value) -> str:
-        """A plain value (number, string, bool, none, tuple, list, dict of those) as a Python literal."""
-        if value is None or isinstance(value, bool):
-            return repr(value)
-        if isinstance(value, int):
-            return repr(int(value))
-        if isinstance(value, float):
-            return repr(value) if math.isfinite(value) else f'float("{value}")'
-        if isinstance(value, str):
-            text = json.dumps(str(value), ensure_ascii=False)
-            try:
-                if pyast.literal_eval(text) == str(value):
-                    return text
-            except (ValueError, SyntaxError):
-                pass
-            return repr(str(value))
-        if isinstance(value, tuple):
-            items = [self.literal(v) for v in value]
-            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-        if isinstance(value, list):
-            return f"[{', '.join(self.literal(v) for v in value)}]"
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{self.literal(k)}: {self.literal(v)}" for k, v in value.items()) + "}"
-        raise _Unsupported(f"a value of type {type(value).__name__}")
-
-    @staticmethod
-    def plain(value) -> bool:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return True
-        if isinstance(value, (list, tuple)):
-            return all(_Writer.plain(v) for v in value)
-        if isinstance(value, dict):
-            return all(_Writer.plain(k) and _Writer.plain(v) for k, v in value.items())
-        return False
-
-    @staticmethod
-    def python_value(value):
-        if isinstance(value, Symbol):
-            return str(value)
-        if isinstance(value, list):
-            return [_Writer.python_value(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(_Writer.python_value(v) for v in value)
-        if isinstance(value, dict):
-            return {_Writer.python_value(k): _Writer.python_value(v) for k, v in value.items()}
-        return value
-
-    def expression(self, node, shadow=frozenset()) -> str | None:
-        """``node`` as a Python expression over the let constants, or None when it is not one."""
-        if isinstance(node, ast.Number):
-            return self.literal(node.value)
-        if isinstance(node, ast.String):
-            return self.literal(node.value)
-        if isinstance(node, ast.Bool):
-            return repr(bool(node.value))
-        if isinstance(node, ast.NoneLit):
-            return "None"
-        if isinstance(node, ast.Name):
-            if node.id in shadow or node.id not in self.constants:
-                return None
-            return self.constants[node.id]
-        if isinstance(node, ast.UnaryOp):
-            inner = self.expression(node.operand, shadow)
-            if inner is None:
-                return None
-            if isinstance(node.operand, ast.BinOp):
-                inner = f"({inner})"
-            return f"{node.op}{inner}"
-        if isinstance(node, ast.BinOp):
-            left = self.expression(node.left, shadow)
-            right = self.expression(node.right, shadow)
-            if left is None or right is None:
-                return None
-            prec = 1 if node.op in "+-" else 2
-            if isinstance(node.left, ast.BinOp) and (1 if node.left.op in "+-" else 2) < prec:
-                left = f"({left})"
-            if isinstance(node.right, ast.BinOp) and (1 if node.right.op in "+-" else 2) <= prec:
-                right = f"({right})"
-            return f"{left} {node.op} {right}"
-        if isinstance(node, (ast.Tuple, ast.List)):
-            items = [self.expression(i, shadow) for i in node.items]
-            if any(i is None for i in items):
-                return None
-            if isinstance(node, ast.List):
-                return f"[{', '.join(items)}]"
-            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-        return None
-
-    def same(self, code: str, value) -> bool:
-        """Whether the Python expression ``code`` evaluates to exactly ``value`` (types included)."""
-        try:
-            # `code` was built from literals, operators and the let constants only
-            got = eval(compile(code, "<expression>", "eval"), {"__builtins__": {}}, dict(self.constant_values))  # noqa: S307
-        except Exception:
-            return False
-        return _strictly_equal(got, self.python_value(value))
-
-    def code(self, value, node=None, shadow=frozenset()) -> str:
-        """A checked argument value as Python: what nndsl passes to Keras, written as source."""
-        if isinstance(value, ResolvedCall):
-            return self.call(value, shadow)
-        if isinstance(value, ResolvedName):
-            text = self.name(value, node.span if node is not None else None)
-            if isinstance(node, ast.Name) and node.id not in shadow and node.id in self.constants:
-                const = self.constants[node.id]
-                if text == self.literal(self.constant_values[const]):
-                    return const  # `activation=act` after `let act = relu`
-            return text
-        if isinstance(value, CheckedData):
-            raise _Unsupported("a data source here")
-        if self.plain(value):
-            literal = self.literal(self.python_value(value))
-            if node is not None:
-                expr = self.expression(node, shadow)
-                if expr is not None and expr != literal and self.same(expr, value):
-                    return expr
-            return literal
-        if isinstance(value, (list, tuple)):
-            items = list(node.items) if isinstance(node, (ast.List, ast.Tuple)) and len(node.items) == len(value) else [None] * len(value)
-            parts = [self.code(v, n, shadow) for v, n in zip(value, items)]
-            if isinstance(value, list):
-                return f"[{', '.join(parts)}]"
-            return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
-        if isinstance(value, dict):
-            pairs = list(node.items) if isinstance(node, ast.Dict) and len(node.items) == len(value) else [None] * len(value)
-            return "{" + ", ".join(f"{self.literal(self.python_value(k))}: {self.code(v, p.value if p is not None else None, shadow)}"
-                                   for (k, v), p in zip(value.items(), pairs)) + "}"
-        raise _Unsupported(f"a value of type {type(value).__name__}")
-
-    def _keras_path(self, kind: str, spec, span) -> str | None:
-        """The public Keras path of a resolved spec, or None (recorded as a problem) for a plugin's name."""
-        if spec is sequential_spec():
-            return "keras.Sequential"
-        try:
-            entry = registry(kind).entry(spec.name)
-        except KeyError:
-            entry = None
-        origin = entry.origin if entry is not None else "<unknown>"
-        if origin != "nndsl" or not (spec.impl.startswith("keras.") or spec.impl.startswith("keras:")):
-            self.unsupported(span, f"{_KINDS_WORD.get(kind, kind)} '{spec.name}' (from {origin})")
-            return None
-        if kind == "layers" and spec.name == "Input":
-            return "keras.Input"
-        return spec.impl.replace(":", ".")
-
-    def call(self, rc: ResolvedCall, shadow=frozenset()) -> str:
-        node = rc.node if isinstance(rc.node, ast.Call) else None
-        path = self._keras_path(rc.kind, rc.spec, node.name_span if node is not None else None)
-        if path is None:
-            return "None"
-        if rc.spec is sequential_spec():
-            nodes = _sequential_item_nodes(node, len(rc.args.get("layers") or ()))
-            layers = ", ".join(self.code(v, n, shadow) for v, n in zip(rc.args.get("layers") or (), nodes))
-            rest = [f"{k}={self.code(v, _kwarg_node(node, k), shadow)}" for k, v in rc.args.items() if k != "layers"]
-            return f"keras.Sequential([{layers}]{''.join(', ' + r for r in rest)})"
-        params = [p.name for p in rc.spec.params]
-        nodes = _argument_nodes(node, params)
-        positional_ok = _positional_params(rc.kind, rc.spec)
-        given = len(node.args) if node is not None else 0
-        parts: list[str] = []
-        used: set[str] = set()
-        for i, p in enumerate(params[:given]):
-            if p not in rc.args or p not in positional_ok:
-                break
-            parts.append(self.code(rc.args[p], nodes.get(p), shadow))
-            used.add(p)
-        parts.extend(self.code(v, None, shadow) for v in rc.args.get("*args", ()))
-        for k, v in rc.args.items():
-            if k in used or k == "*args":
-                continue
-            parts.append(f"{k}={self.code(v, nodes.get(k), shadow)}")
-        return f"{path}({', '.join(parts)})"
-
-    def name(self, rn: ResolvedName, span=None) -> str:
-        """A bare name (``relu``, ``mse``, ``adam``) as the object nndsl gives Keras for it."""
-        spec = rn.spec
-        path = self._keras_path(rn.kind, spec, span)
-        if path is None:
-            return "None"
-        if rn.kind == "activations" or rn.kind not in _INSTANTIATE_NAMES:
-            return self.literal(spec.name)
-        written = rn.written or spec.name
-        if rn.kind in ("metrics", "losses") and _compile_special(rn.kind, written):
-            return self.literal(written.lower())  # "accuracy": model.compile picks the right one for the loss
-        cls = _class_path(rn.kind, spec)
-        if cls is None:
-            return path
-        if rn.kind == "metrics" and rn.written:
-            return f"{cls}(name={self.literal(rn.written)})"
-        return f"{cls}()"
+            self.imports.update(catalogue[h].imports)
+            self.need(*catalogue[h].needs)
 
     # ------------------------------------------------------------ let constants
     def let_constants(self) -> list[str]:
@@ -769,7 +185,8 @@ class _Writer:
         doc = f"Model `{model.name}` of {self.file}{', compiled' if model.compile.get('loss') is not None else ''}."
         lines = [f"def {fn}({'after_input=()' if takes_preprocessing else ''}):"]
         if takes_preprocessing:
-            lines += [f'    """{doc}', "", "    `after_input` are the fitted preprocessing layers, placed right after the input.", '    """']
+            lines += [f'    """{doc}', "", "    `after_input` are the fitted preprocessing layers, placed right after the input.",
+                      '    """']
         else:
             lines.append(f'    """{doc}"""')
         if seed is not None:
@@ -877,69 +294,70 @@ class _Writer:
         return var, info
 
     def source_call(self, cd: CheckedData) -> str:
+        """The call of the helper that reads a data source as nndsl reads it."""
         kind = _SOURCES.get(cd.spec.impl)
-        call = cd.decl.source
-        params = [p.name for p in cd.spec.params]
-        nodes = _argument_nodes(call, params)
-        a = cd.args
-
-        def arg(name):
-            return self.code(a[name], nodes.get(name))
-
-        def path(name):
-            return f"BASE / {arg(name)}"
-
-        if kind == "csv":
-            self.need("read_csv")
-            parts = [path("path")]
-            for p in ("target", "features", "exclude", "categorical", "delimiter"):
-                if a.get(p) is not None:
-                    parts.append(f"{p}={arg(p)}")
-            if a.get("id") is not None:
-                parts.append(f"ids={arg('id')}")
-            return f"read_csv({', '.join(parts)})"
-        if kind == "npz":
-            self.need("read_npz")
-            parts = [path("path")]
-            if a.get("x"):
-                parts.append(f"x={arg('x')}")
-            if a.get("y") is not None:
-                parts.append(f"y={arg('y')}")
-            return f"read_npz({', '.join(parts)})"
-        if kind == "npy":
-            self.need("read_npy")
-            return f"read_npy({path('path')}" + (f", target={path('target')})" if a.get("target") else ")")
+        if kind is None:
+            self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
+            return "None"
+        self.need(f"read_{kind}" if kind != "split" else "split_rows")
+        args = _SourceArgs(self, cd.args, argument_nodes(cd.decl.source, [p.name for p in cd.spec.params]), cd.decl.source)
         if kind in ("image_folder", "text_folder"):
-            self.need(f"read_{kind}")
-            parts = [path("path")]
-            if kind == "image_folder":
-                if a.get("image_size"):
-                    parts.append(f"image_size={arg('image_size')}")
-                if a.get("color_mode"):
-                    parts.append(f"color_mode={arg('color_mode')}")
-            if "label_mode" in a and a["label_mode"] is None:
-                mode = None
-            else:
-                mode = a.get("label_mode") or "int"
-                mode = None if mode == "none" else str(mode)
-            if mode != "int":
-                parts.append(f"label_mode={self.literal(mode)}")
-            return f"read_{kind}({', '.join(parts)})"
-        if kind == "split":
-            self.need("split_rows")
-            parent = self.allocate(("data", str(a["source"])), f"{a['source']}_data")
-            fractions = self.literal([float(f) if not isinstance(f, bool) else f for f in self.python_value(a["fractions"])])
-            seed = a.get("seed")
-            if seed is not None:
-                seed_code = arg("seed")
-            elif self.checked.settings.get("seed") is not None:
-                seed_code = "SEED"
-            else:
-                seed_code = "0"
-            part = arg("part") if "part" in a else "0"
-            return f"split_rows({parent}, {fractions}, part={part}, seed={seed_code})"
-        self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {_origin('data_sources', cd.spec.name)})")
-        return "None"
+            return f"read_{kind}({', '.join(self.folder_arguments(kind, args))})"
+        return getattr(self, f"source_{kind}")(args)
+
+    def source_csv(self, a: _SourceArgs) -> str:
+        missing = a.get("missing") not in (None, "error")
+        if missing or is_pattern(str(a.get("path"))):
+            node = a.nodes.get("missing" if missing else "path")
+            self.unsupported(node.span if node is not None else a.call.span,
+                             "csv(missing=...) and csv of a glob pattern (the script reads one file, without missing values)")
+        parts = [a.path("path")]
+        for p in ("target", "features", "exclude", "categorical", "delimiter"):
+            if a.get(p) is not None:
+                parts.append(f"{p}={a.code(p)}")
+        if a.get("id") is not None:
+            parts.append(f"ids={a.code('id')}")
+        return f"read_csv({', '.join(parts)})"
+
+    def source_npz(self, a: _SourceArgs) -> str:
+        parts = [a.path("path")]
+        if a.get("x"):
+            parts.append(f"x={a.code('x')}")
+        if a.get("y") is not None:
+            parts.append(f"y={a.code('y')}")
+        return f"read_npz({', '.join(parts)})"
+
+    def source_npy(self, a: _SourceArgs) -> str:
+        return f"read_npy({a.path('path')}" + (f", target={a.path('target')})" if a.get("target") else ")")
+
+    def folder_arguments(self, kind: str, a: _SourceArgs) -> list[str]:
+        parts = [a.path("path")]
+        if kind == "image_folder":
+            if a.get("image_size"):
+                parts.append(f"image_size={a.code('image_size')}")
+            if a.get("color_mode"):
+                parts.append(f"color_mode={a.code('color_mode')}")
+        if "label_mode" in a.values and a.values["label_mode"] is None:
+            mode = None
+        else:
+            mode = a.get("label_mode") or "int"
+            mode = None if mode == "none" else str(mode)
+        if mode != "int":
+            parts.append(f"label_mode={self.literal(mode)}")
+        return parts
+
+    def source_split(self, a: _SourceArgs) -> str:
+        source = a.values["source"]
+        parent = self.allocate(("data", str(source)), f"{source}_data")
+        fractions = self.literal([float(f) if not isinstance(f, bool) else f for f in self.python_value(a.values["fractions"])])
+        if a.get("seed") is not None:
+            seed = a.code("seed")
+        elif self.checked.settings.get("seed") is not None:
+            seed = "SEED"
+        else:
+            seed = "0"
+        part = a.code("part") if "part" in a.values else "0"
+        return f"split_rows({parent}, {fractions}, part={part}, seed={seed})"
 
     # ------------------------------------------------------------ steps
     def step_code(self, step: CheckedStep) -> list[str]:
@@ -947,7 +365,7 @@ class _Writer:
         text = self.checked.source.text[step.node.span.start:step.node.span.end] if self.checked.source is not None else step.verb
         body = [f"    # {line.rstrip()}" for line in text.splitlines() or [step.verb]]
         if verb is None:
-            self.unsupported(step.node.verb_span, f"step '{step.spec.name}' (from {_origin('steps', step.spec.name)})")
+            self.unsupported(step.node.verb_span, f"step '{step.spec.name}' (from {origin_of('steps', step.spec.name)})")
             return body
         getattr(self, f"step_{verb}")(step, body)
         return body
@@ -985,94 +403,133 @@ class _Writer:
         mv = self.model_vars(step.target)
         var, info = self.load_data(body, step.on)
         kw = step.kwargs
-        model = mv.checked
-        seed = "SEED" if self.checked.settings.get("seed") is not None else "None"
-        batch = self.kwarg_code(step, "batch_size") if kw.get("batch_size") else "32"
+        batch = self.kwarg_code(step, "batch_size") if kw.get("batch_size") else str(BATCH_SIZE)
         val_batch = (self.kwarg_code(step, "validation_batch_size") if kw.get("validation_batch_size")
-                     else (self.literal(max(int(kw.get("batch_size") or 32), 1024)) if batch.isdigit() else f"max({batch}, 1024)"))
-        shuffle = kw.get("shuffle", True) is not False
-        prefetch = "" if kw.get("prefetch", True) is not False else ", prefetch=False"
+                     else (self.literal(max(int(kw.get("batch_size") or BATCH_SIZE), MIN_VALIDATION_BATCH)) if batch.isdigit()
+                           else f"max({batch}, {MIN_VALIDATION_BATCH})"))
+        pipeline = _Pipeline(
+            batch=batch, val_batch=val_batch, shuffle=kw.get("shuffle", True) is not False,
+            seed="SEED" if self.checked.settings.get("seed") is not None else "None",
+            prefetch="" if kw.get("prefetch", True) is not False else ", prefetch=False",
+        )
         fit_args = [f"epochs={self.kwarg_code(step, 'epochs') if kw.get('epochs') else '1'}"]
         for k in ("class_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_freq"):
             if kw.get(k) is not None:
                 fit_args.append(f"{k}={self.kwarg_code(step, k)}")
         if info.streamed:
-            self.need("stream_pipeline")
-            if kw.get("validation_split"):
-                raise UsageError(f"{self.where(step.node.span)}: expected no validation_split for the streamed folder source '{step.on}'; "
-                                 "received validation_split (nndsl run refuses it too: give validation data as its own source)")
-            if not mv.built:
-                if model is None:
-                    raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
-                fn = self.allocate(("build", model.name), f"build_{model.name}")
-                takes = model.options.scale_features != "none"
-                body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
-                mv.built = True
-            cache = "" if kw.get("cache", True) is not False else ", cache=False"
-            body.append(f"    pipeline = stream_pipeline({var}, batch_size={batch}, shuffle={shuffle}, seed={seed}{cache}{prefetch})")
-            if kw.get("validation_data") is not None:
-                vvar, vinfo = self.load_data(body, kw["validation_data"])
-                body.append(f"    validation = stream_pipeline({vvar}, batch_size={val_batch}, shuffle=False, seed=None{prefetch})")
-                fit_args.append("validation_data=validation")
+            validation = self.streamed_training(step, mv, var, pipeline, body)
         else:
-            first = not mv.built
-            if first and model is None:
-                raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
-            if first and self.uses_categorical:
-                categories = self.var(mv, "categories")
-                if info.categorical:
-                    self.need("fit_categories")
-                    body.append(f"    {categories} = fit_categories({var})  # the categories of the training rows")
-                else:
-                    body.append(f"    {categories} = {{}}")
-                mv.categories_set = True
-            rows = self.encoded(body, mv, var, info)
-            if first:
-                features, target = model.options.scale_features, model.options.scale_target
-                after = ""
-                body.append(f"    {self.var(mv, 'targets')} = {rows}.target_names")
-                mv.targets_set = True
-                if features != "none" and features in _PREPROCESSORS:
-                    self.need(_PREPROCESSORS[features], "normalization")
-                    stats = self.var(mv, "feature_scaling")
-                    body.append(f"    {stats} = {_PREPROCESSORS[features]}({rows}.x)  # fitted on the training features")
-                    after = f"after_input=[normalization(*{stats})]"
-                if target != "none" and target in _PREPROCESSORS:
-                    self.need(_PREPROCESSORS[target])
-                    body.append(f"    {self.var(mv, 'target_scaling')} = {_PREPROCESSORS[target]}({rows}.y)  # fitted on the training target")
-                    mv.scaled_target = True
-                    mv.export_ready = False
-                fn = self.allocate(("build", model.name), f"build_{model.name}")
-                body.append(f"    {mv.var} = {fn}({after})")
-                if features == "none" and _adapts_first_normalization(model):
-                    body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
-                mv.built = True
-            if mv.scaled_target:
-                self.need("scale")
-                body.append(f"    x, y = {rows}.x, scale({rows}.y, *{self.var(mv, 'target_scaling')})  # training uses the scaled target")
-            else:
-                body.append(f"    x, y = {rows}.x, {rows}.y")
-            validation = False
-            if kw.get("validation_data") is not None:
-                vvar, vinfo = self.load_data(body, kw["validation_data"])
-                vrows = self.encoded(body, mv, vvar, vinfo)
-                if mv.scaled_target:
-                    body.append(f"    val_x, val_y = {vrows}.x, scale({vrows}.y, *{self.var(mv, 'target_scaling')})")
-                else:
-                    body.append(f"    val_x, val_y = {vrows}.x, {vrows}.y")
-                validation = True
-            elif kw.get("validation_split"):
-                self.need("split_validation")
-                body.append(f"    (x, y), (val_x, val_y) = split_validation(x, y, {self.kwarg_code(step, 'validation_split')})")
-                validation = True
-            self.need("array_pipeline")
-            body.append(f"    pipeline = array_pipeline(x, y, batch_size={batch}, shuffle={shuffle}, seed={seed}{prefetch})")
-            if validation:
-                body.append(f"    validation = array_pipeline(val_x, val_y, batch_size={val_batch}, shuffle=False, seed=None{prefetch})")
-                fit_args.append("validation_data=validation")
+            validation = self.in_memory_training(step, mv, var, info, pipeline, body)
+        if validation:
+            fit_args.append("validation_data=validation")
+        self.fit(step, mv, fit_args, body)
+
+    def streamed_training(self, step: CheckedStep, mv: _ModelVars, var: str, pipeline: _Pipeline, body: list[str]) -> bool:
+        """The pipelines of a folder source; whether there is validation data."""
+        kw = step.kwargs
+        self.need("stream_pipeline")
+        if kw.get("validation_split"):
+            raise UsageError(f"{self.where(step.node.span)}: expected no validation_split for the streamed folder source '{step.on}'; "
+                             "received validation_split (nndsl run refuses it too: give validation data as its own source)")
+        if not mv.built:
+            model = self.defined_model(step, mv)
+            fn = self.allocate(("build", model.name), f"build_{model.name}")
+            takes = model.options.scale_features != "none"
+            body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
+            mv.built = True
+        cache = "" if kw.get("cache", True) is not False else ", cache=False"
+        body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
+                    f"seed={pipeline.seed}{cache}{pipeline.prefetch})")
+        if kw.get("validation_data") is None:
+            return False
+        vvar, _ = self.load_data(body, kw["validation_data"])
+        body.append(f"    validation = stream_pipeline({vvar}, batch_size={pipeline.val_batch}, shuffle=False, "
+                    f"seed=None{pipeline.prefetch})")
+        return True
+
+    def in_memory_training(self, step: CheckedStep, mv: _ModelVars, var: str, info: _DataInfo, pipeline: _Pipeline,
+                           body: list[str]) -> bool:
+        """The pipelines of rows in memory (the model built and its preprocessing fitted on the
+        first training); whether there is validation data."""
+        kw = step.kwargs
+        first = not mv.built
+        if first:
+            self.defined_model(step, mv)
+            if self.uses_categorical:
+                self.fit_categories(mv, var, info, body)
+        rows = self.encoded(body, mv, var, info)
+        if first:
+            self.first_build(mv, rows, body)
+        body.append(f"    x, y = {self.xy(mv, rows)}" + ("  # training uses the scaled target" if mv.scaled_target else ""))
+        validation = False
+        if kw.get("validation_data") is not None:
+            vvar, vinfo = self.load_data(body, kw["validation_data"])
+            body.append(f"    val_x, val_y = {self.xy(mv, self.encoded(body, mv, vvar, vinfo))}")
+            validation = True
+        elif kw.get("validation_split"):
+            self.need("split_validation")
+            body.append(f"    (x, y), (val_x, val_y) = split_validation(x, y, {self.kwarg_code(step, 'validation_split')})")
+            validation = True
+        self.need("array_pipeline")
+        body.append(f"    pipeline = array_pipeline(x, y, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
+                    f"seed={pipeline.seed}{pipeline.prefetch})")
+        if validation:
+            body.append(f"    validation = array_pipeline(val_x, val_y, batch_size={pipeline.val_batch}, shuffle=False, "
+                        f"seed=None{pipeline.prefetch})")
+        return validation
+
+    def defined_model(self, step: CheckedStep, mv: _ModelVars) -> CheckedModel:
+        """The model a step trains first, which the file must define."""
+        if mv.checked is None:
+            raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
+        return mv.checked
+
+    def fit_categories(self, mv: _ModelVars, var: str, info: _DataInfo, body: list[str]) -> None:
+        """The model's categories: those of the training rows' categorical columns (none without)."""
+        categories = self.var(mv, "categories")
+        if info.categorical:
+            self.need("fit_categories")
+            body.append(f"    {categories} = fit_categories({var})  # the categories of the training rows")
+        else:
+            body.append(f"    {categories} = {{}}")
+        mv.categories_set = True
+
+    def first_build(self, mv: _ModelVars, rows: str, body: list[str]) -> None:
+        """Before the first training: the target names kept, the scaling fitted, the model built."""
+        model = mv.checked
+        features, target = model.options.scale_features, model.options.scale_target
+        after = ""
+        body.append(f"    {self.var(mv, 'targets')} = {rows}.target_names")
+        mv.targets_set = True
+        if features != "none" and features in _PREPROCESSORS:
+            self.need(_PREPROCESSORS[features], "normalization")
+            stats = self.var(mv, "feature_scaling")
+            body.append(f"    {stats} = {_PREPROCESSORS[features]}({rows}.x)  # fitted on the training features")
+            after = f"after_input=[normalization(*{stats})]"
+        if target != "none" and target in _PREPROCESSORS:
+            self.need(_PREPROCESSORS[target])
+            body.append(f"    {self.var(mv, 'target_scaling')} = {_PREPROCESSORS[target]}({rows}.y)  # fitted on the training target")
+            mv.scaled_target = True
+            mv.export_ready = False
+        fn = self.allocate(("build", model.name), f"build_{model.name}")
+        body.append(f"    {mv.var} = {fn}({after})")
+        if features == "none" and _adapts_first_normalization(model):
+            body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
+        mv.built = True
+
+    def xy(self, mv: _ModelVars, rows: str) -> str:
+        """The features and the target of ``rows`` as the model trains on them (the target scaled)."""
+        if not mv.scaled_target:
+            return f"{rows}.x, {rows}.y"
+        self.need("scale")
+        return f"{rows}.x, scale({rows}.y, *{self.var(mv, 'target_scaling')})"
+
+    def fit(self, step: CheckedStep, mv: _ModelVars, fit_args: list[str], body: list[str]) -> None:
+        """The call of ``fit``, with the callbacks nndsl adds and its steps per execution."""
+        kw = step.kwargs
         if kw.get("steps_per_epoch") is not None:
             body.append("    pipeline = pipeline.repeat()")
-        if model is None or "steps_per_execution" not in model.compile:
+        if mv.checked is None or "steps_per_execution" not in mv.checked.compile:
             self.need("one_call_per_epoch")
             body.append(f"    one_call_per_epoch({mv.var}, pipeline)")
         callbacks = []
@@ -1094,7 +551,7 @@ class _Writer:
         self.need("report")
         title = self.literal(f"{step.verb} {step.target} on {step.on if not isinstance(step.on, CheckedData) else step.on.spec.name}")
         if info.streamed:
-            batch = self.kwarg_code(step, "batch_size") if step.kwargs.get("batch_size") else "32"
+            batch = self.kwarg_code(step, "batch_size") if step.kwargs.get("batch_size") else str(BATCH_SIZE)
             body.append(f"    results = {model}.evaluate({var}.batch({batch}), verbose=0, return_dict=True)")
         else:
             rows = self.encoded(body, mv, var, info)
@@ -1113,7 +570,8 @@ class _Writer:
             raise UsageError(f"{self.where(step.node.to.span)}: expected a path ending in .keras for the Keras format; received '{target}' "
                              "(nndsl run refuses it too)")
         if fmt == "export" and suffix != "":
-            raise UsageError(f"{self.where(step.node.to.span)}: expected a folder path without an extension for format=export; received '{target}'")
+            raise UsageError(f"{self.where(step.node.to.span)}: expected a folder path without an extension for format=export; "
+                             f"received '{target}'")
         if fmt == "h5" and suffix.lower() not in (".h5", ".hdf5"):
             raise UsageError(f"{self.where(step.node.to.span)}: expected a path ending in .h5 for format=h5; received '{target}'")
         self.need("save_keras_file")
@@ -1202,7 +660,7 @@ class _Writer:
                 main.append(f"    keras.utils.set_random_seed(SEED)  # seed {seed}: Python, NumPy and TensorFlow, as nndsl run seeds them")
             for step in self.checked.steps:
                 main.extend(self.step_code(step))
-        except _Unsupported as exc:
+        except Unsupported as exc:
             raise UsageError(f"cannot export {self.file} to Python: {exc} has no plain-Keras form") from None
         if self.problems:
             listed = "\n".join(f"  {p}" for _, p in sorted(self.problems))
@@ -1227,7 +685,8 @@ class _Writer:
         rel = Path(rel).as_posix()
         return f"BASE = (HERE / {self.literal(rel)}).resolve()  # the folder of {self.file}: the paths below are relative to it"
 
-    def assemble(self, constants: list[str], builders: list[list[str]], main: list[str]) -> str:
+    def header(self, constants: list[str]) -> list[str]:
+        """The docstring, the imports, the paths, the seed and the let constants."""
         seed = self.checked.settings.get("seed")
         imports = set(self.imports) | {"os", "pathlib"}
         out = [
@@ -1264,13 +723,18 @@ class _Writer:
         if constants:
             out += ["", f"# The let variables of {self.file}."]
             out.extend(constants)
-        helpers = [h for h in _HELPER_ORDER if h in self.helpers]
-        if helpers:
+        return out
+
+    def assemble(self, constants: list[str], builders: list[list[str]], main: list[str]) -> str:
+        """The script: its header, the helpers it uses, the model builders, then ``main``."""
+        out = self.header(constants)
+        used = [helper for name, helper in helpers().items() if name in self.helpers]
+        if used:
             out += ["", ""]
             out.append("# " + "-" * 40 + " data: read, scaled, fed and written as nndsl does")
-            for h in helpers:
+            for helper in used:
                 out += ["", ""]
-                out.append(_HELPERS[h][0].rstrip("\n"))
+                out.append(helper.source.rstrip("\n"))
         out += ["", ""]
         out.append("# " + "-" * 40 + " the models")
         for block in builders:
@@ -1284,82 +748,8 @@ class _Writer:
         return "\n".join(out)
 
 
+
 # ---------------------------------------------------------------- small helpers
-
-
-def _strictly_equal(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_strictly_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_strictly_equal(a[k], b[k]) for k in a)
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
-
-
-def _argument_nodes(node, params: list[str]) -> dict:
-    """Parameter name -> the expression written for it in the call ``node``."""
-    if not isinstance(node, ast.Call):
-        return {}
-    out = {}
-    for p, arg in zip(params, node.args):
-        out[p] = arg
-    for k in node.kwargs:
-        out[k.name] = k.value
-    return out
-
-
-def _kwarg_node(node, name: str):
-    if not isinstance(node, ast.Call):
-        return None
-    return next((k.value for k in node.kwargs if k.name == name), None)
-
-
-def _sequential_item_nodes(node, count: int) -> list:
-    if not isinstance(node, ast.Call):
-        return [None] * count
-    if len(node.args) == 1 and isinstance(node.args[0], ast.List):
-        items = list(node.args[0].items)
-    elif node.args:
-        items = list(node.args)
-    else:
-        value = _kwarg_node(node, "layers")
-        items = list(value.items) if isinstance(value, (ast.List, ast.Tuple)) else []
-    return items if len(items) == count else [None] * count
-
-
-def _positional_params(kind: str, spec) -> set[str]:
-    """The parameters a Keras constructor takes by position (not keyword-only, not **kwargs)."""
-    from ..builtins.keras import catalogue
-
-    entry = catalogue()["kinds"].get(kind, {}).get(spec.name, {})
-    return {p["name"] for p in entry.get("params", ()) if p.get("kind") == "positional_or_keyword"}
-
-
-def _compile_special(kind: str, written: str) -> bool:
-    from ..builtins.keras import catalogue
-
-    return bool(catalogue()["kinds"].get(kind, {}).get(written.lower(), {}).get("compile_special"))
-
-
-def _class_path(kind: str, spec) -> str | None:
-    """The Keras class nndsl instantiates for a name (``mean_squared_error`` -> ``keras.losses.MeanSquaredError``)."""
-    if spec.kind == "class":
-        return spec.impl.replace(":", ".")
-    reg = registry(kind)
-    for name in reg.names():
-        if name[:1].isupper() and normalize(name) == normalize(spec.name):
-            return reg.get(name).impl.replace(":", ".")
-    return None
-
-
-def _origin(kind: str, name: str) -> str:
-    try:
-        return registry(kind).entry(name).origin
-    except KeyError:
-        return "<unknown>"
 
 
 def _adapts_first_normalization(model: CheckedModel) -> bool:

@@ -71,8 +71,8 @@ def import_model(path) -> str:
         )
     importer = _Importer(keras, path)
     text = importer.model_text(model)
-    from ..semantics.check import check
     from ..formatter import format_program
+    from ..semantics.check import check
     from ..syntax.parser import parse
 
     formatted = format_program(parse(text, filename=f"<import of {path.name}>"))
@@ -241,7 +241,7 @@ class _Importer:
                 args[key] = self.argument(key, config[key], kind)
         parts = []
         positional = True
-        for i, p in enumerate(params):
+        for p in params:
             if p.name not in args:
                 positional = False
                 continue
@@ -253,7 +253,8 @@ class _Importer:
         return f"{name}({', '.join(parts)})"
 
     def argument(self, key: str, value, kind: str) -> str:
-        if key == "dtype" and isinstance(value, dict) and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy"):
+        if (key == "dtype" and isinstance(value, dict)
+                and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy")):
             return self.value((value.get("config") or {}).get("name"))
         return self.value(value)
 
@@ -420,7 +421,8 @@ class _Importer:
                 detail = ", ".join(f"{k}={cx.get(k)!r}" for k in keys[:6])
                 raise RunError(f"{self.path.name}: layer {i} ({type(x).__name__}) has settings a .nn file cannot write: {detail}")
         if tuple(original.input_shape) != tuple(rebuilt.input_shape):
-            raise RunError(f"{self.path.name}: the imported input shape {rebuilt.input_shape} differs from the model's {original.input_shape}")
+            raise RunError(f"{self.path.name}: the imported input shape {rebuilt.input_shape} "
+                           f"differs from the model's {original.input_shape}")
 
 
 # ---------------------------------------------------------------- small helpers

@@ -9,12 +9,13 @@ points of the ``nndsl`` distribution, declared in its ``pyproject.toml`` like an
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-import importlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import PluginError
 
@@ -40,7 +41,7 @@ class Entry:
     loader: Callable[[], Any] | None = None
     obj: Any = None
     loaded: bool = False
-    rivals: list["Entry"] = field(default_factory=list)
+    rivals: list[Entry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class EntryPoint:
         return obj
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scan_entry_points() -> dict[str, list[tuple[str, str, Any]]]:
     """group -> [(name, dist name, EntryPoint)] for every ``nndsl.*`` group, read once per process.
 

@@ -52,7 +52,8 @@ class Group:
         if self.num_processes < 1:
             raise UsageError(f"--num-processes: expected a positive number of processes; received {self.num_processes}")
         if not 0 <= self.process_id < self.num_processes:
-            raise UsageError(f"--process-id: expected 0 to {self.num_processes - 1} for {self.num_processes} processes; received {self.process_id}")
+            raise UsageError(f"--process-id: expected 0 to {self.num_processes - 1} for {self.num_processes} processes; "
+                             f"received {self.process_id}")
         host, _, port = self.coordinator.rpartition(":")
         if not host or not port.isdigit():
             raise UsageError(f"--coordinator: expected HOST:PORT, such as 10.0.0.1:1234; received '{self.coordinator}'")

@@ -49,7 +49,8 @@ def encode(ds, vocab: dict[str, list[str]], error):
         for row, value in enumerate(raw):
             i = index.get(value.strip())
             if i is None:
-                raise error(f"expected one of the training data's categories ({', '.join(cats[:8])}{', ...' if len(cats) > 8 else ''}); received '{value}'",
+                raise error(f"expected one of the training data's categories ({', '.join(cats[:8])}{', ...' if len(cats) > 8 else ''}); "
+                            f"received '{value}'",
                             f"{ds.path.name if ds.path else ds.name}:row {row + 2}, column '{col}'",
                             "a model can only encode categories it saw in training")
             block[row, i] = 1.0

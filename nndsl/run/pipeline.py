@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import math
 
+from .defaults import ROW_SHUFFLE_LIMIT, STREAM_SHUFFLE_BUFFER
+
 
 def split_validation(x, y, fraction: float):
     """The last ``fraction`` of the rows, before any shuffling — exactly as Keras's ``validation_split``."""
     n = len(x)
     at = int(math.floor(n * (1.0 - fraction)))
     return (x[:at], y[:at]), (x[at:], y[at:])
-
-
-ROW_SHUFFLE_LIMIT = 16 * 2**20
 
 
 def array_dataset(x, y, *, batch_size: int, shuffle: bool, seed: int | None, prefetch: bool = True):
@@ -113,7 +112,7 @@ def stream_dataset(ds, *, batch_size: int, shuffle: bool, seed: int | None, cach
     if shuffle:
         # Folder sources list their files class by class: shuffle before each epoch.
         count = int(ds.cardinality())
-        ds = ds.shuffle(count if count > 0 else 1024, seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(count if count > 0 else STREAM_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)

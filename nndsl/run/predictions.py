@@ -7,8 +7,8 @@ array of the raw predictions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .files import atomic_path
 

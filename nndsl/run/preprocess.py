@@ -33,7 +33,7 @@ class Scaler:
         return {"kind": self.kind, "mean": [float(v) for v in self.mean], "variance": [float(v) for v in self.variance]}
 
     @staticmethod
-    def from_record(rec: dict) -> "Scaler":
+    def from_record(rec: dict) -> Scaler:
         import numpy as np
 
         return Scaler(rec["kind"], np.asarray(rec["mean"], "float32"), np.asarray(rec["variance"], "float32"))

@@ -32,6 +32,7 @@ class ModelState:
     history: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
+    fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
     _export: Any = None
 
@@ -43,7 +44,8 @@ class ModelState:
             import keras
 
             km = self.keras_model
-            self._export = keras.Sequential([keras.Input(shape=km.input_shape[1:]), *km.layers, self.target_scaler.layer(invert=True)], name=km.name)
+            self._export = keras.Sequential([keras.Input(shape=km.input_shape[1:]), *km.layers, self.target_scaler.layer(invert=True)],
+                                            name=km.name)
             if self.checked is not None and self.checked.compile.get("loss") is not None:
                 from ..compile.keras import compile_arguments
 
@@ -55,7 +57,8 @@ class RunState:
     """Everything a step can use. Plugin steps receive it too: ``def my_step(state, step): ...``."""
 
     def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
-                 record: RunRecord, verbose: bool = False) -> None:
+                 record: RunRecord, verbose: bool = False, nn_file: Path = Path("program.nn"), backend: str = "tensorflow",
+                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, tune_options=None) -> None:
         self.checked = checked
         self.base_dir = base_dir
         self.out = out
@@ -80,16 +83,16 @@ class RunState:
 
         self.stop = StopFlag()
         self.step_index = -1
-        self.resume: dict | None = None
-        self.nn_file = Path("program.nn")
+        self.resume = resume  # where an interrupted run stopped (--resume), or None
+        self.nn_file = nn_file
         self.seed = checked.settings.get("seed")
-        self.data_seed = self.seed  # the seed of shuffling; a multi-process group agrees on one
-        self.backend = "tensorflow"
-        self.group = None  # a multi-process run's Group, or None
-        self.strategy = None  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
-        self.watchdog = None
+        self.data_seed = self.seed if data_seed is None else data_seed  # the seed of shuffling; a multi-process group agrees on one
+        self.backend = backend
+        self.group = group  # a multi-process run's Group, or None
+        self.strategy = strategy  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
+        self.watchdog = watchdog  # a multi-process run's distributed.Watchdog, or None
+        self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.tune.TuneOptions), or None
         self.extra_callbacks: list = []  # more Keras callbacks for the train step (the tune step's pruning)
-        self.tune_options = None  # how the tune step keeps and shares its study (nndsl.run.tune.TuneOptions)
 
     @property
     def chief(self) -> bool:
@@ -146,6 +149,10 @@ class RunState:
         if "seed" in params:
             kwargs["seed"] = self.seed
         ds = loader(cd.args, **kwargs)
+        if ds.fill is None and (ds.missing or ds.dropped):
+            from ..data.missing import summary
+
+            self.events.line(summary(ds))
         self.datasets[name] = ds
         self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
                                           "rows": ds.rows, "fingerprint": ds.fingerprint}
@@ -156,7 +163,8 @@ class RunState:
             self.models[name] = ModelState(name, self.checked.models.get(name))
         return self.models[name]
 
-    def error(self, message: str, step: CheckedStep | None = None, *, hint: str | None = None, notes=(), code: str = "run-error", span=None) -> RunError:
+    def error(self, message: str, step: CheckedStep | None = None, *, hint: str | None = None, notes=(), code: str = "run-error",
+              span=None) -> RunError:
         """A located run-time error for a user mistake (pointing at the step by default)."""
         if span is None and step is not None:
             span = step.node.span
@@ -172,27 +180,60 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None, tune=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, tune=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
         backend: ``"tensorflow"`` or ``"jax"``; overrides the file's ``backend`` setting.
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
+        base_dir: the folder the program's relative paths are read from and written to
+            (default: the file's folder; a notebook cell's program uses the notebook's).
         tune: a :class:`nndsl.run.tune.TuneOptions`: where ``tune`` steps keep their studies, how many
             processes search.
 
     Raises:
         NndslError: for every user mistake, located.
     """
-    from ..semantics.check import check
     from ..formatter import format_program
+    from ..semantics.check import check
     from ..syntax.parser import parse_file
+    from .interrupt import checkpoint_path
 
     out = out or sys.stdout
     err = err or sys.stderr
     path = Path(file)
     program = parse_file(path)
     checked = check(program, overrides=overrides, max_params=max_params)
+    name = _start_backend(checked, backend, group, verbose)
+    data_seed = _seed(checked, name, group)
+    seed = checked.settings.get("seed")
+    record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
+    record.data["backend"] = name
+    ckpt = checkpoint_path(path)
+    chief = group is None or group.chief
+    base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
+    state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
+                     verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
+                     watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None, tune_options=tune)
+    _describe_distribution(state, checked.settings.get("distribute"))
+    _say_space_defaults(state)
+    # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
+    record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
+    try:
+        _run_steps(state)
+    finally:
+        _close(state, record_file)
+    if state.chief and ckpt.exists():
+        ckpt.unlink()  # the run finished: nothing left to resume
+    if state.chief:
+        from .report import final_table
+
+        final_table(state)
+    return state
+
+
+def _start_backend(checked: CheckedProgram, backend: str | None, group, verbose: bool) -> str:
+    """Choose the backend, activate it and import Keras on it; returns its name."""
     from .backend import activate, choose
     from .quiet import prepare
 
@@ -206,81 +247,81 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
                          "(TensorFlow's multi-worker training does not work with Keras 3's fit); use --backend jax")
     activate(name, checked, from_cli=backend is not None)
     prepare(verbose)  # imports Keras on the chosen backend
+    return name
+
+
+def _seed(checked: CheckedProgram, backend: str, group):
+    """Seed Python, NumPy and the backend with the file's seed, and join the group or share out
+    the local devices; returns the seed of shuffling (a group agrees on one)."""
     seed = checked.settings.get("seed")
     if seed is not None:
         from ..compile.keras import set_random_seed
 
         set_random_seed(int(seed))
-    data_seed = seed
     if group is not None:
         from .distributed import join
 
-        data_seed = join(group, seed)
-    elif checked.settings.get("distribute") == "mirrored" and name == "jax":
+        return join(group, seed)
+    if checked.settings.get("distribute") == "mirrored" and backend == "jax":
         from .distributed import local_data_parallel
 
         local_data_parallel()
-    chief = group is None or group.chief
-    record = RunRecord(_resolved_text(program, overrides, format_program), str(path), seed, dict(overrides or {}))
-    state = RunState(checked, base_dir=path.resolve().parent, out=out, err=err, progress=progress if chief else "none",
-                     record=record, verbose=verbose)
-    state.nn_file = path
-    state.tune_options = tune
-    _say_space_defaults(state)
-    state.backend = record.data["backend"] = name
-    state.group = group
-    state.data_seed = data_seed
-    if checked.settings.get("distribute") == "mirrored" and name == "tensorflow":
+    return seed
+
+
+def _strategy(checked: CheckedProgram, backend: str):
+    """TensorFlow's MirroredStrategy for ``distribute mirrored`` on TensorFlow, else None."""
+    if checked.settings.get("distribute") == "mirrored" and backend == "tensorflow":
         import tensorflow as tf
 
-        state.strategy = tf.distribute.MirroredStrategy()
-    if group is not None:
-        from .distributed import Watchdog
+        return tf.distribute.MirroredStrategy()
+    return None
 
-        state.watchdog = Watchdog(group)
-    _describe_distribution(state, checked.settings.get("distribute"))
-    from .interrupt import checkpoint_path
 
-    ckpt = checkpoint_path(path)
-    if resume:
-        state.resume = _read_resume(ckpt, path)
-    # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
-    record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
-    try:
-        for index, step in enumerate(checked.steps):
-            state.step_index = index
-            fn = load_impl(step.spec.impl)
-            state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
-            if state.chief or step.verb not in CHIEF_ONLY:
-                try:
-                    fn(state, step)
-                except Exception as exc:
-                    from .distributed import die_lost, lost_peer
+def _watchdog(group):
+    """For one process of a group: what ends the run clearly when a peer stops answering."""
+    if group is None:
+        return None
+    from .distributed import Watchdog
 
-                    if group is not None and lost_peer(exc):
-                        die_lost(group, f"'{step.verb}' at line {step.node.span.line}", exc)
-                    raise
-            if group is not None and step.verb in WAIT_AFTER:
-                state.barrier(f"{step.verb} at line {step.node.span.line}")
-            state.events.emit("step_end", step=step.verb, model=step.target)
-    finally:
-        if state.watchdog is not None:
-            state.watchdog.close()
-        if state.chief:
-            record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
-            record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
-            record.data["metrics"] = state.results
+    return Watchdog(group)
+
+
+def _run_steps(state: RunState) -> None:
+    """The steps in file order (on process 0 alone for those that only show things)."""
+    group = state.group
+    for index, step in enumerate(state.checked.steps):
+        state.step_index = index
+        fn = load_impl(step.spec.impl)
+        state.events.emit("step_begin", step=step.verb, model=step.target, line=step.node.span.line)
+        if state.chief or step.verb not in CHIEF_ONLY:
             try:
-                record.write(record_file)
-            except OSError as exc:
-                err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
-    if state.chief and ckpt.exists():
-        ckpt.unlink()  # the run finished: nothing left to resume
-    if state.chief:
-        from .report import final_table
+                fn(state, step)
+            except Exception as exc:
+                from .distributed import die_lost, lost_peer
 
-        final_table(state)
-    return state
+                if group is not None and lost_peer(exc):
+                    die_lost(group, f"'{step.verb}' at line {step.node.span.line}", exc)
+                raise
+        if group is not None and step.verb in WAIT_AFTER:
+            state.barrier(f"{step.verb} at line {step.node.span.line}")
+        state.events.emit("step_end", step=step.verb, model=step.target)
+
+
+def _close(state: RunState, record_file: Path) -> None:
+    """However the steps ended: stop the watchdog, and (on process 0) write the run record."""
+    if state.watchdog is not None:
+        state.watchdog.close()
+    if not state.chief:
+        return
+    record = state.record
+    record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
+    record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
+    record.data["metrics"] = state.results
+    try:
+        record.write(record_file)
+    except OSError as exc:
+        state.err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
 
 
 def _say_space_defaults(state: RunState) -> None:
@@ -324,7 +365,8 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     resume = meta.get("resume")
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
-    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names")}
+    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
+            "fills": meta.get("fills")}
 
 
 def _resolved_text(program, overrides, format_program) -> str:

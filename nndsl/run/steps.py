@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import Note
 from ..semantics.check import CheckedStep
 from ..semantics.result import ModelOptions
+from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUTION, MIN_VALIDATION_BATCH, PREDICT_BATCH, SMALL_INPUT
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
@@ -18,9 +20,6 @@ from .predictions import column_names, shown_rows, unknown_column
 from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
-
-PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
-SMALL_INPUT = 64  # below this many rows, one predict_on_batch call beats predict()'s set-up
 
 
 def _on_span(step: CheckedStep):
@@ -44,14 +43,43 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> N
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
         raise state.error(
-            f"expected data with input shape {want} for model '{ms.name}'; received {detail} from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
+            f"expected data with input shape {want} for model '{ms.name}'; received {detail} "
+            f"from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
             hint=(f"the data's feature columns are: {', '.join(ds.feature_names)}" if ds.feature_names and len(got) == 1 else None),
         )
 
 
+def _filled(state: RunState, ms: ModelState, ds):
+    """``ds`` with its missing feature cells filled (missing="mean", ...) with the values fitted
+    on the first data the model sees, its training data."""
+    if ds.fill is None:
+        return ds
+    from ..data.missing import apply_fills, fit_fills, summary
+    from ..data.table import data_error
+
+    decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
+    if ms.fills is None:
+        if ms.trained:
+            # fitting on test or prediction data now would fill it with its own statistics
+            raise data_error(f"expected the {ds.fill} of model '{ms.name}''s training data to fill missing values; received a model "
+                             "trained without missing values filled", where=ds.path.name if ds.path else ds.name, decl=decl,
+                             source=state.source, hint=f"write missing=\"{ds.fill}\" on the training data's source too")
+        ms.fills = fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
+        state.record.data["preprocessing"].setdefault(ms.name, {})["fills"] = ms.fills
+    cache = state.encoded.setdefault(ms.name, {})
+    key = ("filled", id(ds))
+    if key not in cache:
+        cache[key] = apply_fills(ds, ms.fills)
+        line = summary(ds)
+        if line:
+            state.events.line(f"{line}, with the {ds.fill} of each column in model '{ms.name}''s training data")
+    return cache[key]
+
+
 def _encoded(state: RunState, ms: ModelState, ds):
     """``ds`` with its categorical columns one-hot encoded with the model's categories."""
+    ds = _filled(state, ms, ds)
     if not ds.categorical and not ms.vocab:
         return ds
     from ..data.table import data_error
@@ -116,7 +144,8 @@ def _xy(state, step, ms, ds, *, raw_target: bool):
     y = ds.y
     if out_shape and out_shape[-1] is not None and y.ndim == 2 and y.shape[1] != out_shape[-1] and not _sparse_labels(ms, out_shape, y):
         raise state.error(
-            f"expected {out_shape[-1]} target column(s) for the output of model '{ms.name}'; received {y.shape[1]} ({', '.join(ds.target_names)})",
+            f"expected {out_shape[-1]} target column(s) for the output of model '{ms.name}'; "
+            f"received {y.shape[1]} ({', '.join(ds.target_names)})",
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
         )
     if _sparse_labels(ms, out_shape, y):
@@ -146,7 +175,7 @@ def _check_labels(state, step, ds, classes: int) -> None:
 
 
 def _fix_callback_paths(state: RunState, cb) -> Any:
-    for attr in ("filepath", "filename", "log_dir", "backup_dir"):
+    for attr in CALLBACK_PATH_ATTRIBUTES:
         v = getattr(cb, attr, None)
         if isinstance(v, str) and not Path(v).is_absolute():
             setattr(cb, attr, str(state.path(v)))
@@ -154,84 +183,34 @@ def _fix_callback_paths(state: RunState, cb) -> Any:
 
 
 def train(state: RunState, step: CheckedStep) -> None:
-    from ..compile.keras import build_model, to_keras
-    from .pipeline import array_dataset, split_validation, stream_dataset
+    from . import interrupt
     from .progress import make_callback
 
     ms = state.model(step.target)
     ds = state.data(step.on)
     kw = dict(step.kwargs)
-    batch = kw.get("batch_size") or 32
-    shuffle = kw.get("shuffle", True) is not False
-    prefetch = kw.get("prefetch", True) is not False
+    feed = _Feed.of(kw)
     fit_args: dict[str, Any] = {"epochs": kw.get("epochs") or 1}
     for k in ("class_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_freq"):
         if kw.get(k) is not None:
             fit_args[k] = kw[k]
-    val_batch = kw.get("validation_batch_size") or max(batch, 1024)
-    group = state.group
     if ds.tf_dataset is not None:
-        if group is not None:
-            raise state.error(f"expected in-memory data for a multi-process run; received the streamed folder source '{step.on}'", step,
-                              code="unsupported-option", span=_on_span(step),
-                              hint="folder sources stream through tf.data, which cannot be split evenly between processes; train on one process")
-        if ms.keras_model is None:
-            with state.scope():
-                ms.keras_model = build_model(state.checked, ms.name)
-        for option in ("validation_split",):
-            if kw.get(option):
-                raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
-                                  code="unsupported-option", hint="give validation data as its own source: validation_data=NAME")
-        data = stream_dataset(ds.tf_dataset, batch_size=batch, shuffle=shuffle, seed=state.seed, cache=kw.get("cache", True), prefetch=prefetch)
-        if kw.get("validation_data") is not None:
-            fit_args["validation_data"] = stream_dataset(state.data(kw["validation_data"]).tf_dataset, batch_size=val_batch, shuffle=False, seed=None)
+        data = _streamed_training_data(state, step, ms, ds, feed, fit_args)
     else:
-        _ensure_built(state, ms, ds)
-        ds = _encoded(state, ms, ds)
-        x, y = _xy(state, step, ms, ds, raw_target=False)
-        val = None
-        if kw.get("validation_data") is not None:
-            vds = _encoded(state, ms, state.data(kw["validation_data"]))
-            val = _xy(state, step, ms, vds, raw_target=False)
-        elif kw.get("validation_split"):
-            (x, y), val = split_validation(x, y, kw["validation_split"])
-        if state.backend == "tensorflow":
-            data = array_dataset(x, y, batch_size=batch, shuffle=shuffle, seed=state.seed, prefetch=prefetch)
-            if val is not None:
-                fit_args["validation_data"] = array_dataset(val[0], val[1], batch_size=val_batch, shuffle=False, seed=None, prefetch=prefetch)
-        else:
-            data = _shared_batches(state, step, x, y, batch=batch, shuffle=shuffle)
-            if val is not None:
-                # every process evaluates all of the validation rows: the mean is the same
-                fit_args["validation_data"] = val
-                fit_args["validation_batch_size"] = val_batch
+        data = _in_memory_training_data(state, step, ms, ds, feed, fit_args)
     if state.backend == "tensorflow":
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
-    callbacks = [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
+    callbacks = _user_callbacks(state, kw)
     callbacks.extend(state.extra_callbacks)  # a step running train for its own ends (tune's pruning)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
-    mode = kw.get("progress")
-    if mode is not None and mode != state.events.mode:
-        from .progress import Events
-
-        events = Events(mode if mode != "auto" else state.events.mode, state.out, state.console)
-    else:
-        events = state.events
+    events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
         callbacks.append(make_callback(events, ms.name))
-    from . import interrupt
-
-    resume = state.resume if state.resume and state.resume.get("step") == state.step_index else None
-    if resume is not None:
-        _resume_from(state, ms, resume)
-        fit_args["initial_epoch"] = resume["epoch"]
-    snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
-    snapshots["weights"] = [v.numpy().copy() for v in ms.keras_model.weights]
-    snapshots["optimizer"] = []
-    callbacks.append(interrupt.callback(state.stop, snapshots, together=group is not None))
+    snapshots = _starting_point(state, ms, fit_args)
+    callbacks.append(interrupt.callback(state.stop, snapshots, together=state.group is not None))
     if state.watchdog is not None:
         callbacks.append(state.watchdog.callback())
     if state.strategy is None:
@@ -254,6 +233,107 @@ def train(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
 
 
+@dataclass(frozen=True)
+class _Feed:
+    """How a training step batches its rows."""
+
+    batch: int
+    val_batch: int
+    shuffle: bool
+    prefetch: bool
+
+    @classmethod
+    def of(cls, kw: dict) -> _Feed:
+        batch = kw.get("batch_size") or BATCH_SIZE
+        return cls(batch=batch, val_batch=kw.get("validation_batch_size") or max(batch, MIN_VALIDATION_BATCH),
+                   shuffle=kw.get("shuffle", True) is not False, prefetch=kw.get("prefetch", True) is not False)
+
+
+def _streamed_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict):
+    """A folder source's tf.data pipeline (and its validation data's, into ``fit_args``); the model
+    built on first use."""
+    from ..compile.keras import build_model
+    from .pipeline import stream_dataset
+
+    kw = step.kwargs
+    if state.group is not None:
+        raise state.error(f"expected in-memory data for a multi-process run; received the streamed folder source '{step.on}'", step,
+                          code="unsupported-option", span=_on_span(step),
+                          hint="folder sources stream through tf.data, which cannot be split evenly between processes; "
+                               "train on one process")
+    if ms.keras_model is None:
+        with state.scope():
+            ms.keras_model = build_model(state.checked, ms.name)
+    for option in ("validation_split",):
+        if kw.get(option):
+            raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
+                              code="unsupported-option", hint="give validation data as its own source: validation_data=NAME")
+    data = stream_dataset(ds.tf_dataset, batch_size=feed.batch, shuffle=feed.shuffle, seed=state.seed, cache=kw.get("cache", True),
+                          prefetch=feed.prefetch)
+    if kw.get("validation_data") is not None:
+        fit_args["validation_data"] = stream_dataset(state.data(kw["validation_data"]).tf_dataset, batch_size=feed.val_batch,
+                                                     shuffle=False, seed=None)
+    return data
+
+
+def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict):
+    """Rows in memory as batches (and the validation rows, into ``fit_args``); the model built and
+    its preprocessing fitted on first use."""
+    from .pipeline import array_dataset, split_validation
+
+    kw = step.kwargs
+    _ensure_built(state, ms, ds)
+    ds = _encoded(state, ms, ds)
+    x, y = _xy(state, step, ms, ds, raw_target=False)
+    val = None
+    if kw.get("validation_data") is not None:
+        vds = _encoded(state, ms, state.data(kw["validation_data"]))
+        val = _xy(state, step, ms, vds, raw_target=False)
+    elif kw.get("validation_split"):
+        (x, y), val = split_validation(x, y, kw["validation_split"])
+    if state.backend == "tensorflow":
+        data = array_dataset(x, y, batch_size=feed.batch, shuffle=feed.shuffle, seed=state.seed, prefetch=feed.prefetch)
+        if val is not None:
+            fit_args["validation_data"] = array_dataset(val[0], val[1], batch_size=feed.val_batch, shuffle=False, seed=None,
+                                                        prefetch=feed.prefetch)
+        return data
+    data = _shared_batches(state, step, x, y, batch=feed.batch, shuffle=feed.shuffle)
+    if val is not None:
+        # every process evaluates all of the validation rows: the mean is the same
+        fit_args["validation_data"] = val
+        fit_args["validation_batch_size"] = feed.val_batch
+    return data
+
+
+def _user_callbacks(state: RunState, kw: dict) -> list:
+    """The callbacks the step names, as Keras objects, their paths relative to the .nn file."""
+    from ..compile.keras import to_keras
+
+    return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
+
+
+def _training_events(state: RunState, mode: str | None):
+    """Where the step's progress goes: the run's, unless the step asks for another mode."""
+    if mode is None or mode == state.events.mode:
+        return state.events
+    from .progress import Events
+
+    return Events(mode if mode != "auto" else state.events.mode, state.out, state.console)
+
+
+def _starting_point(state: RunState, ms: ModelState, fit_args: dict) -> dict:
+    """Where training starts (resumed from the checkpoint with --resume), as the interrupt
+    handler's snapshot: Ctrl-C before the first epoch ends rolls back to it."""
+    resume = state.resume if state.resume and state.resume.get("step") == state.step_index else None
+    if resume is not None:
+        _resume_from(state, ms, resume)
+        fit_args["initial_epoch"] = resume["epoch"]
+    snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
+    snapshots["weights"] = [v.numpy().copy() for v in ms.keras_model.weights]
+    snapshots["optimizer"] = []
+    return snapshots
+
+
 def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shuffle: bool):
     """The batches of a run without tf.data (JAX): one process, or this process's share of a group."""
     from .pipeline import array_batches
@@ -264,7 +344,8 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     n = group.num_processes
     if batch % n:
         raise state.error(f"expected a batch_size divisible by the {n} processes of the run; received batch_size={batch}", step,
-                          code="bad-argument", hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
+                          code="bad-argument",
+                          hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
     if len(x) < batch:
         raise state.error(f"expected at least one full batch of {batch} rows for {n} processes; received {len(x)} rows", step,
                           code="bad-argument", hint="use a smaller batch_size")
@@ -272,7 +353,8 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     if dropped:
         state.events.line(f"note: {dropped} of {len(x)} rows do not fill a last batch of {batch} and are left out of each epoch "
                           f"(every process must train the same number of batches); the rows left out change from epoch to epoch"
-                          if shuffle else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
+                          if shuffle
+                          else f"note: the last {dropped} of {len(x)} rows do not fill a batch of {batch} and are not trained on "
                           "(every process must train the same number of batches)")
     return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed, process_id=group.process_id, num_processes=n,
                          drop_remainder=True)
@@ -327,12 +409,10 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
         rec = resume.get(attr)
         setattr(ms, attr, Scaler.from_record(rec) if rec else None)
     ms.vocab = resume.get("categorical") or ms.vocab
+    ms.fills = resume.get("fills") or ms.fills
     ms.target_names = resume.get("target_names") or ms.target_names
     ms._export = None
     state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
-
-
-MAX_STEPS_PER_EXECUTION = 128
 
 
 def _default_steps_per_execution(ms: ModelState, data) -> None:
@@ -396,7 +476,7 @@ def test(state: RunState, step: CheckedStep) -> None:
     ms, ds = _model_and_data(state, step)
     model = ms.export_model()
     if ds.tf_dataset is not None:
-        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or 32), verbose=0, return_dict=True)
+        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or BATCH_SIZE), verbose=0, return_dict=True)
     else:
         x, y = _xy(state, step, ms, ds, raw_target=True)
         args = {k: step.kwargs[k] for k in ("batch_size", "steps") if step.kwargs.get(k) is not None}
@@ -429,7 +509,8 @@ def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -
         raise state.error(f"expected a regular file to write; received '{value}', a device or other special file",
                           step, code="bad-output", span=span, hint="write to a file in a folder of your own")
     if not folder.exists():
-        raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step, code="bad-output", span=span,
+        raise state.error(f"expected an existing folder for '{value}'; received a folder that does not exist ({folder})", step,
+                          code="bad-output", span=span,
                           hint="create the folder first, or write to a path in an existing one")
     if not folder.is_dir():
         raise state.error(f"expected a folder for '{value}'; received a file ({folder})", step, code="bad-output", span=span)
@@ -452,7 +533,8 @@ def save(state: RunState, step: CheckedStep) -> None:
 
     if fmt == "export" and importlib.util.find_spec("tensorflow") is None:  # optional on the JAX backend
         raise state.error("expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it",
-                          step, code="unsupported-option", span=span, hint='install it: pip install "nndsl[keras]", or save to a .keras file')
+                          step, code="unsupported-option", span=span,
+                          hint='install it: pip install "nndsl[keras]", or save to a .keras file')
     if not state.chief:
         _save_elsewhere(model, fmt, target)
         return
@@ -462,7 +544,8 @@ def save(state: RunState, step: CheckedStep) -> None:
             atomic_write_text(sidecar(target), json.dumps({"format_version": 1, **_model_meta(ms)}, indent=1))
         else:
             if fmt == "keras" and target.suffix != ".keras":
-                raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step, code="bad-output", span=span,
+                raise state.error(f"expected a path ending in .keras for the Keras format; received '{step.to}'", step,
+                                  code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
             meta = _model_meta(ms)
             import_tensorflow_quietly()
@@ -496,7 +579,7 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names)}
+    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
 
 
 def _export(state, model, target: Path) -> None:
@@ -526,11 +609,13 @@ def load(state: RunState, step: CheckedStep) -> None:
     source = state.path(step.from_)
     span = step.node.from_.span if step.node.from_ is not None else step.node.span
     if not source.exists():
-        raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step, code="bad-model-file", span=span)
+        raise state.error(f"expected an existing model file; received '{step.from_}', which does not exist", step,
+                          code="bad-model-file", span=span)
     if source.is_dir() and not (source / "saved_model.pb").exists():
         raise state.error("expected a .keras or .h5 model file; received a folder", step, code="bad-model-file", span=span)
     if source.is_dir():
-        raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)", step,
+        raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)",
+                          step,
                           code="bad-model-file", span=span)
     import_plugin_objects()
     import_tensorflow_quietly()
@@ -554,6 +639,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     # Categories and target names saved with the model (or earlier in this run).
     meta = read_meta(source)
     ms.vocab = meta.get("categorical") or None
+    ms.fills = meta.get("fills") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
@@ -640,7 +726,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
         try:
             write_predictions(target, ds, keep, names, preds)
         except OSError as exc:
-            raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step, code="write-failed", span=span) from None
+            raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
+                              code="write-failed", span=span) from None
         state.events.line(f"wrote {len(flat)} predictions to {step.to}")
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 

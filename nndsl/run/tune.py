@@ -391,14 +391,12 @@ def _trial_state(state: RunState, checked) -> RunState:
     """A silent run state for one trial, sharing the data the run has loaded."""
     from .record import RunRecord
 
+    # a Ctrl-C during a trial writes train's resume checkpoint beside nn_file: a temporary folder's
+    nn_file = Path(tempfile.gettempdir()) / f"nndsl-trial-{os.getpid()}.nn"
     trial = RunState(checked, base_dir=state.base_dir, out=state.out, err=state.err, progress="none",
-                     record=RunRecord("", str(state.nn_file), state.seed, {}), verbose=state.verbose)
+                     record=RunRecord("", str(state.nn_file), state.seed, {}), verbose=state.verbose, nn_file=nn_file,
+                     backend=state.backend, data_seed=state.data_seed)
     trial.datasets = state.datasets
-    # a Ctrl-C during a trial writes train's resume checkpoint here, not beside the .nn file
-    trial.nn_file = Path(tempfile.gettempdir()) / f"nndsl-trial-{os.getpid()}.nn"
-    trial.backend = state.backend
-    trial.seed = state.seed
-    trial.data_seed = state.data_seed
     trial.stop = state.stop
     return trial
 
@@ -646,9 +644,7 @@ def work(argv: list[str] | None = None) -> int:
     activate(args.backend, checked, from_cli=True)
     prepare(False)
     state = RunState(checked, base_dir=path.resolve().parent, out=sys.stdout, err=sys.stderr, progress="none",
-                     record=RunRecord("", str(path), checked.settings.get("seed"), overrides))
-    state.nn_file = path
-    state.backend = args.backend
+                     record=RunRecord("", str(path), checked.settings.get("seed"), overrides), nn_file=path, backend=args.backend)
     step = next(s for s in checked.steps if s.verb == "tune" and s.node.span.line == args.line)
     search = Search.of(state, step, TuneOptions(storage=args.storage, worker_index=args.index))
     optuna = _optuna(state, step)

@@ -10,12 +10,14 @@ shapes) follow, from :mod:`nndsl.semantics.keras_check`. The result types are in
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
+from ..vocabulary import DECLARATIONS, SETTINGS
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
 from .keras_check import KERAS_PASSES
@@ -55,7 +57,7 @@ def declare_names(ctx: Context) -> None:
 
 
 # Settings whose value is one of a few names, written as bare words: `backend jax`.
-SETTING_CHOICES = {
+SETTING_CHOICES = {  # the keys are vocabulary.SETTINGS with a fixed set of values
     "backend": ("tensorflow", "jax"),
     "distribute": ("none", "mirrored"),
 }
@@ -156,7 +158,8 @@ def bind_data_source(ctx: Context, call: ast.Call, defined: set[str]):
                         hint=hint_for(ref, [n for n, d in ctx.decls.items() if isinstance(d, ast.DataDecl)]),
                     )
                 elif ref not in defined:
-                    ctx.error("used-before-definition", f"expected data source '{ref}' to be defined before it is used; received it later", node.span if node else call.span)
+                    ctx.error("used-before-definition", f"expected data source '{ref}' to be defined before it is used; received it later",
+                              node.span if node else call.span)
     return spec, args
 
 
@@ -189,7 +192,8 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
         else:
             ctx.error(
                 "too-many-arguments",
-                f"expected at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''} for {what}; received {len(value.args)}",
+                f"expected at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''} for {what}; "
+                f"received {len(value.args)}",
                 node.span, hint="name the extra arguments: key=value",
             )
             ok = False
@@ -223,7 +227,8 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
             continue
         if p.name not in bound:
             if p.required:
-                ctx.error("missing-argument", f"expected argument '{p.name}' for {what} ({describe_type(p.type)}); received none", call.span)
+                ctx.error("missing-argument", f"expected argument '{p.name}' for {what} ({describe_type(p.type)}); received none",
+                          call.span)
                 ok = False
             continue
         v = bound[p.name]
@@ -344,7 +349,8 @@ def _expand_body(ctx, body, env, via, layers, props, budget, stack, dry=False) -
                 if not dry:
                     continue
                 given = {}
-            _expand_body(ctx, block.body, _block_env(ctx, block, given), via + (call,), layers, None if dry else _NoProps(block.name), budget, stack + (block.name,), dry)
+            _expand_body(ctx, block.body, _block_env(ctx, block, given), via + (call,), layers, None if dry else _NoProps(block.name),
+                         budget, stack + (block.name,), dry)
 
 
 def _spaced_call(ctx: Context, item: ast.Property, stack) -> bool:
@@ -385,7 +391,8 @@ def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict
     given: dict[str, Any] = {}
     ok = True
     if len(value.args) > len(params):
-        ctx.error("block-arity", f"expected at most {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}'; received {len(value.args)}",
+        ctx.error("block-arity", f"expected at most {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}'; "
+                  f"received {len(value.args)}",
                   call.args[len(params)].span, notes=[Note(f"block '{block.name}({', '.join(params)})' is defined here", block.name_span)])
         ok = False
     for p, v in zip(params, value.args):
@@ -402,7 +409,9 @@ def _bind_block(ctx: Context, block: ast.BlockDecl, call: ast.Call, env) -> dict
             given[k.name] = value.kwargs[k.name]
     missing = [p.name for p in block.params if p.name not in given and p.default is None]
     if missing:
-        ctx.error("block-arity", f"expected {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}' ({', '.join(params)}); received {len(given)}, missing {', '.join(missing)}",
+        ctx.error("block-arity",
+                  f"expected {len(params)} argument{'s' if len(params) != 1 else ''} for block '{block.name}' ({', '.join(params)}); "
+                  f"received {len(given)}, missing {', '.join(missing)}",
                   call.span, notes=[Note(f"block '{block.name}' is defined here", block.name_span)])
         ok = False
     return given if ok and not failed else None
@@ -442,7 +451,7 @@ def _step_spec(ctx: Context, stmt: ast.Step) -> StepSpec | None:
     name = steps.resolve(stmt.verb)
     if name is None:
         ctx.error("unknown-name", f"expected a step such as train, test, save, load or predict; received '{stmt.verb}'",
-                  stmt.verb_span, hint=hint_for(stmt.verb, steps.names() + ["let", "data", "model", "block", "seed"]))
+                  stmt.verb_span, hint=hint_for(stmt.verb, [*steps.names(), *DECLARATIONS, *SETTINGS]))
         return None
     try:
         return steps.get(name)
@@ -532,7 +541,8 @@ def _step_options(ctx: Context, stmt: ast.Step, spec: StepSpec, data_names) -> t
     for k in stmt.kwargs:
         p = spec.param(k.name)
         if p is None and not spec.open_params:
-            ctx.error("unknown-argument", f"expected an option of '{spec.name}' ({', '.join(q.name for q in spec.params) or 'none'}); received '{k.name}'",
+            ctx.error("unknown-argument", f"expected an option of '{spec.name}' ({', '.join(q.name for q in spec.params) or 'none'}); "
+                      f"received '{k.name}'",
                       k.name_span, hint=hint_for(k.name, [q.name for q in spec.params]))
             ok = False
             continue

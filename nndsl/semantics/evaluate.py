@@ -154,7 +154,8 @@ def evaluate(e, env: dict[str, Any]) -> Any:
             )
         if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
             digits = int(result.bit_length() * 0.30103) + 1
-            raise EvalProblem(f"expected a number of at most 4000 digits; received a result of about {digits} digits", e.span, code="overflow")
+            raise EvalProblem(f"expected a number of at most 4000 digits; received a result of about {digits} digits", e.span,
+                              code="overflow")
         return result
     raise TypeError(f"cannot evaluate {t.__name__}")
 

@@ -107,7 +107,8 @@ class _Resolver:
                                hint="the layers are already given as positional arguments")
                     return None
                 if not isinstance(value, list):
-                    self.error("bad-argument-type", f"expected a list of layers for 'layers'; received {describe_value(value)}", k.value.span)
+                    self.error("bad-argument-type", f"expected a list of layers for 'layers'; received {describe_value(value)}",
+                               k.value.span)
                     return None
                 items, item_nodes = list(value), _item_nodes(k.value, len(value))
             elif k.name in ("trainable", "name"):
@@ -144,7 +145,8 @@ class _Resolver:
                     continue
                 self.error("too-many-arguments",
                            f"expected at most {limit} positional argument{'s' if limit != 1 else ''} for {what}; received {len(inv.args)}",
-                           n.span, hint=f"{what}'s parameters are: {', '.join(p.name for p in params[:8])}{', ...' if len(params) > 8 else ''}")
+                           n.span,
+                           hint=f"{what}'s parameters are: {', '.join(p.name for p in params[:8])}{', ...' if len(params) > 8 else ''}")
                 ok = False
                 break
             bound[positional[i].name] = v
@@ -158,7 +160,8 @@ class _Resolver:
                 continue
             if k.name in bound:
                 self.error("duplicate-argument", f"expected '{k.name}' once for {what}; received it again", k.name_span,
-                           hint="it is already given as a positional argument" if k.name in nodes and nodes[k.name] is not k.value else None)
+                           hint=("it is already given as a positional argument"
+                                 if k.name in nodes and nodes[k.name] is not k.value else None))
                 ok = False
                 continue
             bound[k.name] = inv.kwargs[k.name]
@@ -209,12 +212,14 @@ class _Resolver:
                 self.error("unknown-name", f"expected a Keras object such as a schedule, initializer or layer; received '{value.name}'",
                            value.node.name_span, hint=hint_for(value.name, [n for k in _GUESS_KINDS for n in registry(k).names()]))
                 return FAILED
-            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
+            self.error("bad-argument-type",
+                       f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
             return FAILED
         if isinstance(value, list) and type_name in ("any", "list"):
             return [self.value(v, "any", True, None, pname) for v in value]
         if type_name in ("int", "float", "number") and isinstance(value, Symbol):
-            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
+            self.error("bad-argument-type",
+                       f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
                        hint=type_hint(value, type_name))
             return FAILED
         if type_name == "int" and is_number(value) and not isinstance(value, int):
@@ -227,8 +232,10 @@ class _Resolver:
         if type_name in ("str",) and not isinstance(value, str):
             self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
             return FAILED
-        if type_name in ("shape", "tuple", "list", "dict", "float", "number", "int", "positive_int", "str") and not fits(value, type_name, nullable):
-            self.error("bad-argument-type", f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
+        if (type_name in ("shape", "tuple", "list", "dict", "float", "number", "int", "positive_int", "str")
+                and not fits(value, type_name, nullable)):
+            self.error("bad-argument-type",
+                       f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span)
             return FAILED
         return value
 
@@ -242,7 +249,8 @@ class _Resolver:
             if spec is None:
                 return FAILED
             if kind in ("layers", "callbacks", "schedules"):
-                self.error("bad-argument-type", f"expected a call such as {spec.name}(...) for '{pname}'; received the name '{value}'", span,
+                self.error("bad-argument-type", f"expected a call such as {spec.name}(...) for '{pname}'; received the name '{value}'",
+                           span,
                            hint=f"write {spec.name}(...) with its arguments")
                 return FAILED
             return ResolvedName(kind, spec.name, spec, str(value))
@@ -256,7 +264,8 @@ class _Resolver:
                 nodes = {i: p.value for i, p in enumerate(node.items)}
             out = {k: self.named(kind, v, nodes.get(i), pname) for i, (k, v) in enumerate(value.items())}
             return FAILED if any(v is FAILED for v in out.values()) else out
-        self.error("bad-argument-type", f"expected {_ARTICLE.get(kind, kind)} name or call for '{pname}'; received {describe_value(value)}", span)
+        self.error("bad-argument-type", f"expected {_ARTICLE.get(kind, kind)} name or call for '{pname}'; received {describe_value(value)}",
+                   span)
         return FAILED
 
 
@@ -264,14 +273,15 @@ def _item_nodes(node, count: int) -> list:
     return list(node.items) if isinstance(node, (ast.List, ast.Tuple)) else [None] * count
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sequential_spec():
     """``keras.Sequential`` as a layer: a group of layers (not in ``keras.layers``, so not in the catalogue)."""
     return LayerSpec(
         name="Sequential",
         doc="A group of layers used as one layer (keras.Sequential): Sequential(RandomFlip(horizontal), RandomRotation(0.1)).",
         impl="keras:Sequential",
-        params=(ParamSpec("layers", "list", None, "The layers, in order.", True), ParamSpec("trainable", "bool", True, "Whether the group's weights are updated by training."),
+        params=(ParamSpec("layers", "list", None, "The layers, in order.", True),
+                ParamSpec("trainable", "bool", True, "Whether the group's weights are updated by training."),
                 ParamSpec("name", "str", None, "The group's name.", True)),
         var_positional=True,
         infer_shape=_sequential_shape,
@@ -372,7 +382,8 @@ def resolve_compile(ctx: Context) -> None:
                 hint = hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
                 if registry("layers").resolve(name) is not None and isinstance(prop.value, (ast.Tuple, ast.Number, ast.Name)):
                     hint = f"a call has no space before its '(': write {registry('layers').resolve(name)}(...)"
-                r.error("unknown-argument", f"expected a compile argument ({', '.join(COMPILE_ARGS)}) or {', '.join(MODEL_OPTIONS)}; received '{name}'",
+                r.error("unknown-argument", f"expected a compile argument ({', '.join(COMPILE_ARGS)}) or {', '.join(MODEL_OPTIONS)}; "
+                        f"received '{name}'",
                         prop.name_span, hint=hint)
                 continue
             converted = r.value(value, COMPILE_ARGS[name], True, prop.value, name)
@@ -422,7 +433,8 @@ def infer_shapes(ctx: Context) -> None:
                 first = _input_from_first_layer(args)
                 if first is None:
                     ctx.error("missing-input-shape", f"expected the model's input shape; received a first layer ({spec.name}) without one",
-                              rl.layer.call.name_span, hint="start the model with Input(shape=(N,)), e.g. Input(shape=(9,)) for nine feature columns")
+                              rl.layer.call.name_span,
+                              hint="start the model with Input(shape=(N,)), e.g. Input(shape=(9,)) for nine feature columns")
                     break
                 shape = first
             elif i > 0 and spec.name in ("Input", "InputLayer"):
@@ -440,11 +452,13 @@ def infer_shapes(ctx: Context) -> None:
             except ShapeError as exc:
                 notes = ()
                 if prev is not None:
-                    notes = (Note(f"{format_shape(shape)} comes from {prev.name} at line {prev.layer.call.span.line}", prev.layer.call.name_span),)
+                    notes = (Note(f"{format_shape(shape)} comes from {prev.name} at line {prev.layer.call.span.line}",
+                                  prev.layer.call.name_span),)
                 ctx.error("shape-mismatch", str(exc), rl.layer.call.span, notes=notes)
                 break
             except Exception as exc:  # a plugin's shape rule failing is reported, not fatal
-                ctx.warn("shape-rule-failed", f"the shape rule of {spec.name} failed ({type(exc).__name__}: {exc}); the shape is checked when the model is built", rl.layer.call.name_span)
+                ctx.warn("shape-rule-failed", f"the shape rule of {spec.name} failed ({type(exc).__name__}: {exc}); "
+                         "the shape is checked when the model is built", rl.layer.call.name_span)
                 out = None
             rl.output_shape = out
             if out is not None and spec.count_params is not None:

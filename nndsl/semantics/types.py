@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     "progress": "one of rich, plain, json or none",
     "save_format": "one of keras, h5 or export",
     "fraction_list": "fractions that add up to at most 1",
+    "missing": "one of error, drop, mean, median, most_frequent, or a number",
     "positive_number": "a number above 0",
     "direction": "minimize or maximize",
     "sampler": "one of tpe, random or grid",
@@ -37,6 +38,7 @@ DESCRIPTIONS = {
 
 _PROGRESS = {"rich", "plain", "json", "none", "auto"}
 _SAVE_FORMATS = {"keras", "h5", "export"}
+_MISSING_POLICIES = {"error", "drop", "mean", "median", "most_frequent"}  # nndsl.data.missing.POLICIES
 # The tune step's choices (nndsl.run.tune builds each with Optuna).
 _WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband"}}
 
@@ -88,6 +90,8 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
         return isinstance(value, Invocation) or (isinstance(value, list) and all(isinstance(x, Invocation) for x in value))
     if t == "progress":
         return _is_str(value) and str(value) in _PROGRESS
+    if t == "missing":
+        return is_number(value) or (_is_str(value) and str(value) in _MISSING_POLICIES)
     if t == "save_format":
         return _is_str(value) and str(value) in _SAVE_FORMATS
     if t == "positive_number":

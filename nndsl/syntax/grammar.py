@@ -8,7 +8,7 @@ from pathlib import Path
 GRAMMAR_NAME = "nn.lark"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grammar_path() -> Path:
     """The path of ``nn.lark``: inside the installed package first, else the checkout's ``grammars/``."""
     package_dir = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ def grammar_path() -> Path:
     raise FileNotFoundError(f"the nndsl grammar {GRAMMAR_NAME} is missing from the installation")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grammar_text() -> str:
     """The grammar's text."""
     return grammar_path().read_text(encoding="utf-8")

@@ -12,7 +12,6 @@ process may wrap it in :func:`nndsl.collector.parsing_phase` to parse faster.
 
 from __future__ import annotations
 
-
 from .. import ast
 from ..errors import Diagnostic, NndslSyntaxError
 from ..source import Source, Span, read_text

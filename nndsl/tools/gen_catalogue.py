@@ -157,6 +157,7 @@ _NUMERIC = frozenset({"int", "float", "number"})
 _SECTION_RE = re.compile(r"^(Args|Arguments|Parameters)\s*:\s*$")
 _ENTRY_RE = re.compile(r"^`?\**([A-Za-z_]\w*)`?\s*(?:\([^)]*\))?\s*:(?:\s+(.*))?$")
 _ADDRESS_RE = re.compile(r" at 0x[0-9a-fA-F]+")
+_DESCRIPTION_LIMIT = 1000
 _SENTENCE_END_RE = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)\.(?=\s|$)")
 _BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -169,7 +170,9 @@ def generate() -> dict:
 
     Returns:
         ``{"keras_version": ..., "kinds": {kind: {name: entry}}}`` where an entry is
-        either a schema (``kind``, ``qualname``, ``doc``, ``params``,
+        either a schema (``kind``, ``qualname``, ``doc`` (the first sentence of the
+        docstring), ``description`` (its paragraphs before the sections, when more than
+        that sentence), ``params``,
         ``var_positional``, ``var_keyword``) or ``{"alias_of": canonical}``.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -272,6 +275,7 @@ def _schema(qualname: str, obj: Any) -> dict:
         "kind": "class" if is_class else "function",
         "qualname": qualname,
         "doc": _summary(obj.__doc__),
+        **({"description": text} if (text := _description(obj.__doc__)) != _summary(obj.__doc__) else {}),
         "params": params,
         "var_positional": var_positional,
         "var_keyword": var_keyword,
@@ -461,6 +465,42 @@ def _type_of_value(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- docstrings
+
+
+# A line that starts a docstring section: the description ends before it.
+_SECTION_RE = re.compile(r"^(Args|Arguments|Returns|Raises|Example|Examples|Usage|Call arguments|Input shape|Output shape|"
+                         r"Reference|References|Note|Notes|Standalone usage|Usage with `compile\(\)` API)\s*:", re.MULTILINE)
+
+
+def _description(doc: str | None) -> str:
+    """A docstring's description: its paragraphs before the first section (``Args:``,
+    ``Example:``...) or code example, each on one line, as many whole paragraphs as fit in
+    :data:`_DESCRIPTION_LIMIT` characters (the first is cut after its last whole sentence
+    when it alone is longer). Hover shows it; ``doc`` holds the first sentence."""
+    if not doc:
+        return ""
+    text = inspect.cleandoc(doc).strip()
+    section = _SECTION_RE.search(text)
+    if section:
+        text = text[: section.start()]
+    kept: list[str] = []
+    size = 0
+    for block in text.split("\n\n"):
+        if not block.strip() or block.lstrip().startswith(("```", ">>>")) or "\n>>>" in block:
+            if kept:
+                break
+            continue
+        paragraph = " ".join(block.split())
+        if kept and size + len(paragraph) + 2 > _DESCRIPTION_LIMIT:
+            break
+        if not kept and len(paragraph) > _DESCRIPTION_LIMIT:
+            ends = [m.end() for m in _SENTENCE_END_RE.finditer(paragraph, 0, _DESCRIPTION_LIMIT)]
+            paragraph = paragraph[: ends[-1]] if ends else paragraph[: _DESCRIPTION_LIMIT - 3].rstrip() + "..."
+        kept.append(paragraph)
+        size += len(paragraph) + 2
+    while len(kept) > 1 and kept[-1].endswith(":"):  # "Formula:", its formula cut off
+        kept.pop()
+    return "\n\n".join(kept)
 
 
 def _summary(doc: str | None) -> str:

@@ -1,0 +1,202 @@
+"""An Arrow table's columns as training arrays, with the first bad cell located.
+
+Every table source reads its file(s) into Arrow tables, then comes here: features and targets
+become float32 arrays, every other column stays text (for ids, ``keep=`` and categories). A cell
+that is not a finite number is reported by the caller's ``problem`` function, which words the
+error for its format (a CSV row, a JSON line, a Parquet row) or, for CSV, falls back to the exact
+row-by-row reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .columns import Roles
+
+# A target cell left empty where missing= fills the features.
+TARGET_HINT = 'missing= fills features only: leave out the rows without a target with missing="drop"'
+# What a text cell in a numeric column usually means, and the three ways to say so.
+TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
+             "or keep it with id=[...]")
+
+
+@dataclass
+class Block:
+    """The rows of one file: ``x`` (rows, features), ``y`` (rows, targets) or None, text columns."""
+
+    x: Any
+    y: Any
+    texts: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first cell of a column that is not a finite number: its 0-based row and its value."""
+
+    row: int
+    column: str
+    kind: str  # "missing", "not-a-number", "not-finite", or "type" (a column of lists, dates...)
+    value: str = ""
+
+
+def concat_blocks(blocks: list[Block]) -> Block:
+    """One block holding the rows of several, in order."""
+    import numpy as np
+
+    if len(blocks) == 1:
+        return blocks[0]
+    x = np.concatenate([b.x for b in blocks])
+    y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
+    texts = {c: [v for b in blocks for v in b.texts[c]] for c in blocks[0].texts}
+    return Block(x, y, texts)
+
+
+def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception], missing_ok: frozenset[str] = frozenset()) -> Block:
+    """``table``'s numeric columns as float32 arrays and the others as text.
+
+    ``problem`` receives the earliest bad cell (by row, then by the column's place among the
+    features and targets) and returns the exception to raise. A missing value in a column of
+    ``missing_ok`` is no problem: it becomes NaN (see :mod:`nndsl.data.missing`).
+    """
+    import numpy as np
+
+    found: list[tuple[int, int, Problem]] = []
+    columns = []
+    for k, name in enumerate(roles.numeric):
+        col, bad = _as_float64(table.column(name), name, name in missing_ok)
+        if bad is not None and bad.kind == "missing" and missing_ok and name in roles.targets:
+            bad = Problem(bad.row, name, "missing", "target")  # a policy is set, but fills no target
+        if bad is not None:
+            found.append((bad.row, k, bad))
+        columns.append(col)
+    if found:
+        raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
+    nf = len(roles.features)
+    x = _stack(columns[:nf], table.num_rows)
+    y = _stack(columns[nf:], table.num_rows) if roles.targets else None
+    # NaN and infinity survive the cast to float32, so one pass over the result finds them; a
+    # column is searched only then. (A number too large for float32 becomes infinity there
+    # without being reported, as the row-by-row reader has always done.)
+    if not (np.isfinite(x).all() and (y is None or np.isfinite(y).all())):
+        for k, (name, col) in enumerate(zip(roles.numeric, columns)):
+            finite = np.isfinite(col.to_numpy()) | col.is_null().to_numpy()
+            if not finite.all():
+                i = int(np.argmin(finite))
+                found.append((i, k, Problem(i, name, "not-finite", _cell_text(col, i))))
+        if found:
+            raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
+    texts = {c: text_values(table.column(c)) for c in roles.text}
+    return Block(x, y, texts)
+
+
+def problem_error(problem: Problem, fail, row: int) -> Exception:
+    """The located error for a bad value of a feature or target column, at ``row`` as the format counts rows.
+
+    ``fail(message, where_row=, column=, hint=)`` words the location (see :func:`nndsl.data.parts.part_failure`).
+    """
+    if problem.kind == "missing":
+        return fail("expected a number; received a missing value", where_row=row, column=problem.column,
+                    hint=TARGET_HINT if problem.value == "target" else "remove or fill missing values before training")
+    if problem.kind == "not-finite":
+        return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
+                    hint="remove or fill missing values before training")
+    if problem.kind == "type":
+        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column, hint=TEXT_HINT)
+    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=TEXT_HINT)
+
+
+def _stack(columns, rows: int):
+    """Columns of float64 chunks side by side in one float32 array.
+
+    The array is filled one band of rows at a time (Arrow reads every column of a block into
+    chunks of the same length), so each band is still in the cache while all its columns are
+    written: several times faster than writing whole columns into a row-major array.
+    """
+    import numpy as np
+
+    out = np.empty((rows, len(columns)), dtype=np.float32)
+    if not columns:
+        return out
+    lengths = [len(c) for c in columns[0].chunks]
+    if any([len(c) for c in col.chunks] != lengths for col in columns[1:]):
+        columns = [col.combine_chunks() for col in columns]
+        bands = [[col] for col in columns]
+    else:
+        bands = [col.chunks for col in columns]
+    offset = 0
+    for pieces in zip(*bands):
+        n = len(pieces[0])
+        band = out[offset : offset + n]
+        for j, piece in enumerate(pieces):
+            band[:, j] = piece.to_numpy(zero_copy_only=False)  # a null becomes NaN
+        offset += n
+    return out
+
+
+def _as_float64(col, name: str, missing_ok: bool = False):
+    """(the column as float64 Arrow chunks, None), or (None, the first Problem) for a column that has one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        if missing_ok:  # blank text is a missing value too
+            col = pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), pa.scalar(None, col.type), col)
+        try:
+            col = pc.cast(col, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None, _first_non_number(col, name, missing_ok)
+    elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
+        col = pc.cast(col, pa.float64()) if t != pa.float64() else col
+    else:
+        return None, Problem(0, name, "type", str(t))
+    if col.null_count and not missing_ok:
+        return None, Problem(_first_null(col), name, "missing")
+    return col, None
+
+
+def _first_null(col) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.index(pc.is_null(col), True).as_py())
+
+
+def _first_non_number(col, name: str, missing_ok: bool = False) -> Problem:
+    for i, v in enumerate(col.to_pylist()):
+        if v is None or not v.strip():
+            if missing_ok:
+                continue
+            return Problem(i, name, "missing")
+        try:
+            float(v)
+        except ValueError:
+            return Problem(i, name, "not-a-number", v)
+    return Problem(0, name, "not-a-number", "text")  # unreachable: Arrow refused one of these values
+
+
+def _cell_text(col, i: int) -> str:
+    v = col[i].as_py()
+    return str(v).lower() if isinstance(v, float) else str(v)
+
+
+def text_values(col) -> list[str]:
+    """A column's values as text, a missing value as an empty string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = pc.cast(col, pa.string())
+    if col.null_count:
+        col = pc.fill_null(col, "")
+    return col.to_pylist()

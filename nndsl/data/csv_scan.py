@@ -1,0 +1,118 @@
+"""The row-by-row CSV reader that words every mistake, used where the fast reader meets one.
+
+Arrow reads a well-formed file many times faster, but its errors name neither the row nor,
+always, the column. When it refuses a file, or the file holds an empty cell, NaN or infinity,
+this reader goes through it again with Python's ``csv`` module and stops at the first bad row:
+the message names the file, the row (the header is row 1, blank lines count) and the column.
+It also reads a file Arrow refuses but Python accepts (a number written ``1_000``, a quoted
+line break in a cell), so the two readers accept the same files.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import math
+from array import array
+from collections.abc import Callable
+from pathlib import Path
+
+from .blocks import TARGET_HINT, TEXT_HINT, Block
+from .columns import Roles
+
+
+def read_header(path: Path, delimiter: str, fail: Callable[..., Exception]) -> tuple[list[str], list[str]]:
+    """The header row, as written and with each name stripped; blank lines before it are skipped."""
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"expected a readable file; received {exc.strerror}") from None
+    with fh:
+        reader = _csv.reader(fh, delimiter=delimiter)
+        try:
+            for row in reader:
+                if row and any(c.strip() for c in row):
+                    return row, [h.strip() for h in row]
+        except _csv.Error as exc:
+            raise fail(f"expected CSV text; received {exc}", where_row=reader.line_num) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path, fail) from None
+    raise fail("expected a header row and data rows; received an empty file")
+
+
+def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exception],
+              missing_ok: frozenset[str] = frozenset()) -> Block:
+    """Every data row of the file, or the located error for the first bad one.
+
+    ``fail(message, where_row=N, column=c, hint=...)`` builds the error. An empty cell of a
+    column in ``missing_ok`` is read as NaN (see :mod:`nndsl.data.missing`).
+    """
+    import numpy as np
+
+    header = list(roles.header)
+    index = {h: j for j, h in enumerate(header)}
+    numeric_names = list(roles.numeric)
+    numeric_cols = [index[c] for c in numeric_names]
+    text_cols = list(roles.text)
+    text_index = [index[c] for c in text_cols]
+    width = len(header)
+    nf = len(roles.features)
+    xs = array("f")  # features and targets go straight into their own buffers: no copy later
+    ys = array("f")
+    texts: dict[str, list] = {c: [] for c in text_cols}
+    rows = 0
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = _csv.reader(fh, delimiter=delimiter)
+        try:
+            for row in reader:  # the header
+                if row and any(c.strip() for c in row):
+                    break
+            for row in reader:
+                line = reader.line_num
+                if not row or not any(c.strip() for c in row):
+                    continue
+                if len(row) != width:
+                    raise fail(f"expected {width} fields like the header; received {len(row)}", where_row=line)
+                for k, (j, cname) in enumerate(zip(numeric_cols, numeric_names)):
+                    cell = row[j].strip()
+                    if not cell and cname in missing_ok:
+                        (xs if k < nf else ys).append(math.nan)
+                        continue
+                    try:
+                        v = float(cell)
+                    except ValueError:
+                        raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
+                                   where_row=line, column=cname,
+                                   hint=TARGET_HINT if not cell and missing_ok and k >= nf else TEXT_HINT) from None
+                    if math.isnan(v) or math.isinf(v):
+                        raise fail(f"expected a finite number; received '{cell}'", where_row=line, column=cname,
+                                   hint="remove or fill missing values before training")
+                    (xs if k < nf else ys).append(v)
+                for j, cname in zip(text_index, text_cols):
+                    texts[cname].append(row[j])
+                rows += 1
+        except _csv.Error as exc:
+            raise fail(f"expected CSV text; received {exc}", where_row=reader.line_num) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path, fail) from None
+    x = np.frombuffer(xs, dtype=np.float32).reshape(rows, nf)
+    y = np.frombuffer(ys, dtype=np.float32).reshape(rows, len(roles.targets)) if roles.targets else None
+    return Block(x, y, texts)
+
+
+def _not_utf8(path: Path, fail) -> Exception:
+    """The error for a file that is not UTF-8, naming the first bad byte's offset in the file."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = start = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            # the decoder may hold back the first bytes of a character from the previous chunk
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                start = offset - pending + exc.start
+                break
+            offset += len(chunk)
+    return fail(f"expected UTF-8 text; received bytes that are not (at byte {start})")

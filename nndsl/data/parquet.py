@@ -1,0 +1,51 @@
+"""The ``parquet`` data source: a Parquet file (or a folder or pattern of part files) of typed columns.
+
+Columns keep the types they were written with; features and targets must be numeric (or
+boolean) or text that reads as numbers. Rows in messages are counted from 1, the first row of
+data (a Parquet file has no header row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .blocks import Block, problem_error, table_to_block
+from .columns import Roles
+from .missing import allowed_columns, policy_of
+from .parts import part_roles, read_parts
+from .paths import Part
+from .table import Dataset
+
+SUFFIXES = (".parquet", ".pq")
+
+
+def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+    """Read a Parquet file (or several) into a :class:`Dataset`.
+
+    Errors name the file, and for a bad value its row (1-based) and column: a missing file, a
+    file that is not Parquet or is cut short, a missing column, a value that is not a finite
+    number, and part files with different columns.
+    """
+    return read_parts(args, name=name, base=base, decl=decl, source=source, what="Parquet", suffixes=SUFFIXES,
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail))
+
+
+def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(part.path, use_threads=True)
+    except (pa.ArrowException, OSError) as exc:
+        raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+    header = table.column_names
+    roles = part_roles(args, header, first, fail)
+    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, p.row + 1), allowed_columns(roles, policy_of(args)))
+
+
+def _reason(exc: Exception) -> str:
+    """Arrow's message without the absolute path it starts with (the error already names the file)."""
+    text = str(exc).strip()
+    if text.startswith("Could not open Parquet input source") and "': " in text:
+        text = text.split("': ", 1)[1]
+    return text.splitlines()[0] if text else type(exc).__name__
