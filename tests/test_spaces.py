@@ -196,3 +196,12 @@ def test_optuna_samples_stay_within_bounds(text, seed):
         value = suggest(trial, space)
         assert space.contains(value), (text, value)
         study.tell(trial, 0.0)
+
+
+def test_the_editor_sees_what_check_sees():
+    from nndsl.lsp.analysis import Analyser, analyse
+
+    text = program(units="choice(16, 0, 64)")
+    expected = [(d.code, d.message, d.span.line) for d in errors(text)]
+    assert [(d.code, d.message, d.span.line) for d in analyse(text, "model.nn").diagnostics] == expected
+    assert [(d.code, d.message, d.span.line) for d in Analyser("model.nn").update(text).diagnostics] == expected

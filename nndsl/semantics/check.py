@@ -22,7 +22,7 @@ from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
 from .keras_check import KERAS_PASSES
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
-from .spaces import build_space, check_space_values, check_tune_steps, is_space_call
+from .spaces import build_space, check_spaces, is_space_call
 from .types import describe_type, fits
 from .values import Symbol
 
@@ -653,9 +653,7 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     ctx = Context(program, parse_overrides(overrides, program), max_params=limit)
     for check_pass in passes:
         check_pass(ctx)
-    if ctx.spaces and not ctx.failed:
-        check_space_values(ctx, passes)
-        check_tune_steps(ctx)
+    check_spaces(ctx, passes)
     if ctx.failed:
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)

@@ -273,4 +273,14 @@ def check_tune_steps(ctx: Context) -> None:
                       hint="use sampler=tpe or sampler=random for a search this large")
 
 
-__all__ = ["SPACE_KINDS", "Space", "build_space", "candidates", "check_space_values", "check_tune_steps", "is_space_call"]
+def check_spaces(ctx: Context, passes) -> None:
+    """What the passes leave to the search spaces, once they found nothing wrong: every value of
+    each space against every use (:func:`check_space_values`, running ``passes`` again), and the
+    tune steps' grids (:func:`check_tune_steps`)."""
+    if ctx.spaces and not ctx.failed:
+        check_space_values(ctx, passes)
+        check_tune_steps(ctx)
+
+
+__all__ = ["SPACE_KINDS", "Space", "build_space", "candidates", "check_space_values", "check_spaces", "check_tune_steps",
+           "is_space_call"]
