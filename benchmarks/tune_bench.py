@@ -66,7 +66,7 @@ def nndsl_search(trials: int, epochs: int, pruner: str, workers: int = 1) -> dic
         record = json.loads(path.with_suffix(".run.json").read_text())["tune"]["sales"]
     trials_done = [t for t in record["trials"] if t["state"] in ("complete", "pruned")]
     return {"seconds": seconds, "best": record["best"]["objective"], "trials": len(trials_done),
-            "epochs": sum(len(t["intermediate"]) for t in trials_done),
+            "epochs": sum(t["epochs"] for t in trials_done),
             "pruned": sum(t["state"] == "pruned" for t in trials_done)}
 
 

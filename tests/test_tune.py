@@ -143,8 +143,8 @@ def test_pruning_stops_bad_trials_between_epochs(tmp_path):
     pruned = [t for t in trials if t["state"] == "pruned"]
     assert pruned, [(t["values"], t["state"]) for t in trials]
     assert any(float(t["values"]["lr"]) < 1e-8 for t in pruned)  # a hopeless one among them
-    assert all(len(t["intermediate"]) < 4 for t in pruned)  # stopped before the last epoch
-    assert all(len(t["intermediate"]) == 4 for t in trials if t["state"] == "complete")
+    assert all(len(t["intermediate"]) == t["epochs"] < 4 for t in pruned)  # stopped before the last epoch
+    assert all(len(t["intermediate"]) == t["epochs"] == 4 for t in trials if t["state"] == "complete")
     best = json.loads(path.with_suffix(".run.json").read_text())["tune"]["m"]["best"]
     assert float(best["values"]["lr"]) >= 0.05
 

@@ -294,7 +294,9 @@ class Search:
         step = next(s for s in checked.steps if s.node is self.step.node)
         trial_state = _trial_state(state, checked)
         pruning = _PruningCallback(trial, self.objective)
-        trial_state.extra_callbacks = [pruning.callback()]
+        # without a pruner nothing reads the objective between epochs: not storing it saves a write
+        # to the study per epoch (a transaction each, in a database)
+        trial_state.extra_callbacks = [pruning.callback()] if self.pruner != "none" else []
         _reseed(state)
         try:
             train_step(trial_state, step)
@@ -315,6 +317,7 @@ class Search:
                 self.step, code="bad-argument", span=_option_span(self.step, "objective"),
                 hint="metrics with val_ need validation data: validation_split=0.2" if self.objective.startswith("val_") else None)
         if pruning.pruned:
+            trial.set_user_attr("epochs", len(history[self.objective]))
             raise optuna.TrialPruned()
         return float(history[self.objective][-1]), len(history[self.objective])
 
