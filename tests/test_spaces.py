@@ -186,7 +186,7 @@ def test_sampling_stays_within_bounds(text, seed):
 @given(text=spaces(), seed=st.integers(0, 2**31 - 1))
 def test_optuna_samples_stay_within_bounds(text, seed):
     optuna = pytest.importorskip("optuna")
-    from nndsl.run.tune import suggest
+    from nndsl.run.search import suggest
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = the_space(text)

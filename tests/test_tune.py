@@ -103,7 +103,7 @@ def test_a_search_records_its_trials_and_the_best_model_is_the_one_the_flags_rep
 
 
 def test_a_finished_search_is_reused_and_fresh_starts_over(tmp_path):
-    from nndsl.run.tune import TuneOptions
+    from nndsl.run.search import TuneOptions
 
     path = write_program(tmp_path, trials=2)
     run_here(path)
@@ -199,15 +199,15 @@ def test_a_search_resumes_after_its_process_is_killed(tmp_path):
 
 
 def test_two_processes_share_one_study(tmp_path):
-    # trials long enough that the second process, importing TensorFlow, arrives before they are all done
-    path = write_program(tmp_path, epochs=6, trials=8)
+    # trials long enough (seconds each) that the second process, importing TensorFlow, arrives before they are all done
+    path = write_program(tmp_path, epochs=300, trials=4)
     done = subprocess.run([sys.executable, "-m", "nndsl", "run", path.name, "--workers", "2"], cwd=tmp_path, env=env(),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "searching with 2 processes" in done.stdout
     trials = study_of(path).trials
     finished = [t for t in trials if t.state.name == "COMPLETE"]
-    assert 8 <= len(finished) <= 9  # a worker may start one more while the last ones finish
+    assert 4 <= len(finished) <= 5  # a worker may start one more while the last ones finish
     assert len({t.user_attrs["process"]["pid"] for t in finished}) == 2
     assert (tmp_path / "best.keras").is_file()
 

@@ -113,7 +113,7 @@ def _tune_options(args):
     """How the tune steps of the run keep and share their studies."""
     if args.workers < 1:
         raise UsageError(f"--workers: expected a positive number of processes; received {args.workers}")
-    from ..run.tune import TuneOptions
+    from ..run.search import TuneOptions
 
     return TuneOptions(storage=args.storage, workers=args.workers, fresh=args.fresh)
 

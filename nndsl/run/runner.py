@@ -91,7 +91,7 @@ class RunState:
         self.group = group  # a multi-process run's Group, or None
         self.strategy = strategy  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
         self.watchdog = watchdog  # a multi-process run's distributed.Watchdog, or None
-        self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.tune.TuneOptions), or None
+        self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.search.TuneOptions), or None
         self.extra_callbacks: list = []  # more Keras callbacks for the train step (the tune step's pruning)
 
     @property
@@ -188,7 +188,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
         base_dir: the folder the program's relative paths are read from and written to
             (default: the file's folder; a notebook cell's program uses the notebook's).
-        tune: a :class:`nndsl.run.tune.TuneOptions`: where ``tune`` steps keep their studies, how many
+        tune: a :class:`nndsl.run.search.TuneOptions`: where ``tune`` steps keep their studies, how many
             processes search.
 
     Raises:

@@ -1,517 +1,29 @@
-"""The ``tune`` step: a search over the program's search spaces with Optuna, then the best model trained.
-
-Each trial checks the program again with that trial's values in place of the spaces (exactly
-what ``nndsl run --set NAME=VALUE ...`` does), builds the model from it and trains it with the
-``train`` step itself, silently, on the data the run already loaded. A callback reports the
-objective to Optuna after every epoch, and stops the trial when the pruner says so. A trial
-that fails (a NaN loss, a shape Keras refuses for some values) is recorded as failed with its
-reason, and the search goes on.
-
-The study lives in Optuna storage: ``FILE.tune.db`` (SQLite) beside the ``.nn`` file unless
-``--storage URL`` names another, under a name made from the model and what the search is
-(its spaces, objective, direction and training options), so a changed program starts a new
-study rather than resuming one that does not match it. Run again, the study resumes: the trials
-still to do are those the budget (``trials=``) has not spent. A trial counts once it is complete,
-pruned or failed for a reason of its own; one cut short by Ctrl-C, or by a process that died
-(SIGKILL), does not count and is done again. ``--workers N`` starts N-1 more processes on this
-machine sharing the study; on several hosts, ``nndsl run FILE --storage URL`` on each.
+"""The ``tune`` step: a search over the program's search spaces (:mod:`nndsl.run.search`), shown as it
+goes (:mod:`nndsl.run.trials`), then the best model trained.
 
 After the search, the model is rebuilt with the best trial's values and trained as the step's
 ``train`` would (the seed set again first), so the steps after ``tune`` use the best model, and
-``nndsl run FILE --set ...`` with the printed flags trains the same model.
+``nndsl run FILE --set ...`` with the printed flags trains the same model. ``--workers N`` starts
+N-1 more processes on this machine sharing the study (:func:`work` is each one's entry point);
+on several hosts, ``nndsl run FILE --storage URL`` on each.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-import os
 import shlex
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ..errors import NndslCheckError, NndslError
 from ..semantics.check import CheckedStep
-from ..semantics.evaluate import is_number, render_value
-from ..semantics.spaces import Space
 from .runner import ModelState, RunState
-
-INSTALL = 'pip install "nndsl[tune]"'
-SEARCH_OPTIONS = ("trials", "objective", "direction", "timeout", "sampler", "pruner")
-"""The options ``tune`` adds to ``train``'s."""
-
-HEARTBEAT_SECONDS = 30  # a trial of a process on another host that stops beating this long ...
-GRACE_SECONDS = 120  # ... and then this long is failed, and done again by whoever comes next
-
-
-@dataclass(frozen=True)
-class TuneOptions:
-    """How the command line runs a search: where the study is kept, how many processes share it.
-
-    Attributes:
-        storage: an Optuna storage URL; None for ``FILE.tune.db`` beside the ``.nn`` file.
-        workers: processes on this machine, this one included.
-        fresh: delete the study first and start the search over.
-        worker_index: 0 for the process the user started; 1.. for those it started.
-    """
-
-    storage: str | None = None
-    workers: int = 1
-    fresh: bool = False
-    worker_index: int = 0
-
-
-# ---------------------------------------------------------------- spaces and Optuna
-
-
-def suggest(trial, space: Space):
-    """The value of ``space`` for an Optuna ``trial`` (any object with Optuna's ``suggest_*`` methods).
-
-    A choice of numbers is a categorical of those numbers; any other choice (names, strings,
-    tuples, calls) is a categorical of the options written in ``.nn`` syntax, which is what
-    Optuna stores and plots and what ``--set`` takes.
-    """
-    name = space.variable
-    if space.kind == "choice":
-        if all(is_number(o) for o in space.options):
-            return trial.suggest_categorical(name, list(space.options))
-        texts = [render_value(o) for o in space.options]
-        return space.options[texts.index(trial.suggest_categorical(name, texts))]
-    if space.kind == "integer":
-        return trial.suggest_int(name, space.low, space.top, step=space.step)
-    return trial.suggest_float(name, space.low, space.high, log=space.kind == "loguniform")
-
-
-def grid_of(space: Space) -> list:
-    """Every value of a choice or an integer range, as :func:`suggest` gives them to Optuna."""
-    if space.kind == "choice":
-        if all(is_number(o) for o in space.options):
-            return list(space.options)
-        return [render_value(o) for o in space.options]
-    return list(range(space.low, space.top + 1, space.step))
+from .search import Search, TuneOptions, best_trial, optuna_for, reseed, train_step
+from .trials import TrialTable, record_of
 
 
 def set_flags(texts: dict[str, str]) -> str:
     """``--set NAME=VALUE ...`` for the command line, each quoted for a POSIX shell where it needs it."""
     return " ".join(f"--set {shlex.quote(f'{name}={text}')}" for name, text in texts.items())
-
-
-def _optuna(state: RunState, step: CheckedStep):
-    try:
-        import optuna
-    except ImportError:
-        raise state.error("expected Optuna for the 'tune' step; received a Python without it", step,
-                          span=step.node.verb_span, hint=f"install it: {INSTALL}") from None
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    return optuna
-
-
-# ---------------------------------------------------------------- the search
-
-
-@dataclass
-class Search:
-    """One ``tune`` step's search: its options, spaces and study."""
-
-    state: RunState
-    step: CheckedStep
-    spaces: dict[str, Space]
-    trials: int
-    objective: str
-    direction: str
-    timeout: float | None
-    sampler: str
-    pruner: str
-    options: TuneOptions
-    study: Any = None
-    storage_url: str = ""
-    study_name: str = ""
-    seen: set = field(default_factory=set)
-
-    @classmethod
-    def of(cls, state: RunState, step: CheckedStep, options: TuneOptions) -> Search:
-        kw = step.kwargs
-        validation = kw.get("validation_split") or kw.get("validation_data") is not None
-        return cls(state, step, dict(state.checked.spaces), trials=kw.get("trials") or 20,
-                   objective=str(kw.get("objective") or ("val_loss" if validation else "loss")),
-                   direction=str(kw.get("direction") or "minimize"), timeout=kw.get("timeout"),
-                   sampler=str(kw.get("sampler") or "tpe"),
-                   pruner="none" if "pruner" in kw and kw["pruner"] is None else str(kw.get("pruner") or "median"), options=options)
-
-    # ------------------------------------------------------------ the study
-    def fingerprint(self) -> str:
-        """What makes two searches the same one: the spaces, the objective, the model, its data and training options.
-
-        Made from values as the checks evaluated them (the spaces at their defaults), so a
-        ``--set`` that changes only the budget (``trials=``) resumes the same study, and one that
-        changes the model or its training starts another.
-        """
-        checked = self.state.checked
-        model = checked.models.get(self.step.target)
-        layers = [[layer.name, render_value(layer.args), render_value(layer.kwargs)] for layer in model.layers] if model else []
-        properties = {k: render_value(v[0]) for k, v in sorted(model.properties.items())} if model else {}
-        on = self.step.on
-        data = checked.data.get(str(on)) if not hasattr(on, "decl") else on
-        train = {k: render_value(v) for k, v in sorted(self.step.kwargs.items()) if k not in SEARCH_OPTIONS and k != "progress"}
-        what = {"model": self.step.target, "layers": layers, "properties": properties,
-                "data": [data.spec.name, render_value(data.args)] if data is not None else str(on),
-                "spaces": {n: s.describe() for n, s in sorted(self.spaces.items())},
-                "objective": self.objective, "direction": self.direction, "train": train, "seed": self.state.seed}
-        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-    def open(self, optuna) -> None:
-        """Create the study, or load it to resume; with ``--fresh``, delete it first."""
-        nn_file = self.state.nn_file
-        self.storage_url = self.options.storage or f"sqlite:///{nn_file.resolve().with_suffix('.tune.db')}"
-        self.study_name = f"{nn_file.stem}-{self.step.target}-{self.fingerprint()}"
-        storage = self._storage(optuna)
-        if self.options.fresh and self.options.worker_index == 0:
-            try:
-                optuna.delete_study(study_name=self.study_name, storage=storage)
-            except KeyError:
-                pass  # nothing to delete
-        self.study = optuna.create_study(study_name=self.study_name, storage=storage, load_if_exists=True,
-                                         direction=self.direction, pruner=self._pruner(optuna))
-        # Seeded by the seed, this process's place among the workers and the trials already made: a
-        # resumed search or another worker draws new values, not the first process's again.
-        self.study.sampler = self._sampler(optuna, len(self.study.get_trials(deepcopy=False)))
-        self.study.set_user_attr("program", self.state.nn_file.name)
-
-    def _storage(self, optuna):
-        url = self.storage_url
-        try:
-            if url.startswith(("sqlite:", "postgresql", "mysql")):
-                engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
-                    return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                                                      grace_period=GRACE_SECONDS)
-            if url.startswith("journal:"):
-                path = url.removeprefix("journal:").removeprefix("//")
-                journal = optuna.storages.journal.JournalFileBackend(str(self.state.path(path)))
-                return optuna.storages.JournalStorage(journal)
-            return url  # any other storage Optuna understands by URL (redis, grpc)
-        except Exception as exc:  # noqa: BLE001 -- Optuna and its drivers raise many kinds for a bad URL
-            raise NndslError(f"--storage: expected an Optuna storage that opens; received {url!r} ({type(exc).__name__}: {exc})") from exc
-
-    def _sampler(self, optuna, made: int):
-        seed = None if self.state.seed is None else int(self.state.seed) + 1_000_003 * self.options.worker_index + made
-        if self.sampler == "random":
-            return optuna.samplers.RandomSampler(seed=seed)
-        if self.sampler == "grid":
-            return optuna.samplers.GridSampler({n: grid_of(s) for n, s in self.spaces.items()}, seed=seed)
-        return optuna.samplers.TPESampler(seed=seed)
-
-    def _pruner(self, optuna):
-        if self.pruner == "none":
-            return optuna.pruners.NopPruner()
-        if self.pruner == "hyperband":
-            return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=self.step.kwargs.get("epochs") or 1)
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
-
-    # ------------------------------------------------------------ the budget
-    def counted(self) -> list:
-        """The trials that spend the budget: complete, pruned, or failed for a reason of their own."""
-        from optuna.trial import TrialState
-
-        return [t for t in self.study.get_trials(deepcopy=False)
-                if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
-                or (t.state == TrialState.FAIL and "failure" in t.user_attrs)]
-
-    def release_dead_trials(self) -> None:
-        """Fail the running trials of processes of this host that no longer exist (a SIGKILL): they are done again."""
-        from optuna.trial import TrialState
-
-        host = socket.gethostname()
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            owner = t.user_attrs.get("process") or {}
-            if owner.get("host") == host and owner.get("pid") != os.getpid() and not _alive(owner.get("pid")):
-                try:
-                    self.study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-                except Exception:  # noqa: BLE001 -- another process released it first
-                    pass
-
-    # ------------------------------------------------------------ trials
-    def run(self, optuna, table) -> None:
-        """Trials until the budget is spent (or ``timeout`` seconds have passed in this process)."""
-        self.release_dead_trials()
-
-        def enough(study, trial) -> None:
-            table.update(self)
-            if len(self.counted()) >= self.trials:
-                study.stop()
-
-        if len(self.counted()) >= self.trials:
-            return
-        self.study.optimize(self.objective_of, timeout=self.timeout, callbacks=[enough], catch=())
-
-    def objective_of(self, trial) -> float:
-        """One trial: its values, its program checked with them, the model trained; the objective returned."""
-        import optuna
-
-        trial.set_user_attr("process", {"host": socket.gethostname(), "pid": os.getpid()})
-        started = time.perf_counter()
-        values = {name: suggest(trial, space) for name, space in self.spaces.items()}
-        texts = {name: self.spaces[name].text(v) for name, v in values.items()}
-        trial.set_user_attr("set", texts)
-        try:
-            value, epochs = self.train_trial(trial, texts)
-        except optuna.TrialPruned:
-            trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
-            raise
-        except TrialFailed as failure:
-            trial.set_user_attr("failure", failure.reason)
-            trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
-            return float("nan")  # Optuna records a NaN objective as a failed trial
-        trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
-        trial.set_user_attr("epochs", epochs)
-        if not math.isfinite(value):
-            trial.set_user_attr("failure", f"{self.objective} was {value}")
-            return float("nan")
-        return value
-
-    def train_trial(self, trial, texts: dict[str, str]) -> tuple[float, int]:
-        """Train the model with one trial's values; its last ``objective`` and the epochs it ran."""
-        import optuna
-
-        from ..semantics.check import check
-        from .interrupt import Interrupted
-
-        state = self.state
-        overrides = {**(state.record.data.get("overrides") or {}), **texts}
-        try:
-            checked = check(state.checked.program, overrides=overrides, max_params=state.checked.max_params)
-        except NndslCheckError as exc:
-            raise TrialFailed(_first_line(exc)) from None
-        step = next(s for s in checked.steps if s.node is self.step.node)
-        trial_state = _trial_state(state, checked)
-        pruning = _PruningCallback(trial, self.objective)
-        # without a pruner nothing reads the objective between epochs: not storing it saves a write
-        # to the study per epoch (a transaction each, in a database)
-        trial_state.extra_callbacks = [pruning.callback()] if self.pruner != "none" else []
-        _reseed(state)
-        try:
-            train_step(trial_state, step)
-        except Interrupted:
-            raise  # Ctrl-C: the search stops, and this trial is done again next time
-        except NndslError as exc:
-            raise TrialFailed(_first_line(exc)) from None
-        except Exception as exc:  # noqa: BLE001 -- Keras refusing some values is a failed trial, not a failed search
-            raise TrialFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from None
-        finally:
-            ckpt = _checkpoint_of(trial_state)
-            if ckpt.exists():
-                ckpt.unlink()
-        history = trial_state.models[step.target].history
-        if self.objective not in history:
-            raise state.error(
-                f"expected objective to be a metric the training logs ({', '.join(history) or 'none'}); received '{self.objective}'",
-                self.step, code="bad-argument", span=_option_span(self.step, "objective"),
-                hint="metrics with val_ need validation data: validation_split=0.2" if self.objective.startswith("val_") else None)
-        if pruning.pruned:
-            trial.set_user_attr("epochs", len(history[self.objective]))
-            raise optuna.TrialPruned()
-        return float(history[self.objective][-1]), len(history[self.objective])
-
-
-class TrialFailed(Exception):
-    """A trial that could not be trained with its values; ``reason`` is recorded with it."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _PruningCallback:
-    """Reports the objective to Optuna after each epoch; stops training when the trial should be pruned."""
-
-    def __init__(self, trial, objective: str) -> None:
-        self.trial = trial
-        self.objective = objective
-        self.pruned = False
-
-    def callback(self):
-        import keras
-
-        owner = self
-
-        class Pruning(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                value = (logs or {}).get(owner.objective)
-                if value is None or not math.isfinite(float(value)):
-                    return
-                owner.trial.report(float(value), epoch)
-                if owner.trial.should_prune():
-                    owner.pruned = True
-                    self.model.stop_training = True
-
-        return Pruning()
-
-
-def _first_line(exc: Exception) -> str:
-    diagnostics = getattr(exc, "diagnostics", None)
-    if diagnostics:
-        d = diagnostics[0]
-        where = f"line {d.span.line}: " if d.span is not None else ""
-        return f"{where}{d.message} [{d.code}]"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _option_span(step: CheckedStep, name: str):
-    node = next((k for k in step.node.kwargs if k.name == name), None)
-    return node.span if node is not None else step.node.span
-
-
-def _alive(pid) -> bool:
-    if not isinstance(pid, int):
-        return True  # not ours to judge
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _reseed(state: RunState) -> None:
-    """The seed set again, so each trial (and the final training) starts where a fresh run would."""
-    if state.seed is not None:
-        from ..compile.keras import set_random_seed
-
-        set_random_seed(int(state.seed))
-
-
-def _trial_state(state: RunState, checked) -> RunState:
-    """A silent run state for one trial, sharing the data the run has loaded."""
-    from .record import RunRecord
-
-    # a Ctrl-C during a trial writes train's resume checkpoint beside nn_file: a temporary folder's
-    nn_file = Path(tempfile.gettempdir()) / f"nndsl-trial-{os.getpid()}.nn"
-    trial = RunState(checked, base_dir=state.base_dir, out=state.out, err=state.err, progress="none",
-                     record=RunRecord("", str(state.nn_file), state.seed, {}), verbose=state.verbose, nn_file=nn_file,
-                     backend=state.backend, data_seed=state.data_seed)
-    trial.datasets = state.datasets
-    trial.stop = state.stop
-    return trial
-
-
-def _checkpoint_of(state: RunState) -> Path:
-    from .interrupt import checkpoint_path
-
-    return checkpoint_path(state.nn_file)
-
-
-def train_step(state: RunState, step: CheckedStep) -> None:
-    """Run ``train`` for a ``tune`` step: the same model, data and options, without the search's."""
-    from dataclasses import replace
-
-    from ..plugins.registry import registry
-    from .steps import train
-
-    spec = registry("steps").get("train")
-    kwargs = {k: v for k, v in step.kwargs.items() if k not in SEARCH_OPTIONS}
-    train(state, replace(step, spec=spec, kwargs=kwargs))
-
-
-# ---------------------------------------------------------------- what the user sees
-
-
-class TrialTable:
-    """The trials so far: a live table on a terminal, a line per trial otherwise, JSON events for machines."""
-
-    COLUMNS = ("trial", "values", "objective", "state", "seconds")
-
-    def __init__(self, state: RunState, search: Search) -> None:
-        self.events = state.events
-        self.console = state.console
-        self.live = None
-        self.shown: set[int] = set()
-        self.objective = search.objective
-
-    def __enter__(self) -> TrialTable:
-        if self.events.mode == "rich" and self.console is not None:
-            from rich.live import Live
-
-            self.live = Live(console=self.console, auto_refresh=False, transient=False)
-            self.live.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.live is not None:
-            self.live.stop()
-
-    def update(self, search: Search) -> None:
-        trials = search.study.get_trials(deepcopy=False)
-        best = _best_number(search)
-        if self.live is not None:
-            self.live.update(self.rich_table(trials, best), refresh=True)
-            return
-        for t in trials:
-            if t.number in self.shown or t.state.name == "RUNNING":
-                continue
-            self.shown.add(t.number)
-            row = trial_row(t)
-            self.events.emit("trial", number=t.number, values=t.user_attrs.get("set", {}), objective=t.value, state=row[3],
-                             seconds=t.user_attrs.get("seconds"), reason=t.user_attrs.get("failure"))
-            mark = " (best so far)" if t.number == best else ""
-            self.events.line(f"trial {row[0]}: {row[1]}  {self.objective}={row[2]}  {row[3]}  {row[4]}s{mark}")
-
-    def rich_table(self, trials, best):
-        from rich.table import Table
-
-        table = Table(title=f"trials ({self.objective})", title_justify="left")
-        for c in self.COLUMNS:
-            table.add_column(c, justify="right" if c in ("trial", "objective", "seconds") else "left")
-        for t in trials:
-            table.add_row(*trial_row(t), style="bold green" if t.number == best else None)
-        return table
-
-
-def trial_row(t) -> tuple[str, ...]:
-    """One trial as the table shows it: number, values, objective, state, seconds."""
-    values = " ".join(f"{k}={_short(v)}" for k, v in (t.user_attrs.get("set") or {}).items())
-    objective = f"{t.value:.6g}" if t.value is not None else "-"
-    state = t.state.name.lower()
-    if t.state.name == "FAIL":
-        state = f"failed: {t.user_attrs['failure']}" if "failure" in t.user_attrs else "failed: stopped before it finished"
-    seconds = t.user_attrs.get("seconds")
-    return str(t.number), values, objective, state, f"{seconds:.1f}" if seconds is not None else "-"
-
-
-def _short(text: str) -> str:
-    """A value as the table shows it: floats to four significant digits (the record and the flags keep every digit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return f"{value:.4g}" if any(c in text for c in ".e") else text
-
-
-def _best_number(search: Search) -> int | None:
-    try:
-        return search.study.best_trial.number
-    except ValueError:  # no complete trial yet
-        return None
-
-
-def _record(search: Search, best) -> dict:
-    trials = []
-    for t in search.study.get_trials(deepcopy=False):
-        trials.append({"number": t.number, "state": t.state.name.lower(), "values": t.user_attrs.get("set", {}), "objective": t.value,
-                       "seconds": t.user_attrs.get("seconds"), "epochs": t.user_attrs.get("epochs"), "reason": t.user_attrs.get("failure"),
-                       "intermediate": {str(k): v for k, v in t.intermediate_values.items()}})
-    return {"study": search.study_name, "storage": search.storage_url, "objective": search.objective, "direction": search.direction,
-            "sampler": search.sampler, "pruner": search.pruner, "budget": search.trials, "trials": trials,
-            "best": {"number": best.number, "objective": best.value, "values": best.user_attrs.get("set", {})} if best else None}
 
 
 # ---------------------------------------------------------------- the step
@@ -523,10 +35,10 @@ def tune(state: RunState, step: CheckedStep) -> None:
     if not state.checked.spaces:
         # every space fixed (by --set): a search of one point is training it
         state.events.line(f"tune {step.target}: no search spaces left to search; training with the values given")
-        _reseed(state)
+        reseed(state)
         train_step(state, step)
         return
-    optuna = _optuna(state, step)
+    optuna = optuna_for(state, step)
     search = Search.of(state, step, options)
     search.open(optuna)
     workers = _start_workers(state, step, search) if options.workers > 1 else []
@@ -549,8 +61,8 @@ def tune(state: RunState, step: CheckedStep) -> None:
     except BaseException:
         _stop(workers)
         raise
-    best = _best_trial(search)
-    state.record.data.setdefault("tune", {})[step.target] = _record(search, best)
+    best = best_trial(search)
+    state.record.data.setdefault("tune", {})[step.target] = record_of(search, best)
     if best is None:
         reasons = {t.user_attrs.get("failure") for t in search.study.get_trials(deepcopy=False) if t.user_attrs.get("failure")}
         raise state.error(f"expected at least one trial of the search to complete; received none of {len(search.counted())}",
@@ -560,13 +72,6 @@ def tune(state: RunState, step: CheckedStep) -> None:
     state.events.line(f"to train this model without searching: nndsl run {state.nn_file.name} {set_flags(texts)}")
     state.tune_studies = {**getattr(state, "tune_studies", {}), step.target: search}
     _train_best(state, step, texts)
-
-
-def _best_trial(search: Search):
-    try:
-        return search.study.best_trial
-    except ValueError:
-        return None
 
 
 def _train_best(state: RunState, step: CheckedStep, texts: dict[str, str]) -> None:
@@ -579,7 +84,7 @@ def _train_best(state: RunState, step: CheckedStep, texts: dict[str, str]) -> No
     state.checked = checked
     state.models[step.target] = ModelState(step.target, checked.models.get(step.target))
     state.encoded.pop(step.target, None)
-    _reseed(state)
+    reseed(state)
     train_step(state, best_step)
 
 
@@ -650,7 +155,7 @@ def work(argv: list[str] | None = None) -> int:
                      record=RunRecord("", str(path), checked.settings.get("seed"), overrides), nn_file=path, backend=args.backend)
     step = next(s for s in checked.steps if s.verb == "tune" and s.node.span.line == args.line)
     search = Search.of(state, step, TuneOptions(storage=args.storage, worker_index=args.index))
-    optuna = _optuna(state, step)
+    optuna = optuna_for(state, step)
     search.open(optuna)
 
     class Quiet:

@@ -5,7 +5,7 @@ first choice, the middle of a range, or ``default=``), so every pass sees a plai
 a space adds is checked here, without Optuna or TensorFlow: its own bounds and options
 (:func:`build_space`), and every value it can take against every parameter it flows into
 (:func:`check_space_values`), by checking the program again with that value in its place.
-The ``tune`` step (:mod:`nndsl.run.tune`) samples the spaces with Optuna.
+The ``tune`` step (:mod:`nndsl.run.tune`, :mod:`nndsl.run.search`) samples the spaces with Optuna.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ DESCRIPTIONS = {
 _PROGRESS = {"rich", "plain", "json", "none", "auto"}
 _SAVE_FORMATS = {"keras", "h5", "export"}
 _MISSING_POLICIES = {"error", "drop", "mean", "median", "most_frequent"}  # nndsl.data.missing.POLICIES
-# The tune step's choices (nndsl.run.tune builds each with Optuna).
+# The tune step's choices (nndsl.run.search builds each with Optuna).
 _WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband"}}
 
 
