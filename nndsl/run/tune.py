@@ -31,7 +31,11 @@ def set_flags(texts: dict[str, str]) -> str:
 
 def tune(state: RunState, step: CheckedStep) -> None:
     """``tune MODEL on DATA trials=N objective=... direction=...``: the search, then the best model trained."""
-    options: TuneOptions = getattr(state, "tune_options", None) or TuneOptions()
+    options: TuneOptions = state.tune_options or TuneOptions()
+    if state.group is not None and state.checked.spaces:
+        raise state.error("expected a search in a run of one process; received a tune step in a multi-process run", step,
+                          code="unsupported-option", span=step.node.verb_span,
+                          hint="trials are independent: search with --workers N (one machine) or --storage URL (several hosts)")
     if not state.checked.spaces:
         # every space fixed (by --set): a search of one point is training it
         state.events.line(f"tune {step.target}: no search spaces left to search; training with the values given")
