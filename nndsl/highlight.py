@@ -14,7 +14,7 @@ token                           what
 ``Keyword.Declaration``         ``let data model block``
 ``Keyword``                     ``repeat on to from``
 ``Keyword.Constant``            ``true false none``
-``Keyword.Pseudo``              settings at the start of a line: ``seed backend distribute``
+``Keyword.Pseudo``              settings at the start of a line: ``seed backend distribute track``
 ``Name.Builtin``                step verbs at the start of a top-level line: ``train``, ``plot``...
 ``Name.Class``                  a model's name (where it is defined or a step names it); a
                                 capitalised call such as ``Dense(`` or ``Adam(``

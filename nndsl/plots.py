@@ -65,6 +65,16 @@ def _figure(width: int, height: int, layout: str | None = None) -> Iterator[Any]
         yield fig
 
 
+def figure(width: int, height: int, layout: str | None = None):
+    """A figure of exactly ``width`` x ``height`` pixels (a context manager), for other modules' pictures."""
+    return _figure(width, height, layout)
+
+
+def save_figure(fig, path) -> Path:
+    """Write ``fig`` to ``path`` (.png, .svg or .pdf) atomically; returns the path."""
+    return _save(fig, path)
+
+
 def output_format(path) -> str:
     """The file format for ``path`` from its extension: png (the default for none), svg or pdf."""
     suffix = Path(path).suffix.lower()
@@ -247,6 +257,82 @@ def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, 
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(loc="best", fontsize=8.5, framealpha=0.9)
+
+
+# One colour per run when the curves of several runs share a picture (matplotlib's tab10).
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def plot_runs(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *, title: str | None = None,
+              metrics: Sequence[str] | None = None, width: int | None = None, height: int | None = None) -> Path:
+    """Draw the training curves of several runs in one picture: one panel per metric (loss first),
+    one colour per run, training solid and validation dashed.
+
+    Args:
+        histories: run label -> that run's training history (metric name -> one value per epoch).
+        path: where to write the picture (.png, .svg or .pdf), atomically.
+        title: the figure's title (default: none).
+        metrics: the metrics to draw (default: every metric of any run, loss first).
+        width, height: size in pixels (default: :func:`curves_size` of the number of panels).
+
+    Returns:
+        The path written.
+
+    Raises:
+        RunError: no run with a history, or a metric that no run has.
+        UsageError: matplotlib is not installed.
+    """
+    runs = {str(label): _usable(h) for label, h in histories.items()}
+    available: list[str] = []
+    for hist in runs.values():
+        available += [m for m in history_metrics(hist) if m not in available]
+    available.sort(key=lambda n: 0 if n == "loss" else 1)
+    chosen = []
+    for m in metrics or available:
+        base = str(m)[4:] if str(m).startswith("val_") else str(m)
+        if base not in available:
+            from .errors import did_you_mean
+
+            guess = did_you_mean(base, available)
+            raise RunError(f"expected a metric of the runs' training histories ({', '.join(available)}); received '{m}'"
+                           + (f"; {guess}" if guess else ""), param="metrics")
+        if base not in chosen:
+            chosen.append(base)
+    output_format(path)
+    default_w, default_h = curves_size(len(chosen))
+    w, h = int(width or default_w), int(height or default_h)
+    if w < 50 or h < 50 or w > 20000 or h > 20000:
+        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", param="width")
+    epochs = max(len(v) for hist in runs.values() for v in hist.values())
+    from matplotlib.ticker import MaxNLocator
+
+    with _figure(w, h, layout="constrained") as fig:
+        fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
+        cols = _columns(len(chosen))
+        rows = math.ceil(len(chosen) / cols)
+        if title:
+            fig.suptitle(title, fontsize=14, fontweight="bold")
+        for i, metric in enumerate(chosen):
+            ax = fig.add_subplot(rows, cols, i + 1)
+            for j, (label, hist) in enumerate(runs.items()):
+                color = RUN_COLORS[j % len(RUN_COLORS)]
+                for values, style, part in ((hist.get(metric), "-", ""), (hist.get(f"val_{metric}"), "--", " validation")):
+                    if not values:
+                        continue
+                    last = next((v for v in reversed(values) if not math.isnan(v)), math.nan)
+                    ax.plot(_epochs_for(values, len(hist.get(metric) or values)), values, linestyle=style, color=color,
+                            linewidth=2, marker=None if epochs > 40 else "o", markersize=3, label=f"{label}{part} ({_fmt(last)})")
+            ax.set_title(metric.replace("_", " "), fontsize=12, fontweight="bold")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(metric)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(True, which="major", color="#dddddd", linewidth=0.8)
+            ax.set_axisbelow(True)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            if ax.lines:
+                ax.legend(loc="best", fontsize=8, framealpha=0.9)
+        return _save(fig, path)
 
 
 def _fmt(v: float) -> str:

@@ -13,7 +13,7 @@ the base modules may import one another, and so may ``cli`` and ``__main__``):
 
     source, errors, vocabulary, version, highlight, collector   the base
     ast -> syntax -> plugins, catalogue -> formatter -> semantics -> builtins -> compile -> data
-        -> run -> interop, plots -> lsp, notebook -> cli -> tools
+        -> run -> interop, plots -> reports -> lsp, notebook -> cli -> tools
 
 ``nndsl/__init__.py`` is the facade: it may import anything (lazily), and nothing in the package
 imports it. ``nndsl/__main__.py`` is the ``python -m nndsl`` entry and stands with ``cli``.
@@ -42,6 +42,7 @@ LAYERS: list[set[str]] = [
     {"data"},
     {"run"},
     {"interop", "plots"},
+    {"reports"},
     {"lsp", "notebook"},
     {"cli", "__main__"},
     {"tools"},

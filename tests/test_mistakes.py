@@ -8,8 +8,8 @@ then runs ``python -m nndsl check`` or ``run`` on it and asserts:
   ``... error: d.csv:row N, column 'c': ... [bad-data]``);
 - the exit status: 1 for a mistake in the program or its data, 2 for the command line;
 - no ``Traceback`` on stderr;
-- the earlier artefacts are byte for byte unchanged, and nothing but the run record is left
-  behind (no half-written or temporary file).
+- the earlier artefacts are byte for byte unchanged, and nothing but the run record (and the
+  run's folder in the history, ``runs/``) is left behind (no half-written or temporary file).
 
 Starting an interpreter for each case would take most of the fast suite's time, so the cases
 share processes: ``tests/mistakes/run_batch.py`` calls the CLI's ``main`` once per case, with
@@ -49,6 +49,7 @@ PREVIOUS_MODEL = b"PK\x03\x04 an earlier model that must survive every failed ru
 PREVIOUS_PREDICTIONS = b"y\n41.5\n"
 DIR = object()  # a file entry that is a folder
 RECORD = "model.run.json"  # the run record: written even when a step fails
+HISTORY = "runs"  # the run's folder in the history (runs/model-1), beside the latest record
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PYTHONPATH")}
 ENV.update(NO_COLOR="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(ROOT))
@@ -561,7 +562,7 @@ def verify(case: Mistake, folder: Path, before: set[str], result: dict) -> None:
     # earlier artefacts untouched, nothing half-written left behind
     assert (folder / "previous.keras").read_bytes() == PREVIOUS_MODEL
     assert (folder / "predictions.csv").read_bytes() == PREVIOUS_PREDICTIONS
-    left = _listing(folder) - before - {RECORD} - set(case.creates)
+    left = {p for p in _listing(folder) - before - {RECORD} - set(case.creates) if p != HISTORY and not p.startswith(HISTORY + "/")}
     assert not left, f"unexpected files after the run: {sorted(left)}"
     for name in case.creates:
         assert (folder / name).is_file(), name

@@ -31,13 +31,16 @@ TRAIN = StepSpec(
 
 TEST = StepSpec(
     name="test",
-    doc="Evaluate the model on a data source (Keras `model.evaluate`); prints a metrics table.",
-    impl="nndsl.run.steps:test",
+    doc="Evaluate the model on a data source (Keras `model.evaluate`); prints a metrics table, a per-class table "
+        "for a classifier, MAE, RMSE and R² for a regression.",
+    impl="nndsl.reports.steps:test",
     on=REQUIRED,
     needs_weights=True,
     params=(
         param("batch_size", "positive_int", None, "Rows per batch."),
         param("steps", "positive_int", None, "Batches to evaluate (default: all)."),
+        param("report", "bool", False, "Also draw the evaluation pictures into FILE.report/ (confusion matrix, ROC, "
+              "precision-recall, calibration; or predicted vs actual and residuals). Needs nndsl[reports]."),
     ),
 )
 

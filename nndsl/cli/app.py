@@ -7,11 +7,11 @@ import sys
 
 from ..errors import UsageError
 from ..version import __version__
-from . import authoring, interop, lsp, plot, plugins, running
+from . import authoring, evaluate, interop, lsp, plot, plugins, report, running, runs
 from .output import exit_status
 
 # Each module adds its commands' parsers; the order is the order of `nndsl --help`.
-COMMAND_MODULES = (authoring, plugins, running, interop, plot, lsp)
+COMMAND_MODULES = (authoring, plugins, running, evaluate, runs, report, interop, plot, lsp)
 
 
 def build_parser() -> argparse.ArgumentParser:

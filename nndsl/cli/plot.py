@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import RunError, UsageError
+from ..run.history import RECORD
 from .output import suggestion
 from .source import require_folder
 
@@ -18,8 +19,10 @@ MIN_PIXELS = 50  # the smallest --width or --height worth drawing
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("plot", help="draw the training curves of a run record (FILE.run.json) as a PNG")
-    p.add_argument("record", metavar="RUN_RECORD", help="the .run.json file that 'nndsl run' wrote")
+    p = sub.add_parser("plot", help="draw the training curves of a run record (FILE.run.json) as a PNG; several runs in one picture")
+    p.add_argument("records", nargs="+", metavar="RUN_RECORD",
+                   help="the .run.json file that 'nndsl run' wrote, or a run's folder under runs/; with several, "
+                        "their curves in one picture (one colour per run)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help=".png, .svg or .pdf (default: the record's name with .curves.png); with several models "
                         "and no --model, one file per model, named PATH-MODEL")
@@ -45,6 +48,8 @@ def read_histories(path: Path) -> dict[str, dict]:
     """The ``history`` of a run record: model name -> metric name -> one value per epoch."""
     if not path.exists():
         raise UsageError(f"cannot read '{path}': expected a run record (FILE.run.json); received a path that does not exist")
+    if path.is_dir() and (path / RECORD).is_file():  # a run's folder in the history
+        path = path / RECORD
     if path.is_dir():
         raise UsageError(f"cannot read '{path}': expected a run record (FILE.run.json); received a folder")
     try:
@@ -67,7 +72,9 @@ def cmd_plot(args) -> int:
     """Draw the training curves of each model of a run record, one file per model."""
     from ..plots import plot_history
 
-    record = Path(args.record)
+    if len(args.records) > 1:
+        return _plot_several([Path(r) for r in args.records], args)
+    record = Path(args.records[0])
     histories = read_histories(record)
     names = _models(args.model, histories)
     out = _output(Path(args.output) if args.output else default_output(record), args)
@@ -84,6 +91,34 @@ def cmd_plot(args) -> int:
             raise UsageError(f"cannot write '{target}': {exc.strerror or exc}") from None
         print(f"wrote training curves of model {name} to {target}")
     return 0
+
+
+def _plot_several(records: list[Path], args) -> int:
+    """Several runs' curves in one picture: one model's (``--model``, else the first each run trained)."""
+    from .runs import draw_runs
+
+    runs: dict[str, dict] = {}
+    for record in records:
+        histories = read_histories(record)
+        name = _models(args.model, histories)[0]
+        label = _label(record)
+        while label in runs:
+            label += "'"
+        runs[label] = histories[name]
+    first = default_output(records[0])
+    out = Path(args.output) if args.output else first.with_name(first.name.replace(".curves.", ".compare."))
+    _output(out, args)
+    draw_runs(runs, out, title=args.title, metrics=args.metric, width=args.width, height=args.height)
+    print(f"wrote the training curves of {len(runs)} runs to {out}")
+    return 0
+
+
+def _label(record: Path) -> str:
+    """A run's name in a legend: its ID in the history, else the record's file name."""
+    folder = record if record.is_dir() else record.parent
+    if (folder / RECORD).is_file():
+        return folder.name
+    return default_output(record).name.removesuffix(".curves.png")
 
 
 def _models(model: str | None, histories: dict) -> list[str]:

@@ -25,6 +25,10 @@ def add_parsers(sub) -> None:
     r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    r.add_argument("--track", choices=("none", "mlflow", "tensorboard"), default=None,
+                   help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
+    r.add_argument("--tracking-uri", metavar="URI", default=None,
+                   help="the MLflow store or server (default: mlruns/ beside the .nn file)")
     t = r.add_argument_group("tune steps")
     t.add_argument("--workers", type=int, default=1, metavar="N", help="search with N processes on this machine sharing the study")
     t.add_argument("--storage", default=None, metavar="URL",
@@ -105,7 +109,7 @@ def cmd_run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args), tune=_tune_options(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, tune=_tune_options(args))
     return 0
 
 

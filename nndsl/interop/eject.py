@@ -37,6 +37,7 @@ from .script_helpers import helpers
 _STEPS = {
     "nndsl.run.steps:train": "train", "nndsl.run.steps:test": "test", "nndsl.run.steps:save": "save",
     "nndsl.run.steps:load": "load", "nndsl.run.steps:predict": "predict", "nndsl.run.steps:summary": "summary",
+    "nndsl.reports.steps:test": "test",
 }
 _SOURCES = {
     "nndsl.data.csv:load": "csv", "nndsl.data.arrays:load_npz": "npz", "nndsl.data.arrays:load_npy": "npy",

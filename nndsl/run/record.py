@@ -6,6 +6,7 @@ import datetime
 import json
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,24 @@ class RunRecord:
             "metrics": {},
             "preprocessing": {},
         }
+        self._clock = time.monotonic()
+        self.run_folder: Path | None = None  # runs/STEM-N, once made
+
+    def folder(self, nn_file: Path) -> Path:
+        """The run's folder in the history, made on first use (a tracker may write there during the run)."""
+        if self.run_folder is None:
+            from .history import allocate
+
+            self.run_folder = allocate(nn_file)
+        return self.run_folder
+
+    def finish(self, status: str) -> None:
+        """Close the record: how the run ended (finished, failed, interrupted) and after how long.
+        The first call counts: a run that failed stays failed."""
+        if "status" in self.data:
+            return
+        self.data["status"] = status
+        self.data["seconds"] = round(time.monotonic() - self._clock, 3)
 
     def add_step(self, **fields) -> None:
         self.data["steps"].append(fields)
@@ -44,7 +63,20 @@ class RunRecord:
     def write(self, path: Path) -> None:
         self.data["versions"] = versions()
         self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        atomic_write_text(path, json.dumps(self.data, indent=1, default=_plain) + "\n")
+        atomic_write_text(path, encode(self.data))
+
+    def keep(self, nn_file: Path, base: Path | None = None) -> Path:
+        """Keep the run in the history beside ``nn_file`` (``runs/STEM-N``); returns its folder."""
+        from .history import keep
+
+        self.data["versions"] = versions()
+        self.data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        return keep(self.data, nn_file, encode, folder=self.folder(nn_file), base=base)
+
+
+def encode(data: dict) -> str:
+    """A run record's JSON text."""
+    return json.dumps(data, indent=1, default=_plain) + "\n"
 
 
 def _plain(v):

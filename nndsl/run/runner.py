@@ -77,6 +77,8 @@ class RunState:
         self.models: dict[str, ModelState] = {}
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
+        self.evaluations: dict[str, Any] = {}  # "model:data" -> the test step's Evaluation (run/evaluation.py)
+        self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking, tune's pruning)
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
         from .interrupt import StopFlag
@@ -92,7 +94,6 @@ class RunState:
         self.strategy = strategy  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
         self.watchdog = watchdog  # a multi-process run's distributed.Watchdog, or None
         self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.search.TuneOptions), or None
-        self.extra_callbacks: list = []  # more Keras callbacks for the train step (the tune step's pruning)
 
     @property
     def chief(self) -> bool:
@@ -180,7 +181,8 @@ WAIT_AFTER = frozenset({"save"})
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
-        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, tune=None) -> RunState:
+        resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
+        tracking_uri: str | None = None, tune=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
@@ -188,6 +190,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         group: a :class:`nndsl.run.distributed.Group` to train as one process of several (JAX).
         base_dir: the folder the program's relative paths are read from and written to
             (default: the file's folder; a notebook cell's program uses the notebook's).
+        track: ``"mlflow"``, ``"tensorboard"`` or ``"none"``; overrides the file's ``track`` setting.
+        tracking_uri: the MLflow store or server (default: ``mlruns/`` beside the file).
         tune: a :class:`nndsl.run.search.TuneOptions`: where ``tune`` steps keep their studies, how many
             processes search.
 
@@ -217,12 +221,19 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
                      watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None, tune_options=tune)
     _describe_distribution(state, checked.settings.get("distribute"))
     _say_space_defaults(state)
+    from .history import outcome
+    from .tracking import begin
+
+    tracker = begin(state, program, track, tracking_uri) if state.chief else None
     # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
     record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
     try:
         _run_steps(state)
+    except BaseException as exc:
+        record.finish(outcome(exc))  # failed, or interrupted by Ctrl-C
+        raise
     finally:
-        _close(state, record_file)
+        _close(state, record_file, tracker)
     if state.chief and ckpt.exists():
         ckpt.unlink()  # the run finished: nothing left to resume
     if state.chief:
@@ -308,8 +319,9 @@ def _run_steps(state: RunState) -> None:
         state.events.emit("step_end", step=step.verb, model=step.target)
 
 
-def _close(state: RunState, record_file: Path) -> None:
-    """However the steps ended: stop the watchdog, and (on process 0) write the run record."""
+def _close(state: RunState, record_file: Path, tracker=None) -> None:
+    """However the steps ended: stop the watchdog, and (on process 0) keep the run in the history,
+    write the run record and finish tracking."""
     if state.watchdog is not None:
         state.watchdog.close()
     if not state.chief:
@@ -318,10 +330,17 @@ def _close(state: RunState, record_file: Path) -> None:
     record.data["history"] = {n: m.history for n, m in state.models.items() if m.history}
     record.data["epoch_seconds"] = {n: m.epoch_seconds for n, m in state.models.items() if m.epoch_seconds}
     record.data["metrics"] = state.results
+    record.finish("finished")
+    try:
+        record.keep(state.nn_file, state.base_dir)  # runs/STEM-N beside the .nn file; the record below stays the latest
+    except OSError as exc:
+        state.err.write(f"warning: could not keep the run in the history: {exc.strerror or exc}\n")
     try:
         record.write(record_file)
     except OSError as exc:
         state.err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
+    if tracker is not None:
+        tracker.finish(state, record.data["status"])
 
 
 def _say_space_defaults(state: RunState) -> None:

@@ -285,7 +285,8 @@ class Search:
         pruning = _PruningCallback(trial, self.objective)
         # without a pruner nothing reads the objective between epochs: not storing it saves a write
         # to the study per epoch (a transaction each, in a database)
-        trial_state.extra_callbacks = [pruning.callback()] if self.pruner != "none" else []
+        if self.pruner != "none":
+            trial_state.train_callbacks.append(lambda _model: pruning.callback())
         reseed(state)
         try:
             train_step(trial_state, step)

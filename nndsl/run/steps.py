@@ -203,9 +203,9 @@ def train(state: RunState, step: CheckedStep) -> None:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
     callbacks = _user_callbacks(state, kw)
-    callbacks.extend(state.extra_callbacks)  # a step running train for its own ends (tune's pruning)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
+    callbacks += [make(ms.name) for make in state.train_callbacks]  # tracking (run/tracking.py)
     events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
         callbacks.append(make_callback(events, ms.name))
@@ -487,6 +487,9 @@ def test(state: RunState, step: CheckedStep) -> None:
     state.results[f"{ms.name}:{step.on}"] = results
     state.events.emit("test", model=ms.name, data=str(step.on), **results)
     state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
+    from .evaluation import evaluate_step
+
+    state.evaluations[f"{ms.name}:{step.on}"] = evaluate_step(state, step, ms, model, ds, predict_array)
 
 
 def output_path(state: RunState, step: CheckedStep, value: str) -> Path:

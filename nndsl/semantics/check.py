@@ -60,6 +60,7 @@ def declare_names(ctx: Context) -> None:
 SETTING_CHOICES = {  # the keys are vocabulary.SETTINGS with a fixed set of values
     "backend": ("tensorflow", "jax"),
     "distribute": ("none", "mirrored"),
+    "track": ("none", "mlflow", "tensorboard"),
 }
 
 
