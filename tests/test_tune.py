@@ -272,3 +272,15 @@ def test_trials_as_json_events_and_as_a_live_table(tmp_path):
     text = out.getvalue()
     assert "trials (val_loss)" in text and "2 of 2 trials done already" in text
     assert text.count("complete") >= 2
+
+
+def test_a_storage_that_does_not_open_is_a_usage_error_without_its_password(tmp_path):
+    from nndsl.errors import UsageError
+    from nndsl.run.search import TuneOptions, shown_url
+
+    assert shown_url("postgresql://bob:s3cret@db-host/nndsl") == "postgresql://bob:***@db-host/nndsl"
+    assert shown_url("sqlite:////srv/model.tune.db") == "sqlite:////srv/model.tune.db"
+    path = write_program(tmp_path, trials=1)
+    with pytest.raises(UsageError) as info:
+        run_here(path, tune=TuneOptions(storage="nosuchdb://bob:s3cret@nowhere/x"))
+    assert "--storage: expected an Optuna storage that opens" in str(info.value) and "s3cret" not in str(info.value)

@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import socket
 import tempfile
 import time
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import NndslCheckError, NndslError
+from ..errors import NndslCheckError, NndslError, UsageError
 from ..semantics.check import CheckedStep
 from ..semantics.evaluate import is_number, render_value
 from ..semantics.spaces import Space
@@ -103,6 +104,11 @@ def optuna_for(state: RunState, step: CheckedStep):
     return optuna
 
 
+def shown_url(url: str) -> str:
+    """A storage URL as messages and the run record show it: without its password."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 # ---------------------------------------------------------------- the search
 
 
@@ -161,14 +167,20 @@ class Search:
         nn_file = self.state.nn_file
         self.storage_url = self.options.storage or f"sqlite:///{nn_file.resolve().with_suffix('.tune.db')}"
         self.study_name = f"{nn_file.stem}-{self.step.target}-{self.fingerprint()}"
-        storage = self._storage(optuna)
-        if self.options.fresh and self.options.worker_index == 0:
-            try:
-                optuna.delete_study(study_name=self.study_name, storage=storage)
-            except KeyError:
-                pass  # nothing to delete
-        self.study = optuna.create_study(study_name=self.study_name, storage=storage, load_if_exists=True,
-                                         direction=self.direction, pruner=self._pruner(optuna))
+        try:
+            storage = self._storage(optuna)
+            if self.options.fresh and self.options.worker_index == 0:
+                try:
+                    optuna.delete_study(study_name=self.study_name, storage=storage)
+                except KeyError:
+                    pass  # nothing to delete
+            self.study = optuna.create_study(study_name=self.study_name, storage=storage, load_if_exists=True,
+                                             direction=self.direction, pruner=self._pruner(optuna))
+        except Exception as exc:  # noqa: BLE001 -- Optuna and its database drivers raise many kinds for a storage that fails
+            url = self.storage_url
+            reason = str(exc).replace(url, shown_url(url)).splitlines()[0] if str(exc) else ""
+            raise UsageError(f"--storage: expected an Optuna storage that opens; received {shown_url(url)!r} "
+                             f"({type(exc).__name__}: {reason})") from None
         # Seeded by the seed, this process's place among the workers and the trials already made: a
         # resumed search or another worker draws new values, not the first process's again.
         self.study.sampler = self._sampler(optuna, len(self.study.get_trials(deepcopy=False)))
@@ -176,20 +188,16 @@ class Search:
 
     def _storage(self, optuna):
         url = self.storage_url
-        try:
-            if url.startswith(("sqlite:", "postgresql", "mysql")):
-                engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
-                    return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                                                      grace_period=GRACE_SECONDS)
-            if url.startswith("journal:"):
-                path = url.removeprefix("journal:").removeprefix("//")
-                journal = optuna.storages.journal.JournalFileBackend(str(self.state.path(path)))
-                return optuna.storages.JournalStorage(journal)
-            return url  # any other storage Optuna understands by URL (redis, grpc)
-        except Exception as exc:  # noqa: BLE001 -- Optuna and its drivers raise many kinds for a bad URL
-            raise NndslError(f"--storage: expected an Optuna storage that opens; received {url!r} ({type(exc).__name__}: {exc})") from exc
+        if url.startswith(("sqlite:", "postgresql", "mysql")):
+            engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                  grace_period=GRACE_SECONDS)
+        if url.startswith("journal:"):
+            path = url.removeprefix("journal:").removeprefix("//")
+            return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(self.state.path(path))))
+        return optuna.storages.get_storage(url)  # any other storage Optuna opens by URL
 
     def _sampler(self, optuna, made: int):
         seed = None if self.state.seed is None else int(self.state.seed) + 1_000_003 * self.options.worker_index + made

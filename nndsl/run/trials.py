@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .runner import RunState
-from .search import Search
+from .search import Search, shown_url
 
 
 class TrialTable:
@@ -91,6 +91,7 @@ def record_of(search: Search, best) -> dict:
         trials.append({"number": t.number, "state": t.state.name.lower(), "values": t.user_attrs.get("set", {}), "objective": t.value,
                        "seconds": t.user_attrs.get("seconds"), "epochs": t.user_attrs.get("epochs"), "reason": t.user_attrs.get("failure"),
                        "intermediate": {str(k): v for k, v in t.intermediate_values.items()}})
-    return {"study": search.study_name, "storage": search.storage_url, "objective": search.objective, "direction": search.direction,
+    return {"study": search.study_name, "storage": shown_url(search.storage_url), "objective": search.objective,
+            "direction": search.direction,
             "sampler": search.sampler, "pruner": search.pruner, "budget": search.trials, "trials": trials,
             "best": {"number": best.number, "objective": best.value, "values": best.user_attrs.get("set", {})} if best else None}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..semantics.check import CheckedStep
 from .runner import ModelState, RunState
-from .search import Search, TuneOptions, best_trial, optuna_for, reseed, train_step
+from .search import Search, TuneOptions, best_trial, optuna_for, reseed, shown_url, train_step
 from .trials import TrialTable, record_of
 
 
@@ -94,7 +94,7 @@ def _train_best(state: RunState, step: CheckedStep, texts: dict[str, str]) -> No
 
 def _shown_storage(search: Search) -> str:
     url = search.storage_url
-    return Path(url.removeprefix("sqlite:///")).name if url.startswith("sqlite:///") else url
+    return Path(url.removeprefix("sqlite:///")).name if url.startswith("sqlite:///") else shown_url(url)
 
 
 # ---------------------------------------------------------------- more processes
