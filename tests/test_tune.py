@@ -234,7 +234,7 @@ def test_plot_after_tune_draws_the_search(tmp_path):
 
 
 def test_ctrl_c_stops_the_search_and_the_trial_in_flight_is_done_again(tmp_path):
-    path = write_program(tmp_path, epochs=400, trials=2)
+    path = write_program(tmp_path, epochs=5000, trials=2)  # a trial far longer than the test waits
     proc = subprocess.Popen([sys.executable, "-m", "nndsl", "run", path.name, "--progress", "none"], cwd=tmp_path, env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = path.with_suffix(".tune.db")
@@ -253,6 +253,7 @@ def test_ctrl_c_stops_the_search_and_the_trial_in_flight_is_done_again(tmp_path)
     assert "to continue: nndsl run model.nn" in out + err
     (trial,) = study_of(path).trials
     assert trial.state.name == "FAIL" and "failure" not in trial.user_attrs  # not counted: done again next time
+    assert 0 < len(trial.intermediate_values) < 5000
     assert not list(tmp_path.glob("*.resume.keras"))  # no train checkpoint left beside the file
 
 

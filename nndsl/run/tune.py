@@ -58,7 +58,7 @@ def tune(state: RunState, step: CheckedStep) -> None:
             search.run(optuna, table)
             _wait(workers, state)
             table.update(search)
-    except Interrupted:
+    except (Interrupted, KeyboardInterrupt):  # Ctrl-C in training, or between two trials
         _stop(workers)
         raise Interrupted(f"interrupted: {len(search.counted())} of {search.trials} trials of the search are done and kept in "
                           f"{_shown_storage(search)}\nto continue: nndsl run {state.nn_file.name}") from None
