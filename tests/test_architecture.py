@@ -11,7 +11,7 @@ names, not for cycles.
 The layers, bottom first (a module may import its own package and the packages of lower layers;
 the base modules may import one another, and so may ``cli`` and ``__main__``):
 
-    source, errors, vocabulary, version, highlight, collector   the base
+    source, errors, vocabulary, version, highlight, collector, paths   the base
     ast -> syntax -> plugins, catalogue -> formatter -> semantics -> builtins -> compile -> data
         -> run -> interop, plots -> reports -> lsp, notebook -> cli -> tools
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "nndsl"
 
 LAYERS: list[set[str]] = [
-    {"source", "errors", "vocabulary", "version", "highlight", "collector"},
+    {"source", "errors", "vocabulary", "version", "highlight", "collector", "paths"},
     {"ast"},
     {"syntax"},
     {"plugins", "catalogue"},

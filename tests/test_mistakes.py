@@ -352,9 +352,12 @@ DATA_PROBLEMS = [
       files={"d.csv": "n,a,b,y\n\xe9,1,2,3\n".encode("latin-1")}, command="run"),
     csv_case("feature-count-differs-from-model", "a,b,c,y\n1,2,3,4\n5,6,7,8\n",
              "model.nn:10:12: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'd' [data-shape]"),
+    # Columns are matched by name (issue 15): a feature column the model was trained on is missing.
     M("prediction-data-has-other-columns", prog('data new = csv("new.csv")', 'predict m on new to "predictions.csv"'),
-      "model.nn:12:14: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'new' [data-shape]",
-      files={"d.csv": ROWS, "new.csv": "a,b,c\n1,2,3\n"}, command="run"),
+      "model.nn:12:14: error: expected the feature column 'b' model 'm' was trained on; received data without it [missing-column]",
+      files={"d.csv": ROWS, "new.csv": "a,c\n1,3\n"}, command="run"),
+    M("prediction-data-with-more-columns-in-another-order", prog('data new = csv("new.csv")', 'predict m on new to "p.csv"'), None,
+      files={"d.csv": ROWS, "new.csv": "c,b,a\n3,2,1\n"}, command="run", creates=("p.csv",)),
     M("train-on-data-without-target", prog(data='data d = csv("d.csv")\n'),
       "model.nn:10:12: error: expected data with a target column to train model 'm'; received 'd' without one [missing-target]",
       files={"d.csv": "a,b\n1,2\n"}, command="run"),
@@ -491,7 +494,131 @@ KNOWN_GAPS = [
       ),
 ]
 
-CATALOGUE = SYNTAX + NAMES + TYPES + MODELS + STEPS + COMMAND_LINE + WORKING + DATA_PROBLEMS + OUTPUT_PROBLEMS + MODEL_FILES
+def _npz(**arrays) -> bytes:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _without_tensorboard(folder: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed here")
+
+
+def _array_case(id, files, source, expected):
+    return M(id, prog(data=f"data d = {source}\n"), expected, files=files, command="run")
+
+
+def _array_cases():
+    import numpy as np
+
+    return [
+        _array_case("npz-of-python-objects", {"o.npz": _npz(x=np.array([{"a": 1}, None], dtype=object), y=np.array([1, 2]))},
+                    'npz("o.npz")', "model.nn:2:1: error: o.npz:x: expected a NumPy .npz array; received a file NumPy cannot read "
+                    "(it holds Python objects, which nndsl never unpickles) [bad-data]"),
+        _array_case("empty-npy-file", {"e.npy": b""}, 'npy("e.npy")',
+                    "model.nn:2:1: error: e.npy: expected a NumPy .npy array; received a file NumPy cannot read (No data left in file) "
+                    "[bad-data]"),
+        _array_case("npz-holding-a-single-number", {"z.npz": _npz(x=np.array(3.0), y=np.array(1.0))}, 'npz("z.npz")',
+                    "model.nn:2:1: error: z.npz:x: expected an array with one row per example; received a single number (a 0-d array) "
+                    "[bad-data]"),
+        _array_case("npz-without-rows", {"r.npz": _npz(x=np.zeros((0, 2)), y=np.zeros((0,)))}, 'npz("r.npz")',
+                    "model.nn:2:1: error: r.npz:x: expected at least one row; received an empty array (shape (0, 2)) [bad-data]"),
+    ]
+
+
+# A .nn file someone else wrote: no code, no network, nothing outside what it owns (docs/security.md).
+SAFETY = _array_cases() + [
+    M("lambda-layer", model_with("Lambda(relu)", "Dense(1)"),
+      "model.nn:3:5: error: expected a name a .nn file may use; received 'Lambda', which runs Python code [runs-code]",
+      also=("put the code in a plugin",)),
+    M("saved-graph-layer", model_with('TFSMLayer("evil_sm", call_endpoint="serve")', "Dense(1)"),
+      "model.nn:3:5: error: expected a name a .nn file may use; received 'TFSMLayer', which loads and runs a saved graph [runs-code]"),
+    M("lambda-callback", prog().replace("epochs=epochs", "epochs=epochs callbacks=[LambdaCallback()]"),
+      "model.nn:10:39: error: expected a name a .nn file may use; received 'LambdaCallback', which runs Python code [runs-code]"),
+    M("schedule-function-by-name", prog().replace("epochs=epochs", "epochs=epochs callbacks=[LearningRateScheduler(my_schedule)]"),
+      "model.nn:10:61: error: expected a Python function for 'schedule', which a .nn file cannot hold; received the name "
+      "'my_schedule' [runs-code]"),
+    M("remote-monitor-without-flag", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[RemoteMonitor(root="http://10.0.0.1")]'),
+      "model.nn:10:39: error: expected no network access without --allow-network; received 'RemoteMonitor', which sends data to "
+      "a server [needs-network]", command="run"),
+    M("remote-monitor-with-flag", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[RemoteMonitor(root="http://10.0.0.1")]'),
+      None, argv=("check", "--allow-network", "model.nn")),
+    M("budget-past-a-layer-without-shape-rule", prog(model=model_with("RMSNormalization()", "Dense(1000)", "Dense(1)")),
+      "model.nn:3:7: error: expected at most 3,000 parameters; received 4,003 in model 'm' [parameter-budget]",
+      files={"d.csv": ROWS}, command="run",
+      argv=("run", "model.nn", "--progress", "none", "--set", "epochs=1", "--max-params", "3000")),
+    M("plugin-given-a-path", prog(), "nndsl check: error: --plugin ./my_plugin.py: expected the name of an importable module, such "
+      "as my_plugin or package.module; received the path './my_plugin.py'", argv=("--plugin", "./my_plugin.py", "check", "model.nn"),
+      exit_code=2),
+    M("plugin-empty-name", prog(), "nndsl check: error: --plugin : expected the name of an importable module, such as my_plugin or "
+      "package.module; received an empty name", argv=("--plugin", "", "check", "model.nn"), exit_code=2),
+    M("seed-too-large", "seed 99999999999\n", "model.nn:1:6: error: expected a seed below 2**32 (4,294,967,296); received "
+      "99,999,999,999 [bad-setting]"),
+    M("id-is-the-target", prog(data='data d = csv("d.csv", target="y", id="y")\n'),
+      "model.nn:2:38: error: expected 'id' to name columns other than the target; received 'y', the target [conflicting-arguments]"),
+    M("features-include-the-target", prog(data='data d = csv("d.csv", target="y", features=["a", "y"])\n'),
+      "model.nn:2:44: error: expected 'features' to name columns other than the target; received 'y', the target "
+      "[conflicting-arguments]"),
+    M("initial-epoch-not-below-epochs", prog().replace("epochs=epochs", "epochs=3 initial_epoch=3"),
+      "model.nn:10:37: error: expected 'initial_epoch' below 'epochs' (3); received 3 [conflicting-arguments]"),
+    M("initial-epoch-negative", prog().replace("epochs=epochs", "initial_epoch=-1"),
+      "model.nn:10:28: error: expected a non-negative integer for 'initial_epoch'; received the number -1 [bad-argument-type]"),
+    M("class-weight-not-numbers", prog().replace("epochs=epochs", 'class_weight={0: "high"}'),
+      "model.nn:10:27: error: expected class indexes (0, 1, ...) mapped to non-negative numbers for 'class_weight'; received the "
+      "string \"high\" for class 0 [bad-argument-type]"),
+    M("batch-size-too-large", prog().replace("epochs=epochs", "batch_size=10000000000"),
+      "model.nn:10:25: error: expected a batch size of at most 2,147,483,647 rows for 'batch_size'; received 10,000,000,000 "
+      "[bad-argument-type]"),
+    M("color-mode-misspelt", prog(data='data d = image_folder("imgs", color_mode="rbg")\n'),
+      "model.nn:2:42: error: expected one of grayscale, rgb, rgba for 'color_mode'; received the string \"rbg\" [bad-argument-type]",
+      also=("did you mean 'rgb'?",)),
+    M("image-size-not-a-pair", prog(data='data d = image_folder("imgs", image_size=(0, 3))\n'),
+      "model.nn:2:42: error: expected a (height, width) pair of positive integers for 'image_size'; received the tuple (0, 3) "
+      "[bad-argument-type]"),
+    M("predictions-outside-the-folder", prog('predict m on d to "../../home/.bashrc" keep=["a"]'),
+      "model.nn:11:19: error: expected a path inside the folder of the .nn file or a folder given with --allow-write; received "
+      "'../../home/.bashrc', a path outside them [write-outside]", files={"d.csv": ROWS}, command="run"),
+    M("log-over-the-training-data", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="d.csv")]'),
+      "model.nn:10:58: error: expected an output path that is not an input; received 'd.csv', the file of data "
+      "source 'd' [bad-output]", files={"d.csv": ROWS}),
+    M("log-over-the-program", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[CSVLogger(filename="model.nn")]'),
+      "model.nn:10:58: error: expected an output path that is not an input; received 'model.nn', the .nn file "
+      "itself [bad-output]"),
+    M("backup-in-the-program-folder", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[BackupAndRestore(backup_dir=".")]'),
+      "model.nn:10:67: error: expected a folder of its own (new or empty), which is deleted after training; received '.', which "
+      "holds the .nn file itself [write-conflict]", files={"d.csv": ROWS}, command="run"),
+    M("predictions-over-a-later-source", prog('predict m on t to "t.csv"', data=DATA + 'data t = csv("t.csv")\n'),
+      "model.nn:12:19: error: expected an output path that is not an input; received 't.csv', the file of data "
+      "source 't' [bad-output]", files={"d.csv": ROWS, "t.csv": "a,b\n1,2\n"}),
+    M("save-over-the-resume-checkpoint", prog('save m to "model.resume.keras"'),
+      "model.nn:11:11: error: expected a path nndsl does not keep for itself; received 'model.resume.keras', the checkpoint nndsl "
+      "keeps for run --resume [write-conflict]"),
+    M("validation-data-of-other-columns",
+      prog(data=DATA + 'data v = csv("v.csv", target="y")\n').replace("epochs=epochs", "epochs=epochs validation_data=v"),
+      "model.nn:11:44: error: expected the feature column 'a' model 'm' was trained on; received data without it [missing-column]",
+      files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
+    M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
+      "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "
+      "[unsupported-option]", files={"d.csv": ROWS}, command="run", prepare=_without_tensorboard, also=("pip install tensorboard",)),
+    M("binary-labels-from-one-class", prog(data='data d = image_folder("photos", label_mode="binary", image_size=(8, 8))\n',
+                                           model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected exactly 2 class subfolders for label_mode=\"binary\"; received 1 (cat) [bad-data]",
+      files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000"}, command="run"),
+    M("empty-image-file", prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
+                               model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected an image file (JPEG, PNG, BMP or GIF); received 'dog/b.png', which is empty [bad-data]",
+      files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000", "photos/dog/b.png": b""}, command="run"),
+    M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
+      "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
+]
+
+CATALOGUE = (SYNTAX + NAMES + TYPES + MODELS + STEPS + COMMAND_LINE + WORKING + DATA_PROBLEMS + OUTPUT_PROBLEMS + MODEL_FILES
+             + SAFETY)
 CHECK_CASES = [c for c in CATALOGUE if not c.needs_keras]
 RUN_CASES = [c for c in CATALOGUE + KNOWN_GAPS if c.needs_keras]
 

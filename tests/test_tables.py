@@ -122,6 +122,9 @@ def test_arrow_and_the_row_by_row_reader_agree(tmp_path, rows):
         expected = scan_rows(path, assign_roles(args, ["a", "b", "y"], fail), ",", fail)
     except RunError as exc:
         expected = message(exc)
+    if not isinstance(expected, str) and len(expected.x) == 0:
+        # every line was a line of empty fields, which both skip: the loader then refuses a file without rows
+        expected = "p.csv: expected data rows after the header; received the header only"
     try:
         got = csv_source.load(args, name="d", base=tmp_path)
     except RunError as exc:

@@ -81,8 +81,9 @@ IMAGE_FOLDER = DataSourceSpec(
     params=(
         param("path", "path", doc="The folder."),
         param("image_size", "tuple", (256, 256), "Height and width the images are resized to."),
-        param("color_mode", "str", "rgb", "grayscale, rgb or rgba."),
-        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True),
+        param("color_mode", "str", "rgb", "grayscale, rgb or rgba.", choices=("grayscale", "rgb", "rgba")),
+        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True,
+              choices=("int", "categorical", "binary", "none")),
     ),
 )
 
@@ -92,7 +93,8 @@ TEXT_FOLDER = DataSourceSpec(
     impl="nndsl.data.folders:load_texts",
     params=(
         param("path", "path", doc="The folder."),
-        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True),
+        param("label_mode", "str", "int", "int, categorical, binary or none (no labels).", nullable=True,
+              choices=("int", "categorical", "binary", "none")),
     ),
 )
 

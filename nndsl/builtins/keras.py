@@ -56,7 +56,8 @@ def _build_spec(kind: str, name: str) -> LayerSpec:
         if p.get("kind") in ("var_positional", "var_keyword"):
             continue
         default = _default(p["default"]) if not p.get("required") and "default" in p else MISSING
-        params.append(ParamSpec(p["name"], p.get("type", "any"), default, p.get("doc", ""), bool(p.get("nullable"))))
+        params.append(ParamSpec(p["name"], p.get("type", "any"), default, p.get("doc", ""), bool(p.get("nullable")),
+                                bool(p.get("callable")), p.get("path", "")))
     var_kw = bool(entry.get("var_keyword"))
     if kind == "layers" and entry.get("kind") == "class" and var_kw:
         have = {p.name for p in params}
@@ -69,7 +70,7 @@ def _build_spec(kind: str, name: str) -> LayerSpec:
     return LayerSpec(
         name=name, doc=entry.get("doc", ""), impl=f"{module}:{attr}", params=tuple(params),
         var_keyword=var_kw, var_positional=bool(entry.get("var_positional")), kind=entry.get("kind", "class"),
-        infer_shape=infer, count_params=count, compile_special=bool(entry.get("compile_special")),
+        infer_shape=infer, count_params=count, compile_special=bool(entry.get("compile_special")), risk=entry.get("risk", ""),
     )
 
 

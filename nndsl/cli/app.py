@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..errors import UsageError
 from ..version import __version__
 from . import authoring, evaluate, interop, lsp, plot, plugins, report, running, runs
 from .output import exit_status
+
+# A dotted module name: a path or an empty name would reach importlib, which raises its own errors.
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 # Each module adds its commands' parsers; the order is the order of `nndsl --help`.
 COMMAND_MODULES = (authoring, plugins, running, evaluate, runs, report, interop, plot, lsp)
@@ -31,6 +35,11 @@ def load_plugins(modules) -> None:
     import importlib
 
     for name in modules:
+        if not _MODULE_NAME.match(name):
+            received = ("an empty name" if not name.strip() else
+                        f"the path '{name}'" if "/" in name or "\\" in name or name.endswith(".py") else f"'{name}'")
+            raise UsageError(f"--plugin {name}: expected the name of an importable module, such as my_plugin or package.module; "
+                             f"received {received}")
         try:
             importlib.import_module(name)
         except ImportError as exc:

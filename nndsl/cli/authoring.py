@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 from ..errors import NndslError
 from .output import report, use_color, warn
-from .source import parse_sets, parse_source, read_source
+from .source import add_grant_arguments, grants, parameter_count, parse_sets, parse_source, read_source
 
 
 def add_parsers(sub) -> None:
@@ -16,8 +17,11 @@ def add_parsers(sub) -> None:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
-    c.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    c.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object per file: ok or its errors, and every path the program reads and writes")
+    add_grant_arguments(c)
     c.set_defaults(func=cmd_check)
 
     f = sub.add_parser("fmt", help="rewrite .nn files in the canonical layout")
@@ -38,17 +42,49 @@ def cmd_check(args) -> int:
     from ..semantics.check import check
 
     status = 0
+    granted = grants(args)
     for path in args.files:
         try:
             program = parse_source(read_source(path), path)
-            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params)
+            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params,
+                            grants=granted, nn_file=path)
         except NndslError as exc:
             status = max(status, report(exc))
+            if args.json:
+                _print_json({"file": path, "ok": False, "errors": [_diagnostic_json(d) for d in exc.diagnostics]})
             continue
         warn(checked.warnings)
-        if not args.quiet:
+        if args.json:
+            _print_json(_checked_json(path, checked))
+        elif not args.quiet:
             print(f"{path}: ok")
     return status
+
+
+def _diagnostic_json(d) -> dict:
+    out = {"code": d.code, "severity": d.severity, "message": d.message}
+    if d.span is not None:
+        out["line"], out["column"] = d.span.line, d.span.column
+    if d.hint:
+        out["hint"] = d.hint
+    return out
+
+
+def _checked_json(path: str, checked) -> dict:
+    """What ``check --json`` says of a file that passes: its reads and writes, resolved, and its warnings."""
+    from ..paths import READ
+
+    base = checked.nn_file.parent if checked.nn_file is not None else None
+    return {
+        "file": path, "ok": True,
+        "reads": [a.to_json(base) for a in checked.files if a.kind == READ],
+        "writes": [a.to_json(base) for a in checked.files if a.kind != READ],
+        "warnings": [_diagnostic_json(d) for d in checked.warnings],
+    }
+
+
+def _print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
 
 
 def cmd_fmt(args) -> int:
@@ -74,7 +110,8 @@ def cmd_fmt(args) -> int:
             continue
         from ..run.files import atomic_write_text
 
-        atomic_write_text(Path(path), formatted)
+        # a link is followed: the file it points to is formatted, and the link stays a link
+        atomic_write_text(Path(os.path.realpath(path)), formatted)
         print(f"formatted {path}")
     return status
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .source import output_file, parse_sets, parse_source, read_source
+from .source import output_file, parse_sets, parse_source, program_reads, read_source
 
 
 def add_parsers(sub) -> None:
@@ -32,10 +32,12 @@ def cmd_export(args) -> int:
 
     path = Path(args.file)
     text = read_source(args.file)
-    out = output_file(args.output, "script")
-    if out is not None and out.resolve() == path.resolve():
+    if args.output is not None and Path(args.output).resolve() == path.resolve():
         raise UsageError(f"-o {args.output}: expected a path other than the .nn file itself")
-    checked = check(parse_source(text, str(path)), overrides=parse_sets(args.set))
+    out = output_file(args.output, "script", reads={path: "the .nn file itself"})
+    checked = check(parse_source(text, str(path)), overrides=parse_sets(args.set), nn_file=path)
+    if out is not None:  # nor any file the program reads
+        output_file(args.output, "script", reads=program_reads(checked))
     # Printed, the script is most likely redirected into a file in the current folder.
     script = eject(checked, source_path=path, output_path=out if out is not None else Path.cwd() / "script.py")
     return _deliver(script, out)
@@ -46,9 +48,9 @@ def cmd_import(args) -> int:
     from ..interop.importer import import_model
 
     text = import_model(args.model)
-    out = output_file(args.output, ".nn file")
-    if out is not None and out.resolve() == Path(args.model).resolve():
+    if args.output is not None and Path(args.output).resolve() == Path(args.model).resolve():
         raise UsageError(f"-o {args.output}: expected a path other than the model file itself")
+    out = output_file(args.output, ".nn file", reads={Path(args.model): "the model file itself"})
     return _deliver(text, out)
 
 

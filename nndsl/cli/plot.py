@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import RunError, UsageError
 from ..run.history import RECORD
 from .output import suggestion
-from .source import require_folder
+from .source import command_target, require_folder
 
 MIN_PIXELS = 50  # the smallest --width or --height worth drawing
 
@@ -78,6 +78,7 @@ def cmd_plot(args) -> int:
     histories = read_histories(record)
     names = _models(args.model, histories)
     out = _output(Path(args.output) if args.output else default_output(record), args)
+    command_target(f"-o {out}", out, {record: "the run record"})
     for name in names:
         _check_metrics(args.metric, name, histories[name])
     for name in names:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
 from .output import suggestion
-from .source import parse_sets, parse_source, read_source, require_folder
+from .source import (
+    add_grant_arguments,
+    command_target,
+    grants,
+    output_file,
+    parameter_count,
+    parse_sets,
+    parse_source,
+    read_source,
+    require_folder,
+)
 
 # The options through which `launch` gives each process its place in the group.
 GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
@@ -22,9 +33,10 @@ def add_parsers(sub) -> None:
                    help="progress display (default: rich on a terminal, plain lines otherwise)")
     r.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object per event on stdout")
     r.add_argument("--record", metavar="PATH", help="where to write the run record (default: FILE with .run.json)")
-    r.add_argument("--max-params", type=int, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
+    r.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    add_grant_arguments(r)
     r.add_argument("--track", choices=("none", "mlflow", "tensorboard"), default=None,
                    help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
     r.add_argument("--tracking-uri", metavar="URI", default=None,
@@ -103,14 +115,42 @@ def _group(args):
 
 def cmd_run(args) -> int:
     """Run the file's steps."""
+    if args.log_format == "json":
+        with errors_as_events():
+            return _run(args)
+    return _run(args)
+
+
+def _run(args) -> int:
     from ..run.runner import run
 
     read_source(args.file)  # a missing, folder or non-UTF-8 file is a usage error before anything starts
+    if args.record:
+        command_target(f"--record {args.record}", Path(args.record), {Path(args.file): "the .nn file itself"})
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, tune=_tune_options(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args),
+        tune=_tune_options(args))
     return 0
+
+
+@contextlib.contextmanager
+def errors_as_events():
+    """With ``--log-format json``: a mistake is also an event on stdout (the message stays on stderr)."""
+    import json
+
+    try:
+        yield
+    except (NndslError, KeyboardInterrupt) as exc:
+        event = {"event": "error", "exit_code": getattr(exc, "exit_code", 130)}
+        if isinstance(exc, UsageError) or not getattr(exc, "diagnostics", None):
+            event["message"] = str(exc) or "interrupted"
+        else:
+            event["errors"] = [{"code": d.code, "message": d.message, **({"line": d.span.line, "column": d.span.column} if d.span else {})}
+                               for d in exc.diagnostics]
+        print(json.dumps(event), flush=True)
+        raise
 
 
 def _tune_options(args):
@@ -155,7 +195,7 @@ def cmd_summary(args) -> int:
     text = read_source(args.file)
     checked = check(parse_source(text, str(Path(args.file))), overrides=parse_sets(args.set))
     names = [args.model] if args.model else list(checked.models)
-    diagram = _diagram_path(args.diagram)
+    diagram = _diagram_path(args.diagram, args.file)
     for name in names:
         if name not in checked.models:
             raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + suggestion(name, checked.models))
@@ -166,7 +206,7 @@ def cmd_summary(args) -> int:
     return 0
 
 
-def _diagram_path(value: str | None) -> Path | None:
+def _diagram_path(value: str | None, nn_file: str) -> Path | None:
     """The ``--diagram`` path, checked before anything is built."""
     if value is None:
         return None
@@ -178,6 +218,7 @@ def _diagram_path(value: str | None) -> Path | None:
     except NndslError:
         raise UsageError(f"--diagram {value}: expected a path ending in .png, .svg or .pdf; received '{value}'") from None
     require_folder(f"--diagram {value}", diagram)
+    command_target(f"--diagram {value}", diagram, {Path(nn_file): "the .nn file itself"})
     return diagram
 
 
@@ -205,11 +246,12 @@ def _draw(checked, name: str, target: Path) -> None:
 def cmd_predict(args) -> int:
     """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
     model_path, data_path = _existing(args.model, "a saved .keras or .h5 model file"), _existing(args.data, "a CSV or .npy file")
+    out = output_file(args.output, "predictions", reads={model_path: "the model file", data_path: "the data file"})
     from ..run.quiet import prepare
 
     prepare(args.verbose)
     model, meta = _load_model(model_path, args.model)
-    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {})
+    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {}, meta.get("feature_names") or [], args.data)
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
@@ -226,8 +268,8 @@ def cmd_predict(args) -> int:
     missing = predictions.unknown_column(ds, keep)
     if missing is not None:
         raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
-    if args.output:
-        predictions.write(Path(args.output), ds, keep, names, preds)
+    if out is not None:
+        predictions.write(out, ds, keep, names, preds)
         print(f"wrote {len(flat)} predictions to {args.output}")
     else:
         print(",".join(keep + names))
@@ -256,8 +298,9 @@ def _load_model(path: Path, name: str):
     return model, read_meta(path)
 
 
-def _load_rows(path: Path, exclude, vocab: dict):
-    """The rows to predict on, their categorical columns encoded as the model was trained."""
+def _load_rows(path: Path, exclude, vocab: dict, trained: list, shown: str):
+    """The rows to predict on: the feature columns the model was trained on picked by name (in any
+    order; others left out, said once), categorical columns encoded as the model was trained."""
     if path.suffix.lower() == ".npy":
         from ..data.arrays import load_npy
 
@@ -266,6 +309,14 @@ def _load_rows(path: Path, exclude, vocab: dict):
         from ..data.csv import load
 
         ds = load({"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}, name="data", base=Path.cwd())
+    from ..run.predictions import by_name
+
+    ds, missing, extra = by_name(ds, trained)
+    if missing:
+        raise RunError(f"{shown}: expected the feature column '{missing[0]}' the model was trained on; received a file without it "
+                       f"(the model's feature columns: {', '.join(trained)})")
+    if extra:
+        print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
     if vocab:
         from ..data.table import data_error
         from ..run.encode import encode

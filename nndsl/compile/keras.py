@@ -150,6 +150,8 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
         set_random_seed(int(seed))
     if after_input is None:
         after_input = [keras.layers.Normalization()] if model.options.scale_features != "none" else []
+    if checked.nn_file is not None:
+        model = _with_absolute_paths(model, checked.nn_file.parent)
     layers = build_layers(model, after_input, checked.source)
     try:
         km = keras.Sequential(layers, name=model.name)
@@ -161,9 +163,44 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
             message=f"expected layers that fit together; received Keras's refusal to build model '{model.name}': {text}",
             span=model.decl.name_span, source=checked.source,
         )]) from None
+    check_budget(km, model, checked)
     if compile and model.compile.get("loss") is not None:
         km.compile(**compile_arguments(model, checked.source))
     return km
+
+
+def check_budget(km, model: CheckedModel, checked: CheckedProgram) -> None:
+    """The parameter budget (``--max-params``) on the built model.
+
+    The check passes count what their shape rules know; a layer without a rule (a plugin's,
+    ``RMSNormalization``) leaves the count unknown there, so the budget is held here too, on
+    the count Keras reports, before the model is compiled or trained.
+    """
+    total = km.count_params()
+    limit = checked.max_params
+    if total > limit:
+        raise NndslCheckError(diagnostics=[Diagnostic(
+            code="parameter-budget", message=f"expected at most {limit:,} parameters; received {total:,} in model '{model.name}'",
+            span=model.decl.name_span, source=checked.source, hint="raise the limit with --max-params if this is intended",
+        )])
+
+
+def _with_absolute_paths(model: CheckedModel, base) -> CheckedModel:
+    """The model with the file arguments of its layers (a vocabulary file) relative to the .nn
+    file's folder, as every path in a program is, instead of the current folder."""
+    import os
+    from dataclasses import replace
+
+    def fixed(call: ResolvedCall) -> ResolvedCall:
+        args = dict(call.args)
+        for p in call.spec.params:
+            value = args.get(p.name)
+            if getattr(p, "path", "") and isinstance(value, str) and value:
+                args[p.name] = os.path.join(base, value)
+        return replace(call, args=args)
+
+    resolved = [replace(rl, call=fixed(rl.call)) for rl in model.resolved]
+    return replace(model, resolved=resolved)
 
 
 def _pick(checked: CheckedProgram, name: str | None) -> CheckedModel:

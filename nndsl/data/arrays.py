@@ -20,10 +20,30 @@ def _check_file(path: Path, shown: str, decl, source, what: str):
         raise data_error(f"expected a {what} file; received a folder", where=shown, decl=decl, source=source)
 
 
+def _read(read, shown, decl, source, what: str):
+    """``read()``, with every way NumPy refuses a file (empty, truncated, not an array, an array
+    of Python objects, which it never unpickles) a located error."""
+    import zipfile
+
+    try:
+        return read()
+    except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile) as exc:
+        text = str(exc).strip() or type(exc).__name__
+        if "allow_pickle" in text:
+            text = "it holds Python objects, which nndsl never unpickles"
+        raise data_error(f"expected a NumPy {what}; received a file NumPy cannot read ({text})",
+                         where=shown, decl=decl, source=source) from None
+
+
 def _finite(arr, shown, decl, source):
     import numpy as np
 
     arr = np.asarray(arr)
+    if arr.ndim == 0:
+        raise data_error("expected an array with one row per example; received a single number (a 0-d array)",
+                         where=shown, decl=decl, source=source)
+    if arr.shape[0] == 0:
+        raise data_error(f"expected at least one row; received an empty array (shape {arr.shape})", where=shown, decl=decl, source=source)
     if arr.dtype.kind not in "fiub":
         raise data_error(f"expected a numeric array; received dtype {arr.dtype}", where=shown, decl=decl, source=source)
     arr = arr.astype(np.float32)
@@ -56,8 +76,8 @@ def load_npz(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
         yk = "y"
     if yk is not None and yk not in keys:
         raise data_error(f"expected an array '{yk}'; received arrays {', '.join(keys)}", where=shown, decl=decl, source=source)
-    x = _finite(archive[xk], f"{shown}:{xk}", decl, source)
-    y = _finite(archive[yk], f"{shown}:{yk}", decl, source) if yk else None
+    x = _finite(_read(lambda: archive[xk], f"{shown}:{xk}", decl, source, ".npz array"), f"{shown}:{xk}", decl, source)
+    y = _finite(_read(lambda: archive[yk], f"{shown}:{yk}", decl, source, ".npz array"), f"{shown}:{yk}", decl, source) if yk else None
     if y is not None and len(y) != len(x):
         raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets",
                          where=shown, decl=decl, source=source)
@@ -71,18 +91,14 @@ def load_npy(args: dict, *, name: str, base: Path, decl=None, source=None) -> Da
     shown = args["path"]
     path = _resolve(base, shown)
     _check_file(path, shown, decl, source, ".npy")
-    try:
-        x = _finite(np.load(path, allow_pickle=False), shown, decl, source)
-    except ValueError as exc:
-        raise data_error(f"expected a NumPy .npy array; received a file NumPy cannot read ({exc})",
-                         where=shown, decl=decl, source=source) from None
+    x = _finite(_read(lambda: np.load(path, allow_pickle=False), shown, decl, source, ".npy array"), shown, decl, source)
     y = None
     fp = fingerprint_file(path)
     if args.get("target"):
         tshown = args["target"]
         tpath = _resolve(base, tshown)
         _check_file(tpath, tshown, decl, source, ".npy")
-        y = _finite(np.load(tpath, allow_pickle=False), tshown, decl, source)
+        y = _finite(_read(lambda: np.load(tpath, allow_pickle=False), tshown, decl, source, ".npy array"), tshown, decl, source)
         if len(y) != len(x):
             raise data_error(f"expected as many targets as rows; received {len(x)} rows and {len(y)} targets",
                              where=tshown, decl=decl, source=source)

@@ -9,6 +9,19 @@ from .table import Dataset, data_error
 _IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
 
 
+# The first bytes of each image format Keras decodes.
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"GIF87a", b"GIF89a")
+
+
+def _looks_like_an_image(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return any(head.startswith(s) for s in _IMAGE_SIGNATURES)
+
+
 def _folder(args, base, decl, source, kind: str, exts: set[str]):
     shown = args["path"]
     path = Path(shown) if Path(shown).is_absolute() else (base / shown).resolve()
@@ -23,11 +36,22 @@ def _folder(args, base, decl, source, kind: str, exts: set[str]):
     if not classes or not files:
         raise data_error(f"expected one subfolder per class holding {kind} ({', '.join(sorted(exts))}); received none",
                          where=shown, decl=decl, source=source)
+    if args.get("label_mode") == "binary" and len(classes) != 2:
+        raise data_error(f"expected exactly 2 class subfolders for label_mode=\"binary\"; received {len(classes)} "
+                         f"({', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''})", where=shown, decl=decl, source=source,
+                         hint='use label_mode="int" or "categorical" for another number of classes')
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None:  # on the JAX backend, TensorFlow is optional
         raise data_error(f"expected TensorFlow to stream a folder of {kind} (through tf.data); received an environment without it",
                          where=shown, decl=decl, source=source, hint='install it: pip install "nndsl[keras]"')
+    if kind == "images":
+        # An empty or corrupt image would stop training at the batch that holds it: found here, before it starts.
+        for f in files:
+            if not _looks_like_an_image(f):
+                raise data_error(f"expected an image file (JPEG, PNG, BMP or GIF); received '{f.relative_to(path).as_posix()}', which "
+                                 f"{'is empty' if f.stat().st_size == 0 else 'is not one'}", where=shown, decl=decl, source=source,
+                                 hint="remove the file or replace it with the image")
     return path, classes, len(files)
 
 

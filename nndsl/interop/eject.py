@@ -30,7 +30,7 @@ from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
 from ..semantics.keras_check import keras2_input
 from ..semantics.result import MODEL_OPTIONS
-from .pycode import PythonCode, Unsupported, argument_nodes, origin_of
+from .pycode import PythonCode, Unsupported, argument_nodes, origin_of, shown_name
 from .script_helpers import helpers
 
 # The implementations of the steps and data sources the script can reproduce.
@@ -127,7 +127,8 @@ class _Writer(PythonCode):
 
     def __init__(self, checked: CheckedProgram, source_path: Path, output_path: Path | None) -> None:
         reserved = {name for helper in helpers().values() for name in helper.defines} | _FIXED_NAMES
-        super().__init__(source_path.name, reserved)
+        # the file's name reaches comments and docstrings: only escaped (docs/security.md)
+        super().__init__(shown_name(source_path.name), reserved)
         self.checked = checked
         self.source_path = source_path
         self.output_path = output_path

@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import NndslError, RunError, UsageError
+from ..formatter import quote
 from ..plugins.registry import normalize, registry
 from ..vocabulary import RESERVED
 
@@ -139,10 +140,12 @@ class _Importer:
             raise RunError(f"{self.path.name}: expected a model with at least one layer; received an empty Sequential model")
         compile_lines = self.compile_lines(model)
         name = model_name(self.path)
+        # The model's and the file's names come from the input: written as string literals, which
+        # hold no line break, they stay inside their comment whatever characters they hold.
         head = [
-            f"# The layers and compile settings of the Keras Sequential model '{model.name}', imported from",
-            f"# {self.path.name}. Its trained weights stay in that file; to use them:",
-            f"#     load {name} from \"{self.path.name}\"",
+            f"# The layers and compile settings of the Keras Sequential model {quote(str(model.name))}, imported from",
+            f"# {quote(self.path.name)}. Its trained weights stay in that file; to use them:",
+            f"#     load {name} from {quote(self.path.name)}",
             f"model {name} {{",
         ]
         body = [f"    {line}" for line in lines]
@@ -285,7 +288,7 @@ class _Importer:
                 value = value.rsplit(">", 1)[1]  # a plugin's activation, registered with Keras as "package>name"
             if _NAME.match(value) and value not in _RESERVED and value.isascii():
                 return value
-            return _quote(value)
+            return quote(value)
         if isinstance(value, tuple):
             items = [self.value(v) for v in value]
             return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -498,26 +501,6 @@ def _short_float32(value: float) -> float:
         return value
     short = float(str(f32))
     return short if np.float32(short) == f32 else value
-
-
-def _quote(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 __all__ = ["import_model", "model_name"]

@@ -31,6 +31,19 @@ KINDS_WORD = {
 }
 
 
+def shown_name(name: str) -> str:
+    """A file name as the script's comments and docstrings show it: quotes, backslashes and every
+    character that is not printable (line breaks included) escaped, so a name can end neither a
+    comment nor a docstring, whatever it holds."""
+    out = []
+    for ch in name:
+        if ch in "\\\"'" or not ch.isprintable():
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 class Unsupported(Exception):
     """A value with no Python form (the exporter refuses the whole program)."""
 

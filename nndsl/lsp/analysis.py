@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import ast
 from ..errors import Diagnostic, NndslError, NndslSyntaxError, Note
+from ..semantics.arguments import check_argument_values
 from ..semantics.check import (
     PASSES,
     check_data,
@@ -29,6 +30,7 @@ from ..semantics.check import (
     expand_models,
 )
 from ..semantics.context import Context
+from ..semantics.files import check_files, check_object_files
 from ..semantics.keras_check import (
     check_step_objects,
     infer_shapes,
@@ -46,7 +48,7 @@ from .symbols import SymbolIndex
 # the model cache off (see Analyser.update) rather than being skipped.
 _FILE_PASSES = (declare_names, evaluate_variables, check_data)
 _MODEL_PASSES = (expand_models, resolve_layers, resolve_compile, infer_shapes)
-_STEP_PASSES = (check_steps, check_step_objects)
+_STEP_PASSES = (check_steps, check_argument_values, check_files, check_step_objects, check_object_files)
 _SPLIT = _FILE_PASSES + _MODEL_PASSES + _STEP_PASSES
 _SPLIT_COVERS_ALL = sorted(map(id, _SPLIT)) == sorted(map(id, PASSES))
 

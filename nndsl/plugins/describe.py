@@ -24,14 +24,26 @@ def describe_entry(kind: str, entry: Entry) -> str:
         doc = doc[0] if doc else ""
     if doc:
         lines.append(f"  {doc}")
+    risk = getattr(obj, "risk", "")
+    if risk:
+        lines.append(f"  {_RISK_NOTES.get(risk, f'marked {risk!r}: refused in a .nn file')}")
     params = getattr(obj, "params", None)
     if params:
         lines.append("  parameters:")
         for p in params:
             typ = getattr(p, "type", "any")
             pdoc = getattr(p, "doc", "")
-            lines.append(f"    {p.name}: {typ}{_fmt_default(p)}" + (f"  # {pdoc}" if pdoc else ""))
+            marks = "".join(f" [{m}]" for m in (("function" if getattr(p, "callable", False) else ""), getattr(p, "path", "")) if m)
+            lines.append(f"    {p.name}: {typ}{marks}{_fmt_default(p)}" + (f"  # {pdoc}" if pdoc else ""))
     return "\n".join(lines)
+
+
+# What a marked name's description says (docs/security.md).
+_RISK_NOTES = {
+    "code": "runs Python code: refused in a .nn file (write a plugin instead)",
+    "graph": "loads and runs a saved graph: refused in a .nn file (write a plugin instead)",
+    "network": "opens network connections: needs --allow-network",
+}
 
 
 def _load(kind: str, entry: Entry):

@@ -13,6 +13,22 @@ from typing import Any
 # Clause requirements of a step.
 REQUIRED, OPTIONAL, FORBIDDEN = "required", "optional", "forbidden"
 
+# What a name does beyond computing (``LayerSpec.risk``). A ``.nn`` file is data a user may not
+# have written: names that run code or load an opaque graph are refused at check time, names
+# that open a connection need ``--allow-network``.
+RISK_CODE = "code"  # runs Python code the program names (Lambda, LambdaCallback...)
+RISK_GRAPH = "graph"  # loads and runs a saved graph (TFSMLayer)
+RISK_NETWORK = "network"  # sends data over the network (RemoteMonitor)
+RISKS = (RISK_CODE, RISK_GRAPH, RISK_NETWORK)
+
+# What a parameter does with a path it is given (``ParamSpec.path``), for the path rules that
+# decide at check time what a run may read and write (see :mod:`nndsl.paths`).
+PATH_READ = "read"  # a file the object reads (a vocabulary file)
+PATH_WRITE = "write"  # a file the object writes, replacing it (CSVLogger, ModelCheckpoint)
+PATH_WRITE_DIR = "write_dir"  # a folder the object writes files into (TensorBoard)
+PATH_SCRATCH_DIR = "scratch_dir"  # a folder the object owns and deletes (BackupAndRestore)
+PATH_ROLES = (PATH_READ, PATH_WRITE, PATH_WRITE_DIR, PATH_SCRATCH_DIR)
+
 
 class _Missing:
     """The default of a parameter that has none: it must be given."""
@@ -30,21 +46,31 @@ MISSING = _Missing()
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One named parameter: its type (see :mod:`nndsl.semantics.types`), default and one-line doc."""
+    """One named parameter: its type (see :mod:`nndsl.semantics.types`), default and one-line doc.
+
+    ``callable`` marks a parameter Keras wants a Python function for: a ``.nn`` file holds no
+    code, so a bare name there is refused. ``path`` is one of :data:`PATH_ROLES` when the
+    parameter is a file or folder the object reads or writes. ``choices``, when given, are the
+    only values a data source's or step's argument may take.
+    """
 
     name: str
     type: str = "any"
     default: Any = MISSING
     doc: str = ""
     nullable: bool = False
+    callable: bool = False
+    path: str = ""
+    choices: tuple = ()
 
     @property
     def required(self) -> bool:
         return self.default is MISSING
 
 
-def param(name: str, type: str = "any", default: Any = MISSING, doc: str = "", nullable: bool = False) -> ParamSpec:
-    return ParamSpec(name, type, default, doc, nullable or default is None)
+def param(name: str, type: str = "any", default: Any = MISSING, doc: str = "", nullable: bool = False, *,
+          callable: bool = False, path: str = "", choices: tuple = ()) -> ParamSpec:
+    return ParamSpec(name, type, default, doc, nullable or default is None, callable, path, tuple(choices))
 
 
 class _HasParams:
@@ -124,6 +150,8 @@ class LayerSpec(_HasParams):
     ``impl`` is ``"module:attr"`` of the class or function; it is imported only to build the model.
     ``infer_shape(args, input_shape)`` and ``count_params(args, input_shape, output_shape)`` are
     optional, for static shape inference; ``args`` are bound by parameter name, defaults not filled.
+    ``risk`` is one of :data:`RISKS` for a name that runs code, loads a graph or opens a
+    connection (checking refuses the first two, and the last without ``--allow-network``).
     """
 
     name: str
@@ -136,6 +164,7 @@ class LayerSpec(_HasParams):
     infer_shape: Any = None
     count_params: Any = None
     compile_special: bool = False
+    risk: str = ""
 
 
 # Keyword arguments every Keras layer takes through **kwargs (keras.layers.Layer and its input

@@ -41,6 +41,54 @@ def checkpoint_path(nn_file: Path) -> Path:
     return nn_file.with_name(nn_file.stem + ".resume.keras")
 
 
+# The parts of a fingerprint, in the words of the error when one differs.
+FINGERPRINT_PARTS = {"layers": "its layers", "compile": "its loss, optimizer, metrics or preprocessing", "data": "its training data"}
+
+
+def fingerprint(model, data_fingerprint) -> dict[str, str | None]:
+    """What a resume checkpoint records of the program it belongs to, and ``--resume`` compares:
+    a digest of the model's layers with their arguments, of its compile settings and
+    preprocessing, and the training data's own fingerprint. None for a part that is unknown
+    (a model defined by ``load`` has no layers in the program)."""
+    import dataclasses
+    import hashlib
+    import json
+
+    def digest(value) -> str:
+        return hashlib.sha256(json.dumps(_plain(value), sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+    if model is None:
+        return {"layers": None, "compile": None, "data": None if data_fingerprint is None else str(data_fingerprint)}
+    return {
+        "layers": digest([rl.call for rl in model.resolved]),
+        "compile": digest({"compile": model.compile, "options": dataclasses.asdict(model.options)}),
+        "data": None if data_fingerprint is None else str(data_fingerprint),
+    }
+
+
+def changed_parts(recorded: dict | None, current: dict) -> list[str]:
+    """The parts of a fingerprint that differ (a part unknown on either side is not compared)."""
+    if not recorded:
+        return list(FINGERPRINT_PARTS)  # a checkpoint without one: written by another version, or not by nndsl
+    return [p for p in FINGERPRINT_PARTS if recorded.get(p) is not None and current.get(p) is not None and recorded[p] != current[p]]
+
+
+def _plain(value):
+    """A checked value as JSON: calls and names by their registered names, arguments by name."""
+    spec = getattr(value, "spec", None)
+    if spec is not None and hasattr(value, "args"):
+        return {"call": spec.name, "args": {k: _plain(v) for k, v in sorted(value.args.items())}}
+    if spec is not None and hasattr(value, "name"):
+        return {"name": value.name}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
 class StopFlag:
     """Set by the first SIGINT; training stops after the batch in flight."""
 

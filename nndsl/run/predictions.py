@@ -57,3 +57,31 @@ def write_csv(path: Path, ds, keep: Sequence[str], names: Sequence[str], flat) -
         w.writerow(list(keep) + list(names))
         for i, row in enumerate(flat):
             w.writerow([cols[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
+
+
+def _positional(names) -> bool:
+    """Names an array source makes up (x0, x1, ...): they say where a column is, not what it is."""
+    return all(n == f"x{i}" for i, n in enumerate(names))
+
+
+def by_name(ds, trained: list):
+    """``ds`` with its features picked by the names a model was trained on, whatever their order.
+
+    Returns:
+        (the data set, the trained names it lacks, its feature names the model does not use).
+        Data or a model without real column names (arrays; a model saved before names were kept)
+        is returned as it is, matched by position.
+    """
+    from dataclasses import replace
+
+    names = list(ds.feature_names)
+    if not trained or not names or ds.x is None or ds.x.ndim != 2 or _positional(trained) or _positional(names):
+        return ds, [], []
+    if names == list(trained):
+        return ds, [], []
+    missing = [n for n in trained if n not in names]
+    if missing:
+        return ds, missing, []
+    extra = [n for n in names if n not in trained]
+    index = [names.index(n) for n in trained]
+    return replace(ds, x=ds.x[:, index], feature_names=list(trained)), [], extra

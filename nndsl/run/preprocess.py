@@ -56,12 +56,33 @@ def _rows(a):
     return a.reshape(-1, a.shape[-1])
 
 
+class ScalingError(ValueError):
+    """A column whose statistics a float32 ``Normalization`` layer cannot hold: scaled, it would
+    silently read 0 (an infinite variance) or NaN. The step reports it, naming the column."""
+
+    def __init__(self, column: int, detail: str) -> None:
+        super().__init__(detail)
+        self.column = column
+        self.detail = detail
+
+
 def _scaler(kind: str, mean, var) -> Scaler:
     import numpy as np
 
+    mean = np.asarray(mean, "float64")
+    var = np.asarray(var, "float64")
+    # The statistics are computed in float64; the layers keep them in float32. A value past
+    # float32's range would become infinite there, and the column would read 0 after scaling.
+    limit = float(np.finfo("float32").max)
+    for name, values in (("minimum" if kind == "minmax" else "mean", mean),
+                         ("squared range" if kind == "minmax" else "variance", var)):
+        bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > limit))
+        if bad.size:
+            i = int(bad[0])
+            raise ScalingError(i, f"its {name} is {values.flat[i]:.6g}, beyond the float32 range of the scaling layer (about 3.4e38)")
     # A constant column would divide by zero: leave it unscaled.
     var = np.where(var > 0, var, 1.0)
-    return Scaler(kind, np.asarray(mean, "float32"), np.asarray(var, "float32"))
+    return Scaler(kind, mean.astype("float32"), var.astype("float32"))
 
 
 def fit_standard(a) -> Scaler:

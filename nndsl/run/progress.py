@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from .record import finite_json
+
 REDRAW = 0.5  # seconds between redraws of the rich display
 
 
@@ -48,8 +50,16 @@ class Events:
 
     def emit(self, event: str, **fields) -> None:
         if self.mode == "json":
-            self.stream.write(json.dumps({"event": event, **fields}, default=_jsonable) + "\n")
+            # strict JSON, one object a line: a diverged loss is null, not NaN
+            self.stream.write(json.dumps(finite_json({"event": event, **fields}), allow_nan=False) + "\n")
             self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """Something the user should know (data left out...): a line, or a ``message`` event in json."""
+        if self.mode == "json":
+            self.emit("message", text=text)
+        else:
+            self.line(text)
 
     def line(self, text: str) -> None:
         if self.mode == "plain":
@@ -57,13 +67,6 @@ class Events:
             self.stream.flush()
         elif self.mode == "rich" and self.console is not None:
             self.console.print(text, highlight=False)
-
-
-def _jsonable(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
 
 
 def make_callback(events: Events, model_name: str, min_interval: float = 0.1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import platform
 import sys
 import time
@@ -75,12 +76,22 @@ class RunRecord:
 
 
 def encode(data: dict) -> str:
-    """A run record's JSON text."""
-    return json.dumps(data, indent=1, default=_plain) + "\n"
+    """A run record's JSON text: strict JSON, a diverged loss (NaN, infinity) written as null."""
+    return json.dumps(finite_json(data), indent=1, allow_nan=False) + "\n"
 
 
-def _plain(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
+def finite_json(v):
+    """``v`` as strict JSON values: NumPy scalars as numbers, other unknown objects as text, NaN
+    and infinities as None (``json.dumps`` would write them as NaN and Infinity, which are not JSON)."""
+    if isinstance(v, dict):
+        return {str(k): finite_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite_json(x) for x in v]
+    if v is None or isinstance(v, (bool, str, int)):
+        return v
+    if not isinstance(v, float):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return str(v)
+    return v if math.isfinite(v) else None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import Diagnostic, RunError
+from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.spec import load_impl
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
 from .progress import Events, choose_mode
@@ -34,6 +35,7 @@ class ModelState:
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
+    feature_names: list = field(default_factory=list)  # the training data's feature columns, in the model's order
     _export: Any = None
 
     def export_model(self):
@@ -58,9 +60,14 @@ class RunState:
 
     def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
                  record: RunRecord, verbose: bool = False, nn_file: Path = Path("program.nn"), backend: str = "tensorflow",
-                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, tune_options=None) -> None:
+                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, gate=None,
+                 tune_options=None) -> None:
+        from .gate import Gate
+
         self.checked = checked
         self.base_dir = base_dir
+        # every write of a step or callback goes through the gate (the path rules, docs/security.md)
+        self.gate = gate if gate is not None else Gate.for_program(checked, base=base_dir)
         self.out = out
         self.err = err
         self.verbose = verbose
@@ -81,6 +88,9 @@ class RunState:
         self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking, tune's pruning)
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
+        # (model, id(data set)) -> the data set with its columns in the model's order; kept, so the
+        # encoded cache (keyed by id) never meets an id reused by a data set made and dropped
+        self.by_name: dict[tuple, Any] = {}
         from .interrupt import StopFlag
 
         self.stop = StopFlag()
@@ -182,7 +192,7 @@ WAIT_AFTER = frozenset({"save"})
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
         resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
-        tracking_uri: str | None = None, tune=None) -> RunState:
+        tracking_uri: str | None = None, grants: Grants | None = None, tune=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
@@ -192,6 +202,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             (default: the file's folder; a notebook cell's program uses the notebook's).
         track: ``"mlflow"``, ``"tensorboard"`` or ``"none"``; overrides the file's ``track`` setting.
         tracking_uri: the MLflow store or server (default: ``mlruns/`` beside the file).
+        grants: what the command line allows beyond the defaults (``--allow-write``,
+            ``--allow-network``); by default nothing (docs/security.md).
         tune: a :class:`nndsl.run.search.TuneOptions`: where ``tune`` steps keep their studies, how many
             processes search.
 
@@ -207,7 +219,10 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     err = err or sys.stderr
     path = Path(file)
     program = parse_file(path)
-    checked = check(program, overrides=overrides, max_params=max_params)
+    # the path rules hold at check time against the .nn file's folder; a program whose paths are
+    # relative to another folder (a notebook's) is held to them by the gate, at run time
+    checked = check(program, overrides=overrides, max_params=max_params, grants=grants or DEFAULT_GRANTS,
+                    nn_file=path if base_dir is None else None)
     name = _start_backend(checked, backend, group, verbose)
     data_seed = _seed(checked, name, group)
     seed = checked.settings.get("seed")
@@ -218,7 +233,10 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
     state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
-                     watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None, tune_options=tune)
+                     watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None,
+                     tune_options=tune)
+    if state.resume is not None:
+        _check_resume_step(checked, state.resume, ckpt)
     _describe_distribution(state, checked.settings.get("distribute"))
     _say_space_defaults(state)
     from .history import outcome
@@ -234,8 +252,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         raise
     finally:
         _close(state, record_file, tracker)
-    if state.chief and ckpt.exists():
-        ckpt.unlink()  # the run finished: nothing left to resume
+    if state.chief and state.resume is not None and ckpt.exists():
+        ckpt.unlink()  # the run it resumed is finished: nothing left to resume (a checkpoint it did not use stays)
     if state.chief:
         from .report import final_table
 
@@ -385,7 +403,21 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
     return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
+            "feature_names": meta.get("feature_names"),
             "fills": meta.get("fills")}
+
+
+def _check_resume_step(checked: CheckedProgram, resume: dict, ckpt: Path) -> None:
+    """The step the checkpoint stopped in is still a ``train`` of the same model: otherwise the
+    run would start from scratch and then delete the checkpoint as if it had resumed it."""
+    from ..errors import UsageError
+
+    i, model = resume.get("step"), resume.get("model")
+    steps = checked.steps
+    if isinstance(i, int) and 0 <= i < len(steps) and steps[i].spec.trains and steps[i].target == model:
+        return
+    raise UsageError(f"--resume: expected the program whose run {ckpt.name} interrupted (step {i + 1 if isinstance(i, int) else '?'}: "
+                     f"train {model}); received a program whose steps changed; run without --resume to start again")
 
 
 def _resolved_text(program, overrides, format_program) -> str:

@@ -285,7 +285,8 @@ class Search:
         state = self.state
         overrides = {**(state.record.data.get("overrides") or {}), **texts}
         try:
-            checked = check(state.checked.program, overrides=overrides, max_params=state.checked.max_params)
+            checked = check(state.checked.program, overrides=overrides, max_params=state.checked.max_params,
+                            grants=state.checked.grants, nn_file=state.checked.nn_file)
         except NndslCheckError as exc:
             raise TrialFailed(_first_line(exc)) from None
         step = next(s for s in checked.steps if s.node is self.step.node)

@@ -101,14 +101,14 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
     if ms.keras_model is not None:
         return
     from ..compile.keras import build_model
-    from .preprocess import fit
 
+    ms.feature_names = list(ds.feature_names)  # saved with the model: predictions pick columns by these names
     ds = _encoded(state, ms, ds)
 
     options = ms.checked.options if ms.checked else ModelOptions()
-    ms.feature_scaler = fit(options.scale_features, ds.x) if ds.x is not None else None
+    ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, ds.x, ds.feature_names)
     if ds.y is not None:
-        ms.target_scaler = fit(options.scale_target, ds.y)
+        ms.target_scaler = _fit_scaler(state, ms, ds, "scale_target", options.scale_target, ds.y, ds.target_names)
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
@@ -118,6 +118,24 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
+
+
+def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, names):
+    """The scaler ``option`` asks for, fitted on ``a``; a column it cannot hold is a located error."""
+    from .preprocess import ScalingError, fit
+
+    if a is None:
+        return None
+    try:
+        return fit(kind, a)
+    except ScalingError as exc:
+        column = names[exc.column] if names and exc.column < len(names) else f"#{exc.column + 1}"
+        prop = ms.checked.properties.get(option) if ms.checked is not None else None
+        span = prop[1].span if prop is not None else None
+        raise state.error(f"expected columns that {kind} scaling can hold; received column '{column}' of '{ds.name}': {exc.detail}",
+                          code="cannot-scale", span=span, notes=_data_note(state, ds.name),
+                          hint=f"rescale the column in the data (e.g. to other units), or leave it out with exclude=[\"{column}\"]",
+                          ) from None
 
 
 def _adapt_first_normalization(ms: ModelState, ds) -> None:
@@ -202,7 +220,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
         _default_steps_per_execution(ms, data)
-    callbacks = _user_callbacks(state, kw)
+    callbacks = _user_callbacks(state, step, kw)
     watch = _LossWatch(ms.epoch_seconds)
     callbacks.append(watch.callback())
     callbacks += [make(ms.name) for make in state.train_callbacks]  # tracking (run/tracking.py)
@@ -287,8 +305,7 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     x, y = _xy(state, step, ms, ds, raw_target=False)
     val = None
     if kw.get("validation_data") is not None:
-        vds = _encoded(state, ms, state.data(kw["validation_data"]))
-        val = _xy(state, step, ms, vds, raw_target=False)
+        val = _xy(state, step, ms, _validation_data(state, step, ms, kw["validation_data"]), raw_target=False)
     elif kw.get("validation_split"):
         (x, y), val = split_validation(x, y, kw["validation_split"])
     if state.backend == "tensorflow":
@@ -305,11 +322,63 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     return data
 
 
-def _user_callbacks(state: RunState, kw: dict) -> list:
-    """The callbacks the step names, as Keras objects, their paths relative to the .nn file."""
+def _user_callbacks(state: RunState, step: CheckedStep, kw: dict) -> list:
+    """The callbacks the step names, as Keras objects, their paths relative to the .nn file and
+    held to the path rules once more (a backup folder is made here, so the run owns it)."""
     from ..compile.keras import to_keras
 
-    return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in kw.get("callbacks") or []]
+    for call in kw.get("callbacks") or []:
+        _check_callback_package(state, step, call)
+    calls = [_gate_callback_paths(state, step, call) for call in kw.get("callbacks") or []]
+    return [_fix_callback_paths(state, to_keras(c, state.checked.source)) for c in calls]
+
+
+# Callbacks that need a package Keras does not: (the module, how to install it).
+_CALLBACK_PACKAGES = {"TensorBoard": ("tensorboard", "pip install tensorboard")}
+
+
+def _check_callback_package(state: RunState, step: CheckedStep, call) -> None:
+    """Before training starts: a callback whose package is missing would fail after the first epoch."""
+    import importlib.util
+
+    need = _CALLBACK_PACKAGES.get(call.spec.name)
+    if need is None or importlib.util.find_spec(need[0]) is not None:
+        return
+    span = call.node.name_span if getattr(call, "node", None) is not None else step.node.span
+    raise state.error(f"expected the {need[0]} package for {call.spec.name}; received an environment without it", step,
+                      code="unsupported-option", span=span, hint=f"install it: {need[1]}")
+
+
+def _gate_callback_paths(state: RunState, step: CheckedStep, call):
+    """``call`` with its file and folder arguments absolute (defaults included: Keras derives
+    other paths from them when it is constructed), each held to the path rules."""
+    from dataclasses import replace
+
+    from ..paths import SCRATCH_DIR, WRITE_DIR
+    from .gate import Refused
+
+    args = dict(call.args)
+    for p in call.spec.params:
+        role = getattr(p, "path", "")
+        value = call.args.get(p.name, p.default)
+        if not role or not isinstance(value, str) or not value:
+            continue
+        args[p.name] = str(state.gate.path(value))
+        if role == "read":
+            continue
+        node = next((k.value for k in getattr(call.node, "kwargs", ()) if k.name == p.name), None)
+        span = node.span if node is not None else getattr(call.node, "span", step.node.span)
+        try:
+            if role == SCRATCH_DIR:
+                state.gate.scratch_folder(value)
+            elif role == WRITE_DIR:
+                state.gate.check(value, WRITE_DIR)
+            else:
+                state.gate.check(value)
+        except Refused as exc:
+            r = exc.refusal
+            raise state.error(r.message, step, code=r.code, span=span, hint=r.hint) from None
+    return replace(call, args=args)
 
 
 def _training_events(state: RunState, mode: str | None):
@@ -326,6 +395,7 @@ def _starting_point(state: RunState, ms: ModelState, fit_args: dict) -> dict:
     handler's snapshot: Ctrl-C before the first epoch ends rolls back to it."""
     resume = state.resume if state.resume and state.resume.get("step") == state.step_index else None
     if resume is not None:
+        _check_resume_matches(state, ms, resume)
         _resume_from(state, ms, resume)
         fit_args["initial_epoch"] = resume["epoch"]
     snapshots: dict = {"epoch": fit_args.get("initial_epoch", 0)}
@@ -375,14 +445,21 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
             "epoch_seconds": ms.epoch_seconds[:done],
             "feature_scaler": ms.feature_scaler.record() if ms.feature_scaler is not None else None,
             "target_scaler": ms.target_scaler.record() if ms.target_scaler is not None else None,
+            "fingerprint": interrupt.fingerprint(ms.checked, getattr(state.data(step.on), "fingerprint", None)),
         },
         **_model_meta(ms),
     }
     import_tensorflow_quietly()
     if state.chief:
-        with atomic_path(path) as tmp:
-            ms.keras_model.save(tmp)
-            add_to_archive(tmp, meta)
+        try:
+            with atomic_path(path) as tmp:
+                ms.keras_model.save(tmp)
+                add_to_archive(tmp, meta)
+        except OSError as exc:  # a full disk: the atomic write left nothing half-written behind
+            raise interrupt.Interrupted(
+                f"interrupted: model '{ms.name}' completed {done} of {epochs} epochs, but the checkpoint could not be written to "
+                f"{path.name} ({exc.strerror or exc}); those epochs are lost, and an earlier checkpoint, if any, is unchanged\n"
+                f"to start again: nndsl run {state.nn_file.name}") from None
     else:
         _save_elsewhere(ms.keras_model, "keras", path)
     if state.group is not None:
@@ -395,6 +472,24 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
     )
 
 
+def _check_resume_matches(state: RunState, ms: ModelState, resume: dict) -> None:
+    """The checkpoint belongs to this program: same model, layers, compile settings and data."""
+    from . import interrupt
+
+    step = state.checked.steps[state.step_index]
+    current = interrupt.fingerprint(ms.checked, getattr(state.data(step.on), "fingerprint", None))
+    changed = [] if resume.get("model") == ms.name else ["the model it trains"]
+    changed += [interrupt.FINGERPRINT_PARTS[p] for p in interrupt.changed_parts(resume.get("fingerprint"), current)]
+    if changed:
+        from ..errors import UsageError
+
+        ckpt = Path(resume["path"]).name
+        raise UsageError(
+            f"--resume: expected the program that {ckpt} was written by; received one whose model '{ms.name}' (line "
+            f"{step.node.span.line}) differs in {', '.join(changed)}; run without --resume to train from the start (the next "
+            f"Ctrl-C replaces {ckpt}), or undo the change")
+
+
 def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     import keras
 
@@ -402,7 +497,14 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
 
     import_tensorflow_quietly()
     with state.scope():
-        ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+        try:
+            ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+        except Exception as exc:  # truncated or corrupt: Keras raises whatever its reader meets
+            from ..errors import UsageError
+
+            name = Path(resume["path"]).name
+            raise UsageError(f"--resume: expected a checkpoint Keras can load; received {name}, which it cannot ({_short(exc)}); "
+                             "run without --resume to train from the start") from None
     ms.history = {k: list(v) for k, v in resume["history"].items()}
     ms.epoch_seconds[:] = list(resume.get("epoch_seconds", []))
     for attr in ("feature_scaler", "target_scaler"):
@@ -411,6 +513,7 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     ms.vocab = resume.get("categorical") or ms.vocab
     ms.fills = resume.get("fills") or ms.fills
     ms.target_names = resume.get("target_names") or ms.target_names
+    ms.feature_names = resume.get("feature_names") or ms.feature_names
     ms._export = None
     state.events.line(f"resuming model '{ms.name}' after epoch {resume['epoch']} of {resume['epochs']}")
 
@@ -468,8 +571,43 @@ def _model_and_data(state: RunState, step: CheckedStep):
     ms = state.model(step.target)
     ds = state.data(step.on)
     if ds.tf_dataset is None:
+        ds = _by_name(state, step, ms, ds)
         ds = _encoded(state, ms, ds)
     return ms, ds
+
+
+def _validation_data(state: RunState, step: CheckedStep, ms: ModelState, ref):
+    """The ``validation_data`` source, its columns picked by name and encoded; a source of the
+    wrong width is blamed where the option names it, not on the training data."""
+    node = next((k.value for k in step.node.kwargs if k.name == "validation_data"), None)
+    span = node.span if node is not None else step.node.span
+    vds = _encoded(state, ms, _by_name(state, step, ms, state.data(ref), ref=ref, span=span))
+    want = tuple(ms.keras_model.input_shape[1:])
+    got = tuple(vds.x.shape[1:]) if vds.x is not None else ()
+    if vds.x is not None and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
+        detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
+        raise state.error(f"expected validation data with input shape {want} for model '{ms.name}'; received {detail} from '{ref}'",
+                          step, code="data-shape", span=span, notes=_model_note(ms) + _data_note(state, ref))
+    return vds
+
+
+def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds, *, ref=None, span=None):
+    """``ds`` with its feature columns picked by the names the model was trained on, in that order."""
+    from .predictions import by_name
+
+    key = (ms.name, id(ds))
+    if key in state.by_name:
+        return state.by_name[key]
+    picked, missing, extra = by_name(ds, ms.feature_names)
+    if missing:
+        ref = step.on if ref is None else ref
+        raise state.error(f"expected the feature column '{missing[0]}' model '{ms.name}' was trained on; received data without it",
+                          step, code="missing-column", span=span or _on_span(step), notes=_model_note(ms) + _data_note(state, ref),
+                          hint=f"the model's feature columns are: {', '.join(ms.feature_names)}")
+    if extra:  # said once: the picked data set is kept for the next step
+        state.events.note(f"note: '{ds.name}' has columns model '{ms.name}' was not trained on, left out: {', '.join(extra)}")
+    state.by_name[key] = picked
+    return picked
 
 
 def test(state: RunState, step: CheckedStep) -> None:
@@ -505,6 +643,13 @@ def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
 def _checked_output_path(state: RunState, step: CheckedStep, value: str, span) -> Path:
     import stat
 
+    from .gate import Refused
+
+    try:
+        state.gate.check(value)  # the path rules again: the files may have changed since the check
+    except Refused as exc:
+        r = exc.refusal
+        raise state.error(r.message, step, code=r.code, span=span, hint=r.hint) from None
     target = state.path(value)
     folder = target.parent
     if target.exists() and not target.is_dir() and not stat.S_ISREG(target.stat().st_mode):
@@ -582,7 +727,8 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
+    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {},
+            "feature_names": list(ms.feature_names)}
 
 
 def _export(state, model, target: Path) -> None:
@@ -644,6 +790,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms.vocab = meta.get("categorical") or None
     ms.fills = meta.get("fills") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
+    ms.feature_names = meta.get("feature_names") or []
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 
@@ -737,6 +884,9 @@ def predict(state: RunState, step: CheckedStep) -> None:
 
 def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
     shown = shown_rows(ds, keep, flat, rows)
+    if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
+        state.events.emit("predictions", data=ds.name, columns=keep + names, rows=shown, total=len(flat))
+        return
     if state.console is not None:
         from rich.table import Table
 
@@ -756,4 +906,10 @@ def summary(state: RunState, step: CheckedStep) -> None:
     from .summary import print_summary
 
     ms = state.model(step.target)
+    if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
+        from .summary import summary_rows
+
+        columns, rows, total = summary_rows(state.checked, ms.name, keras_model=ms.keras_model)
+        state.events.emit("summary", model=ms.name, columns=list(columns), rows=[list(r) for r in rows], total=total)
+        return
     print_summary(state.checked, ms.name, out=state.out, console=state.console, keras_model=ms.keras_model)

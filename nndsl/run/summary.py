@@ -31,15 +31,18 @@ def rows_keras(km):
     return out, km.count_params()
 
 
-def print_summary(checked: CheckedProgram, name: str, *, out: TextIO, console=None, keras_model=None) -> None:
+def summary_rows(checked: CheckedProgram, name: str, *, keras_model=None) -> tuple[tuple, list, int | None]:
+    """The summary's column names, rows (text) and total parameter count (None until built)."""
     if keras_model is not None:
         rows, total = rows_keras(keras_model)
-        title = f"model {name} (built)"
-        cols = ("layer", "name", "output shape", "parameters")
-    else:
-        rows, total = rows_static(checked, name)
-        title = f"model {name}"
-        cols = ("layer", "where", "output shape", "parameters")
+        return ("layer", "name", "output shape", "parameters"), rows, total
+    rows, total = rows_static(checked, name)
+    return ("layer", "where", "output shape", "parameters"), rows, total
+
+
+def print_summary(checked: CheckedProgram, name: str, *, out: TextIO, console=None, keras_model=None) -> None:
+    cols, rows, total = summary_rows(checked, name, keras_model=keras_model)
+    title = f"model {name} (built)" if keras_model is not None else f"model {name}"
     if console is None:
         from rich.console import Console
 

@@ -83,7 +83,8 @@ def _train_best(state: RunState, step: CheckedStep, texts: dict[str, str]) -> No
     from ..semantics.check import check
 
     overrides = {**(state.record.data.get("overrides") or {}), **texts}
-    checked = check(state.checked.program, overrides=overrides, max_params=state.checked.max_params)
+    checked = check(state.checked.program, overrides=overrides, max_params=state.checked.max_params,
+                    grants=state.checked.grants, nn_file=state.checked.nn_file)
     best_step = next(s for s in checked.steps if s.node is step.node)
     state.checked = checked
     state.models[step.target] = ModelState(step.target, checked.models.get(step.target))
@@ -109,6 +110,9 @@ def _start_workers(state: RunState, step: CheckedStep, search: Search) -> list:
                 "--storage", search.storage_url, "--index", str(index), "--backend", state.backend]
         for name, text in overrides.items():
             argv += ["--set", f"{name}={text}"]
+        grants = state.checked.grants  # the same program, checked under the same rules
+        argv += [arg for folder in grants.write for arg in ("--allow-write", str(folder))]
+        argv += ["--allow-network"] if grants.network else []
         procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
     state.events.line(f"searching with {search.options.workers} processes")
     return procs
@@ -136,6 +140,7 @@ def work(argv: list[str] | None = None) -> int:
     """A worker process started by ``--workers``: trials of the tune step at ``--line`` until the budget is spent."""
     import argparse
 
+    from ..paths import Grants
     from ..semantics.check import check
     from ..syntax.parser import parse_file
     from .backend import activate
@@ -149,10 +154,13 @@ def work(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--backend", default="tensorflow")
     parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--allow-write", action="append", default=[])
+    parser.add_argument("--allow-network", action="store_true")
     args = parser.parse_args(argv)
     overrides = dict(s.split("=", 1) for s in args.set)
     path = Path(args.file)
-    checked = check(parse_file(path), overrides=overrides)
+    grants = Grants(network=args.allow_network, write=tuple(Path(folder) for folder in args.allow_write))
+    checked = check(parse_file(path), overrides=overrides, grants=grants)
     activate(args.backend, checked, from_cli=True)
     prepare(False)
     state = RunState(checked, base_dir=path.resolve().parent, out=sys.stdout, err=sys.stderr, progress="none",

@@ -10,16 +10,21 @@ shapes) follow, from :mod:`nndsl.semantics.keras_check`. The result types are in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .. import ast
 from ..errors import NndslCheckError, NndslError, Note, UsageError, did_you_mean
+from ..paths import DEFAULT_GRANTS, Grants
 from ..plugins.registry import registry
 from ..plugins.spec import FORBIDDEN, REQUIRED, StepSpec
 from ..vocabulary import DECLARATIONS, SETTINGS
+from .arguments import check_argument_values
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, free_names, render_value
+from .files import check_files
 from .keras_check import KERAS_PASSES
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
 from .spaces import build_space, check_spaces, is_space_call
@@ -27,6 +32,7 @@ from .types import describe_type, fits
 from .values import Symbol
 
 MAX_BLOCK_NESTING = 50  # blocks using blocks: deeper chains are refused (expansion recurses once per level)
+MAX_SEED = 2**32  # NumPy's and Keras's random generators take 32-bit seeds
 MAX_LAYERS = 10_000  # layers after expanding blocks and repeats: beyond this is a mistake, not a model
 
 
@@ -83,6 +89,8 @@ def evaluate_variables(ctx: Context) -> None:
             value = ctx.eval(stmt.value)
             if stmt.name == "seed" and value is not FAILED and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
                 ctx.error("bad-setting", f"expected a non-negative integer seed; received {describe_value(value)}", stmt.value.span)
+            elif stmt.name == "seed" and value is not FAILED and value >= MAX_SEED:
+                ctx.error("bad-setting", f"expected a seed below 2**32 ({MAX_SEED:,}); received {value:,}", stmt.value.span)
             if stmt.name in SETTING_CHOICES and value is not FAILED:
                 value = _choice_setting(ctx, stmt, value)
             if stmt.name in ctx.settings:
@@ -593,7 +601,8 @@ Pass = Callable[[Context], None]
 
 # The passes, in the order they run (as sqlglot's optimizer lists its rules). Each reads the
 # program and what earlier passes found; a later pass skips what an earlier one reported.
-LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps)
+LANGUAGE_PASSES: tuple[Pass, ...] = (declare_names, evaluate_variables, check_data, expand_models, check_steps,
+                                     check_argument_values, check_files)
 """Names, variables, data sources, blocks and steps: everything but Keras."""
 
 PASSES: tuple[Pass, ...] = LANGUAGE_PASSES + KERAS_PASSES
@@ -626,7 +635,8 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
 
 
 def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
-          max_params: int | None = None, passes: tuple[Pass, ...] | None = None) -> CheckedProgram:
+          max_params: int | None = None, passes: tuple[Pass, ...] | None = None, grants: Grants = DEFAULT_GRANTS,
+          nn_file: Path | str | None = None) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
@@ -638,6 +648,11 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         max_params: refuse models with more parameters than this (default 1e9).
         passes: the passes to run, in order (default :data:`PASSES`, or :data:`LANGUAGE_PASSES`
             with ``keras=False``); a pass reads what the ones before it found.
+        grants: what the command line allows beyond the defaults (``--allow-network``,
+            ``--allow-write``); by default nothing.
+        nn_file: the ``.nn`` file the program comes from, whose folder its paths are relative to
+            and held to (:mod:`nndsl.paths`); by default the program's file name when it names
+            an existing file, else none (text from elsewhere: paths are listed, not held).
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -651,7 +666,10 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     if passes is None:
         passes = PASSES if keras else LANGUAGE_PASSES
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    ctx = Context(program, parse_overrides(overrides, program), max_params=limit)
+    if nn_file is None and program.source is not None and os.path.isfile(program.source.name):
+        nn_file = program.source.name
+    nn_path = Path(os.path.abspath(nn_file)) if nn_file is not None else None
+    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants, nn_file=nn_path)
     for check_pass in passes:
         check_pass(ctx)
     check_spaces(ctx, passes)
@@ -659,4 +677,5 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
-                          warnings=tuple(ctx.warnings), max_params=limit, spaces=dict(ctx.spaces))
+                          warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path,
+                          inputs=dict(ctx.inputs), spaces=dict(ctx.spaces))

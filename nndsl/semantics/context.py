@@ -8,10 +8,12 @@ neither from the other's privates.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic, did_you_mean
+from ..paths import DEFAULT_GRANTS, Access, Grants
 from ..source import Span
 from .evaluate import EvalProblem, evaluate, free_names
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedStep
@@ -50,13 +52,22 @@ class Context:
         program: the parsed program.
         overrides: ``--set`` values, already parsed as expressions.
         max_params: the parameter budget of a model, checked once its shapes are known.
+        grants: what the command line allows beyond the defaults (the network, folders to write in).
+        nn_file: the ``.nn`` file the program was read from, when it is one; its folder is where
+            the program's relative paths start and where it may write.
     """
 
-    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr], *, max_params: int = DEFAULT_MAX_PARAMS) -> None:
+    def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr], *, max_params: int = DEFAULT_MAX_PARAMS,
+                 grants: Grants = DEFAULT_GRANTS, nn_file: Path | None = None) -> None:
         self.program = program
         self.source = program.source
         self.overrides = overrides
         self.max_params = max_params
+        self.grants = grants
+        self.nn_file = nn_file
+        self.base = nn_file.parent if nn_file is not None else None
+        self.files: list[Access] = []  # every path the program reads or writes, in the order found
+        self.inputs: dict[Path, str] = {}  # the files it reads, absolute: what each is
         self.diagnostics: list[Diagnostic] = []
         self.decls: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}

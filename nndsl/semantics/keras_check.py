@@ -12,9 +12,10 @@ from typing import Any
 from .. import ast
 from ..errors import NndslError, Note
 from ..plugins.registry import normalize, registry
-from ..plugins.spec import LAYER_BASE_PARAMS, LayerSpec, ParamSpec
+from ..plugins.spec import LAYER_BASE_PARAMS, RISK_CODE, RISK_GRAPH, RISK_NETWORK, LayerSpec, ParamSpec
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
+from .files import check_object_files
 from .result import MODEL_OPTIONS, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
 from .types import describe_type, fits
 from .values import CallValue, Symbol
@@ -34,6 +35,11 @@ COMPILE_ARGS = {
     "weighted_metrics": "metrics", "run_eagerly": "bool", "steps_per_execution": "positive_int",
     "jit_compile": "any", "auto_scale_loss": "bool",
 }
+
+# What each refused risk does, in the words of the error.
+_RISK_WORDS = {RISK_CODE: "runs Python code", RISK_GRAPH: "loads and runs a saved graph"}
+PLUGIN_HINT = ("a .nn file never runs code: put the code in a plugin (a Python module that registers the name, "
+               "see docs/plugins.md) and load it with --plugin")
 
 _ARTICLE = {"activations": "an activation", "initializers": "an initializer", "regularizers": "a regularizer",
             "constraints": "a constraint", "layers": "a layer", "losses": "a loss", "metrics": "a metric",
@@ -76,10 +82,29 @@ class _Resolver:
             return None
         if spec is sequential_spec():
             return self.sequential(spec, inv)
+        if not self.allowed(spec, inv.node.name_span):
+            return None
         args = self.bind(spec, inv, f"{spec.name}")
         if args is None:
             return None
         return ResolvedCall(kind, spec, args, inv.node)
+
+    def allowed(self, spec, span) -> bool:
+        """A name that runs code or loads a graph is refused; one that opens a connection needs
+        ``--allow-network``. The marks come from the catalogue or from the plugin's spec."""
+        risk = getattr(spec, "risk", "")
+        if not risk:
+            return True
+        if risk == RISK_NETWORK:
+            if self.ctx.grants.network:
+                return True
+            self.error("needs-network", f"expected no network access without --allow-network; received '{spec.name}', which sends "
+                       "data to a server", span,
+                       hint="pass --allow-network to nndsl check and run if you trust this file and the address it names")
+            return False
+        what = _RISK_WORDS.get(risk, f"does more than compute ({risk})")
+        self.error("runs-code", f"expected a name a .nn file may use; received '{spec.name}', which {what}", span, hint=PLUGIN_HINT)
+        return False
 
     def sequential(self, spec, inv: Invocation) -> ResolvedCall | None:
         """``Sequential(A(...), B(...))`` or ``Sequential([A(...), B(...)])``: a group of layers used as one."""
@@ -179,6 +204,12 @@ class _Resolver:
                 out[name] = value
                 continue
             p = names[name]
+            if p.callable and value is not None and value is not FAILED and not isinstance(value, Invocation):
+                # Keras wants a Python function here; a name in a .nn file would reach it as a string.
+                self.error("runs-code", f"expected a Python function for '{name}', which a .nn file cannot hold; received "
+                           f"{describe_value(value)}", _node_span(nodes.get(name)), hint=PLUGIN_HINT)
+                ok = False
+                continue
             converted = self.value(value, p.type, p.nullable, nodes.get(name), name)
             if converted is FAILED:
                 ok = False
@@ -520,5 +551,5 @@ def check_step_objects(ctx: Context) -> None:
                           hint="add a line such as 'loss mean_squared_error' to the model")
 
 
-KERAS_PASSES = (resolve_layers, resolve_compile, infer_shapes, check_step_objects)
+KERAS_PASSES = (resolve_layers, resolve_compile, infer_shapes, check_step_objects, check_object_files)
 """The Keras passes, in order; :data:`nndsl.semantics.check.PASSES` runs them after the language passes."""

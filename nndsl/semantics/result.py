@@ -10,10 +10,12 @@ compile arguments, :class:`ModelOptions` and shapes of each model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import ast
 from ..errors import Diagnostic
+from ..paths import DEFAULT_GRANTS, Access, Grants
 from ..plugins.spec import StepSpec
 from ..source import Source
 
@@ -140,6 +142,11 @@ class CheckedProgram:
     Attributes:
         warnings: the warning diagnostics the passes reported, in the order reported.
         max_params: the parameter budget the program was checked against.
+        grants: what the command line allowed the program beyond the defaults.
+        files: every path the program reads or writes, found at check time.
+        inputs: the files no write may land on (absolute path -> what it is): every file the program
+            reads, but a model file an earlier step of the program wrote.
+        nn_file: the ``.nn`` file the program was read from, when it is one.
         spaces: the search spaces of the program's variables (:class:`~nndsl.semantics.spaces.Space`),
             by variable; each variable holds its space's default in ``variables``.
     """
@@ -153,6 +160,10 @@ class CheckedProgram:
     loaded_models: set[str] = field(default_factory=set)
     warnings: tuple[Diagnostic, ...] = ()
     max_params: int = DEFAULT_MAX_PARAMS
+    grants: Grants = DEFAULT_GRANTS
+    files: tuple[Access, ...] = ()
+    nn_file: Path | None = None
+    inputs: dict = field(default_factory=dict)
     spaces: dict[str, Any] = field(default_factory=dict)  # variable -> Space, for the tune step
 
     @property

@@ -35,7 +35,12 @@ resolve to; strings that resolve to a non-public object (``"LossFunctionWrapper"
   ``"crossentropy"``/``"ce"``); ``"acc"``, ``"crossentropy"`` and ``"ce"`` have no
   other entry;
 * ``"accepts_scalar"`` on a ``tuple`` parameter: one integer stands for every element
-  (``kernel_size=3``).
+  (``kernel_size=3``);
+* ``"risk"``: the name runs code (``"code"``), loads an opaque graph (``"graph"``) or
+  opens a connection (``"network"``), from :data:`RISKS`;
+* ``"callable": true`` on a parameter Keras wants a Python function for, and
+  ``"path"`` on a parameter that is a file or folder the object reads or writes, from
+  :data:`CALLABLE_PARAMS` and :data:`PATH_PARAMS`.
 """
 
 from __future__ import annotations
@@ -189,7 +194,73 @@ def generate() -> dict:
             entry["compile_special"] = True
             entry["compile_resolves_to"] = candidates
         kinds[kind] = entries
-    return {"keras_version": keras.__version__, "kinds": kinds}
+    return {"keras_version": keras.__version__, "kinds": mark(kinds)}
+
+#: Names that do more than compute, which a ``.nn`` file someone else wrote must not be able
+#: to use unasked (see docs/security.md): kind -> name -> risk (``nndsl.plugins.spec.RISKS``).
+RISKS: dict[str, dict[str, str]] = {
+    "layers": {"Lambda": "code", "TorchModuleWrapper": "code", "JaxLayer": "code", "FlaxLayer": "code",
+               "TFSMLayer": "graph"},
+    "callbacks": {"LambdaCallback": "code", "RemoteMonitor": "network"},
+}
+
+#: Parameters Keras wants a Python function for: kind -> name -> parameters.
+CALLABLE_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "callbacks": {"LearningRateScheduler": ("schedule",)},
+    "metrics": {"MeanMetricWrapper": ("fn",)},
+    "optimizers": {"MultiOptimizer": ("optimizer_map",), "OptimizerMap": ("optimizer_map",)},
+}
+
+#: Parameters that are files or folders: kind -> name -> parameter -> role
+#: (``nndsl.plugins.spec.PATH_ROLES``).
+PATH_PARAMS: dict[str, dict[str, dict[str, str]]] = {
+    "callbacks": {
+        "CSVLogger": {"filename": "write"},
+        "ModelCheckpoint": {"filepath": "write"},
+        "TensorBoard": {"log_dir": "write_dir"},
+        "BackupAndRestore": {"backup_dir": "scratch_dir"},
+        "OrbaxCheckpoint": {"directory": "scratch_dir"},
+    },
+    "layers": {
+        "StringLookup": {"vocabulary": "read"},
+        "IntegerLookup": {"vocabulary": "read"},
+        "TextVectorization": {"vocabulary": "read"},
+    },
+}
+
+
+def mark(kinds: dict) -> dict:
+    """Add the hand-kept marks (:data:`RISKS`, :data:`CALLABLE_PARAMS`, :data:`PATH_PARAMS`) to
+    the catalogue's entries, in place.
+
+    Args:
+        kinds: ``{kind: {name: entry}}``, as in the catalogue.
+
+    Returns:
+        ``kinds``.
+
+    Raises:
+        KeyError: a mark names an entry or parameter Keras no longer has (update the tables).
+    """
+    for kind, names in RISKS.items():
+        for name, risk in names.items():
+            kinds[kind][name]["risk"] = risk
+    for kind, names in CALLABLE_PARAMS.items():
+        for name, params in names.items():
+            for pname in params:
+                _entry_param(kinds[kind][name], pname)["callable"] = True
+    for kind, names in PATH_PARAMS.items():
+        for name, params in names.items():
+            for pname, role in params.items():
+                _entry_param(kinds[kind][name], pname)["path"] = role
+    return kinds
+
+
+def _entry_param(entry: dict, name: str) -> dict:
+    for p in entry["params"]:
+        if p["name"] == name:
+            return p
+    raise KeyError(f"{entry.get('qualname')} has no parameter '{name}'")
 
 
 def render(catalogue: dict) -> str:
