@@ -1,4 +1,5 @@
-"""Pictures: training curves (``plot`` step, ``nndsl plot``) and layer diagrams (``nndsl summary --diagram``).
+"""Pictures: training curves (``plot`` step, ``nndsl plot``), a search's history and parameter importance
+(``plot`` after ``tune``), and layer diagrams (``nndsl summary --diagram``).
 
 Drawn with matplotlib's Agg canvas, imported only when a picture is made; nothing here imports
 TensorFlow. Every figure is drawn at a fixed resolution (:data:`DPI`), so its size in pixels is
@@ -607,3 +608,58 @@ def plot_step(state, step) -> None:
                           code="write-failed", span=span_to) from None
     state.events.line(f"wrote training curves of {name} to {step.to}")
     state.record.add_step(step="plot", model=name, path=step.to)
+    search = getattr(state, "tune_studies", {}).get(name)
+    if search is not None:
+        try:
+            written, note = plot_search(search.study, target)
+        except OSError as exc:
+            raise state.error(f"expected to write the search's pictures beside '{step.to}'; received {exc.strerror or exc}", step,
+                              code="write-failed", span=span_to) from None
+        for path in written:
+            state.events.line(f"wrote the search of {name} to {path.name}")
+            state.record.add_step(step="plot", model=name, path=str(path.name))
+        if note:
+            state.events.line(note)
+
+
+def search_paths(target) -> tuple[Path, Path]:
+    """Where ``plot`` after ``tune`` draws the search, beside the curves: ``X-history.png``, ``X-importance.png``."""
+    target = Path(target)
+    return (target.with_name(f"{target.stem}-history{target.suffix or '.png'}"),
+            target.with_name(f"{target.stem}-importance{target.suffix or '.png'}"))
+
+
+def plot_search(study, target) -> tuple[list[Path], str | None]:
+    """Optuna's matplotlib plots of a study: the optimisation history and the importance of each parameter.
+
+    Returns:
+        The pictures written, and a note when the importance could not be drawn (it needs two
+        complete trials whose values differ).
+    """
+    _matplotlib()
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as optuna_plots
+
+    history_path, importance_path = search_paths(target)
+    written, note = [], None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+        ax = optuna_plots.plot_optimization_history(study)
+        try:
+            _save(ax.figure, history_path)
+            written.append(history_path)
+        finally:
+            plt.close(ax.figure)
+        try:
+            ax = optuna_plots.plot_param_importances(study)
+        except (RuntimeError, ValueError) as exc:
+            note = f"note: no parameter importance drawn ({exc})"
+        else:
+            try:
+                _save(ax.figure, importance_path)
+                written.append(importance_path)
+            finally:
+                plt.close(ax.figure)
+    return written, note

@@ -31,7 +31,7 @@ BODY_OPENERS = ("model", "block", REPEAT)
 #: File-wide settings, written ``name value`` at the start of a top-level line: ``seed 42``.
 SETTINGS = ("seed", "backend", "distribute", "track")
 #: The built-in step verbs (plugins add more): a name starting a top-level line that is no setting.
-STEPS = ("train", "test", "evaluate", "save", "load", "predict", "summary", "plot")
+STEPS = ("train", "test", "evaluate", "save", "load", "predict", "summary", "plot", "tune")
 #: ``keras.Model.compile``'s arguments (Keras 3), written as properties in a model body: ``loss mse``.
 COMPILE_PROPERTIES = (
     "loss", "optimizer", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",

@@ -41,6 +41,12 @@ def add_parsers(sub) -> None:
                    help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
     r.add_argument("--tracking-uri", metavar="URI", default=None,
                    help="the MLflow store or server (default: mlruns/ beside the .nn file)")
+    t = r.add_argument_group("tune steps")
+    t.add_argument("--workers", type=int, default=1, metavar="N", help="search with N processes on this machine sharing the study")
+    t.add_argument("--storage", default=None, metavar="URL",
+                   help="the Optuna storage of the study (default: sqlite beside FILE, FILE.tune.db); "
+                        "postgresql://..., mysql://... or journal:PATH to share it between hosts")
+    t.add_argument("--fresh", action="store_true", help="start the search over instead of resuming its study")
     _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
 
@@ -127,7 +133,8 @@ def _run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args),
+        tune=_tune_options(args))
     return 0
 
 
@@ -147,6 +154,15 @@ def errors_as_events():
                                for d in exc.diagnostics]
         print(json.dumps(event), flush=True)
         raise
+
+
+def _tune_options(args):
+    """How the tune steps of the run keep and share their studies."""
+    if args.workers < 1:
+        raise UsageError(f"--workers: expected a positive number of processes; received {args.workers}")
+    from ..run.search import TuneOptions
+
+    return TuneOptions(storage=args.storage, workers=args.workers, fresh=args.fresh)
 
 
 def cmd_launch(args) -> int:

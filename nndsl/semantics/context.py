@@ -76,6 +76,7 @@ class Context:
         self.diagnostics: list[Diagnostic] = []
         self.decls: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
+        self.spaces: dict[str, Any] = {}  # variable -> its search space (nndsl.semantics.spaces.Space)
         self.settings: dict[str, Any] = {}
         self.blocks: dict[str, ast.BlockDecl] = {}
         self.data: dict[str, CheckedData] = {}
