@@ -149,6 +149,7 @@ class Mistake:
     creates: tuple = ()  # files a successful run adds
     also: tuple = ()  # text that must appear on stderr too (a hint, a note)
     pythonpath: tuple = ()  # folders of the project put on PYTHONPATH (for --plugin modules)
+    hides: tuple = ()  # packages the case's process cannot import, installed or not (an environment without them)
     known_gap: str | None = None  # a known bug: the case states what should happen, and is expected to fail
 
     @property
@@ -502,13 +503,6 @@ def _npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def _without_tensorboard(folder: Path) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is not None:
-        pytest.skip("tensorboard is installed here")
-
-
 def _array_case(id, files, source, expected):
     return M(id, prog(data=f"data d = {source}\n"), expected, files=files, command="run")
 
@@ -604,7 +598,7 @@ SAFETY = _array_cases() + [
       files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
     M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
       "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "
-      "[unsupported-option]", files={"d.csv": ROWS}, command="run", prepare=_without_tensorboard, also=("pip install tensorboard",)),
+      "[unsupported-option]", files={"d.csv": ROWS}, command="run", hides=("tensorboard",), also=("pip install tensorboard",)),
     M("binary-labels-from-one-class", prog(data='data d = image_folder("photos", label_mode="binary", image_size=(8, 8))\n',
                                            model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
       "model.nn:2:1: error: photos: expected exactly 2 class subfolders for label_mode=\"binary\"; received 1 (cat) [bad-data]",
@@ -758,6 +752,8 @@ class Batch:
                 entry["fsize_limit"] = item.fsize_limit
             if item.pythonpath:
                 entry["pythonpath"] = [str(folder / p) for p in item.pythonpath]
+            if getattr(item, "hides", ()):
+                entry["hide"] = list(item.hides)
             spec.append(entry)
         if not spec:
             return
@@ -807,6 +803,7 @@ class _RunCase:
         self.key = case.id
         self.fsize_limit = case.fsize_limit
         self.pythonpath = case.pythonpath
+        self.hides = case.hides
 
     def materialize_into(self, folder: Path) -> set[str]:
         return materialize(self.case, folder)
