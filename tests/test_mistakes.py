@@ -113,6 +113,7 @@ def _model_archive(keras_version: str, class_name: str) -> bytes:
 
 NEWER_MODEL = _model_archive("9.0.0", "HyperSequential")
 TRUNCATED_MODEL = _model_archive("3.15.1", "Sequential")[:2000]
+PNG = (ROOT / "examples" / "image_cnn" / "images" / "test" / "frame" / "frame_01.png").read_bytes()  # 752 bytes, 32x32
 
 
 def _make_device(folder: Path) -> None:
@@ -607,6 +608,12 @@ SAFETY = _array_cases() + [
                                model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
       "model.nn:2:1: error: photos: expected an image file (JPEG, PNG, BMP or GIF); received 'dog/b.png', which is empty [bad-data]",
       files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000", "photos/dog/b.png": b""}, command="run"),
+    M("truncated-image-with-a-valid-header", prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
+                                                  model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected an image file TensorFlow can decode; received 'dog/b.png', which is cut short or "
+      "damaged (Invalid PNG data, size 700) [bad-data]",
+      files={"photos/cat/a.png": PNG, "photos/cat/nested/c.png": PNG, "photos/dog/b.png": PNG[:700], "photos/dog/d.png": PNG},
+      command="run"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]
