@@ -1,8 +1,11 @@
 """nndsl: a declarative language for defining, training and shipping Keras models.
 
 The facade below never imports TensorFlow: parsing, checking and formatting are instant.
-``build`` and ``run_file`` load Keras only when called. ``run_file`` is the run API to use:
-``run``, kept for older code, is shadowed by the subpackage ``nndsl.run`` once that is imported.
+``build`` and ``run_file`` load Keras only when called. ``run_file`` is the run API.
+
+``nndsl.run`` is the runner package (:mod:`nndsl.run`), always, not a function: Python makes a
+package's attribute the subpackage of that name as soon as it is imported, so a function
+``nndsl.run`` worked only until the first run imported the package (see ``docs/embedding.md``).
 
 In IPython and Jupyter, ``%load_ext nndsl`` adds the ``%%nn`` cell magic (see ``docs/embedding.md``).
 """
@@ -14,7 +17,7 @@ from .syntax.parser import parse, parse_file
 from .version import __version__
 
 __all__ = [
-    "parse", "parse_file", "check", "format", "build", "run", "run_file",
+    "parse", "parse_file", "check", "format", "build", "run_file",
     "NndslError", "NndslSyntaxError", "NndslCheckError", "PluginError", "RunError", "__version__",
 ]
 
@@ -50,7 +53,7 @@ def __getattr__(name):
 
         return build
     if name == "run":
-        from .run.runner import run
+        import importlib
 
-        return run
+        return importlib.import_module(".run", __name__)  # the package, as it is once anything imported it
     raise AttributeError(f"module 'nndsl' has no attribute {name!r}")

@@ -99,7 +99,19 @@ def _call_name(e: ast.Call, canon) -> str:
 
 
 def _call_args(e: ast.Call, canon) -> list[str]:
-    return [format_expr(a, canon) for a in e.args] + [_format_keyword(k, canon) for k in e.kwargs]
+    if getattr(canon, "symbol", None) is None:
+        return [format_expr(a, canon) for a in e.args] + [_format_keyword(k, canon) for k in e.kwargs]
+    args = [_registered(a, canon.argument_kind(e, i), canon) for i, a in enumerate(e.args)]
+    return args + [f"{k.name}={_registered(k.value, canon.argument_kind(e, k.name), canon)}" for k in e.kwargs]
+
+
+def _registered(e, kind: str | None, canon) -> str:
+    """A value where a registered name of ``kind`` is expected: bare names in their registered spelling."""
+    if kind is not None and isinstance(e, ast.Name):
+        return canon.symbol(kind, e.id)
+    if kind is not None and isinstance(e, ast.List):
+        return "[" + ", ".join(_registered(i, kind, canon) for i in e.items) + "]"
+    return format_expr(e, canon)
 
 
 def _format_call(e: ast.Call, canon) -> str:
@@ -181,7 +193,8 @@ def _body_chunks(body, indent: str, canon) -> list[_Chunk]:
             lines = _format_call_block(item.call, indent, canon)
             chunks.append(_Chunk(lines, item.span.line, item.span.end_line, indent))
         elif isinstance(item, ast.Property):
-            text = f"{indent}{item.name} {format_expr(item.value, canon)}"
+            kind = canon.property_kind(item.name) if getattr(canon, "symbol", None) is not None else None
+            text = f"{indent}{item.name} {_registered(item.value, kind, canon)}"
             chunks.append(_Chunk([text], item.span.line, item.span.end_line, indent))
         elif isinstance(item, ast.Repeat):
             count = format_expr(item.count, canon)

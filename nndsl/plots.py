@@ -1,4 +1,5 @@
-"""Pictures: training curves (``plot`` step, ``nndsl plot``) and layer diagrams (``nndsl summary --diagram``).
+"""Pictures: training curves (``plot`` step, ``nndsl plot``), a search's history and parameter importance
+(``plot`` after ``tune``), and layer diagrams (``nndsl summary --diagram``).
 
 Drawn with matplotlib's Agg canvas, imported only when a picture is made; nothing here imports
 TensorFlow. Every figure is drawn at a fixed resolution (:data:`DPI`), so its size in pixels is
@@ -167,7 +168,8 @@ def _epochs_for(values: list[float], epochs: int) -> list[float]:
 
 
 def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | None = None,
-                 metrics: Sequence[str] | None = None, width: int | None = None, height: int | None = None) -> Path:
+                 metrics: Sequence[str] | None = None, width: int | None = None, height: int | None = None,
+                 scaled_loss: bool = False) -> Path:
     """Draw training curves: one panel per metric (loss first), the training curve and, when the
     history has it, the validation (``val_``) curve, each epoch along the x axis.
 
@@ -177,6 +179,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
         title: the figure's title (default: none).
         metrics: the metrics to draw, in this order (default: every one, loss first).
         width, height: size in pixels (default: :func:`curves_size` of the number of panels).
+        scaled_loss: the loss is that of a scaled target (``scale_target``): its panel says so.
 
     Returns:
         The path written.
@@ -215,11 +218,12 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
             fig.suptitle(title, fontsize=14, fontweight="bold")
         for i, metric in enumerate(chosen):
             ax = fig.add_subplot(rows, cols, i + 1)
-            _panel(ax, metric, hist.get(metric), hist.get(f"val_{metric}"), epochs)
+            _panel(ax, metric, hist.get(metric), hist.get(f"val_{metric}"), epochs,
+                   name="loss (scaled target)" if scaled_loss and metric == "loss" else metric)
         return _save(fig, path)
 
 
-def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, epochs: int) -> None:
+def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, epochs: int, name: str | None = None) -> None:
     from matplotlib.ticker import MaxNLocator
 
     many = epochs > 40
@@ -245,9 +249,10 @@ def _panel(ax, metric: str, train: list[float] | None, val: list[float] | None, 
     log = bool(values) and min(values) > 0 and max(values) / min(values) > 100
     if log:
         ax.set_yscale("log")
-    ax.set_title(metric.replace("_", " "), fontsize=12, fontweight="bold")
+    name = name or metric
+    ax.set_title(name.replace("_", " "), fontsize=12, fontweight="bold")
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric + (" (log scale)" if log else ""))
+    ax.set_ylabel(name + (" (log scale)" if log else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     pad = max(0.5, epochs * 0.025)
     ax.set_xlim(1 - pad, epochs + pad)
@@ -588,7 +593,8 @@ def plot_step(state, step) -> None:
         metrics = [metrics]
     try:
         plot_history(ms.history, target, title=kw.get("title") if kw.get("title") is not None else f"model {name}",
-                     metrics=metrics, width=kw.get("width"), height=kw.get("height"))
+                     metrics=metrics, width=kw.get("width"), height=kw.get("height"),
+                     scaled_loss=bool(state.record.data["preprocessing"].get(name, {}).get("scaled_loss")))
     except UsageError:
         raise
     except RunError as exc:
@@ -602,3 +608,58 @@ def plot_step(state, step) -> None:
                           code="write-failed", span=span_to) from None
     state.events.line(f"wrote training curves of {name} to {step.to}")
     state.record.add_step(step="plot", model=name, path=step.to)
+    search = getattr(state, "tune_studies", {}).get(name)
+    if search is not None:
+        try:
+            written, note = plot_search(search.study, target)
+        except OSError as exc:
+            raise state.error(f"expected to write the search's pictures beside '{step.to}'; received {exc.strerror or exc}", step,
+                              code="write-failed", span=span_to) from None
+        for path in written:
+            state.events.line(f"wrote the search of {name} to {path.name}")
+            state.record.add_step(step="plot", model=name, path=str(path.name))
+        if note:
+            state.events.line(note)
+
+
+def search_paths(target) -> tuple[Path, Path]:
+    """Where ``plot`` after ``tune`` draws the search, beside the curves: ``X-history.png``, ``X-importance.png``."""
+    target = Path(target)
+    return (target.with_name(f"{target.stem}-history{target.suffix or '.png'}"),
+            target.with_name(f"{target.stem}-importance{target.suffix or '.png'}"))
+
+
+def plot_search(study, target) -> tuple[list[Path], str | None]:
+    """Optuna's matplotlib plots of a study: the optimisation history and the importance of each parameter.
+
+    Returns:
+        The pictures written, and a note when the importance could not be drawn (it needs two
+        complete trials whose values differ).
+    """
+    _matplotlib()
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as optuna_plots
+
+    history_path, importance_path = search_paths(target)
+    written, note = [], None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+        ax = optuna_plots.plot_optimization_history(study)
+        try:
+            _save(ax.figure, history_path)
+            written.append(history_path)
+        finally:
+            plt.close(ax.figure)
+        try:
+            ax = optuna_plots.plot_param_importances(study)
+        except (RuntimeError, ValueError) as exc:
+            note = f"note: no parameter importance drawn ({exc})"
+        else:
+            try:
+                _save(ax.figure, importance_path)
+                written.append(importance_path)
+            finally:
+                plt.close(ax.figure)
+    return written, note

@@ -31,7 +31,7 @@ BODY_OPENERS = ("model", "block", REPEAT)
 #: File-wide settings, written ``name value`` at the start of a top-level line: ``seed 42``.
 SETTINGS = ("seed", "backend", "distribute", "track")
 #: The built-in step verbs (plugins add more): a name starting a top-level line that is no setting.
-STEPS = ("train", "test", "evaluate", "save", "load", "predict", "summary", "plot")
+STEPS = ("train", "test", "evaluate", "save", "load", "predict", "summary", "plot", "tune")
 #: ``keras.Model.compile``'s arguments (Keras 3), written as properties in a model body: ``loss mse``.
 COMPILE_PROPERTIES = (
     "loss", "optimizer", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
@@ -39,5 +39,7 @@ COMPILE_PROPERTIES = (
 )
 #: nndsl's own model properties: preprocessing fitted on the training data and saved in the model.
 MODEL_OPTIONS = ("scale_features", "scale_target")
+#: The model property that sets the Keras model's name: ``name "2024-prices"``.
+MODEL_NAME = "name"
 #: Every model property.
-PROPERTIES = (*COMPILE_PROPERTIES, *MODEL_OPTIONS)
+PROPERTIES = (*COMPILE_PROPERTIES, *MODEL_OPTIONS, MODEL_NAME)

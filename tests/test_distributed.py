@@ -181,7 +181,7 @@ def test_backend_jax_in_the_file_runs_the_example(tmp_path):
     nn.write_text("backend jax\n" + nn.read_text())
     proc = _nndsl("run", str(nn), "--progress", "plain", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "wrote 1 predictions to predictions.csv" in proc.stdout
+    assert "wrote 1 prediction to predictions.csv" in proc.stdout
     record = json.loads((tmp_path / "sales.run.json").read_text())
     assert record["backend"] == "jax" and len(record["history"]["sales"]["loss"]) == 2
     # the saved model is plain Keras: the TensorFlow backend loads it and predicts alike

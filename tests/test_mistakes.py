@@ -278,6 +278,18 @@ MODELS = [
       "model.nn:1:7: error: expected at most 1,000,000,000 parameters; received 10,000,100,000 in model 'm' [parameter-budget]"),
     M("train-without-loss", prog(model=model_with("Dense(1)", props="optimizer adam")),
       "model.nn:8:1: error: expected a loss in model 'm' to train it; received none [missing-loss]"),
+    M("merge-layer-in-a-model", model_with("Dense(4)", "Concatenate()", "Dense(1)"),
+      "model.nn:4:5: error: expected layers that take one input in a Sequential model; received Concatenate, which combines "
+      "several inputs [merge-layer]"),
+    M("misspelt-variable-as-units", "let hidden = 100\n" + model_with("Dense(hiden)", "Dense(1)"),
+      "model.nn:4:11: error: expected an integer for 'units'; received the name 'hiden' [bad-argument-type]",
+      also=("did you mean 'hidden'?",)),
+    M("step-option-on-the-next-line", prog("    epochs=3"),
+      "model.nn:11:11: error: expected a value, 'from', 'on', 'to', a line break or the end of the file; received '=' [syntax]",
+      also=("a step and its options are one line: move epochs=... to the end of line 10",)),
+    M("model-name-with-a-slash", model_with("Dense(1)", props='loss mse;name "a/b"'),
+      "model.nn:5:10: error: expected a model name Keras accepts (not empty, without '/'); received the string \"a/b\" "
+      "[bad-argument-type]"),
 ]
 
 STEPS = [
@@ -343,6 +355,10 @@ DATA_PROBLEMS = [
              "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received 'five' [bad-data]"),
     csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty "
                                                    "cell [bad-data]"),
+    csv_case("empty-cell-hint", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an "
+             "empty cell [bad-data]", also=('leave out the rows with empty cells with missing="drop"',)),
+    csv_case("text-in-the-target", "a,b,y\n1,2,cat\n4,5,dog\n", "model.nn:2:1: error: d.csv:row 2, column 'y': expected a number; "
+             "received 'cat' [bad-data]", also=("a target is numbers: write class labels as 0, 1, ... (or one-hot columns)",)),
     csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received "
                                                     "'NaN' [bad-data]"),
     csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; "
@@ -354,6 +370,9 @@ DATA_PROBLEMS = [
       files={"d.csv": "n,a,b,y\n\xe9,1,2,3\n".encode("latin-1")}, command="run"),
     csv_case("feature-count-differs-from-model", "a,b,c,y\n1,2,3,4\n5,6,7,8\n",
              "model.nn:10:12: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'd' [data-shape]"),
+    M("scaled-feature-count-differs-from-model", prog(model=MODEL.replace("    loss mse", "    loss mse\n    scale_features standard")),
+      "model.nn:11:12: error: expected data with input shape (2,) for model 'm'; received 3 feature columns from 'd' [data-shape]",
+      files={"d.csv": "a,b,c,y\n1,2,3,4\n5,6,7,8\n"}, command="run"),
     # Columns are matched by name (issue 15): a feature column the model was trained on is missing.
     M("prediction-data-has-other-columns", prog('data new = csv("new.csv")', 'predict m on new to "predictions.csv"'),
       "model.nn:12:14: error: expected the feature column 'b' model 'm' was trained on; received data without it [missing-column]",

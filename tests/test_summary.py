@@ -15,7 +15,9 @@ def test_static_summary(capsys):
     assert main(["summary", str(SALES)]) == 0
     out = capsys.readouterr().out
     assert "(None, 50)" in out and "(None, 1)" in out
-    assert "total parameters: 10,701" in out
+    # the scaling layer scale_features adds is counted, as the built model counts it (10,720 with --keras)
+    assert "│ Normalization │ scale_features minmax │ (None, 9)    │         19 │" in out
+    assert "total parameters: 10,720" in out
 
 
 def test_unknown_model(capsys):

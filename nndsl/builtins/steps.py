@@ -1,4 +1,4 @@
-"""Built-in steps: train, test (evaluate), save, load, predict, summary. Specs only; code in nndsl.run."""
+"""Built-in steps: train, test (evaluate), save, load, predict, summary, plot, tune. Specs only; code in nndsl.run."""
 
 from __future__ import annotations
 
@@ -94,7 +94,8 @@ SUMMARY = StepSpec(
 
 PLOT = StepSpec(
     name="plot",
-    doc="Draw the model's training curves so far in this run (loss first, validation dashed) as a PNG, SVG or PDF.",
+    doc="Draw the model's training curves so far in this run (loss first, validation dashed) as a PNG, SVG or PDF; "
+        "after tune, also the search's history and parameter importance beside them.",
     impl="nndsl.plots:plot_step",
     to=REQUIRED,
     needs_weights=True,
@@ -103,5 +104,21 @@ PLOT = StepSpec(
         param("title", "str", None, "Title of the figure (default: the model's name)."),
         param("width", "positive_int", None, "Width in pixels (default: 480 per panel, up to three panels a row)."),
         param("height", "positive_int", None, "Height in pixels (default: 340 per row of panels, plus the title)."),
+    ),
+)
+
+TUNE = StepSpec(
+    name="tune",
+    doc="Search the program's search spaces (choice, uniform, loguniform, integer) with Optuna, then train the best model.",
+    impl="nndsl.run.tune:tune",
+    on=REQUIRED,
+    trains=True,
+    params=TRAIN.params + (
+        param("trials", "positive_int", 20, "Trials in the whole search (every process together)."),
+        param("objective", "str", None, "The logged metric to optimise (default: val_loss with validation data, else loss)."),
+        param("direction", "direction", "minimize", "minimize or maximize the objective."),
+        param("timeout", "positive_number", None, "Seconds this process searches at most."),
+        param("sampler", "sampler", "tpe", "tpe, random, or grid (when every space is a choice or an integer range)."),
+        param("pruner", "pruner", "median", "Stop bad trials between epochs: median, hyperband or none.", nullable=True),
     ),
 )

@@ -14,7 +14,7 @@ from .source import add_grant_arguments, grants, parameter_count, parse_sets, pa
 
 def add_parsers(sub) -> None:
     c = sub.add_parser("check", help="check .nn files without running them (no TensorFlow needed)")
-    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("files", nargs="+", metavar="FILE", help="the .nn files to check")
     c.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     c.add_argument("--language-only", action="store_true", help="skip the Keras checks (names, arguments, shapes)")
     c.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
@@ -25,13 +25,13 @@ def add_parsers(sub) -> None:
     c.set_defaults(func=cmd_check)
 
     f = sub.add_parser("fmt", help="rewrite .nn files in the canonical layout")
-    f.add_argument("files", nargs="+", metavar="FILE")
+    f.add_argument("files", nargs="+", metavar="FILE", help="the .nn files to format in place")
     f.add_argument("--check", action="store_true", help="change nothing; exit 1 and show a diff when a file is not formatted")
     f.add_argument("--diff", action="store_true", help="change nothing; show what would change")
     f.set_defaults(func=cmd_fmt)
 
     pa = sub.add_parser("parse", help="print the syntax tree")
-    pa.add_argument("file", metavar="FILE")
+    pa.add_argument("file", metavar="FILE", help="the .nn file to parse")
     pa.add_argument("--json", action="store_true", help="as JSON (format documented in docs/language.md)")
     pa.add_argument("--indent", action="store_true", help="indent the JSON")
     pa.set_defaults(func=cmd_parse)

@@ -20,7 +20,7 @@ def add_parsers(sub) -> None:
                    help="a target column (repeatable; default: the target the model was trained on)")
     p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a CSV column out of the features")
     p.add_argument("--report", metavar="DIR", help="draw the evaluation pictures into DIR (needs nndsl[reports])")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_evaluate)
 
 

@@ -12,7 +12,7 @@ from .source import output_file, parse_sets, parse_source, program_reads, read_s
 
 def add_parsers(sub) -> None:
     e = sub.add_parser("export", help="write a .nn file as a plain Keras Python script")
-    e.add_argument("file", metavar="FILE")
+    e.add_argument("file", metavar="FILE", help="the .nn file to export")
     e.add_argument("--to", required=True, choices=("python",),
                    help="what to write: python (a script using only Keras, TensorFlow and NumPy)")
     e.add_argument("-o", "--output", metavar="SCRIPT", help="the script to write (default: print it)")

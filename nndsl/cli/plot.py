@@ -68,6 +68,15 @@ def read_histories(path: Path) -> dict[str, dict]:
     return histories
 
 
+def scaled_losses(path: Path) -> set[str]:
+    """The models of a run record whose loss is that of a scaled target (``scale_target``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name for name, pre in (data.get("preprocessing") or {}).items() if isinstance(pre, dict) and pre.get("scaled_loss")}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
 def cmd_plot(args) -> int:
     """Draw the training curves of each model of a run record, one file per model."""
     from ..plots import plot_history
@@ -85,7 +94,7 @@ def cmd_plot(args) -> int:
         target = out if len(names) == 1 else out.with_name(f"{out.stem}-{name}{out.suffix}")
         try:
             plot_history(histories[name], target, title=args.title if args.title is not None else f"model {name}",
-                         metrics=args.metric, width=args.width, height=args.height)
+                         metrics=args.metric, width=args.width, height=args.height, scaled_loss=name in scaled_losses(record))
         except RunError as exc:
             raise RunError(f"{record}: model '{name}': {exc}") from None
         except OSError as exc:

@@ -8,8 +8,8 @@ from .output import suggestion
 
 def add_parsers(sub) -> None:
     pl = sub.add_parser("plugins", help="list registered names: plugins [KIND] or plugins show NAME")
-    pl.add_argument("kind", nargs="?", metavar="KIND|show")
-    pl.add_argument("name", nargs="?", metavar="NAME")
+    pl.add_argument("kind", nargs="?", metavar="KIND|show", help="list one kind of names (layers, losses, ...), or 'show' one name")
+    pl.add_argument("name", nargs="?", metavar="NAME", help="with 'show': the name to describe, with its parameters")
     pl.set_defaults(func=cmd_plugins)
 
 
@@ -31,15 +31,39 @@ def cmd_plugins(args) -> int:
     console = Console()
     for kind in kinds:
         reg = registry(kind)
-        table = Table(title=f"{kind} ({len(reg.names())})", show_lines=False)
-        table.add_column("name")
-        table.add_column("from")
-        table.add_column("entry point")
-        for e in reg.entries():
+        rows = named_rows(reg)
+        table = Table(title=f"{kind} ({len(rows)} names, {len(reg.names())} with aliases)", show_lines=False)
+        # cells fold rather than end in '…': a name or entry point cut short is no use
+        table.add_column("name", overflow="fold")
+        table.add_column("aliases", overflow="fold")
+        table.add_column("from", overflow="fold")
+        table.add_column("entry point", overflow="fold")
+        for e, aliases in rows:
             origin = e.origin + (" (also " + ", ".join(r.origin for r in e.rivals) + ": conflict)" if e.rivals else "")
-            table.add_row(e.name, origin, e.value)
+            table.add_row(e.name, ", ".join(aliases), origin, e.value)
         console.print(table)
     return 0
+
+
+def named_rows(reg) -> list:
+    """One ``(entry, aliases)`` per object: the names standing for the same object (``AvgPool1D``
+    for ``AveragePooling1D``) beside the name it is registered under as its own."""
+    from ..errors import NndslError
+
+    groups: dict = {}
+    for e in reg.entries():
+        try:
+            canonical = reg.get(e.name).name
+        except (NndslError, AttributeError):
+            canonical = e.name  # a plugin that fails to load is listed, on a row of its own
+        if canonical not in reg.names():
+            canonical = e.name
+        groups.setdefault(canonical, []).append(e)
+    rows = []
+    for canonical, entries in groups.items():
+        head = next((e for e in entries if e.name == canonical), entries[0])
+        rows.append((head, [e.name for e in entries if e is not head]))
+    return sorted(rows, key=lambda row: row[0].name.lower())
 
 
 def show_plugin(name: str) -> int:

@@ -27,7 +27,7 @@ GROUP_OPTIONS = ("--num-processes", "--process-id", "--coordinator")
 
 def add_parsers(sub) -> None:
     r = sub.add_parser("run", help="run a .nn file's steps: train, test, save, predict ...")
-    r.add_argument("file", metavar="FILE")
+    r.add_argument("file", metavar="FILE", help="the .nn file to run")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     r.add_argument("--progress", choices=("auto", "rich", "plain", "none"), default="auto",
                    help="progress display (default: rich on a terminal, plain lines otherwise)")
@@ -41,12 +41,18 @@ def add_parsers(sub) -> None:
                    help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
     r.add_argument("--tracking-uri", metavar="URI", default=None,
                    help="the MLflow store or server (default: mlruns/ beside the .nn file)")
+    t = r.add_argument_group("tune steps")
+    t.add_argument("--workers", type=int, default=1, metavar="N", help="search with N processes on this machine sharing the study")
+    t.add_argument("--storage", default=None, metavar="URL",
+                   help="the Optuna storage of the study (default: sqlite beside FILE, FILE.tune.db); "
+                        "postgresql://..., mysql://... or journal:PATH to share it between hosts")
+    t.add_argument("--fresh", action="store_true", help="start the search over instead of resuming its study")
     _add_backend_arguments(r)
     r.set_defaults(func=cmd_run)
 
     la = sub.add_parser("launch", help="run a .nn file as N processes on this machine, training together (JAX)")
     la.add_argument("-n", "--num-processes", type=int, required=True, metavar="N", help="how many processes")
-    la.add_argument("file", metavar="FILE")
+    la.add_argument("file", metavar="FILE", help="the .nn file each process runs")
     la.add_argument("--port", type=int, default=0, help="the coordinator's port on 127.0.0.1 (default: a free one)")
     la.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                     help="how long to wait for a process that does not join or stops answering (default 300)")
@@ -55,10 +61,10 @@ def add_parsers(sub) -> None:
     la.set_defaults(func=cmd_launch)
 
     s = sub.add_parser("summary", help="layers, output shapes and parameter counts")
-    s.add_argument("file", metavar="FILE")
+    s.add_argument("file", metavar="FILE", help="the .nn file whose models to show")
     s.add_argument("--model", help="which model (default: every model)")
     s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
-    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     s.add_argument("--diagram", metavar="PATH",
                    help="also draw the layer stack to PATH (.png, .svg or .pdf; needs matplotlib, not TensorFlow); "
                         "with several models and no --model, one file per model, named PATH-MODEL")
@@ -66,11 +72,14 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
     p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
-    p.add_argument("data", metavar="DATA", help="a CSV file (header row, feature columns) or a .npy file")
+    p.add_argument("data", metavar="DATA",
+                   help="a CSV file (header row, feature columns), a .npy file, an .npz archive (its x) or a folder of images")
     p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
     p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
-    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a CSV column out of the features")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--exclude", action="append", metavar="COLUMN",
+                   help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
+                        "are left out already)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_predict)
 
 
@@ -124,7 +133,8 @@ def _run(args) -> int:
     progress = "json" if args.log_format == "json" else (None if args.progress == "auto" else args.progress)
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
-        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args))
+        backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args),
+        tune=_tune_options(args))
     return 0
 
 
@@ -144,6 +154,15 @@ def errors_as_events():
                                for d in exc.diagnostics]
         print(json.dumps(event), flush=True)
         raise
+
+
+def _tune_options(args):
+    """How the tune steps of the run keep and share their studies."""
+    if args.workers < 1:
+        raise UsageError(f"--workers: expected a positive number of processes; received {args.workers}")
+    from ..run.search import TuneOptions
+
+    return TuneOptions(storage=args.storage, workers=args.workers, fresh=args.fresh)
 
 
 def cmd_launch(args) -> int:
@@ -229,13 +248,18 @@ def _draw(checked, name: str, target: Path) -> None:
 
 def cmd_predict(args) -> int:
     """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
-    model_path, data_path = _existing(args.model, "a saved .keras or .h5 model file"), _existing(args.data, "a CSV or .npy file")
+    model_path = _existing(args.model, "a saved .keras or .h5 model file")
+    data_path = Path(args.data)
+    if not data_path.is_dir():
+        data_path = _existing(args.data, "a CSV, .npy or .npz file, or a folder of images")
     out = output_file(args.output, "predictions", reads={model_path: "the model file", data_path: "the data file"})
     from ..run.quiet import prepare
 
     prepare(args.verbose)
     model, meta = _load_model(model_path, args.model)
-    ds = _load_rows(data_path, args.exclude, meta.get("categorical") or {}, meta.get("feature_names") or [], args.data)
+    if data_path.is_dir():
+        return _predict_images(model, meta, data_path, args, out)
+    ds = _load_rows(data_path, args.exclude, meta, args.data)
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
@@ -247,14 +271,46 @@ def cmd_predict(args) -> int:
 
     preds = np.asarray(predict_array(model, ds.x))
     flat = preds.reshape(len(preds), -1)
-    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or ())
-    keep = list(args.keep or [])
+    keep = list(dict.fromkeys(args.keep or []))
     missing = predictions.unknown_column(ds, keep)
     if missing is not None:
         raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
+    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or (),
+                                     class_names=meta.get("class_names") or (), keep=keep)
     if out is not None:
         predictions.write(out, ds, keep, names, preds)
-        print(f"wrote {len(flat)} predictions to {args.output}")
+        print(f"wrote {predictions.count(len(flat))} to {args.output}")
+    else:
+        print(",".join(keep + names))
+        for row in predictions.shown_rows(ds, keep, flat, 10):
+            print(",".join(row))
+    return 0
+
+
+def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> int:
+    """Predictions for a folder of images (one subfolder per class, as ``image_folder`` reads),
+    sized as the model's input: one row per file, named by the file, a column per class."""
+    import numpy as np
+
+    from ..data.folders import load_images
+    from ..run import predictions
+    from ..run.steps import PREDICT_BATCH
+
+    shape = tuple(model.input_shape[1:])
+    if len(shape) != 3 or None in shape[:2] or shape[2] not in (1, 3, 4):
+        raise UsageError(f"{args.data}: expected a model that takes images (height, width, channels); "
+                         f"received a model with input {shape}")
+    color = {1: "grayscale", 3: "rgb", 4: "rgba"}[shape[2]]
+    ds = load_images({"path": str(folder), "image_size": shape[:2], "color_mode": color, "label_mode": "none"},
+                     name="data", base=Path.cwd())
+    preds = np.asarray(model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0))
+    flat = preds.reshape(len(preds), -1)
+    keep = ["file"]
+    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or (),
+                                     class_names=meta.get("class_names") or (), keep=keep)
+    if out is not None:
+        predictions.write(out, ds, keep, names, preds)
+        print(f"wrote {predictions.count(len(flat))} to {args.output}")
     else:
         print(",".join(keep + names))
         for row in predictions.shown_rows(ds, keep, flat, 10):
@@ -282,25 +338,51 @@ def _load_model(path: Path, name: str):
     return model, read_meta(path)
 
 
-def _load_rows(path: Path, exclude, vocab: dict, trained: list, shown: str):
-    """The rows to predict on: the feature columns the model was trained on picked by name (in any
-    order; others left out, said once), categorical columns encoded as the model was trained."""
-    if path.suffix.lower() == ".npy":
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's header row ([] when it cannot be read: the loader says why)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return [h.strip() for h in next(csv.reader(fh), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _load_rows(path: Path, exclude, meta: dict, shown: str):
+    """The rows to predict on: a CSV's feature columns (those the model was trained on, when it
+    knows them, picked by name in any order, others left out and said once; else every column but
+    its targets and ``exclude``), their categorical columns
+    encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is."""
+    vocab = meta.get("categorical") or {}
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
         from ..data.arrays import load_npy
 
         ds = load_npy({"path": str(path)}, name="data", base=Path.cwd())
+    elif suffix == ".npz":
+        from ..data.arrays import load_npz
+
+        ds = load_npz({"path": str(path)}, name="data", base=Path.cwd())
     else:
         from ..data.csv import load
 
-        ds = load({"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}, name="data", base=Path.cwd())
-    from ..run.predictions import by_name
-
-    ds, missing, extra = by_name(ds, trained)
-    if missing:
-        raise RunError(f"{shown}: expected the feature column '{missing[0]}' the model was trained on; received a file without it "
-                       f"(the model's feature columns: {', '.join(trained)})")
-    if extra:
-        print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
+        args = {"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}
+        header = _csv_header(path)
+        features = meta.get("feature_names")
+        if features:
+            absent = [f for f in features if f not in header]
+            if header and absent:
+                raise RunError(f"{shown}: expected the feature column '{absent[0]}' the model was trained on; "
+                               f"received a file without it (the model's feature columns: {', '.join(features)})")
+            extra = [h for h in header if h not in features and h not in (exclude or ())]
+            if extra:
+                print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
+            args["features"] = [f for f in features if f not in (exclude or ())]
+        else:  # a model saved before its features were recorded: every column but its targets
+            targets = [t for t in meta.get("target_names") or () if t in header and t not in (exclude or ())]
+            args["exclude"] = list(exclude or ()) + targets or None
+        ds = load(args, name="data", base=Path.cwd())
     if vocab:
         from ..data.table import data_error
         from ..run.encode import encode

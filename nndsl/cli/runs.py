@@ -24,7 +24,8 @@ ACTIONS = ("show", "compare", "rm")
 def add_parsers(sub) -> None:
     p = sub.add_parser("runs", help="the history of runs: list, show, compare and remove them",
                        description="nndsl runs [FILE] | runs show ID | runs compare ID ID ... | runs rm ID ...")
-    p.add_argument("words", nargs="*", metavar="FILE | show ID | compare ID ID ... | rm ID ...")
+    p.add_argument("words", nargs="*", metavar="FILE | show ID | compare ID ID ... | rm ID ...",
+                   help="a .nn file to list its runs, or show, compare or rm with run ids")
     p.add_argument("--dir", metavar="FOLDER",
                    help="the folder of the .nn file whose runs/ to read (default: FILE's folder, else the current one)")
     p.add_argument("-o", "--output", metavar="PATH",

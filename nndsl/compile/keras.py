@@ -6,13 +6,14 @@ module is mechanical. It never emits Lambda layers or anything that needs ``safe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .. import catalogue
 from ..errors import Diagnostic, NndslCheckError, PluginError, UsageError, did_you_mean
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
-from ..semantics.keras_check import keras2_input
+from ..semantics.keras_check import LAYER_PATH_ARGS, keras2_input, sequential_input
 from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedName
 from ..semantics.values import Symbol
 from ..source import Source
@@ -50,6 +51,18 @@ def _located(value: ResolvedCall, source: Source | None, *, code: str, message: 
     )])
 
 
+def _relative_paths(args: dict, source: Source | None) -> dict:
+    """File paths among a layer's arguments, relative to the ``.nn`` file as data sources' are."""
+    if source is None or source.name.startswith("<"):
+        return args  # text without a file: relative to the working folder, as Keras has it
+    base = Path(source.name).resolve().parent
+    for name in LAYER_PATH_ARGS:
+        value = args.get(name)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            args[name] = str(base / value)
+    return args
+
+
 def _compile_special(kind: str, written: str) -> bool:
     return bool(catalogue.entry(kind, written.lower()).get("compile_special"))
 
@@ -69,6 +82,8 @@ def to_keras(value: Any, source: Source | None = None) -> Any:
                            message=f"the plugin for {value.kind[:-1]} '{value.spec.name}' failed to load: {exc}") from None
         args = {k: to_keras(v, source) for k, v in value.args.items() if k != "*args"}
         star = [to_keras(v, source) for v in value.args.get("*args", ())]
+        if value.kind == "layers":
+            args = _relative_paths(args, source)
         try:
             return target(*star, **args)
         except (ValueError, TypeError) as exc:
@@ -110,7 +125,11 @@ def build_layers(model: CheckedModel, after_input=(), source: Source | None = No
     resolved = list(model.resolved)
     out: list = []
     first = resolved[0]
-    if first.call.spec.name in ("Input", "InputLayer"):
+    group_input = sequential_input(first.call)
+    if group_input is not None:
+        # a first Sequential(Input(...), ...) group: the model's input is the group's
+        out.append(keras.Input(**{k: to_keras(v, source) for k, v in group_input.args.items()}))
+    elif first.call.spec.name in ("Input", "InputLayer"):
         args = {k: to_keras(v, source) for k, v in first.call.args.items()}
         if first.call.spec.name == "InputLayer":
             out.append(keras.layers.InputLayer(**args))
@@ -154,7 +173,7 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
         model = _with_absolute_paths(model, checked.nn_file.parent)
     layers = build_layers(model, after_input, checked.source)
     try:
-        km = keras.Sequential(layers, name=model.name)
+        km = keras.Sequential(layers, name=model.keras_name or model.name)
     except (ValueError, TypeError) as exc:
         # a layer without a static shape rule met an input it cannot take
         text = " ".join(str(exc).split())[:300]

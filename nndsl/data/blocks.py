@@ -20,6 +20,15 @@ TARGET_HINT = 'missing= fills features only: leave out the rows without a target
 # What a text cell in a numeric column usually means, and the three ways to say so.
 TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
              "or keep it with id=[...]")
+# Text in a target column: a target is numbers (categorical= is for features).
+CLASS_TARGET_HINT = "a target is numbers: write class labels as 0, 1, ... (or one-hot columns)"
+# An empty cell where no missing= policy is set.
+MISSING_HINT = 'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'
+
+
+def text_hint(target: bool) -> str:
+    """The hint for text where a number is expected: in a target column, or a feature column."""
+    return CLASS_TARGET_HINT if target else TEXT_HINT
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Problem:
     column: str
     kind: str  # "missing", "not-a-number", "not-finite", or "type" (a column of lists, dates...)
     value: str = ""
+    target: bool = False  # in a target column
 
 
 def concat_blocks(blocks: list[Block]) -> Block:
@@ -72,6 +82,8 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
         col, bad = _as_float64(table.column(name), name, name in missing_ok)
         if bad is not None and bad.kind == "missing" and missing_ok and name in roles.targets:
             bad = Problem(bad.row, name, "missing", "target")  # a policy is set, but fills no target
+        if bad is not None and name in roles.targets:
+            bad = Problem(bad.row, bad.column, bad.kind, bad.value, target=True)
         if bad is not None:
             found.append((bad.row, k, bad))
         columns.append(col)
@@ -107,8 +119,9 @@ def problem_error(problem: Problem, fail, row: int) -> Exception:
         return fail(f"expected a finite number; received '{problem.value}'", where_row=row, column=problem.column,
                     hint="remove or fill missing values before training")
     if problem.kind == "type":
-        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column, hint=TEXT_HINT)
-    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=TEXT_HINT)
+        return fail(f"expected a column of numbers; received a column of type {problem.value}", column=problem.column,
+                    hint=text_hint(problem.target))
+    return fail(f"expected a number; received '{problem.value}'", where_row=row, column=problem.column, hint=text_hint(problem.target))
 
 
 def _stack(columns, rows: int):

@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
-from .blocks import TARGET_HINT, TEXT_HINT, Block
+from .blocks import MISSING_HINT, TARGET_HINT, Block, text_hint
 from .columns import Roles
 
 
@@ -82,7 +82,8 @@ def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exce
                     except ValueError:
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
                                    where_row=line, column=cname,
-                                   hint=TARGET_HINT if not cell and missing_ok and k >= nf else TEXT_HINT) from None
+                                   hint=(TARGET_HINT if missing_ok and k >= nf else MISSING_HINT) if not cell
+                                   else text_hint(k >= nf)) from None
                     if math.isnan(v) or math.isinf(v):
                         raise fail(f"expected a finite number; received '{cell}'", where_row=line, column=cname,
                                    hint="remove or fill missing values before training")

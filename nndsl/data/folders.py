@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -119,8 +120,8 @@ def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, se
 
     path, classes, count = _folder(args, base, decl, source, "images", _IMAGE_EXT)
     # A truncated or damaged image would stop training at the batch that holds it, epochs in:
-    # every image is decoded once here, before training starts.
-    # Keras reads each class folder's subfolders too.
+    # every image is decoded once here, before training starts (Keras reads each class folder's
+    # subfolders too).
     files = [f for c in classes for f in sorted((path / c).rglob("*")) if f.suffix.lower() in _IMAGE_EXT and f.is_file()]
     _check_images_decode(files, args, path=path, shown=args["path"], decl=decl, source=source)
     size = args.get("image_size") or (256, 256)
@@ -128,7 +129,8 @@ def load_images(args: dict, *, name: str, base: Path, decl=None, source=None, se
         str(path), image_size=tuple(size), color_mode=args.get("color_mode") or "rgb",
         label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
-    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes")
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} images in {len(classes)} classes",
+                   columns={"file": _file_names(ds, path)})
 
 
 def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, seed=None) -> Dataset:
@@ -138,4 +140,10 @@ def load_texts(args: dict, *, name: str, base: Path, decl=None, source=None, see
     ds = keras.utils.text_dataset_from_directory(
         str(path), label_mode=_label_mode(args), batch_size=None, shuffle=False, verbose=False,
     )
-    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes")
+    return Dataset(name=name, tf_dataset=ds, class_names=classes, path=path, fingerprint=f"{count} texts in {len(classes)} classes",
+                   columns={"file": _file_names(ds, path)})
+
+
+def _file_names(ds, folder: Path) -> list[str]:
+    """Each row's file, relative to the source's folder (``cats/12.jpg``), in the stream's order."""
+    return [Path(os.path.relpath(p, folder)).as_posix() for p in getattr(ds, "file_paths", None) or ()]

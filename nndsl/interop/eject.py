@@ -26,10 +26,11 @@ from .. import ast
 from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import registry
+from ..run.adapt import ADAPTED_WITHOUT
 from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..semantics.keras_check import keras2_input
-from ..semantics.result import MODEL_OPTIONS
+from ..semantics.keras_check import keras2_input, sequential_input, sequential_spec
+from ..semantics.result import MODEL_OPTIONS, ResolvedCall
 from .pycode import PythonCode, Unsupported, argument_nodes, origin_of, shown_name
 from .script_helpers import helpers
 
@@ -83,6 +84,7 @@ class _ModelVars:
     export_ready: bool = False
     targets_set: bool = False
     categories_set: bool = False
+    classes_set: bool = False  # `<var>_classes` holds the class names of the folder source it trained on
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class _Writer(PythonCode):
         lines.append("        [")
         lines.extend(f"            {item}," for item in layers)
         lines.append("        ],")
-        lines.append(f"        name={self.literal(model.name)},")
+        lines.append(f"        name={self.literal(model.keras_name or model.name)},")
         lines.append("    )")
         if model.compile.get("loss") is not None:
             lines.append(f"    model.compile(**{self.compile_args_name(model)}())")
@@ -219,7 +221,11 @@ class _Writer(PythonCode):
                     names.update(p.name for p in block.params)
             return frozenset(names)
 
-        if first.call.spec.name in ("Input", "InputLayer"):
+        group_input = sequential_input(first.call)
+        if group_input is not None:
+            # a first Sequential(Input(...), ...) group: the model's input is the group's
+            out.append(self.call(group_input, shadow_of(first)))
+        elif first.call.spec.name in ("Input", "InputLayer"):
             out.append(self.call(first.call, shadow_of(first)))
             resolved = resolved[1:]
         else:
@@ -438,6 +444,11 @@ class _Writer(PythonCode):
             fn = self.allocate(("build", model.name), f"build_{model.name}")
             takes = model.options.scale_features != "none"
             body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
+            if adapts_layers(model):
+                self.need("adapt_layers")
+                body.append(f"    adapt_layers({mv.var}, {var})  # {_ADAPT_NOTE}")
+            body.append(f"    {self.var(mv, 'classes')} = list({var}.class_names)  # names the prediction columns")
+            mv.classes_set = True
             mv.built = True
         cache = "" if kw.get("cache", True) is not False else ", cache=False"
         body.append(f"    pipeline = stream_pipeline({var}, batch_size={pipeline.batch}, shuffle={pipeline.shuffle}, "
@@ -515,8 +526,9 @@ class _Writer(PythonCode):
             mv.export_ready = False
         fn = self.allocate(("build", model.name), f"build_{model.name}")
         body.append(f"    {mv.var} = {fn}({after})")
-        if features == "none" and _adapts_first_normalization(model):
-            body.append(f"    {mv.var}.layers[0].adapt({rows}.x)  # the un-fitted Normalization written first, as nndsl adapts it")
+        if adapts_layers(model):
+            self.need("adapt_layers")
+            body.append(f"    adapt_layers({mv.var}, {rows}.x)  # {_ADAPT_NOTE}")
         mv.built = True
 
     def xy(self, mv: _ModelVars, rows: str) -> str:
@@ -589,6 +601,8 @@ class _Writer(PythonCode):
         body.append(f"    {mv.var}, meta = load_keras_file(BASE / {self.code(step.from_, step.node.from_)})")
         body.append(f"    {self.var(mv, 'targets')} = meta.get(\"target_names\") or []")
         mv.targets_set = True
+        body.append(f"    {self.var(mv, 'classes')} = meta.get(\"class_names\") or []")
+        mv.classes_set = True
         if self.uses_categorical:
             body.append(f"    {self.var(mv, 'categories')} = meta.get(\"categorical\") or {{}}")
             mv.categories_set = True
@@ -603,11 +617,14 @@ class _Writer(PythonCode):
         keep = step.kwargs.get("keep")
         keep_list = [keep] if isinstance(keep, str) else list(keep or [])
         if info.streamed:
-            if keep_list:
+            if [k for k in keep_list if k != "file"]:
                 raise UsageError(f"{self.where(step.node.span)}: expected no keep= columns for the streamed folder source "
                                  f"'{step.on}'; received {keep_list}")
             body.append(f"    predictions = np.asarray({model}.predict({var}.batch({PREDICT_BATCH}), verbose=0))")
-            table = "None"
+            self.need("file_table")
+            body.append(f"    files = file_table({var})  # each row's file, as nndsl writes it beside the predictions")
+            table = "files"
+            keep_list = ["file"]
         else:
             rows = self.encoded(body, mv, var, info)
             self.need("predict_rows")
@@ -617,10 +634,12 @@ class _Writer(PythonCode):
         self.need("prediction_names")
         targets = self.var(mv, "targets") if mv.targets_set else "[]"
         column = f", column={self.kwarg_code(step, 'column')}" if step.kwargs.get("column") else ""
-        body.append(f"    names = prediction_names(predictions, {targets}{column})")
-        keep_code = self.kwarg_code(step, "keep") if keep is not None else "()"
-        if isinstance(keep, str):
-            keep_code = f"[{keep_code}]"
+        classes = f", classes={self.var(mv, 'classes')}" if mv.classes_set else ""
+        # as nndsl does: the data's id= columns first, then the kept ones, never twice
+        keep_list = list(dict.fromkeys([*self.id_columns(step.on), *keep_list]))
+        keep_code = self.literal(keep_list) if keep_list else "()"
+        keep_arg = f", keep={keep_code}" if keep_list else ""
+        body.append(f"    names = prediction_names(predictions, {targets}{column}{classes}{keep_arg})")
         if step.to is None:
             self.need("print_predictions")
             rows_code = self.kwarg_code(step, "rows") if step.kwargs.get("rows") else "10"
@@ -632,6 +651,16 @@ class _Writer(PythonCode):
                              "(nndsl run refuses it too)")
         self.need("write_predictions")
         body.append(f"    write_predictions(BASE / {self.code(step.to, step.node.to)}, predictions, names, {table}, keep={keep_code})")
+
+    def id_columns(self, ref) -> list[str]:
+        """The ``id=`` columns of a data source (through ``split`` to the source it cuts)."""
+        cd = ref if isinstance(ref, CheckedData) else self.checked.data.get(str(ref))
+        for _ in range(len(self.checked.data) + 1):
+            if cd is None or cd.spec.name != "split":
+                break
+            cd = self.checked.data.get(str(cd.args.get("source")))
+        ids = cd.args.get("id") if cd is not None else None
+        return [ids] if isinstance(ids, str) else [str(i) for i in ids or ()]
 
     def step_summary(self, step: CheckedStep, body: list[str]) -> None:
         mv = self.model_vars(step.target)
@@ -754,15 +783,20 @@ class _Writer(PythonCode):
 # ---------------------------------------------------------------- small helpers
 
 
-def _adapts_first_normalization(model: CheckedModel) -> bool:
-    """Whether nndsl adapts the model's first layer: a Normalization written without mean and variance."""
-    resolved = list(model.resolved)
-    if resolved and resolved[0].call.spec.name in ("Input", "InputLayer"):
-        resolved = resolved[1:]
-    if not resolved:
-        return False
-    first = resolved[0].call
-    return first.spec.name == "Normalization" and first.args.get("mean") is None and not first.args.get("invert")
+_ADAPT_NOTE = "preprocessing layers without statistics or vocabulary, as nndsl adapts them"
+
+
+def adapts_layers(model: CheckedModel) -> bool:
+    """Whether nndsl adapts some layer of the model on the training data (see :mod:`nndsl.run.adapt`)."""
+    calls = [rl.call for rl in model.resolved]
+    while calls:
+        call = calls.pop()
+        if call.spec is sequential_spec():
+            calls.extend(c for c in call.args.get("layers") or () if isinstance(c, ResolvedCall))
+        elif call.spec.name in ADAPTED_WITHOUT and call.args.get(ADAPTED_WITHOUT[call.spec.name]) is None \
+                and not call.args.get("invert"):
+            return True
+    return False
 
 
 __all__ = ["eject"]

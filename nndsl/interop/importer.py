@@ -139,6 +139,9 @@ class _Importer:
         if len(lines) == 1:
             raise RunError(f"{self.path.name}: expected a model with at least one layer; received an empty Sequential model")
         compile_lines = self.compile_lines(model)
+        if not _NAME.match(model.name) or model.name in _RESERVED:
+            # a Keras name no model block can have ("2024-prices"): kept by the name property
+            compile_lines.append(f"name {self.value(model.name)}")
         name = model_name(self.path)
         # The model's and the file's names come from the input: written as string literals, which
         # hold no line break, they stay inside their comment whatever characters they hold.
@@ -223,7 +226,7 @@ class _Importer:
         cls = type(obj)
         name = self.registered(kind, cls)
         spec = registry(kind).get(name)
-        config = obj.get_config()
+        config = without_adapted_state(obj.get_config(), cls.__name__)
         default = self.default_config(cls, config) or {}
         params = [p for p in spec.params]
         known = {p.name for p in params}
@@ -418,7 +421,11 @@ class _Importer:
             raise RunError(f"{self.path.name}: the imported layers rebuild as {[type(x).__name__ for x in b]}; "
                            f"expected {[type(x).__name__ for x in a]}")
         for i, (x, y) in enumerate(zip(a, b), start=1):
-            cx, cy = without_names(x.get_config()), without_names(y.get_config())
+            cx = without_names(without_adapted_state(x.get_config(), type(x).__name__))
+            cy = without_names(without_adapted_state(y.get_config(), type(y).__name__))
+            if _auto_name(str(cx.get("name")), type(x)) and _auto_name(str(cy.get("name")), type(y)):
+                cx.pop("name", None)  # a layer whose config has no `trainable` (Discretization) keeps its made-up name
+                cy.pop("name", None)
             if cx != cy:
                 keys = sorted(k for k in set(cx) | set(cy) if not _same(cx.get(k), cy.get(k)))
                 detail = ", ".join(f"{k}={cx.get(k)!r}" for k in keys[:6])
@@ -446,6 +453,17 @@ def _same(a, b) -> bool:
     if type(a) is bool or type(b) is bool:
         return type(a) is type(b) and a == b
     return a == b
+
+
+def without_adapted_state(config: dict, class_name: str) -> dict:
+    """A layer's configuration without what ``adapt()`` learnt: a vocabulary's size, the bins of a
+    ``Discretization`` written with ``num_bins``. Like weights, it stays in the saved file: the
+    ``.nn`` layer is written as it was before adapting (and ``nndsl run`` adapts it again)."""
+    if class_name in ("TextVectorization", "StringLookup", "IntegerLookup") and config.get("vocabulary") is None:
+        return {k: v for k, v in config.items() if k != "vocabulary_size"}
+    if class_name == "Discretization" and config.get("num_bins") is not None:
+        return {k: v for k, v in config.items() if k != "bin_boundaries"}
+    return config
 
 
 def without_names(config):

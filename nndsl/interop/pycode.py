@@ -20,7 +20,7 @@ import math
 from .. import ast
 from ..plugins.registry import normalize, registry
 from ..semantics.check import CheckedData
-from ..semantics.keras_check import ResolvedCall, ResolvedName, sequential_spec
+from ..semantics.keras_check import LAYER_PATH_ARGS, ResolvedCall, ResolvedName, sequential_spec
 from ..semantics.values import Symbol
 
 INSTANTIATE_NAMES = ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics")
@@ -256,6 +256,10 @@ class PythonCode:
         parts.extend(self.code(v, None, shadow) for v in rc.args.get("*args", ()))
         for k, v in rc.args.items():
             if k in used or k == "*args":
+                continue
+            if rc.kind == "layers" and k in LAYER_PATH_ARGS and isinstance(v, str) and not isinstance(v, Symbol):
+                # a file the layer reads, relative to the .nn file as in `nndsl run`
+                parts.append(f"{k}=str(BASE / {self.code(v, nodes.get(k), shadow)})")
                 continue
             parts.append(f"{k}={self.code(v, nodes.get(k), shadow)}")
         return f"{path}({', '.join(parts)})"

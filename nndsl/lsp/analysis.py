@@ -38,6 +38,7 @@ from ..semantics.keras_check import (
     resolve_layers,
 )
 from ..semantics.result import CheckedModel
+from ..semantics.spaces import check_spaces
 from ..source import Source, Span
 from ..syntax.parser import parse
 from .symbols import SymbolIndex
@@ -151,6 +152,7 @@ class Analyser:
         ctx.diagnostics = list(dict.fromkeys(diagnostics))  # a block's problem is found through each model using it
         if whole:
             _run(ctx, _STEP_PASSES)
+            check_spaces(ctx, PASSES)
         return Analysis(source, program, ctx, _ordered(ctx.diagnostics), shifts)
 
 
@@ -250,7 +252,8 @@ def analyse(text: str, name: str) -> Analysis:
         source = exc.diagnostics[0].source if exc.diagnostics and exc.diagnostics[0].source else Source(name, text)
         return Analysis(source, None, None, _ordered(exc.diagnostics))
     ctx = Context(program, {})
-    _run(ctx, PASSES)
+    if _run(ctx, PASSES):
+        check_spaces(ctx, PASSES)
     return Analysis(program.source, program, ctx, _ordered(ctx.diagnostics))
 
 

@@ -13,14 +13,36 @@ from pathlib import Path
 from .files import atomic_path
 
 
-def column_names(width: int, *, target_names: Sequence[str] = (), column: str | None = None) -> list[str]:
+def column_names(width: int, *, target_names: Sequence[str] = (), column: str | None = None,
+                 class_names: Sequence[str] = (), keep: Sequence[str] = ()) -> list[str]:
     """The names of ``width`` output columns: ``column`` (numbered when several), else the
-    model's target names when there is one per output, else ``prediction`` or ``prediction_I``."""
+    model's target names when there is one per output, else its class names (a model trained on
+    a folder source, one output per class), else ``prediction`` or ``prediction_I``.
+
+    A name that is also a kept input column (``keep=["y"]`` beside a prediction of ``y``) gets
+    ``_predicted`` appended, so that no two columns of the output share a name.
+    """
     if column:
-        return [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
-    if target_names and len(target_names) == width:
-        return list(target_names)
-    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+        names = [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
+    elif target_names and len(target_names) == width:
+        names = list(target_names)
+    elif class_names and len(class_names) == width:
+        names = list(class_names)
+    else:
+        names = ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+    return [f"{n}_predicted" if n in keep else n for n in names]
+
+
+def identifying_columns(ds, keep: Sequence[str]) -> list[str]:
+    """``keep`` with the data's identifying columns first: its ``id=`` columns, or the file name of
+    each row of a folder source. They are copied into every prediction, as the data source says."""
+    ids = [c for c in (*ds.ids, *(["file"] if "file" in ds.columns and ds.tf_dataset is not None else [])) if c not in keep]
+    return ids + list(keep)
+
+
+def count(rows: int) -> str:
+    """``1 prediction``, ``3 predictions``."""
+    return f"{rows} prediction{'' if rows == 1 else 's'}"
 
 
 def unknown_column(ds, keep: Sequence[str]) -> str | None:

@@ -35,7 +35,9 @@ class ModelState:
     vocab: dict | None = None  # categories of categorical columns, fitted on the training data
     fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
     target_names: list = field(default_factory=list)
-    feature_names: list = field(default_factory=list)  # the training data's feature columns, in the model's order
+    feature_names: list = field(default_factory=list)  # the training data's feature columns, before encoding
+    class_names: list = field(default_factory=list)  # the classes of a folder source it was trained on
+    reported_epoch: int | None = None  # index into the history of the weights kept, when not the last epoch's
     _export: Any = None
 
     def export_model(self):
@@ -60,7 +62,8 @@ class RunState:
 
     def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
                  record: RunRecord, verbose: bool = False, nn_file: Path = Path("program.nn"), backend: str = "tensorflow",
-                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, gate=None) -> None:
+                 data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, gate=None,
+                 tune_options=None) -> None:
         from .gate import Gate
 
         self.checked = checked
@@ -84,7 +87,7 @@ class RunState:
         self.datasets: dict[str, Any] = {}
         self.results: dict[str, dict] = {}
         self.evaluations: dict[str, Any] = {}  # "model:data" -> the test step's Evaluation (run/evaluation.py)
-        self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking)
+        self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking, tune's pruning)
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
         # (model, id(data set)) -> the data set with its columns in the model's order; kept, so the
@@ -102,6 +105,7 @@ class RunState:
         self.group = group  # a multi-process run's Group, or None
         self.strategy = strategy  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
         self.watchdog = watchdog  # a multi-process run's distributed.Watchdog, or None
+        self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.search.TuneOptions), or None
 
     @property
     def chief(self) -> bool:
@@ -190,7 +194,7 @@ WAIT_AFTER = frozenset({"save"})
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
         resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
-        tracking_uri: str | None = None, grants: Grants | None = None) -> RunState:
+        tracking_uri: str | None = None, grants: Grants | None = None, tune=None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
@@ -202,6 +206,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
         tracking_uri: the MLflow store or server (default: ``mlruns/`` beside the file).
         grants: what the command line allows beyond the defaults (``--allow-write``,
             ``--allow-network``); by default nothing (docs/security.md).
+        tune: a :class:`nndsl.run.search.TuneOptions`: where ``tune`` steps keep their studies, how many
+            processes search.
 
     Raises:
         NndslError: for every user mistake, located.
@@ -229,10 +235,12 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     base = Path(base_dir).resolve() if base_dir is not None else path.resolve().parent
     state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
-                     watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None)
+                     watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None,
+                     tune_options=tune)
     if state.resume is not None:
         _check_resume_step(checked, state.resume, ckpt)
     _describe_distribution(state, checked.settings.get("distribute"))
+    _say_space_defaults(state)
     from .history import outcome
     from .tracking import begin
 
@@ -353,6 +361,16 @@ def _close(state: RunState, record_file: Path, tracker=None) -> None:
         state.err.write(f"warning: could not write the run record {record_file}: {exc.strerror or exc}\n")
     if tracker is not None:
         tracker.finish(state, record.data["status"])
+
+
+def _say_space_defaults(state: RunState) -> None:
+    """Search spaces without a ``tune`` step: the run uses each space's default, and says which."""
+    spaces = state.checked.spaces
+    if not spaces or any(step.verb == "tune" for step in state.checked.steps):
+        return
+    values = ", ".join(f"{name}={space.text(space.default)}" for name, space in spaces.items())
+    state.events.line(f"search spaces without a tune step: running with their defaults {values}")
+    state.record.data["space_defaults"] = {name: space.text(space.default) for name, space in spaces.items()}
 
 
 def _describe_distribution(state: RunState, distribute) -> None:

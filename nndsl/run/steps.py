@@ -16,7 +16,7 @@ from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUT
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
-from .predictions import column_names, shown_rows, unknown_column
+from .predictions import column_names, count, identifying_columns, shown_rows, unknown_column
 from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
@@ -37,8 +37,8 @@ def _model_note(ms: ModelState):
     return [Note(f"model '{ms.name}' is defined here", ms.checked.decl.name_span)]
 
 
-def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds) -> None:
-    want = tuple(ms.keras_model.input_shape[1:])
+def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want: tuple | None = None) -> None:
+    want = tuple(ms.keras_model.input_shape[1:]) if want is None else want
     got = tuple(ds.x.shape[1:])
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
@@ -97,13 +97,26 @@ def _encoded(state: RunState, ms: ModelState, ds):
     return cache[key]
 
 
-def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
+def _static_input(ms: ModelState) -> tuple | None:
+    """The model's input shape as the program declares it (without the batch axis), when known."""
+    if ms.checked is None or not ms.checked.resolved:
+        return None
+    first = ms.checked.resolved[0]
+    shape = first.output_shape if first.input_shape is None else first.input_shape
+    return None if shape is None else tuple(shape[1:])
+
+
+def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None = None) -> None:
     if ms.keras_model is not None:
         return
     from ..compile.keras import build_model
 
     ms.feature_names = list(ds.feature_names)  # saved with the model: predictions pick columns by these names
     ds = _encoded(state, ms, ds)
+    want = _static_input(ms)
+    if step is not None and want is not None and ds.x is not None:
+        # before any scaling is fitted on columns the model cannot take
+        _check_features(state, step, ms, ds, want)
 
     options = ms.checked.options if ms.checked else ModelOptions()
     ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, ds.x, ds.feature_names)
@@ -113,7 +126,10 @@ def _ensure_built(state: RunState, ms: ModelState, ds) -> None:
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
         ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
-    _adapt_first_normalization(ms, ds)
+        if ms.target_scaler is not None and ms.checked is not None and ms.checked.compile.get("loss") is not None:
+            _compile_in_raw_units(state, ms)
+    if ds.x is not None:
+        _adapt(state, ms, ds.x)
     if ms.feature_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
@@ -138,16 +154,22 @@ def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, 
                           ) from None
 
 
-def _adapt_first_normalization(ms: ModelState, ds) -> None:
-    """A ``Normalization()`` written as the first layer, without mean and variance, is adapted on
-    the training features (the Keras idiom ``normalizer.adapt(train_features)``)."""
-    import keras
+def _compile_in_raw_units(state: RunState, ms: ModelState) -> None:
+    """With a scaled target, every metric but the loss in the target's raw units (see :mod:`nndsl.run.units`)."""
+    from ..compile.keras import compile_arguments
+    from .units import in_raw_units
 
-    for layer in ms.keras_model.layers:
-        if isinstance(layer, keras.layers.Normalization) and not getattr(layer, "invert", False):
-            if getattr(layer, "input_mean", None) is None and ds.x is not None and ms.feature_scaler is None:
-                layer.adapt(ds.x)
-        break
+    ms.keras_model.compile(**in_raw_units(compile_arguments(ms.checked, state.checked.source), ms.target_scaler))
+    state.record.data["preprocessing"].setdefault(ms.name, {})["scaled_loss"] = True
+
+
+def _adapt(state: RunState, ms: ModelState, features) -> None:
+    """Preprocessing layers without a vocabulary or statistics, adapted on the training features."""
+    from .adapt import adapt_layers
+
+    adapted = adapt_layers(ms.keras_model, features)
+    if adapted:
+        state.record.data["preprocessing"].setdefault(ms.name, {})["adapted"] = adapted
 
 
 def _xy(state, step, ms, ds, *, raw_target: bool):
@@ -226,7 +248,8 @@ def train(state: RunState, step: CheckedStep) -> None:
     callbacks += [make(ms.name) for make in state.train_callbacks]  # tracking (run/tracking.py)
     events = _training_events(state, kw.get("progress"))
     if events.mode != "none":
-        callbacks.append(make_callback(events, ms.name))
+        scaled = bool(state.record.data["preprocessing"].get(ms.name, {}).get("scaled_loss"))
+        callbacks.append(make_callback(events, ms.name, stop=state.stop, scaled_loss=scaled))
     snapshots = _starting_point(state, ms, fit_args)
     callbacks.append(interrupt.callback(state.stop, snapshots, together=state.group is not None))
     if state.watchdog is not None:
@@ -235,11 +258,13 @@ def train(state: RunState, step: CheckedStep) -> None:
         # (under MirroredStrategy the step synchronises replicas, which no branch may hold:
         # there Ctrl-C takes effect when the compiled call returns)
         state.stop.guard(ms.keras_model)
+    before = len(ms.history.get("loss", []))
     with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
         history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
     ms.trained = True
+    ms.reported_epoch = None
     if state.stop.requested:
         _checkpoint_and_stop(state, step, ms, snapshots, fit_args["epochs"])
     if watch.bad is not None:
@@ -248,7 +273,27 @@ def train(state: RunState, step: CheckedStep) -> None:
             f"expected a finite training loss; received {value} at epoch {epoch}, batch {batch_index}", step, code="nan-loss",
             hint="try a smaller learning rate, or scale the features and target (scale_features standard, scale_target standard)",
         )
-    state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=len(history.history.get("loss", [])))
+    trained = len(history.history.get("loss", []))
+    stop = _say_how_training_ended(state, ms, callbacks, fit_args, before, trained)
+    state.record.add_step(step="train", model=ms.name, data=str(step.on), epochs=trained,
+                          **({"stopped": stop.fields()} if stop is not None else {}))
+
+
+def _say_how_training_ended(state: RunState, ms: ModelState, callbacks: list, fit_args: dict, before: int, trained: int):
+    """A callback that stopped training early, or restored an earlier epoch's weights, said so;
+    with restored weights, the metrics reported are that epoch's."""
+    from .stopping import describe
+
+    first = fit_args.get("initial_epoch", 0)
+    stop = describe(ms.keras_model, callbacks, last_epoch=first + trained, epochs=fit_args["epochs"])
+    if stop is None:
+        return None
+    for line in stop.lines(ms.name, fit_args["epochs"]):
+        state.events.line(line)
+    state.events.emit("training_stopped", model=ms.name, **stop.fields())
+    if stop.restored and stop.best_epoch is not None and first < stop.best_epoch <= first + trained:
+        ms.reported_epoch = before + stop.best_epoch - first - 1
+    return stop
 
 
 @dataclass(frozen=True)
@@ -282,6 +327,8 @@ def _streamed_training_data(state: RunState, step: CheckedStep, ms: ModelState, 
     if ms.keras_model is None:
         with state.scope():
             ms.keras_model = build_model(state.checked, ms.name)
+        _adapt(state, ms, ds.tf_dataset)
+        ms.class_names = list(ds.class_names)
     for option in ("validation_split",):
         if kw.get(option):
             raise state.error(f"expected no {option} for the streamed folder source '{step.on}'; received {option}={kw[option]}", step,
@@ -300,7 +347,7 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     from .pipeline import array_dataset, split_validation
 
     kw = step.kwargs
-    _ensure_built(state, ms, ds)
+    _ensure_built(state, ms, ds, step)
     # a model trained or loaded before picks this data's columns by the names it was trained on
     ds = _encoded(state, ms, _by_name(state, step, ms, ds))
     x, y = _xy(state, step, ms, ds, raw_target=False)
@@ -495,8 +542,10 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     import keras
 
     from .preprocess import Scaler
+    from .units import register
 
     import_tensorflow_quietly()
+    register()  # the checkpoint's metrics may compute in raw units
     with state.scope():
         try:
             ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
@@ -728,8 +777,12 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    return {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {},
-            "feature_names": list(ms.feature_names)}
+    meta = {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
+    if ms.feature_names:
+        meta["feature_names"] = list(ms.feature_names)  # so `nndsl predict` picks them out of a wider table
+    if ms.class_names:
+        meta["class_names"] = list(ms.class_names)
+    return meta
 
 
 def _export(state, model, target: Path) -> None:
@@ -792,6 +845,7 @@ def load(state: RunState, step: CheckedStep) -> None:
     ms.fills = meta.get("fills") or None
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     ms.feature_names = meta.get("feature_names") or []
+    ms.class_names = meta.get("class_names") or []
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
 
 
@@ -860,13 +914,15 @@ def predict(state: RunState, step: CheckedStep) -> None:
     if not state.chief:
         return  # process 0 writes or shows the predictions
     flat = preds.reshape(len(preds), -1)
-    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"))
     keep = step.kwargs.get("keep")
     keep = [keep] if isinstance(keep, str) else list(keep or [])
     col = unknown_column(ds, keep)
     if col is not None:
         raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
                           hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
+    keep = identifying_columns(ds, keep)
+    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"),
+                         class_names=ms.class_names, keep=keep)
     if step.to is None:
         _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
     else:
@@ -879,7 +935,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
         except OSError as exc:
             raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
                               code="write-failed", span=span) from None
-        state.events.line(f"wrote {len(flat)} predictions to {step.to}")
+        state.events.line(f"wrote {count(len(flat))} to {step.to}")
+        state.events.emit("predictions_written", model=ms.name, path=str(target), rows=int(len(flat)))
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
 

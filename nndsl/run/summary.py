@@ -17,7 +17,26 @@ def rows_static(checked: CheckedProgram, name: str):
         params = "?" if rl.params is None else f"{rl.params:,}"
         out.append((rl.name, f"line {rl.layer.call.span.line}", shape, params))
     total = None if any(rl.params is None for rl in model.resolved) else sum(rl.params for rl in model.resolved)
+    scaling = _feature_scaling(model)
+    if scaling is not None:
+        # the Normalization that `scale_features` puts after the input, as the built model has it
+        at = 1 if model.resolved[0].name in ("Input", "InputLayer") else 0
+        layer, where, shape, params = scaling
+        out.insert(at, (layer, where, format_shape(shape), "?" if params is None else f"{params:,}"))
+        total = None if total is None or params is None else total + params
     return out, total
+
+
+def _feature_scaling(model):
+    """The row of the scaling layer ``scale_features`` adds, or None without scaling."""
+    from ..semantics.shapes import count_params
+
+    if model.options.scale_features == "none" or not model.resolved:
+        return None
+    first = model.resolved[0]
+    shape = first.output_shape if first.name in ("Input", "InputLayer") else first.input_shape
+    params = None if shape is None else count_params("Normalization", {}, shape, shape)
+    return "Normalization", f"scale_features {model.options.scale_features}", shape, params
 
 
 def rows_keras(km):

@@ -27,6 +27,7 @@ from .evaluate import Invocation, describe_value, free_names, render_value
 from .files import check_files
 from .keras_check import KERAS_PASSES
 from .result import DEFAULT_MAX_PARAMS, CheckedData, CheckedModel, CheckedProgram, CheckedStep, ExpandedLayer
+from .spaces import build_space, check_spaces, is_space_call
 from .types import describe_type, fits
 from .values import Symbol
 
@@ -110,10 +111,15 @@ def evaluate_variables(ctx: Context) -> None:
         if early and stmt.name not in ctx.overrides:
             ctx.variables[stmt.name] = FAILED  # its value would be computed from a bare name: say nothing more
             continue
-        if stmt.name in ctx.overrides:
-            value = ctx.eval(ctx.overrides[stmt.name])
+        expr = ctx.overrides.get(stmt.name, stmt.value)
+        if is_space_call(expr):
+            # a search space: the variable holds its default for every later check
+            space = build_space(ctx, stmt.name, expr)
+            if space is not FAILED:
+                ctx.spaces[stmt.name] = space
+            value = space.default if space is not FAILED else FAILED
         else:
-            value = ctx.eval(stmt.value)
+            value = ctx.eval(expr)
         ctx.variables[stmt.name] = value
 
 
@@ -242,7 +248,7 @@ def bind_arguments(ctx: Context, call: ast.Call, value: Invocation, params, var_
             node = _arg_node(call, p.name, [q for q in params if q.name != var_positional])
             ctx.error(
                 "bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{p.name}'; received {describe_value(v)}",
-                node.span if node is not None else call.span, hint=type_hint(v, p.type),
+                node.span if node is not None else call.span, hint=type_hint(v, p.type, ctx.variables),
             )
             ok = False
     return bound if ok else None
@@ -559,7 +565,7 @@ def _step_options(ctx: Context, stmt: ast.Step, spec: StepSpec, data_names) -> t
             continue
         if p is not None and not fits(value, p.type, p.nullable):
             ctx.error("bad-argument-type", f"expected {describe_type(p.type, p.nullable)} for '{k.name}'; received {describe_value(value)}",
-                      k.value.span, hint=type_hint(value, p.type))
+                      k.value.span, hint=type_hint(value, p.type, ctx.variables))
             ok = False
             continue
         if p is not None and p.type == "data":
@@ -666,9 +672,10 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants, nn_file=nn_path)
     for check_pass in passes:
         check_pass(ctx)
+    check_spaces(ctx, passes)
     if ctx.failed:
         ordered = sorted(ctx.diagnostics, key=lambda d: (d.span.start if d.span else -1))
         raise NndslCheckError(diagnostics=ordered)
     return CheckedProgram(program, ctx.variables, ctx.settings, ctx.data, ctx.models, ctx.steps, ctx.loaded_models,
                           warnings=tuple(ctx.warnings), max_params=limit, grants=grants, files=tuple(ctx.files), nn_file=nn_path,
-                          inputs=dict(ctx.inputs))
+                          inputs=dict(ctx.inputs), spaces=dict(ctx.spaces))

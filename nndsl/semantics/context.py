@@ -36,12 +36,17 @@ def hint_for(name: str, candidates) -> str | None:
     return did_you_mean(name, candidates, normalize=lambda s: s.replace("_", "").lower())
 
 
-def type_hint(value: Any, type_name: str) -> str | None:
-    """A hint for a bare name written where text or a boolean was wanted, or None."""
+def type_hint(value: Any, type_name: str, variables=()) -> str | None:
+    """A hint for a bare name written where text, a boolean or a number was wanted, or None.
+
+    A name close to one of ``variables`` is most likely that variable misspelt (``Dense(hiden)``).
+    """
     if isinstance(value, Symbol) and type_name in ("str", "path", "str_list", "str_or_list"):
         return f'put text in quotes: "{value}"'
     if isinstance(value, Symbol) and value in ("True", "False", "None"):
         return f"write {value.lower()}"
+    if isinstance(value, Symbol) and variables:
+        return hint_for(str(value), variables)
     return None
 
 
@@ -71,6 +76,7 @@ class Context:
         self.diagnostics: list[Diagnostic] = []
         self.decls: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
+        self.spaces: dict[str, Any] = {}  # variable -> its search space (nndsl.semantics.spaces.Space)
         self.settings: dict[str, Any] = {}
         self.blocks: dict[str, ast.BlockDecl] = {}
         self.data: dict[str, CheckedData] = {}

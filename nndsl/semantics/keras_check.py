@@ -13,6 +13,7 @@ from .. import ast
 from ..errors import NndslError, Note
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import LAYER_BASE_PARAMS, RISK_CODE, RISK_GRAPH, RISK_NETWORK, LayerSpec, ParamSpec
+from ..vocabulary import MODEL_NAME
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
 from .files import check_object_files
@@ -40,6 +41,12 @@ COMPILE_ARGS = {
 _RISK_WORDS = {RISK_CODE: "runs Python code", RISK_GRAPH: "loads and runs a saved graph"}
 PLUGIN_HINT = ("a .nn file never runs code: put the code in a plugin (a Python module that registers the name, "
                "see docs/plugins.md) and load it with --plugin")
+# Layer arguments that Keras also reads as a file path (TextVectorization(vocabulary="vocab.txt")):
+# the compiler and the exporter make them relative to the .nn file, as data sources' paths are.
+LAYER_PATH_ARGS = ("vocabulary",)
+
+# Integer parameters of 1-D layers that Keras also takes, and serializes, as a one-element tuple.
+_ONE_TUPLE_PARAMS = frozenset({"pool_size", "strides"})
 
 _ARTICLE = {"activations": "an activation", "initializers": "an initializer", "regularizers": "a regularizer",
             "constraints": "a constraint", "layers": "a layer", "losses": "a loss", "metrics": "a metric",
@@ -248,17 +255,21 @@ class _Resolver:
             return FAILED
         if isinstance(value, list) and type_name in ("any", "list"):
             return [self.value(v, "any", True, None, pname) for v in value]
+        if type_name == "int" and pname in _ONE_TUPLE_PARAMS and isinstance(value, (tuple, list)) and len(value) == 1 \
+                and isinstance(value[0], int) and not isinstance(value[0], bool):
+            # MaxPooling1D(pool_size=(3,)): Keras takes (n,) wherever it takes n, and its configs write (n,)
+            return tuple(value)
         if type_name in ("int", "float", "number") and isinstance(value, Symbol):
             self.error("bad-argument-type",
                        f"expected {describe_type(type_name, nullable)} for '{pname}'; received {describe_value(value)}", span,
-                       hint=type_hint(value, type_name))
+                       hint=type_hint(value, type_name, self.ctx.variables))
             return FAILED
         if type_name == "int" and is_number(value) and not isinstance(value, int):
             self.error("bad-argument-type", f"expected an integer for '{pname}'; received {describe_value(value)}", span)
             return FAILED
         if type_name in ("bool",) and not isinstance(value, bool):
             self.error("bad-argument-type", f"expected true or false for '{pname}'; received {describe_value(value)}", span,
-                       hint=type_hint(value, type_name))
+                       hint=type_hint(value, type_name, self.ctx.variables))
             return FAILED
         if type_name in ("str",) and not isinstance(value, str):
             self.error("bad-argument-type", f"expected a string or name for '{pname}'; received {describe_value(value)}", span)
@@ -272,6 +283,11 @@ class _Resolver:
 
     def named(self, kind: str, value, node, pname: str):
         span = _node_span(node)
+        if isinstance(value, Invocation) and kind == "activations" and registry("layers").resolve(value.name) is not None:
+            # Dense(..., activation=LeakyReLU(0.2)): Keras takes a layer object as the activation;
+            # an activation function is never called with arguments of its own
+            r = self.call("layers", value)
+            return FAILED if r is None else r
         if isinstance(value, Invocation):
             r = self.call(kind, value)
             return FAILED if r is None else r
@@ -322,10 +338,20 @@ def sequential_spec():
 
 def _sequential_shapes(args, shape):
     """(layer, input shape, output shape) of each layer of a Sequential group, stopping at an unknown shape."""
-    from .shapes import ShapeError, infer_shape
+    from .shapes import ShapeError, format_shape, infer_shape
 
     out = []
-    for inner in args.get("layers") or ():
+    layers = list(args.get("layers") or ())
+    if layers and isinstance(layers[0], CallValue) and layers[0].name in ("Input", "InputLayer"):
+        # Sequential(Input(shape=...), ...): the group's own input, which must fit what it receives
+        first = layers.pop(0)
+        own = infer_shape(first.name, first.args, None)
+        if shape is None:
+            shape = own
+        elif own is not None and not _compatible(own, shape):
+            raise ShapeError(f"inside Sequential, its Input expects {format_shape(own)}; received {format_shape(shape)} "
+                             "from the layer before it")
+    for inner in layers:
         if not isinstance(inner, CallValue) or shape is None:
             return out, None
         try:
@@ -335,6 +361,22 @@ def _sequential_shapes(args, shape):
         out.append((inner, shape, after))
         shape = after
     return out, shape
+
+
+def _compatible(declared: tuple, received: tuple) -> bool:
+    """Whether two shapes (batch axis first) agree wherever both are known."""
+    return len(declared) == len(received) and all(a is None or b is None or a == b for a, b in zip(declared[1:], received[1:]))
+
+
+def sequential_input(call: ResolvedCall):
+    """The ``Input`` a ``Sequential(...)`` group starts with, or None."""
+    if call.spec is not sequential_spec():
+        return None
+    layers = call.args.get("layers") or ()
+    first = layers[0] if layers else None
+    if isinstance(first, ResolvedCall) and first.spec.name in ("Input", "InputLayer"):
+        return first
+    return None
 
 
 def _sequential_shape(args, shape):
@@ -377,6 +419,10 @@ def _shape_value(v):
 # ---------------------------------------------------------------- passes
 
 
+# Keras's merge layers: each combines several inputs, which a Sequential model never has.
+MERGE_LAYERS = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"})
+
+
 def resolve_layers(ctx: Context) -> None:
     """Each layer names a registered layer; its arguments bind and fit the layer's parameters."""
     blocks = list(ctx.blocks)
@@ -385,11 +431,31 @@ def resolve_layers(ctx: Context) -> None:
         for layer in model.layers:
             inv = Invocation(layer.call.name, layer.args, layer.kwargs, layer.call)
             call = r.call("layers", inv, extra_names=blocks)
+            if call is not None and _merge_layer(ctx, call, layer.call):
+                call = None
             if call is None:
                 if layer.via:
                     ctx.diagnostics[-1] = _with_via(ctx.diagnostics[-1], layer)
                 continue
             model.resolved.append(ResolvedLayer(layer, call))
+
+
+def _merge_layer(ctx: Context, call: ResolvedCall, node) -> bool:
+    """A merge layer (or a Sequential group holding one) in a model: reported, since each layer of a
+    Sequential model takes the one output of the layer before it."""
+    inner = [call]
+    while inner:
+        c = inner.pop()
+        if c.spec.name in MERGE_LAYERS:
+            span = c.node.span if c.node is not None else node.span
+            ctx.error("merge-layer", f"expected layers that take one input in a Sequential model; received {c.spec.name}, "
+                      "which combines several inputs", span,
+                      hint="each layer of a model takes the output of the layer before it; "
+                           "combining branches needs Keras's functional API")
+            return True
+        if c.spec is sequential_spec():
+            inner.extend(x for x in c.args.get("layers", ()) if isinstance(x, ResolvedCall))
+    return False
 
 
 def _with_via(diag, layer: ExpandedLayer):
@@ -404,13 +470,16 @@ def resolve_compile(ctx: Context) -> None:
         for name, (value, prop) in model.properties.items():
             if value is FAILED:
                 continue
+            if name == MODEL_NAME:
+                model.keras_name = _keras_name(r, value, prop)
+                continue
             if name in MODEL_OPTIONS:
                 preprocessor = _preprocessor(r, name, value, prop)
                 if preprocessor is not None:
                     model.options = replace(model.options, **{name: preprocessor})
                 continue
             if name not in COMPILE_ARGS:
-                hint = hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS))
+                hint = hint_for(name, list(COMPILE_ARGS) + list(MODEL_OPTIONS) + [MODEL_NAME])
                 if registry("layers").resolve(name) is not None and isinstance(prop.value, (ast.Tuple, ast.Number, ast.Name)):
                     hint = f"a call has no space before its '(': write {registry('layers').resolve(name)}(...)"
                 r.error("unknown-argument", f"expected a compile argument ({', '.join(COMPILE_ARGS)}) or {', '.join(MODEL_OPTIONS)}; "
@@ -423,6 +492,19 @@ def resolve_compile(ctx: Context) -> None:
             if name in ("metrics", "weighted_metrics") and not isinstance(converted, (list, dict)):
                 converted = [converted]
             model.compile[name] = converted
+
+
+def _keras_name(r: _Resolver, value, prop: ast.Property) -> str | None:
+    """``name "..."``: the name Keras gives the model (any text, where a model name is an identifier)."""
+    if not isinstance(value, str):
+        r.error("bad-argument-type", f"expected a string for the model's name; received {describe_value(value)}", prop.value.span,
+                hint='for example name "2024-prices"')
+        return None
+    if not str(value) or "/" in str(value):
+        r.error("bad-argument-type", f"expected a model name Keras accepts (not empty, without '/'); received {describe_value(value)}",
+                prop.value.span)
+        return None
+    return str(value)
 
 
 def _preprocessor(r: _Resolver, name: str, value, prop: ast.Property) -> str | None:
@@ -461,7 +543,7 @@ def infer_shapes(ctx: Context) -> None:
             args = {k: _shape_value(v) for k, v in rl.call.args.items() if k != "*args"}
             spec = rl.call.spec
             if i == 0 and spec.name not in ("Input", "InputLayer"):
-                first = _input_from_first_layer(args)
+                first = _input_from_first_layer(spec, args)
                 if first is None:
                     ctx.error("missing-input-shape", f"expected the model's input shape; received a first layer ({spec.name}) without one",
                               rl.layer.call.name_span,
@@ -513,17 +595,31 @@ def keras2_input(first: ResolvedLayer) -> tuple[tuple, Any, ResolvedLayer]:
     ``Input`` in front of the layer instead (the compiler builds one, the exporter writes one)."""
     args = dict(first.call.args)
     shape = args.pop("input_shape", None)
-    dim = args.pop("input_dim", None)
+    # a layer's own input_dim (Embedding's vocabulary size) stays with the layer
+    dim = args.pop("input_dim", None) if _base_param(first.call.spec, "input_dim") else None
     batch = args.pop("batch_size", None)
     if shape is None and dim is not None:
         shape = (dim,)
     return tuple(shape), batch, replace(first, call=replace(first.call, args=args))
 
 
-def _input_from_first_layer(args) -> tuple | None:
+def _base_param(spec, name: str) -> bool:
+    """Whether ``name`` is one of the base-layer keywords of ``spec`` rather than its own parameter."""
+    p = spec.param(name) if hasattr(spec, "param") else None
+    return p is not None and _keyword_only(spec, p)
+
+
+def _input_from_first_layer(spec, args) -> tuple | None:
+    if spec is sequential_spec():
+        layers = args.get("layers") or ()
+        if layers and isinstance(layers[0], CallValue) and layers[0].name in ("Input", "InputLayer"):
+            from .shapes import infer_shape
+
+            return infer_shape(layers[0].name, layers[0].args, None)
+        return None
     if "input_shape" in args and args["input_shape"] is not None:
         return (None, *tuple(args["input_shape"]))
-    if "input_dim" in args and args["input_dim"] is not None:
+    if args.get("input_dim") is not None and _base_param(spec, "input_dim"):
         return (None, args["input_dim"])
     if "batch_input_shape" in args and args["batch_input_shape"] is not None:
         return tuple(args["batch_input_shape"])

@@ -100,6 +100,7 @@ class CheckedModel:
     compile: dict = field(default_factory=dict)  # keras.Model.compile's arguments, resolved
     options: ModelOptions = field(default_factory=ModelOptions)
     shapes: list = field(default_factory=list)
+    keras_name: str | None = None  # the `name` property: the Keras model's name, when not the model's own
 
     @property
     def name(self) -> str:
@@ -147,6 +148,8 @@ class CheckedProgram:
         inputs: the files no write may land on (absolute path -> what it is): every file the program
             reads, but a model file an earlier step of the program wrote.
         nn_file: the ``.nn`` file the program was read from, when it is one.
+        spaces: the search spaces of the program's variables (:class:`~nndsl.semantics.spaces.Space`),
+            by variable; each variable holds its space's default in ``variables``.
     """
 
     program: ast.Program
@@ -162,6 +165,7 @@ class CheckedProgram:
     files: tuple[Access, ...] = ()
     nn_file: Path | None = None
     inputs: dict = field(default_factory=dict)
+    spaces: dict[str, Any] = field(default_factory=dict)  # variable -> Space, for the tune step
 
     @property
     def source(self) -> Source | None:

@@ -72,7 +72,7 @@ def infer_shape(layer: str, args: dict, input_shape: tuple | None) -> tuple | No
     if layer not in _INPUT_LAYERS:
         if input_shape is None:
             # A first layer may still declare its input the Keras 2 way (input_shape=...).
-            input_shape = _legacy_input_shape(args)
+            input_shape = _legacy_input_shape(layer, args)
             if input_shape is None:
                 return None
         input_shape = tuple(input_shape)
@@ -101,7 +101,7 @@ def count_params(layer: str, args: dict, input_shape: tuple | None, output_shape
     if counter is None:
         return None
     if input_shape is None:
-        input_shape = _legacy_input_shape(args)
+        input_shape = _legacy_input_shape(layer, args)
         if input_shape is None:
             return None
     try:
@@ -219,13 +219,14 @@ def _rank_of(layer: str) -> int:
     return int(re.search(r"(\d)D", layer).group(1))
 
 
-def _legacy_input_shape(args: dict) -> tuple | None:
+def _legacy_input_shape(layer: str, args: dict) -> tuple | None:
     # Keras still accepts input_shape= / input_dim= on the first layer of a Sequential model.
-    if _is_int(args.get("input_dim")):
-        return (None, args["input_dim"])
     shape = args.get("input_shape")
     if isinstance(shape, (tuple, list)) and all(d is None or (_is_int(d) and d >= 0) for d in shape):
         return (None, *shape)
+    # Embedding's own input_dim is its vocabulary size, not the Keras-2 input width
+    if layer != "Embedding" and _is_int(args.get("input_dim")):
+        return (None, args["input_dim"])
     return None
 
 
@@ -451,6 +452,66 @@ def _normalization_kept(layer: str, args: dict, shape: Shape) -> tuple:
 def _normalization(layer: str, args: dict, shape: Shape) -> Shape:
     _normalization_kept(layer, args, shape)
     return shape
+
+
+# ---------------------------------------------------------------- rules: preprocessing (adapted or given a vocabulary)
+
+
+def _depth(layer: str, args: dict) -> int:
+    """The width of a lookup's encoded output: known before adapt() only with pad_to_max_tokens."""
+    if _flag(args, "pad_to_max_tokens") and _is_int(args.get("max_tokens")):
+        return args["max_tokens"]
+    vocabulary = args.get("vocabulary")
+    if isinstance(vocabulary, (list, tuple)) and args.get("max_tokens") is None:
+        oov = args.get("num_oov_indices", 1)
+        if not _is_int(oov):
+            raise _Unknown
+        mask = 0 if args.get("mask_token") is None else 1
+        return len(vocabulary) + oov + mask
+    raise _Unknown
+
+
+def _encoded(shape: Shape, mode: str, depth: int) -> Shape:
+    if mode == "one_hot":
+        return (*shape[:-1], depth) if len(shape) > 1 and shape[-1] == 1 else (*shape, depth)
+    return (*shape[:-1], depth)  # multi_hot, count, tf_idf: the last axis holds one sample's tokens
+
+
+def _text_vectorization(layer: str, args: dict, shape: Shape) -> Shape:
+    mode = args.get("output_mode", "int")
+    if mode == "int":
+        length = args.get("output_sequence_length")
+        if length is not None and not _is_int(length):
+            raise _Unknown
+        return (shape[0], length)
+    if args.get("split", "whitespace") is not None:
+        shape = (*shape, None)  # each string split into tokens
+    elif len(shape) <= 1:
+        shape = (*shape, 1)
+    return _encoded(shape, str(mode), _depth(layer, args))
+
+
+def _lookup(layer: str, args: dict, shape: Shape) -> Shape:
+    mode = args.get("output_mode", "int")
+    if mode == "int":
+        return shape
+    return _encoded(shape, str(mode), _depth(layer, args))
+
+
+def _discretization(layer: str, args: dict, shape: Shape) -> Shape:
+    mode = args.get("output_mode", "int")
+    if mode == "int":
+        return shape
+    bins = args.get("bin_boundaries")
+    if isinstance(bins, (list, tuple)):
+        depth = len(bins) + 1
+    elif _is_int(args.get("num_bins")):
+        depth = args["num_bins"]
+    else:
+        raise _Unknown
+    if mode == "one_hot":
+        return _encoded(shape, "one_hot", depth)
+    return (shape[0], *shape[2:], depth) if len(shape) >= 2 else (depth,)
 
 
 # ---------------------------------------------------------------- rules: reshaping
@@ -874,6 +935,10 @@ RULES: dict[str, Callable[[str, dict, Any], Any]] = {
     "RandomCrop": _resize_to,
     "Bidirectional": _bidirectional,
     "TimeDistributed": _time_distributed,
+    "TextVectorization": _text_vectorization,
+    "StringLookup": _lookup,
+    "IntegerLookup": _lookup,
+    "Discretization": _discretization,
     **dict.fromkeys(
         ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "GaussianNoise", "ActivityRegularization", "Masking",
          "Rescaling", "Identity"),

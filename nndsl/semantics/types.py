@@ -30,11 +30,17 @@ DESCRIPTIONS = {
     "save_format": "one of keras, h5 or export",
     "fraction_list": "fractions that add up to at most 1",
     "missing": "one of error, drop, mean, median, most_frequent, or a number",
+    "positive_number": "a number above 0",
+    "direction": "minimize or maximize",
+    "sampler": "one of tpe, random or grid",
+    "pruner": "median or hyperband",  # or none: the parameter is nullable
 }
 
 _PROGRESS = {"rich", "plain", "json", "none", "auto"}
 _SAVE_FORMATS = {"keras", "h5", "export"}
 _MISSING_POLICIES = {"error", "drop", "mean", "median", "most_frequent"}  # nndsl.data.missing.POLICIES
+# The tune step's choices (nndsl.run.search builds each with Optuna).
+_WORDS = {"direction": {"minimize", "maximize"}, "sampler": {"tpe", "random", "grid"}, "pruner": {"median", "hyperband"}}
 
 
 def _is_int(v: Any) -> bool:
@@ -88,6 +94,10 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
         return is_number(value) or (_is_str(value) and str(value) in _MISSING_POLICIES)
     if t == "save_format":
         return _is_str(value) and str(value) in _SAVE_FORMATS
+    if t == "positive_number":
+        return is_number(value) and value > 0
+    if t in _WORDS:
+        return _is_str(value) and str(value) in _WORDS[t]
     if t == "fraction_list":
         return isinstance(value, (list, tuple)) and all(is_number(x) and 0 < x < 1 for x in value) and sum(value) <= 1 + 1e-9
     return True

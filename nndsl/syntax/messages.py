@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic, Note
 from ..source import Source, Span
-from ..vocabulary import CONSTANTS, DECLARATIONS, KEYWORDS, RESERVED, TERMINALS
+from ..vocabulary import CONSTANTS, DECLARATIONS, KEYWORDS, RESERVED, SETTINGS, TERMINALS
 from .builder import SyntaxProblem, make_diagnostic
 from .engine import UnexpectedCharacters, UnexpectedToken
 
@@ -317,10 +317,36 @@ def _assignment_without_let(r: _Refusal) -> _Found | None:
         return None
     hint = f"to define a variable, write: let {prev} = ..."
     name_start = r.tok.start_pos - _gap(r.work, r.tok.start_pos) - len(prev)
+    step_line = _step_above(r.work, name_start)
+    if step_line is not None:
+        # `train m on d` then `    epochs=3` on the next line: an option cut off from its step
+        return _Found(None, hint=f"a step and its options are one line: move {prev}=... to the end of line {step_line}")
     if name_start == 0 or r.work[name_start - 1] == "\n":
         return _Found(f"expected a statement such as 'let {prev} = ...'; received '{prev} =' without 'let'",
                       span=r.source.span(name_start, r.tok.end_pos), hint=hint)
     return _Found(None, hint=hint)  # the general message, with the hint
+
+
+def _step_above(work: str, name_start: int) -> int | None:
+    """The line number of the step just above an indented ``name =`` line, or None.
+
+    Only an indented line counts: at the left margin, ``x = 1`` is far more likely a ``let`` without ``let``.
+    """
+    line_start = work.rfind("\n", 0, name_start) + 1
+    if name_start == line_start or work[line_start:name_start].strip():
+        return None
+    lines = work[:line_start].splitlines()
+    for number in range(len(lines), 0, -1):
+        text = lines[number - 1].split("#", 1)[0].strip()
+        if not text:
+            continue
+        first = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text)
+        if lines[number - 1][:1] in (" ", "\t") or first is None or text.endswith(("{", ",", "(", "[")):
+            return None
+        if first.group() in (*DECLARATIONS, "repeat", *SETTINGS):
+            return None
+        return number
+    return None
 
 
 def _line_break_before_equals(r: _Refusal) -> _Found | None:

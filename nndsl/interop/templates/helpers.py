@@ -327,6 +327,53 @@ def one_call_per_epoch(model, pipeline):
         model.train_function = model.test_function = None
 
 
+# helper adapt_layers
+
+
+def adapt_layers(model, features):
+    """Adapt the preprocessing layers written without statistics or vocabulary (Normalization,
+    Discretization, TextVectorization, StringLookup, IntegerLookup) on the training features,
+    each on what the layers before it make of them, as nndsl does before the first epoch."""
+    leaves = []
+
+    def flatten(group):
+        for layer in group.layers:
+            if isinstance(layer, keras.Sequential):
+                flatten(layer)
+            else:
+                leaves.append(layer)
+
+    flatten(model)
+    for index, layer in enumerate(leaves):
+        if isinstance(layer, keras.layers.Normalization):
+            waiting = not layer.invert and layer.input_mean is None
+        elif isinstance(layer, keras.layers.Discretization):
+            waiting = layer.bin_boundaries is None
+        elif isinstance(layer, (keras.layers.TextVectorization, keras.layers.StringLookup, keras.layers.IntegerLookup)):
+            waiting = not layer._has_input_vocabulary  # Keras's only trace of a vocabulary given as a file
+        else:
+            waiting = False
+        if not waiting:
+            continue
+        before = leaves[:index]
+        if isinstance(features, tf.data.Dataset):
+            data = features.map(lambda x, *_: x) if isinstance(features.element_spec, tuple) else features
+            data = data.batch(1024)
+            for earlier in before:
+                data = data.map(lambda x, earlier=earlier: earlier(x, training=False))
+        else:
+            data = features
+            if before:
+                parts = []
+                for start in range(0, len(features), 1024):
+                    x = features[start:start + 1024]
+                    for earlier in before:
+                        x = earlier(x, training=False)
+                    parts.append(keras.ops.convert_to_numpy(x))
+                data = np.concatenate(parts)
+        layer.adapt(data)
+
+
 # helper with_paths_here | imports: pathlib
 
 
@@ -360,14 +407,28 @@ def predict_rows(model, x, batch_size=None):
 # helper prediction_names
 
 
-def prediction_names(predictions, targets, column=None):
-    """The prediction columns: ``column`` if given, else the training target names, else "prediction"."""
+def prediction_names(predictions, targets, column=None, classes=(), keep=()):
+    """The prediction columns: ``column`` if given, else the training target names, else the
+    classes of the folder source trained on, else "prediction"; "_predicted" after a kept column's name."""
     width = predictions.reshape(len(predictions), -1).shape[1]
     if column:
-        return [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
-    if targets and len(targets) == width:
-        return list(targets)
-    return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+        names = [column] if width == 1 else [f"{column}_{i}" for i in range(width)]
+    elif targets and len(targets) == width:
+        names = list(targets)
+    elif classes and len(classes) == width:
+        names = list(classes)
+    else:
+        names = ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+    return [f"{n}_predicted" if n in keep else n for n in names]
+
+
+# helper file_table | needs: Table | imports: os
+
+
+def file_table(stream):
+    """The file of each row of a folder source (``class/name.png``), as a table's ``file`` column."""
+    files = [os.path.relpath(p, os.path.dirname(os.path.dirname(p))).replace(os.sep, "/") for p in stream.file_paths]
+    return Table(np.zeros((len(files), 0), "float32"), columns={"file": files})
 
 
 # helper write_predictions | imports: csv, os
@@ -388,7 +449,7 @@ def write_predictions(path, predictions, names, table=None, keep=()):
             for i, row in enumerate(flat):
                 writer.writerow([kept[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
     os.replace(tmp, path)
-    print(f"wrote {len(predictions)} predictions to {path.name}")
+    print(f"wrote {len(predictions)} prediction{'' if len(predictions) == 1 else 's'} to {path.name}")
 
 
 # helper print_predictions
