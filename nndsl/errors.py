@@ -132,38 +132,74 @@ def render_diagnostic(d: Diagnostic, color: bool = False) -> str:
         where = f"{name}:{d.span.line}:{d.span.column}: "
     else:
         where = f"{name}: " if d.source is not None else ""
-    lines = [f"{c['bold']}{where}{c['reset']}{c[sev]}{sev}:{c['reset']} {c['bold']}{d.message}{c['reset']} [{d.code}]"]
+    message, hint = _bounded(d.message), _bounded(d.hint)
+    lines = [f"{c['bold']}{where}{c['reset']}{c[sev]}{sev}:{c['reset']} {c['bold']}{message}{c['reset']} [{d.code}]"]
     if d.span is not None and d.source is not None:
-        lines.extend(_snippet(d.source, d.span, label=d.hint, color=c, caret_color=c[sev]))
-    elif d.hint:
-        lines.append(f"  = hint: {d.hint}")
+        lines.extend(_snippet(d.source, d.span, label=hint, color=c, caret_color=c[sev]))
+    elif hint:
+        lines.append(f"  = hint: {hint}")
     for note in d.notes:
         if note.span is not None and d.source is not None:
-            lines.append(f"  = note: {note.message} (line {note.span.line})")
+            lines.append(f"  = note: {_bounded(note.message)} (line {note.span.line})")
             lines.extend(_snippet(d.source, note.span, label=None, color=c, caret_color=c["note"]))
         else:
-            lines.append(f"  = note: {note.message}")
+            lines.append(f"  = note: {_bounded(note.message)}")
     return "\n".join(lines)
+
+
+# A source line longer than this many columns is shown as a window around the span: a generated
+# or minified file can hold a line of megabytes, which would otherwise be printed twice (the
+# line and its caret line) for every diagnostic on it.
+WINDOW = 200
+_WINDOW_BEFORE = 60  # columns of the line kept before the span, when the line is cut
+ELLIPSIS = "\u2026"
+
+
+# A message quotes what it received: a string literal or file name of megabytes would make the
+# message as long. Past this many characters its middle is left out (the start says what was
+# expected, the end often holds the reason).
+MESSAGE_LIMIT = 2000
+
+
+def _bounded(text: str | None) -> str | None:
+    if text is None or len(text) <= MESSAGE_LIMIT:
+        return text
+    head, tail = MESSAGE_LIMIT * 3 // 4, MESSAGE_LIMIT // 4
+    return f"{text[:head]}{ELLIPSIS} ({len(text) - head - tail} characters left out) {ELLIPSIS}{text[-tail:]}"
 
 
 def _snippet(source: Source, span: Span, label: str | None, color: dict, caret_color: str) -> list[str]:
     line_no = span.line
     text = source.line_text(line_no)
     gutter = len(str(line_no))
-    prefix = _expand(text[: span.column - 1])
+    start = len(_expand(text[: span.column - 1]))
     if span.end_line == span.line:
         width = max(1, len(_expand(text[span.column - 1 : span.end_column - 1])))
     else:
         width = max(1, len(_expand(text[span.column - 1 :])))
-    caret = " " * len(prefix) + "^" * width
     shown = _expand(text)
-    if color.get("reset"):
+    if len(shown) > WINDOW:
+        shown, start, width = _window(shown, start, width)
+    elif color.get("reset"):
         shown = _highlighted(source, line_no, shown)
+    caret = " " * start + "^" * width
     out = [
         f"{color['blue']}{line_no} |{color['reset']} {shown}".rstrip(),
         f"{color['blue']}{' ' * gutter} |{color['reset']} {caret_color}{caret}{(' ' + label) if label else ''}{color['reset']}",
     ]
     return out
+
+
+def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """At most :data:`WINDOW` columns of ``line`` around the span at ``start`` (``width`` columns),
+    with an ellipsis on each side that was cut; returns the text and the span's place in it.
+    A span longer than the window is underlined up to the window's end."""
+    lo = max(0, min(start - _WINDOW_BEFORE, len(line) - WINDOW))
+    hi = min(len(line), lo + WINDOW)
+    left = ELLIPSIS if lo > 0 else ""
+    right = ELLIPSIS if hi < len(line) else ""
+    width = max(1, min(start + width, hi) - start)
+    return left + line[lo:hi] + right, len(left) + start - lo, width
 
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")

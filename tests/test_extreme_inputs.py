@@ -154,3 +154,56 @@ def test_a_long_string_literal_costs_a_few_times_its_size(body, value_length):
     per_character, length = proc.stdout.split()
     assert int(length) == value_length
     assert float(per_character) < 100
+
+
+# ---------------------------------------------------------------- very long lines in diagnostics
+
+BIG = 4_000_000  # a generated or minified file: one line of megabytes
+
+
+@pytest.mark.parametrize("text, column", [
+    (f'let s = "{"x" * BIG}" zzz\n', BIG + 12),  # the span at the end of the line
+    ("let s = zzz + \"" + "x" * BIG + '"\n', 9),  # at the start
+    (f'let s = "{"x" * BIG}\\d{"x" * BIG}"\n', BIG + 10),  # in the middle
+    ("let s = \"" + "x" * BIG + "\n", 9),  # a span of megabytes (a string never closed)
+    (f'let s = "{"x" * BIG}" + zzz + "{"x" * 10}"\n', 9),  # a message that quotes the whole string
+])
+def test_a_diagnostic_on_a_line_of_megabytes_shows_a_window_of_it(text, column):
+    from nndsl.errors import WINDOW
+
+    error = _error(text)
+    rendered = error.render()
+    assert len(rendered) < 6000
+    header, line, caret = rendered.splitlines()[:3]
+    assert f":1:{column}: error: " in header
+    shown = line[len("1 | "):]
+    assert len(shown) <= WINDOW + 2
+    assert shown.startswith(("\u2026", "let s = ")) and (shown.endswith("\u2026") or shown.endswith(text.rstrip("\n")[-20:]))
+    # the caret still stands under the span's first character
+    at = caret.index("^") - len("  | ")
+    span = error.diagnostics[0].span
+    expected_char = text.splitlines()[0][span.column - 1]
+    assert shown[at] == expected_char
+    assert caret.count("^") <= WINDOW
+
+
+def test_lines_within_the_window_are_shown_whole():
+    from nndsl.errors import WINDOW
+
+    name = "x" * (WINDOW - len("let s =  + 1"))  # a line of exactly WINDOW columns
+    rendered = _error(f"let s = {name} + 1\n").render()
+    line, caret = rendered.splitlines()[1:3]
+    assert line == f"1 | let s = {name} + 1" and "\u2026" not in rendered
+    assert caret == "  |         " + "^" * len(name) + caret[len("  |         ") + len(name):]
+
+
+def test_window_keeps_the_span_in_view():
+    from nndsl.errors import WINDOW, _window
+
+    line = "".join(chr(ord("a") + i % 26) for i in range(10_000))
+    for start, width in [(0, 1), (5, 3), (5_000, 10), (9_999, 1), (9_990, 10), (100, 5_000)]:
+        shown, at, w = _window(line, start, width)
+        assert len(shown) <= WINDOW + 2
+        assert shown[at] == line[start]
+        assert 1 <= w <= min(width, WINDOW)
+        assert shown[at:at + w] == line[start:start + w]

@@ -133,3 +133,93 @@ def test_sigint_inside_a_compiled_call_stops_after_the_batch_in_flight():
     assert sent["at"] <= done <= sent["at"] + 20 < 1000  # well before the call's 1,000 batches
     assert len(calls) == 1  # the Python-level stop ended fit after that one call
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+FULL_DISK_PROGRAM = """\
+data d = csv("d.csv", target="y")
+model m {
+    Input(shape=(2,))
+    Dense(64, activation=relu)
+    Dense(1)
+    loss mse
+    optimizer Adam(learning_rate=0.001)
+}
+train m on d epochs=100000 batch_size=2
+save m to "m.keras"
+"""
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on a 4 MB tmpfs of its own, unmounted afterwards (skips where mounting is refused)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    try:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True, text=True,
+                                 timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot mount a small tmpfs here ({exc})")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (mount: {mounted.stderr.strip() or mounted.returncode})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+
+
+def _fill(folder: Path) -> Path:
+    """Write a file until the file system is full; returns it."""
+    filler = folder / "filler.bin"
+    chunk = b"\0" * 65536
+    with open(filler, "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(chunk)
+        except OSError:
+            pass
+        try:  # the last bytes of the last page
+            while True:
+                fh.write(b"\0")
+        except OSError:
+            pass
+    return filler
+
+
+def test_sigint_on_a_full_disk_says_what_was_lost(small_disk):
+    """Ctrl-C when the resume checkpoint cannot be written: exit 130, a message that names the
+    lost epochs and the reason, no traceback, no half-written checkpoint, earlier files intact."""
+    folder = small_disk
+    (folder / "model.nn").write_text(FULL_DISK_PROGRAM)
+    (folder / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 7},{2 * i}\n" for i in range(64)))
+    earlier = {"m.keras": b"PK\x03\x04 an earlier model that must survive", "model.resume.keras": b"an earlier checkpoint"}
+    for name, content in earlier.items():
+        (folder / name).write_bytes(content)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", NO_COLOR="1")
+    cmd = [sys.executable, "-m", "nndsl", "run", "model.nn", "--log-format", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=folder)
+    epochs = 0
+    deadline = time.monotonic() + 240
+    try:
+        for line in proc.stdout:
+            if json.loads(line)["event"] == "epoch_end":
+                epochs += 1
+                if epochs == 2:
+                    _fill(folder)
+                    proc.send_signal(signal.SIGINT)
+            assert time.monotonic() < deadline
+        err = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 130, err
+    assert "Traceback" not in err, err
+    assert "but the checkpoint could not be written to model.resume.keras (No space left on device)" in err, err
+    assert "those epochs are lost, and an earlier checkpoint, if any, is unchanged" in err, err
+    assert "to start again: nndsl run model.nn" in err, err
+    for name, content in earlier.items():
+        assert (folder / name).read_bytes() == content, name
+    # nothing half-written: the run record and history may or may not have found room
+    left = {p.name for p in folder.iterdir()} - {"filler.bin", "model.run.json", "runs"}
+    assert left == {"model.nn", "d.csv", *earlier}, sorted(left)

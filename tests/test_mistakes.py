@@ -113,6 +113,7 @@ def _model_archive(keras_version: str, class_name: str) -> bytes:
 
 NEWER_MODEL = _model_archive("9.0.0", "HyperSequential")
 TRUNCATED_MODEL = _model_archive("3.15.1", "Sequential")[:2000]
+PNG = (ROOT / "examples" / "image_cnn" / "images" / "test" / "frame" / "frame_01.png").read_bytes()  # 752 bytes, 32x32
 
 
 def _make_device(folder: Path) -> None:
@@ -149,6 +150,7 @@ class Mistake:
     creates: tuple = ()  # files a successful run adds
     also: tuple = ()  # text that must appear on stderr too (a hint, a note)
     pythonpath: tuple = ()  # folders of the project put on PYTHONPATH (for --plugin modules)
+    hides: tuple = ()  # packages the case's process cannot import, installed or not (an environment without them)
     known_gap: str | None = None  # a known bug: the case states what should happen, and is expected to fail
 
     @property
@@ -521,13 +523,6 @@ def _npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def _without_tensorboard(folder: Path) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is not None:
-        pytest.skip("tensorboard is installed here")
-
-
 def _array_case(id, files, source, expected):
     return M(id, prog(data=f"data d = {source}\n"), expected, files=files, command="run")
 
@@ -623,7 +618,7 @@ SAFETY = _array_cases() + [
       files={"d.csv": ROWS, "v.csv": "z,w,y\n1,2,3\n"}, command="run"),
     M("tensorboard-without-its-package", prog().replace("epochs=epochs", 'epochs=epochs callbacks=[TensorBoard(log_dir="tb")]'),
       "model.nn:10:39: error: expected the tensorboard package for TensorBoard; received an environment without it "
-      "[unsupported-option]", files={"d.csv": ROWS}, command="run", prepare=_without_tensorboard, also=("pip install tensorboard",)),
+      "[unsupported-option]", files={"d.csv": ROWS}, command="run", hides=("tensorboard",), also=("pip install tensorboard",)),
     M("binary-labels-from-one-class", prog(data='data d = image_folder("photos", label_mode="binary", image_size=(8, 8))\n',
                                            model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
       "model.nn:2:1: error: photos: expected exactly 2 class subfolders for label_mode=\"binary\"; received 1 (cat) [bad-data]",
@@ -632,6 +627,12 @@ SAFETY = _array_cases() + [
                                model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
       "model.nn:2:1: error: photos: expected an image file (JPEG, PNG, BMP or GIF); received 'dog/b.png', which is empty [bad-data]",
       files={"photos/cat/a.png": b"\x89PNG\r\n\x1a\n0000", "photos/dog/b.png": b""}, command="run"),
+    M("truncated-image-with-a-valid-header", prog(data='data d = image_folder("photos", image_size=(8, 8))\n',
+                                                  model=model_with("Flatten()", "Dense(1)", first="Input(shape=(8, 8, 3))")),
+      "model.nn:2:1: error: photos: expected an image file TensorFlow can decode; received 'dog/b.png', which is cut short or "
+      "damaged (Invalid PNG data, size 700) [bad-data]",
+      files={"photos/cat/a.png": PNG, "photos/cat/nested/c.png": PNG, "photos/dog/b.png": PNG[:700], "photos/dog/d.png": PNG},
+      command="run"),
     M("negative-max-params", prog(), "nndsl check: error: argument --max-params: expected a number of parameters of 0 or more; "
       "received -1", argv=("check", "--max-params", "-1", "model.nn"), exit_code=2, line=-1),
 ]
@@ -777,6 +778,8 @@ class Batch:
                 entry["fsize_limit"] = item.fsize_limit
             if item.pythonpath:
                 entry["pythonpath"] = [str(folder / p) for p in item.pythonpath]
+            if getattr(item, "hides", ()):
+                entry["hide"] = list(item.hides)
             spec.append(entry)
         if not spec:
             return
@@ -826,6 +829,7 @@ class _RunCase:
         self.key = case.id
         self.fsize_limit = case.fsize_limit
         self.pythonpath = case.pythonpath
+        self.hides = case.hides
 
     def materialize_into(self, folder: Path) -> set[str]:
         return materialize(self.case, folder)

@@ -778,6 +778,37 @@ def test_predictions_pick_columns_by_name_in_the_step_and_the_cli(project, capsy
 
 
 @pytest.mark.keras
+def test_a_second_train_picks_columns_by_name(project, capsys):
+    """Training a built model again on data whose columns come in another order (and one more)
+    trains on the same features as the first data, not on whatever column stands in their place."""
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "d.csv").write_text(ROWS, encoding="utf-8")
+    # the rows of d.csv, with the columns in another order (and, in wide.csv, one more)
+    (folder / "swapped.csv").write_text("y,b,a\n" + "".join(f"{2 * i + 1},{i % 3},{i}\n" for i in range(12)), encoding="utf-8")
+    (folder / "wide.csv").write_text("extra,b,y,a\n" + "".join(f"7,{i % 3},{2 * i + 1},{i}\n" for i in range(12)), encoding="utf-8")
+    head = "seed 3\n" + DATA + 'data swapped = csv("swapped.csv", target="y")\ndata wide = csv("wide.csv", target="y")\n'
+    losses = {}
+    for second in ("d", "swapped", "wide"):
+        (folder / "model.nn").write_text(head + MODEL.format(layers="") + f"train m on d epochs=2\ntrain m on {second} epochs=3\n",
+                                         encoding="utf-8")
+        assert main(["run", str(folder / "model.nn"), "--progress", "plain"]) == 0
+        out = capsys.readouterr().out
+        assert out.count("note: 'wide' has columns model 'm' was not trained on, left out: extra") == (second == "wide")
+        losses[second] = json.loads((folder / "model.run.json").read_text(encoding="utf-8"))["history"]["m"]["loss"]
+        assert len(losses[second]) == 5
+        assert losses[second] == pytest.approx(losses["d"], rel=1e-6), second
+    (folder / "lacking.csv").write_text("b,y\n1,3\n", encoding="utf-8")
+    (folder / "model.nn").write_text(DATA + 'data lacking = csv("lacking.csv", target="y")\n' + MODEL.format(layers="")
+                                     + "train m on d epochs=1\ntrain m on lacking epochs=1\n", encoding="utf-8")
+    assert main(["run", str(folder / "model.nn"), "--progress", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "model.nn:9:12: error: expected the feature column 'a' model 'm' was trained on; received data without it " \
+           "[missing-column]" in err, err
+
+
+@pytest.mark.keras
 def test_the_cli_predict_never_writes_over_its_input(project, capsys):
     from nndsl.cli import main
 

@@ -348,7 +348,8 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
 
     kw = step.kwargs
     _ensure_built(state, ms, ds, step)
-    ds = _encoded(state, ms, ds)
+    # a model trained or loaded before picks this data's columns by the names it was trained on
+    ds = _encoded(state, ms, _by_name(state, step, ms, ds))
     x, y = _xy(state, step, ms, ds, raw_target=False)
     val = None
     if kw.get("validation_data") is not None:

@@ -9,7 +9,8 @@ interpreter would print it, so a test can look for ``Traceback``.
     python run_batch.py CASES.json RESULTS.json
 
 CASES.json: a list of {"id", "cwd", "argv", "fsize_limit" (optional, bytes), "pythonpath"
-(optional: folders put first on sys.path for the case, as PYTHONPATH would)}.
+(optional: folders put first on sys.path for the case, as PYTHONPATH would), "hide" (optional: top-level
+packages the case cannot import, as if they were not installed)}.
 RESULTS.json: {id: {"code", "stdout", "stderr", "seconds", "tensorflow_loaded" (whether TensorFlow
 was imported by the end of the case, by it or an earlier one)}}.
 """
@@ -43,6 +44,7 @@ def run_case(case: dict, capture_dir: str) -> dict:
     extra_path = [os.path.abspath(p) for p in case.get("pythonpath", ())]
     sys.path[:0] = extra_path
     reset()  # entry points are scanned again, on the case's sys.path
+    hidden = _hide(case.get("hide", ()))
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
@@ -69,6 +71,7 @@ def run_case(case: dict, capture_dir: str) -> dict:
             for p in extra_path:
                 sys.path.remove(p)
             _forget_modules_under(extra_path)
+            _unhide(hidden)
             reset()
     seconds = time.perf_counter() - start
     with open(out_path, encoding="utf-8", errors="replace", newline="") as fh:
@@ -77,6 +80,26 @@ def run_case(case: dict, capture_dir: str) -> dict:
         stderr = fh.read()
     return {"code": code, "stdout": stdout, "stderr": stderr, "seconds": round(seconds, 3),
             "tensorflow_loaded": "tensorflow" in sys.modules}
+
+
+def _hide(names) -> dict:
+    """Make ``import NAME`` fail with ModuleNotFoundError and ``importlib.util.find_spec(NAME)``
+    return None, whether or not NAME is installed: a None entry in ``sys.modules`` is Python's own
+    way to block an import. Returns the entries it replaced, for ``_unhide``."""
+    hidden = {}
+    for name in names:
+        hidden[name] = {m: mod for m, mod in sys.modules.items() if m == name or m.startswith(name + ".")}
+        for m in hidden[name]:
+            del sys.modules[m]
+        sys.modules[name] = None
+    return hidden
+
+
+def _unhide(hidden: dict) -> None:
+    for name, modules in hidden.items():
+        for m in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[m]
+        sys.modules.update(modules)
 
 
 def _forget_modules_under(folders) -> None:
