@@ -212,3 +212,36 @@ def test_a_store_that_fails_during_the_search_is_one_warning(tmp_path):
     assert runs.start(0, {"lr": "0.1"}, "loss") is None
     assert runs.start(1, {"lr": "0.2"}, "loss") is None
     assert err.getvalue().count("warning: could not log the search's trials to MLflow") == 1
+
+
+def test_two_processes_each_log_the_trials_they_train(tmp_path):
+    pytest.importorskip("mlflow")
+    pytest.importorskip("sqlalchemy")
+    optuna = pytest.importorskip("optuna")
+    import os
+    import subprocess
+    import sys
+
+    from mlflow.tracking import MlflowClient
+
+    _project(tmp_path)
+    nn = tmp_path / "t.nn"
+    # trials long enough (seconds each) that the worker, importing TensorFlow, arrives before they are all done
+    nn.write_text(TUNE_PROGRAM.replace("trials=3 epochs=1", "trials=4 epochs=150").replace("1e30", "0.01"), encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in [root, os.environ.get("PYTHONPATH")] if p)}
+    done = subprocess.run([sys.executable, "-m", "nndsl", "run", nn.name, "--workers", "2"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    storage = f"sqlite:///{nn.with_suffix('.tune.db')}"
+    (summary,) = optuna.get_all_study_summaries(storage)
+    study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    pids = {t.number: t.user_attrs["process"]["pid"] for t in study.trials if t.state.name == "COMPLETE"}
+    assert len(set(pids.values())) == 2  # both processes trained trials
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    nested = {int(r.data.tags["nndsl.trial"]): r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    assert set(nested) == set(pids)  # every trial, whichever process trained it
+    assert all(r.info.status == "FINISHED" and len(client.get_metric_history(r.info.run_id, "loss")) == 150
+               for r in nested.values())
