@@ -88,6 +88,7 @@ class RunState:
         self.results: dict[str, dict] = {}
         self.evaluations: dict[str, Any] = {}  # "model:data" -> the test step's Evaluation (run/evaluation.py)
         self.train_callbacks: list = []  # model name -> a Keras callback, added to every train step (tracking, tune's pruning)
+        self.tracker = None  # run/tracking.py's, while the run is tracked
         self.saved_targets: dict[str, list] = {}
         self.encoded: dict[str, dict] = {}  # model -> id(data set) -> encoded data set
         # (model, id(data set)) -> the data set with its columns in the model's order; kept, so the
@@ -245,6 +246,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     from .tracking import begin
 
     tracker = begin(state, program, track, tracking_uri) if state.chief else None
+    state.tracker = tracker  # a tune step logs its trials as nested runs of it
     # --record PATH is relative to where nndsl runs; the default sits next to the .nn file
     record_file = Path(record_path).resolve() if record_path else path.resolve().with_suffix(".run.json")
     try:

@@ -130,6 +130,7 @@ class Search:
     storage_url: str = ""
     study_name: str = ""
     seen: set = field(default_factory=set)
+    runs: Any = None  # tracking's TrialRuns: each trial a nested MLflow run (track mlflow), or None
 
     @classmethod
     def of(cls, state: RunState, step: CheckedStep, options: TuneOptions) -> Search:
@@ -259,24 +260,35 @@ class Search:
         values = {name: suggest(trial, space) for name, space in self.spaces.items()}
         texts = {name: self.spaces[name].text(v) for name, v in values.items()}
         trial.set_user_attr("set", texts)
+        run = self.runs.start(trial.number, texts, self.objective) if self.runs is not None else None
         try:
-            value, epochs = self.train_trial(trial, texts)
+            value, epochs = self.train_trial(trial, texts, run)
         except optuna.TrialPruned:
             trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+            _end(run, "pruned")
             raise
         except TrialFailed as failure:
             trial.set_user_attr("failure", failure.reason)
             trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+            _end(run, "failed", reason=failure.reason)
             return float("nan")  # Optuna records a NaN objective as a failed trial
+        except BaseException as exc:  # Ctrl-C, or a mistake that ends the run (an unknown objective)
+            _end(run, "failed" if isinstance(exc, NndslError) else "interrupted")
+            raise
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
         trial.set_user_attr("epochs", epochs)
         if not math.isfinite(value):
             trial.set_user_attr("failure", f"{self.objective} was {value}")
+            _end(run, "failed", reason=f"{self.objective} was {value}")
             return float("nan")
+        _end(run, "complete", value=value)
         return value
 
-    def train_trial(self, trial, texts: dict[str, str]) -> tuple[float, int]:
-        """Train the model with one trial's values; its last ``objective`` and the epochs it ran."""
+    def train_trial(self, trial, texts: dict[str, str], run=None) -> tuple[float, int]:
+        """Train the model with one trial's values; its last ``objective`` and the epochs it ran.
+
+        ``run``, the trial's nested MLflow run (or None), gets each epoch's metrics.
+        """
         import optuna
 
         from ..semantics.check import check
@@ -296,6 +308,8 @@ class Search:
         # to the study per epoch (a transaction each, in a database)
         if self.pruner != "none":
             trial_state.train_callbacks.append(lambda _model: pruning.callback())
+        if run is not None:
+            trial_state.train_callbacks.append(run.callback)
         reseed(state)
         try:
             train_step(trial_state, step)
@@ -353,6 +367,11 @@ class _PruningCallback:
                     self.model.stop_training = True
 
         return Pruning()
+
+
+def _end(run, state: str, *, value: float | None = None, reason: str | None = None) -> None:
+    if run is not None:
+        run.end(state, value=value, reason=reason)
 
 
 def _first_line(exc: Exception) -> str:

@@ -4,7 +4,8 @@
 (every ``let`` value after ``--set``, and the options of each step), the metrics of every epoch
 as training goes, the test metrics, the artefacts (the ``.nn`` file, the program as run, the run
 record, the saved models, the pictures and the predictions) and tags (the file, the models, the
-nndsl version, the run's ID in the history). The default store is local, beside the ``.nn`` file:
+nndsl version, the run's ID in the history). Each trial of a ``tune`` step is a nested run under it
+(:class:`TrialRuns`), logged by whichever process trains it. The default store is local, beside the ``.nn`` file:
 ``mlruns/mlflow.db`` (SQLite) with the artefacts in ``mlruns/artifacts``, one experiment per
 ``.nn`` file; ``--tracking-uri`` sends the run to another store or a server. The client API is
 used throughout, never MLflow's process-wide "active run", so a program that embeds nndsl keeps
@@ -116,10 +117,7 @@ class MlflowTracker:
     def __init__(self, state, uri: str | None) -> None:
         from mlflow.tracking import MlflowClient
 
-        # MLflow announces each database migration of a new store at INFO (its loggers are set up on import)
-        for name in ("mlflow", "mlflow.store.db.utils", "alembic", "alembic.runtime.migration"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-
+        _quiet()
         nn = Path(state.nn_file).resolve()
         home = Path(state.base_dir).resolve()  # the .nn file's folder; a notebook's for a notebook cell
         self.local = uri is None
@@ -140,6 +138,10 @@ class MlflowTracker:
         self.client.log_batch(self.run_id, params=_params(params(state.checked)))
         self.single = len(state.checked.models) <= 1
         state.train_callbacks.append(self.callback)
+
+    def trial_runs(self, err) -> TrialRuns:
+        """Nested runs for a ``tune`` step's trials, under this run."""
+        return TrialRuns(self.uri, self.run_id, err, client=self.client)
 
     def callback(self, model_name: str):
         """Logs each epoch's metrics as training goes (``val_`` ones included)."""
@@ -215,6 +217,116 @@ class MlflowTracker:
             self.client.log_artifacts(self.run_id, str(path), f"{folder}/{path.name}" if folder else path.name)
         elif path.is_file():
             self.client.log_artifact(self.run_id, str(path), folder)
+
+
+class TrialRuns:
+    """A ``tune`` step's trials as nested MLflow runs under the run's own (tag ``mlflow.parentRunId``).
+
+    Made in the process that started the run, and in each ``--workers`` process from the store's
+    URI and the parent's ID, so every trial is logged by the process that trains it. A store that
+    fails during the search is one warning and no more trial runs: the search itself goes on.
+    """
+
+    def __init__(self, uri: str, parent_run_id: str, err, *, client=None) -> None:
+        from mlflow.tracking import MlflowClient
+
+        _quiet()
+        self.uri = uri
+        self.parent_run_id = parent_run_id
+        self.err = err
+        self.client = client or MlflowClient(tracking_uri=uri)
+        self.experiment_id = None
+        self.broken = False
+
+    def start(self, number: int, values: dict[str, str], objective: str) -> TrialRun | None:
+        """A nested run for trial ``number``, its params the sampled ``values`` (as ``--set`` takes them)."""
+        def create():
+            if self.experiment_id is None:
+                self.experiment_id = self.client.get_run(self.parent_run_id).info.experiment_id
+            tags = {"mlflow.parentRunId": self.parent_run_id, "mlflow.runName": f"trial {number}",
+                    "nndsl.trial": str(number), "nndsl.objective": objective}
+            run_id = self.client.create_run(self.experiment_id, tags=tags).info.run_id
+            self.client.log_batch(run_id, params=_params({k[:250]: v[:6000] for k, v in values.items()}))
+            return TrialRun(self, run_id, objective)
+
+        return self.guard(create)
+
+    def guard(self, action):
+        """``action()``, or None once the store has failed (said once)."""
+        if self.broken:
+            return None
+        try:
+            return action()
+        except Exception as exc:  # MLflow raises many types (HTTP, database, files); all mean the same here
+            self.broken = True
+            self.err.write(f"warning: could not log the search's trials to MLflow ({self.uri}): {type(exc).__name__}: {exc}\n")
+            return None
+
+
+class TrialRun:
+    """One trial's nested run: its epochs as they end, then its state and objective."""
+
+    STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+
+    def __init__(self, runs: TrialRuns, run_id: str, objective: str) -> None:
+        self.runs = runs
+        self.run_id = run_id
+        self.objective = objective
+        self.last: float | None = None  # the objective at the last epoch: a pruned trial's
+
+    def callback(self, model_name: str):
+        """Logs each epoch's metrics to the trial's run."""
+        import keras
+
+        owner = self
+
+        class LogTrialEpochs(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                owner.log({k: v for k, v in (logs or {}).items()}, step=epoch + 1)
+
+        return LogTrialEpochs()
+
+    def log(self, values: dict, *, step: int) -> None:
+        import math
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = []
+        for key, value in values.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(number):
+                metrics.append(Metric(key, number, now, step))
+                if key == self.objective:
+                    self.last = number
+        if metrics:
+            self.runs.guard(lambda: self.runs.client.log_batch(self.run_id, metrics=metrics))
+
+    def end(self, state: str, *, value: float | None = None, reason: str | None = None) -> None:
+        """The trial's ``state`` (complete, pruned, failed, interrupted) and objective; the run ended."""
+        import math
+
+        objective = value if value is not None else self.last if state == "pruned" else None
+        if objective is not None and math.isfinite(objective):
+            self.log({"objective": objective}, step=0)
+
+        def close():
+            self.runs.client.set_tag(self.run_id, "nndsl.trial.state", state)
+            if reason:
+                self.runs.client.set_tag(self.run_id, "nndsl.failure", reason[:5000])
+            self.runs.client.set_terminated(self.run_id, self.STATUS[state])
+
+        self.runs.guard(close)
+
+
+def _quiet() -> None:
+    # MLflow announces each database migration of a new store at INFO (its loggers are set up on import)
+    for name in ("mlflow", "mlflow.store.db.utils", "alembic", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _params(values: dict[str, str]):

@@ -5,7 +5,8 @@ After the search, the model is rebuilt with the best trial's values and trained 
 ``train`` would (the seed set again first), so the steps after ``tune`` use the best model, and
 ``nndsl run FILE --set ...`` with the printed flags trains the same model. ``--workers N`` starts
 N-1 more processes on this machine sharing the study (:func:`work` is each one's entry point);
-on several hosts, ``nndsl run FILE --storage URL`` on each.
+on several hosts, ``nndsl run FILE --storage URL`` on each. With ``track mlflow``, each trial is a
+nested MLflow run of the run's, logged by the process that trains it (the workers included).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def tune(state: RunState, step: CheckedStep) -> None:
     optuna = optuna_for(state, step)
     search = Search.of(state, step, options)
     search.open(optuna)
+    trial_runs = getattr(state.tracker, "trial_runs", None)  # MLflow's; TensorBoard has no nested runs
+    search.runs = trial_runs(state.err) if trial_runs is not None else None
     workers = _start_workers(state, step, search) if options.workers > 1 else []
     from .interrupt import Interrupted
 
@@ -113,6 +116,8 @@ def _start_workers(state: RunState, step: CheckedStep, search: Search) -> list:
         grants = state.checked.grants  # the same program, checked under the same rules
         argv += [arg for folder in grants.write for arg in ("--allow-write", str(folder))]
         argv += ["--allow-network"] if grants.network else []
+        if search.runs is not None:  # each worker logs the trials it trains under the same parent run
+            argv += ["--mlflow-uri", search.runs.uri, "--mlflow-parent", search.runs.parent_run_id]
         procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
     state.events.line(f"searching with {search.options.workers} processes")
     return procs
@@ -156,6 +161,8 @@ def work(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--allow-write", action="append", default=[])
     parser.add_argument("--allow-network", action="store_true")
+    parser.add_argument("--mlflow-uri")
+    parser.add_argument("--mlflow-parent")
     args = parser.parse_args(argv)
     overrides = dict(s.split("=", 1) for s in args.set)
     path = Path(args.file)
@@ -169,6 +176,10 @@ def work(argv: list[str] | None = None) -> int:
     search = Search.of(state, step, TuneOptions(storage=args.storage, worker_index=args.index))
     optuna = optuna_for(state, step)
     search.open(optuna)
+    if args.mlflow_uri and args.mlflow_parent:
+        from .tracking import TrialRuns
+
+        search.runs = TrialRuns(args.mlflow_uri, args.mlflow_parent, sys.stderr)
 
     class Quiet:
         def update(self, search) -> None:
