@@ -474,6 +474,16 @@ PARITY_CASES = [
     ("RandomCrop", {"height": 3, "width": 2}, (None, 4, 5, 3)),
     ("RandomCrop", {"height": 3, "width": 2, "data_format": CF}, (None, 3, 4, 5)),
     ("Identity", {}, (None, 4, 5, 3)),
+    # preprocessing layers given their vocabulary or bins (without, nndsl adapts them on the training data)
+    ("StringLookup", {"vocabulary": ["a", "b"]}, (None, 3)),
+    ("StringLookup", {"vocabulary": ["a", "b"], "output_mode": "one_hot"}, (None,)),
+    ("IntegerLookup", {"vocabulary": [1, 2, 3]}, (None, 3)),
+    ("IntegerLookup", {"vocabulary": [1, 2, 3], "output_mode": "multi_hot"}, (None, 3)),
+    ("Discretization", {"bin_boundaries": [0.0, 1.0]}, (None, 3)),
+    ("Discretization", {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"}, (None,)),
+    ("TextVectorization", {"vocabulary": ["a", "b"], "output_sequence_length": 5}, (None,)),
+    ("TextVectorization", {"vocabulary": ["a", "b"], "output_mode": "multi_hot"}, (None,)),
+    ("TextVectorization", {"vocabulary": ["a", "b"], "output_mode": "tf_idf", "idf_weights": [1.0, 1.0]}, (None,)),
 ]
 
 # Inputs where Keras refuses to build the layer too: the two must agree on failing.
