@@ -92,7 +92,14 @@ class Gate:
         if not folder.exists():
             folder.mkdir(parents=True)
             self.created(folder)
+        else:  # an empty folder the user made: Keras deletes it after training, nndsl puts it back
+            self._kept_folders = getattr(self, "_kept_folders", set()) | {folder}
         return folder
+
+    def restore_folders(self) -> None:
+        """Make again the empty folders of the user's that a callback deleted (see :meth:`scratch_folder`)."""
+        for folder in getattr(self, "_kept_folders", ()):
+            folder.mkdir(parents=True, exist_ok=True)
 
     def write_folder(self, written: str | Path) -> Path:
         """A folder a callback writes files into (TensorBoard's): checked, made when missing."""

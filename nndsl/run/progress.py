@@ -137,6 +137,7 @@ class _Reporter:
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         self.epoch_start = self.events.clock()
+        self.first_step = _optimizer_steps(getattr(self, "model", None))
         if self.progress is not None:
             # update, not reset: rich's reset redraws the whole display every time
             self.progress.update(self.task, total=self.steps, completed=0, description=f"{self.model_name} epoch {epoch + 1}/{self.epochs}",
@@ -156,7 +157,7 @@ class _Reporter:
         self._redraw(now)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.stop is not None and self.stop.requested:
+        if self.stop is not None and self.stop.requested and not self._epoch_complete():
             return  # Ctrl-C cut this epoch short: it did not finish, and its logs are not its metrics
         logs = dict(logs or {})
         seconds = self.events.clock() - self.epoch_start
@@ -169,6 +170,16 @@ class _Reporter:
             self._redraw(self.events.clock(), force=True)
         elif self.events.mode == "plain":
             self.events.line(line)
+
+    def _epoch_complete(self) -> bool:
+        """Whether every batch of the epoch ran (counted with the optimizer's steps, as the
+        interrupt guard counts them): a group of processes stops together at an epoch's end."""
+        steps = self.steps
+        first = getattr(self, "first_step", None)
+        if not steps or first is None:
+            return False
+        done = _optimizer_steps(getattr(self, "model", None))
+        return done is not None and done - first >= steps
 
     def _logs(self, logs: dict) -> str:
         if not self.scaled_loss:
@@ -251,3 +262,11 @@ def _rich_progress(events: Events):
         # small models, and nothing prints while training runs
         redirect_stdout=False, redirect_stderr=False,
     )
+
+
+def _optimizer_steps(model) -> int | None:
+    """The optimizer's step counter, or None before it is built."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", False):
+        return None
+    return int(opt.iterations.numpy())

@@ -259,8 +259,12 @@ def train(state: RunState, step: CheckedStep) -> None:
         # there Ctrl-C takes effect when the compiled call returns)
         state.stop.guard(ms.keras_model)
     before = len(ms.history.get("loss", []))
-    with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
-        history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
+    try:
+        with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
+            history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
+    finally:
+        if state.gate is not None:
+            state.gate.restore_folders()
     for k, v in history.history.items():
         ms.history.setdefault(k, []).extend(float(a) for a in v)
     ms.trained = True

@@ -102,6 +102,26 @@ def check_object_files(ctx: Context) -> None:
             if isinstance(call, ResolvedCall):
                 for access in _object_accesses(call, call.spec.name):
                     _add(ctx, access)
+    _check_scratch_folders(ctx)
+
+
+def _check_scratch_folders(ctx: Context) -> None:
+    """A folder a callback deletes after training (BackupAndRestore's) takes no other output:
+    whatever another step or callback wrote there would be deleted with it."""
+    if ctx.base is None:
+        return
+    scratch = [(a, absolute(a.path, ctx.base)) for a in ctx.files if a.kind == SCRATCH_DIR]
+    for access in ctx.files:
+        if access.kind in (READ, SCRATCH_DIR):
+            continue
+        target = absolute(access.path, ctx.base)
+        for folder_access, folder in scratch:
+            if target == folder or folder in target.parents:
+                ctx.error("write-conflict",
+                          f"expected an output outside '{folder_access.path}' ({folder_access.what}), a folder deleted after "
+                          f"training; received '{access.path}' ({access.what})", access.span,
+                          hint="write it elsewhere, or name a new folder for the backup, e.g. backup_dir=\"backup\"")
+                break
 
 
 def _add(ctx: Context, access: Access) -> None:
