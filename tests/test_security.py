@@ -344,6 +344,26 @@ def test_a_backup_folder_must_be_new_empty_or_its_own(project):
     assert err.count("error:") == 1
 
 
+def test_nothing_else_is_written_into_a_backup_folder(project):
+    folder, _ = project
+    project_with(folder, 'train m on d callbacks=[ModelCheckpoint("out/best.keras"), BackupAndRestore(backup_dir="out")]\n')
+    code, _, err = checked_cli(folder)
+    assert (code, first_error(err)) == (1, "model.nn:9:41: error: expected an output outside 'out' (the backup_dir of "
+                                           "BackupAndRestore), a folder deleted after training; received 'out/best.keras' "
+                                           "(the filepath of ModelCheckpoint) [write-conflict]"), err
+
+
+@pytest.mark.keras
+def test_an_empty_backup_folder_of_the_users_is_still_there_after_training(project):
+    from nndsl.cli import main
+
+    folder, _ = project
+    (folder / "mine").mkdir()
+    project_with(folder, 'train m on d epochs=1 callbacks=[BackupAndRestore(backup_dir="mine")]\n')
+    assert main(["run", str(folder / "model.nn"), "--progress", "none"]) == 0
+    assert (folder / "mine").is_dir() and not any((folder / "mine").iterdir())
+
+
 def test_allow_write_grants_a_folder_and_nothing_else(project):
     folder, sibling = project
     project_with(folder, 'save m to "../sibling/m.keras"\nsave m to "../other/m.keras"\n')
