@@ -66,7 +66,7 @@ _opened = iter(range(1_000_000))
 
 async def open_doc(client: LanguageClient, text: str) -> str:
     """Open ``text`` as a new document and wait for its diagnostics; its URI."""
-    uri = f"file:///work/doc{next(_opened)}.nn"
+    uri = f"file:///project/doc{next(_opened)}.nn"
     client.text_document_did_open(
         lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="nn", version=1, text=text))
     )
