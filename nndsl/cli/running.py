@@ -270,21 +270,11 @@ def cmd_predict(args) -> int:
     from ..run.steps import predict_array
 
     preds = np.asarray(predict_array(model, ds.x))
-    flat = preds.reshape(len(preds), -1)
     keep = list(dict.fromkeys(args.keep or []))
     missing = predictions.unknown_column(ds, keep)
     if missing is not None:
         raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
-    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or (),
-                                     class_names=meta.get("class_names") or (), keep=keep)
-    if out is not None:
-        predictions.write(out, ds, keep, names, preds)
-        print(f"wrote {predictions.count(len(flat))} to {args.output}")
-    else:
-        print(",".join(keep + names))
-        for row in predictions.shown_rows(ds, keep, flat, 10):
-            print(",".join(row))
-    return 0
+    return _emit(ds, keep, meta, preds, out, args.output)
 
 
 def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> int:
@@ -293,7 +283,6 @@ def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> 
     import numpy as np
 
     from ..data.folders import load_images
-    from ..run import predictions
     from ..run.steps import PREDICT_BATCH
 
     shape = tuple(model.input_shape[1:])
@@ -304,13 +293,21 @@ def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> 
     ds = load_images({"path": str(folder), "image_size": shape[:2], "color_mode": color, "label_mode": "none"},
                      name="data", base=Path.cwd())
     preds = np.asarray(model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0))
-    flat = preds.reshape(len(preds), -1)
     keep = ["file"]
+    return _emit(ds, keep, meta, preds, out, args.output)
+
+
+def _emit(ds, keep: list, meta: dict, preds, out: Path | None, shown: str | None) -> int:
+    """The predictions written to ``out``, or their first rows printed: columns named by the
+    model's targets or classes, after the kept columns."""
+    from ..run import predictions
+
+    flat = preds.reshape(len(preds), -1)
     names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or (),
                                      class_names=meta.get("class_names") or (), keep=keep)
     if out is not None:
         predictions.write(out, ds, keep, names, preds)
-        print(f"wrote {predictions.count(len(flat))} to {args.output}")
+        print(f"wrote {predictions.count(len(flat))} to {shown}")
     else:
         print(",".join(keep + names))
         for row in predictions.shown_rows(ds, keep, flat, 10):
