@@ -12,9 +12,14 @@ TABLE_COLUMNS = (
     param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
 )
 TABLE_IDS = param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions.")
-TABLE_MISSING = param("missing", "missing", "error",
-                      "What an empty cell of a numeric column becomes: error, drop (the row), a number, or the "
-                      "mean, median or most_frequent value of the column in the training data.")
+TABLE_MISSING = param("missing", "missing", None,
+                      "What a missing cell becomes, for the whole table or as a dict per column: error, drop (the row), a "
+                      "number (or a category), or the mean, median or most_frequent value of the column in the training "
+                      "data. Default: numeric columns get the training mean, categorical columns a category of their own.",
+                      nullable=True)
+TABLE_UNKNOWN = param("unknown", "str", "oov",
+                      "What a category never seen in training becomes: oov (a slot of its own) or error.",
+                      choices=("oov", "error"))
 
 CSV = DataSourceSpec(
     name="csv",
@@ -26,6 +31,7 @@ CSV = DataSourceSpec(
         param("delimiter", "str", ",", "The field separator."),
         TABLE_IDS,
         TABLE_MISSING,
+        TABLE_UNKNOWN,
     ),
 )
 
@@ -38,6 +44,7 @@ PARQUET = DataSourceSpec(
         *TABLE_COLUMNS,
         TABLE_IDS,
         TABLE_MISSING,
+        TABLE_UNKNOWN,
     ),
 )
 
@@ -50,6 +57,7 @@ JSON = DataSourceSpec(
         *TABLE_COLUMNS,
         TABLE_IDS,
         TABLE_MISSING,
+        TABLE_UNKNOWN,
     ),
 )
 

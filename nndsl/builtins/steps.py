@@ -82,6 +82,7 @@ PREDICT = StepSpec(
         param("keep", "str_list", None, "Input columns to copy into the output CSV, e.g. keep=[\"id\"]."),
         param("rows", "positive_int", 10, "Rows to print when there is no 'to' file."),
         param("column", "str", None, "Name of the prediction column (default: the training target's name)."),
+        param("probabilities", "bool", False, "For a classifier: a column per class with its probability, after the class."),
     ),
 )
 

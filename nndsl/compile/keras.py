@@ -13,7 +13,7 @@ from .. import catalogue
 from ..errors import Diagnostic, NndslCheckError, PluginError, UsageError, did_you_mean
 from ..plugins.registry import normalize, registry
 from ..plugins.spec import load_impl
-from ..semantics.keras_check import LAYER_PATH_ARGS, keras2_input, sequential_input
+from ..semantics.keras_check import LAYER_PATH_ARGS, has_input_arguments, keras2_input, sequential_input
 from ..semantics.result import CheckedModel, CheckedProgram, ResolvedCall, ResolvedName
 from ..semantics.values import Symbol
 from ..source import Source
@@ -115,10 +115,11 @@ def to_keras(value: Any, source: Source | None = None) -> Any:
     return value
 
 
-def build_layers(model: CheckedModel, after_input=(), source: Source | None = None) -> list:
+def build_layers(model: CheckedModel, after_input=(), source: Source | None = None, input_width: int | None = None) -> list:
     """The model's Keras layers, an ``Input`` first, then ``after_input`` (preprocessing layers).
 
-    ``source`` is the program's text, for errors located in it.
+    ``source`` is the program's text, for errors located in it. ``input_width`` is the width of
+    the table a model without ``Input`` trains on.
     """
     import keras
 
@@ -136,6 +137,8 @@ def build_layers(model: CheckedModel, after_input=(), source: Source | None = No
         else:
             out.append(keras.Input(**args))
         resolved = resolved[1:]
+    elif input_width is not None and not has_input_arguments(first):
+        out.append(keras.Input(shape=(input_width,)))
     else:
         # Keras-2 style input_shape= / input_dim= on the first layer becomes an Input, without
         # Keras's deprecation warning.
@@ -154,7 +157,8 @@ def compile_arguments(model: CheckedModel, source: Source | None = None) -> dict
     return args
 
 
-def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bool = True, after_input=None):
+def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bool = True, after_input=None,
+                input_width: int | None = None):
     """The compiled ``keras.Sequential`` for one model of a checked program.
 
     ``after_input`` are layers placed right after the input (fitted preprocessing). By default a
@@ -171,7 +175,7 @@ def build_model(checked: CheckedProgram, name: str | None = None, *, compile: bo
         after_input = [keras.layers.Normalization()] if model.options.scale_features != "none" else []
     if checked.nn_file is not None:
         model = _with_absolute_paths(model, checked.nn_file.parent)
-    layers = build_layers(model, after_input, checked.source)
+    layers = build_layers(model, after_input, checked.source, input_width)
     try:
         km = keras.Sequential(layers, name=model.keras_name or model.name)
     except (ValueError, TypeError) as exc:

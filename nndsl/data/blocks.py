@@ -20,8 +20,8 @@ TARGET_HINT = 'missing= fills features only: leave out the rows without a target
 # What a text cell in a numeric column usually means, and the three ways to say so.
 TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
              "or keep it with id=[...]")
-# Text in a target column: a target is numbers (categorical= is for features).
-CLASS_TARGET_HINT = "a target is numbers: write class labels as 0, 1, ... (or one-hot columns)"
+# Text in one of several target columns: class labels are one target column of their own.
+CLASS_TARGET_HINT = "text class labels are read from a single target column: name only that column in target="
 # An empty cell where no missing= policy is set.
 MISSING_HINT = 'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'
 
@@ -38,6 +38,7 @@ class Block:
     x: Any
     y: Any
     texts: dict[str, list] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()  # a target column of text class labels (its text in ``texts``), y then None
 
     @property
     def rows(self) -> int:
@@ -63,8 +64,17 @@ def concat_blocks(blocks: list[Block]) -> Block:
         return blocks[0]
     x = np.concatenate([b.x for b in blocks])
     y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
+    labels = blocks[0].labels
+    other = next((b for b in blocks[1:] if b.labels != labels), None)
+    if other is not None:
+        # one part read its target as numbers, another as text: every part's labels become text
+        for b in blocks:
+            if not b.labels:
+                b.texts.update({c: [f"{v:.9g}" for v in b.y[:, 0]] for c in labels or other.labels})
+        labels = labels or other.labels
+        y = None
     texts = {c: [v for b in blocks for v in b.texts[c]] for c in blocks[0].texts}
-    return Block(x, y, texts)
+    return Block(x, y, texts, labels)
 
 
 def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception], missing_ok: frozenset[str] = frozenset()) -> Block:
@@ -78,7 +88,11 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
 
     found: list[tuple[int, int, Problem]] = []
     columns = []
+    labels = _label_column(table, roles)
     for k, name in enumerate(roles.numeric):
+        if name in labels:
+            columns.append(None)
+            continue
         col, bad = _as_float64(table.column(name), name, name in missing_ok)
         if bad is not None and bad.kind == "missing" and missing_ok and name in roles.targets:
             bad = Problem(bad.row, name, "missing", "target")  # a policy is set, but fills no target
@@ -91,21 +105,49 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
         raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
     nf = len(roles.features)
     x = _stack(columns[:nf], table.num_rows)
-    y = _stack(columns[nf:], table.num_rows) if roles.targets else None
+    y = _stack(columns[nf:], table.num_rows) if roles.targets and not labels else None
     # NaN and infinity survive the cast to float32, so one pass over the result finds them; a
     # column is searched only then. (A number too large for float32 becomes infinity there
     # without being reported, as the row-by-row reader has always done.)
     if not (np.isfinite(x).all() and (y is None or np.isfinite(y).all())):
         for k, (name, col) in enumerate(zip(roles.numeric, columns)):
+            if col is None:
+                continue
             finite = np.isfinite(col.to_numpy()) | col.is_null().to_numpy()
             if not finite.all():
                 i = int(np.argmin(finite))
                 found.append((i, k, Problem(i, name, "not-finite", _cell_text(col, i))))
         if found:
             raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
-    texts = {c: text_values(table.column(c)) for c in roles.text}
-    return Block(x, y, texts)
+    texts = {c: text_values(table.column(c)) for c in (*roles.text, *labels)}
+    return Block(x, y, texts, labels)
 
+
+def _label_column(table, roles: Roles) -> tuple[str, ...]:
+    """The one target column holding text class labels (``("species",)``), or ``()``.
+
+    A column of text with a value that is not a number holds labels. Several target columns
+    are numbers: one of them with text is reported by the caller as a cell that is not a number.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(roles.targets) != 1:
+        return ()
+    name = roles.targets[0]
+    col = table.column(name)
+    t = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return ()
+    col = col.cast(t) if t != col.type else col
+    text = pc.utf8_trim_whitespace(col)
+    # a column of numbers (and blanks) is a numeric target, read as today
+    present = pc.filter(text, pc.and_(pc.is_valid(text), pc.not_equal(text, "")))
+    try:
+        pc.cast(present, pa.float64())
+        return ()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return (name,)
 
 def problem_error(problem: Problem, fail, row: int) -> Exception:
     """The located error for a bad value of a feature or target column, at ``row`` as the format counts rows.

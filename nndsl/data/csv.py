@@ -15,7 +15,7 @@ from pathlib import Path
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles
 from .csv_scan import read_header, scan_rows
-from .missing import allowed_columns, policy_of
+from .missing import allowed_columns
 from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset, data_error
@@ -48,7 +48,7 @@ def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail
     """One file's roles and rows; ``first`` is the roles of the table's first file, if this is not it."""
     raw, header = read_header(part.path, delimiter, fail)
     roles = part_roles(args, header, first, fail, delimiter=delimiter)
-    missing_ok = allowed_columns(roles, policy_of(args))
+    missing_ok = allowed_columns(roles, args)
     try:
         if part.path.stat().st_size < SMALL_FILE:
             raise _Refused()
@@ -64,8 +64,9 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
     import pyarrow.csv as pacsv
 
     raw = dict(zip(roles.header, raw_header))
-    types = {raw[c]: pa.float64() for c in roles.numeric}
-    types.update({raw[c]: pa.string() for c in roles.text})
+    types = {raw[c]: pa.float64() for c in roles.features}
+    # a target is read as text, then as numbers: it may hold class labels (see blocks.table_to_block)
+    types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})
     try:
         table = pacsv.read_csv(
             path,

@@ -39,14 +39,30 @@ def read_header(path: Path, delimiter: str, fail: Callable[..., Exception]) -> t
     raise fail("expected a header row and data rows; received an empty file")
 
 
+class _TextTarget(Exception):
+    """A target cell of text: the file holds class labels, and is read again with them as text."""
+
+
 def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exception],
               missing_ok: frozenset[str] = frozenset()) -> Block:
     """Every data row of the file, or the located error for the first bad one.
 
     ``fail(message, where_row=N, column=c, hint=...)`` builds the error. An empty cell of a
-    column in ``missing_ok`` is read as NaN (see :mod:`nndsl.data.missing`).
+    column in ``missing_ok`` is read as NaN (see :mod:`nndsl.data.missing`). A single target
+    column with a cell of text holds class labels: it is kept as text.
     """
+    try:
+        return _scan(path, roles, delimiter, fail, missing_ok, labels=False)
+    except _TextTarget:
+        return _scan(path, roles, delimiter, fail, missing_ok, labels=True)
+
+
+def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exception], missing_ok: frozenset[str],
+          labels: bool) -> Block:
     import numpy as np
+
+    if labels:
+        roles = Roles(roles.header, roles.features, (), roles.ids + roles.targets, roles.categorical)
 
     header = list(roles.header)
     index = {h: j for j, h in enumerate(header)}
@@ -80,6 +96,8 @@ def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exce
                     try:
                         v = float(cell)
                     except ValueError:
+                        if cell and k >= nf and len(roles.targets) == 1:
+                            raise _TextTarget() from None
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
                                    where_row=line, column=cname,
                                    hint=(TARGET_HINT if missing_ok and k >= nf else MISSING_HINT) if not cell
@@ -97,6 +115,9 @@ def scan_rows(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exce
             raise _not_utf8(path, fail) from None
     x = np.frombuffer(xs, dtype=np.float32).reshape(rows, nf)
     y = np.frombuffer(ys, dtype=np.float32).reshape(rows, len(roles.targets)) if roles.targets else None
+    if labels:
+        # read as an id column, so as text: the ids are the roles' last column
+        return Block(x, None, texts, (roles.ids[-1],))
     return Block(x, y, texts)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
-from .missing import allowed_columns, policy_of
+from .missing import allowed_columns
 from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset
@@ -47,7 +47,7 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
         raise fail("expected JSON objects, one per line; received an empty file")
     roles = part_roles(args, header, first, fail)
     lines = _LineNumbers(part.path)
-    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, policy_of(args)))
+    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, args))
 
 
 class _LineNumbers:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
-from .missing import allowed_columns, policy_of
+from .missing import allowed_columns
 from .parts import part_roles, read_parts
 from .paths import Part
 from .table import Dataset
@@ -40,7 +40,7 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
         raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
     header = table.column_names
     roles = part_roles(args, header, first, fail)
-    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, p.row + 1), allowed_columns(roles, policy_of(args)))
+    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, p.row + 1), allowed_columns(roles, args))
 
 
 def _reason(exc: Exception) -> str:

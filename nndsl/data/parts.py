@@ -7,13 +7,12 @@ the blocks into one :class:`Dataset`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from .blocks import Block, concat_blocks
 from .columns import Roles, assign_roles, unique_header
-from .missing import POLICIES, policy_of, settle
+from .missing import check_policy, policy_for, settle, unknown_columns
 from .paths import Part, fingerprint_parts, resolve_parts
 from .table import Dataset, data_error
 
@@ -31,11 +30,10 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
             for the first file and the first file's roles for the others.
         row_word: how a location names a row ("row", or "line" for JSON lines).
     """
-    policy = policy_of(args)
-    if policy not in POLICIES and (isinstance(policy, bool) or not isinstance(policy, (int, float)) or math.isnan(policy)):
+    wrong = check_policy(args.get("missing"))
+    if wrong is not None:
         # checked with the program already; a loader called from Python gets the same words
-        raise data_error(f"expected missing= to be one of {', '.join(POLICIES)}, or a number; received {policy!r}",
-                         where=args["path"], decl=decl, source=source)
+        raise data_error(wrong, where=args["path"], decl=decl, source=source)
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
     fingerprint = _Background(fingerprint_parts, parts)
     first: Roles | None = None
@@ -44,20 +42,40 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         roles, block = read_part(part, first, part_failure(part.shown, decl, source, row_word))
         first = first or roles
         blocks.append(block)
+    unknown = unknown_columns(args, first.header)
+    if unknown:
+        raise data_error(f"expected columns of the table in missing=; received '{unknown[0]}'", where=args["path"], decl=decl,
+                         source=source, hint=f"the columns are: {', '.join(first.header)}")
     table = concat_blocks(blocks)
     if table.rows == 0:
         if parts.single:
             raise data_error("expected data rows after the header; received the header only", where=args["path"], decl=decl, source=source)
         raise data_error(f"expected data rows; received none in {len(parts.files)} files", where=args["path"], decl=decl, source=source)
+    features = [*first.features, *first.categorical]
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
-        fingerprint=fingerprint.result(), categorical=list(first.categorical),
-    ), policy)
+        fingerprint=fingerprint.result(), categorical=list(first.categorical), labels=list(table.labels),
+        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True,
+    ), args, _row_failure(parts, blocks, decl, source, row_word))
     if ds.rows == 0:
         raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {ds.dropped})",
                          where=args["path"], decl=decl, source=source)
     return ds
+
+
+def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
+    """``fail(message, row, column, hint)`` for a row of the joined table, located in its file."""
+
+    def fail(message: str, row: int, column: str, hint: str | None = None) -> Exception:
+        for part, block in zip(parts.files, blocks):
+            if row < block.rows:
+                break
+            row -= block.rows
+        first_row = 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1  # a CSV's header is row 1
+        return part_failure(part.shown, decl, source, row_word)(message, where_row=row + first_row, column=column, hint=hint)
+
+    return fail
 
 
 class _Background:

@@ -32,8 +32,12 @@ class Dataset:
     class_names: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.run.encode)
     missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
-    fill: Any = None  # "mean", "median" or "most_frequent": NaN cells the runner fills with training values
     dropped: int = 0  # rows dropped by missing="drop"
+    labels: list[str] = field(default_factory=list)  # target columns of text class labels (their text in ``columns``)
+    policies: dict[str, Any] = field(default_factory=dict)  # each feature's missing= policy (see nndsl.data.schema)
+    unknown: str = "oov"  # what a category unseen in training becomes: "oov" (a slot of its own) or "error"
+    encoded: bool = False  # features already encoded for a model (see nndsl.data.schema.encode)
+    table: bool = False  # read from a table source (csv, parquet, json): columns with names and roles
 
     @property
     def rows(self) -> int:
@@ -55,6 +59,10 @@ class Dataset:
             return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
         raise KeyError(name)
 
+    def _missing_in(self, index) -> dict[str, int]:
+        """The missing cells of each column among the rows at ``index``."""
+        return _count_missing(self, index) if self.missing else {}
+
     def subset(self, index, name: str) -> Dataset:
         """The rows at ``index`` (a NumPy index array), as a new data set."""
         pick = list(index)
@@ -69,9 +77,30 @@ class Dataset:
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
             categorical=list(self.categorical),
-            missing=dict(self.missing),
-            fill=self.fill,
+            missing=self._missing_in(index),
+            labels=list(self.labels),
+            policies=dict(self.policies),
+            unknown=self.unknown,
+            encoded=self.encoded,
+            table=self.table,
         )
+
+
+def _count_missing(ds, index) -> dict[str, int]:
+    import numpy as np
+
+    counts = {}
+    for name in ds.missing:
+        if name in ds.feature_names and ds.x is not None and ds.x.ndim == 2:
+            n = int(np.isnan(ds.x[index, ds.feature_names.index(name)]).sum())
+        elif name in ds.columns:
+            column = ds.columns[name]
+            n = sum(1 for i in index if not column[i].strip())
+        else:
+            continue
+        if n:
+            counts[name] = n
+    return counts
 
 
 def fingerprint_file(path: Path) -> str:

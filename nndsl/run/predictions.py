@@ -33,6 +33,24 @@ def column_names(width: int, *, target_names: Sequence[str] = (), column: str | 
     return [f"{n}_predicted" if n in keep else n for n in names]
 
 
+def outputs(flat, *, target_names: Sequence[str] = (), column: str | None = None, class_names: Sequence[str] = (),
+            classes: Sequence[str] = (), probabilities: bool = False, keep: Sequence[str] = ()):
+    """The output columns of predictions: (names, the class of each row or None, the numbers).
+
+    A model trained on class labels (``classes``) gives the class name of each row, in a column
+    named after its target (or ``column``), and with ``probabilities`` one column per class named
+    after the class; any other model, one column per output (see :func:`column_names`).
+    """
+    if classes:
+        found = class_outputs(flat, classes)
+        if found is not None:
+            labels, probs = found
+            name = column or (target_names[0] if len(target_names) == 1 else "class")
+            names = [name] + (list(classes) if probabilities else [])
+            return [f"{n}_predicted" if n in keep else n for n in names], labels, probs if probabilities else probs[:, :0]
+    return column_names(flat.shape[1], target_names=target_names, column=column, class_names=class_names, keep=keep), None, flat
+
+
 def identifying_columns(ds, keep: Sequence[str]) -> list[str]:
     """``keep`` with the data's identifying columns first: its ``id=`` columns, or the file name of
     each row of a folder source. They are copied into every prediction, as the data source says."""
@@ -51,14 +69,32 @@ def unknown_column(ds, keep: Sequence[str]) -> str | None:
     return next((c for c in keep if c not in columns), None)
 
 
-def shown_rows(ds, keep: Sequence[str], flat, rows: int) -> list[list[str]]:
-    """The first ``rows`` predictions as text, kept columns first: what a terminal shows."""
+def shown_rows(ds, keep: Sequence[str], flat, rows: int, labels: Sequence[str] | None = None) -> list[list[str]]:
+    """The first ``rows`` predictions as text, kept columns first (then the class, if ``labels``): what a terminal shows."""
     cols = {c: ds.column_text(c) for c in keep}
-    return [[cols[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]] for i in range(min(rows, len(flat)))]
+    first = (lambda i: [labels[i]]) if labels is not None else (lambda i: [])
+    return [[cols[c][i] for c in keep] + first(i) + [f"{float(v):.6g}" for v in flat[i]] for i in range(min(rows, len(flat)))]
 
 
-def write(target: Path, ds, keep: Sequence[str], names: Sequence[str], preds) -> None:
-    """Write the predictions atomically: the raw array to a ``.npy`` path, else a CSV table."""
+def class_outputs(flat, classes: Sequence[str]):
+    """(the class name of each row, the probability of each class) for a classifier's outputs: one
+    per class, or one sigmoid for two classes (the probability of the second). None otherwise."""
+    import numpy as np
+
+    n = len(classes)
+    if n >= 2 and flat.shape[1] == n:
+        probs = flat
+    elif n == 2 and flat.shape[1] == 1:
+        probs = np.column_stack([1.0 - flat[:, 0], flat[:, 0]])
+    else:
+        return None
+    return [classes[i] for i in probs.argmax(axis=1)], probs
+
+
+def write(target: Path, ds, keep: Sequence[str], names: Sequence[str], preds, labels: Sequence[str] | None = None,
+          values=None) -> None:
+    """Write the predictions atomically: the raw array to a ``.npy`` path, else a CSV table of the
+    kept columns, the class of each row (``labels``, when a classifier's) and ``values`` (default: the predictions)."""
     import numpy as np
 
     with atomic_path(target) as tmp:
@@ -66,10 +102,11 @@ def write(target: Path, ds, keep: Sequence[str], names: Sequence[str], preds) ->
             with open(tmp, "wb") as fh:
                 np.save(fh, preds)
         else:
-            write_csv(tmp, ds, keep, names, np.asarray(preds).reshape(len(preds), -1))
+            flat = np.asarray(preds).reshape(len(preds), -1) if values is None else values
+            write_csv(tmp, ds, keep, names, flat, labels)
 
 
-def write_csv(path: Path, ds, keep: Sequence[str], names: Sequence[str], flat) -> None:
+def write_csv(path: Path, ds, keep: Sequence[str], names: Sequence[str], flat, labels: Sequence[str] | None = None) -> None:
     """A header row of ``keep`` and ``names``, then one row per prediction (9 significant digits)."""
     import csv
 
@@ -78,7 +115,7 @@ def write_csv(path: Path, ds, keep: Sequence[str], names: Sequence[str], flat) -
         w = csv.writer(fh)
         w.writerow(list(keep) + list(names))
         for i, row in enumerate(flat):
-            w.writerow([cols[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
+            w.writerow([cols[c][i] for c in keep] + ([labels[i]] if labels is not None else []) + [f"{float(v):.9g}" for v in row])
 
 
 def _positional(names) -> bool:

@@ -32,8 +32,7 @@ class ModelState:
     loaded: bool = False
     history: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
-    vocab: dict | None = None  # categories of categorical columns, fitted on the training data
-    fills: dict | None = None  # values of missing features (missing="mean", ...), fitted on the training data
+    schema: Any = None  # how it takes a table (nndsl.data.schema.TableSchema), fitted on the training data
     target_names: list = field(default_factory=list)
     feature_names: list = field(default_factory=list)  # the training data's feature columns, before encoding
     class_names: list = field(default_factory=list)  # the classes of a folder source it was trained on
@@ -163,10 +162,10 @@ class RunState:
         if "seed" in params:
             kwargs["seed"] = self.seed
         ds = loader(cd.args, **kwargs)
-        if ds.fill is None and (ds.missing or ds.dropped):
-            from ..data.missing import summary
+        if ds.dropped:
+            from ..data.missing import dropped_line
 
-            self.events.line(summary(ds))
+            self.events.line(dropped_line(ds))
         self.datasets[name] = ds
         self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
                                           "rows": ds.rows, "fingerprint": ds.fingerprint}

@@ -16,7 +16,7 @@ from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUT
 from .files import atomic_path, atomic_write_text
 from .modelmeta import add_to_archive, sidecar
 from .modelmeta import read as read_meta
-from .predictions import column_names, count, identifying_columns, shown_rows, unknown_column
+from .predictions import count, identifying_columns, outputs, shown_rows, unknown_column
 from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
 from .runner import ModelState, RunState
@@ -46,55 +46,26 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want
             f"expected data with input shape {want} for model '{ms.name}'; received {detail} "
             f"from '{step.node.on and state.checked.source.text[step.node.on.span.start:step.node.on.span.end]}'",
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
-            hint=(f"the data's feature columns are: {', '.join(ds.feature_names)}" if ds.feature_names and len(got) == 1 else None),
+            hint=_width_hint(ms, ds, got),
         )
 
 
-def _filled(state: RunState, ms: ModelState, ds):
-    """``ds`` with its missing feature cells filled (missing="mean", ...) with the values fitted
-    on the first data the model sees, its training data."""
-    if ds.fill is None:
-        return ds
-    from ..data.missing import apply_fills, fit_fills, summary
-    from ..data.table import data_error
-
-    decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
-    if ms.fills is None:
-        if ms.trained:
-            # fitting on test or prediction data now would fill it with its own statistics
-            raise data_error(f"expected the {ds.fill} of model '{ms.name}''s training data to fill missing values; received a model "
-                             "trained without missing values filled", where=ds.path.name if ds.path else ds.name, decl=decl,
-                             source=state.source, hint=f"write missing=\"{ds.fill}\" on the training data's source too")
-        ms.fills = fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
-        state.record.data["preprocessing"].setdefault(ms.name, {})["fills"] = ms.fills
-    cache = state.encoded.setdefault(ms.name, {})
-    key = ("filled", id(ds))
-    if key not in cache:
-        cache[key] = apply_fills(ds, ms.fills)
-        line = summary(ds)
-        if line:
-            state.events.line(f"{line}, with the {ds.fill} of each column in model '{ms.name}''s training data")
-    return cache[key]
+def _width_hint(ms: ModelState, ds, got: tuple) -> str | None:
+    """What each column of a table contributes to the width, or the data's columns."""
+    if ms.schema is not None and len(got) == 1:
+        return (f"the table's columns give {ms.schema.width} inputs: {ms.schema.contributions()}; "
+                "leave out Input and the model takes the table's width")
+    if ds.feature_names and len(got) == 1:
+        return f"the data's feature columns are: {', '.join(ds.feature_names)}"
+    return None
 
 
 def _encoded(state: RunState, ms: ModelState, ds):
-    """``ds`` with its categorical columns one-hot encoded with the model's categories."""
-    ds = _filled(state, ms, ds)
-    if not ds.categorical and not ms.vocab:
-        return ds
-    from ..data.table import data_error
-    from .encode import encode
-    from .encode import fit as fit_vocab
+    """``ds`` as model ``ms`` takes it: a table's columns encoded with the schema fitted on its
+    training data (missing cells filled, categories one-hot, class labels as indices)."""
+    from .tables import encoded
 
-    if ms.vocab is None:
-        ms.vocab = fit_vocab(ds)
-        state.record.data["preprocessing"].setdefault(ms.name, {})["categorical"] = ms.vocab
-    decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
-    cache = state.encoded.setdefault(ms.name, {})
-    key = id(ds)
-    if key not in cache:
-        cache[key] = encode(ds, ms.vocab, lambda m, where, hint: data_error(m, where=where, hint=hint, decl=decl, source=state.source))
-    return cache[key]
+    return encoded(state, ms, ds)
 
 
 def _static_input(ms: ModelState) -> tuple | None:
@@ -114,6 +85,13 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
     ms.feature_names = list(ds.feature_names)  # saved with the model: predictions pick columns by these names
     ds = _encoded(state, ms, ds)
     want = _static_input(ms)
+    width = None
+    if want is None and ms.schema is not None and ms.checked is not None and ms.checked.resolved:
+        from ..semantics.keras_check import has_input_arguments
+
+        first = ms.checked.resolved[0]
+        if first.call.spec.name not in ("Input", "InputLayer", "Sequential") and not has_input_arguments(first):
+            width = ms.schema.width  # a model without Input takes the table's encoded width
     if step is not None and want is not None and ds.x is not None:
         # before any scaling is fitted on columns the model cannot take
         _check_features(state, step, ms, ds, want)
@@ -125,7 +103,11 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
-        ms.keras_model = build_model(state.checked, ms.name, after_input=extra)
+        ms.keras_model = build_model(state.checked, ms.name, after_input=extra, input_width=width)
+        if step is not None:
+            from .tables import check_classes
+
+            check_classes(state, step, ms)
         if ms.target_scaler is not None and ms.checked is not None and ms.checked.compile.get("loss") is not None:
             _compile_in_raw_units(state, ms)
     if ds.x is not None:
@@ -564,8 +546,10 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     for attr in ("feature_scaler", "target_scaler"):
         rec = resume.get(attr)
         setattr(ms, attr, Scaler.from_record(rec) if rec else None)
-    ms.vocab = resume.get("categorical") or ms.vocab
-    ms.fills = resume.get("fills") or ms.fills
+    if resume.get("table"):
+        from ..data.schema import TableSchema
+
+        ms.schema = TableSchema.from_dict(resume["table"])
     ms.target_names = resume.get("target_names") or ms.target_names
     ms.feature_names = resume.get("feature_names") or ms.feature_names
     ms._export = None
@@ -737,6 +721,8 @@ def save(state: RunState, step: CheckedStep) -> None:
         raise state.error("expected TensorFlow to write a serving export (a TensorFlow SavedModel); received an environment without it",
                           step, code="unsupported-option", span=span,
                           hint='install it: pip install "nndsl[keras]", or save to a .keras file')
+    if fmt == "keras" and ms.schema is not None:
+        model = _table_model(ms, model)
     if not state.chief:
         _save_elsewhere(model, fmt, target)
         return
@@ -767,6 +753,19 @@ def save(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="save", model=ms.name, path=str(step.to))
 
 
+def _table_model(ms: ModelState, core):
+    """The model as a .keras file holds it: raw rows in, as a dict of named columns (see
+    :mod:`nndsl.run.tablemodel`), compiled as the core is so that it can be evaluated as loaded."""
+    from .tablemodel import wrap
+
+    model = wrap(core, ms.schema, name=f"{core.name}_table")
+    if ms.checked is not None and ms.checked.compile.get("loss") is not None:
+        from ..compile.keras import compile_arguments
+
+        model.compile(**compile_arguments(ms.checked))
+    return model
+
+
 def _save_elsewhere(model, fmt: str, target: Path) -> None:
     """What a process other than process 0 does for a save: the same Keras calls (reading shared
     weights is collective, so every process must make them), into a folder thrown away after."""
@@ -781,11 +780,15 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
 
 
 def _model_meta(ms: ModelState) -> dict:
-    meta = {"categorical": ms.vocab or {}, "target_names": list(ms.target_names), "fills": ms.fills or {}}
+    meta = {"target_names": list(ms.target_names)}
+    if ms.schema is not None:
+        meta["table"] = ms.schema.to_dict()
+        meta["core"] = ms.export_model().name  # the layer of the saved model that is the .nn model
     if ms.feature_names:
         meta["feature_names"] = list(ms.feature_names)  # so `nndsl predict` picks them out of a wider table
-    if ms.class_names:
-        meta["class_names"] = list(ms.class_names)
+    classes = ms.schema.classes if ms.schema is not None else ms.class_names
+    if classes:
+        meta["class_names"] = list(classes)
     return meta
 
 
@@ -839,18 +842,34 @@ def load(state: RunState, step: CheckedStep) -> None:
                           code="bad-model-file", span=span,
                           hint="the file may be truncated, corrupted, not a model, or saved by a newer Keras") from None
     ms = state.model(step.target)
-    ms.keras_model = model
+    meta = read_meta(source)
+    ms.keras_model = _core_of_loaded(model, meta)
     ms._export = None
     ms.feature_scaler = ms.target_scaler = None
     ms.loaded = ms.trained = True
-    # Categories and target names saved with the model (or earlier in this run).
-    meta = read_meta(source)
-    ms.vocab = meta.get("categorical") or None
-    ms.fills = meta.get("fills") or None
+    # The table's encoding and target names saved with the model (or earlier in this run).
+    from ..data.schema import from_meta
+
+    ms.schema = from_meta(meta)
     ms.target_names = meta.get("target_names") or state.saved_targets.get(str(source.resolve()), [])
     ms.feature_names = meta.get("feature_names") or []
     ms.class_names = meta.get("class_names") or []
     state.record.add_step(step="load", model=ms.name, path=str(step.from_))
+
+
+def _core_of_loaded(model, meta: dict):
+    """The ``Sequential`` a saved table model wraps, compiled as the file's model is; nndsl encodes
+    rows itself (with located errors), so a run trains and predicts on the core."""
+    if not meta.get("table"):
+        return model
+    from .tablemodel import core_of
+
+    core = core_of(model)
+    if core is not model:
+        config = model.get_compile_config()
+        if config:
+            core.compile_from_config(config)
+    return core
 
 
 def _newer_keras(source: Path, installed: str) -> str | None:
@@ -925,17 +944,18 @@ def predict(state: RunState, step: CheckedStep) -> None:
         raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
                           hint=f"the columns are: {', '.join(ds.all_columns())}" if ds.all_columns() else None)
     keep = identifying_columns(ds, keep)
-    names = column_names(flat.shape[1], target_names=ms.target_names or (), column=step.kwargs.get("column"),
-                         class_names=ms.class_names, keep=keep)
+    names, labels, values = outputs(flat, target_names=ms.target_names or (), column=step.kwargs.get("column"),
+                                    class_names=ms.class_names, classes=ms.schema.classes if ms.schema is not None else (),
+                                    probabilities=bool(step.kwargs.get("probabilities")), keep=keep)
     if step.to is None:
-        _print_predictions(state, ds, keep, names, flat, step.kwargs.get("rows") or 10)
+        _print_predictions(state, ds, keep, names, values, step.kwargs.get("rows") or 10, labels)
     else:
         target = output_path(state, step, step.to)
         span = step.node.to.span
         if target.suffix.lower() not in (".npy", ".csv", ".txt", ""):
             raise state.error(f"expected a .csv or .npy path for predictions; received '{step.to}'", step, code="bad-output", span=span)
         try:
-            write_predictions(target, ds, keep, names, preds)
+            write_predictions(target, ds, keep, names, preds, labels, values)
         except OSError as exc:
             raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
                               code="write-failed", span=span) from None
@@ -944,8 +964,8 @@ def predict(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
 
-def _print_predictions(state, ds, keep, names, flat, rows: int) -> None:
-    shown = shown_rows(ds, keep, flat, rows)
+def _print_predictions(state, ds, keep, names, flat, rows: int, labels=None) -> None:
+    shown = shown_rows(ds, keep, flat, rows, labels)
     if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
         state.events.emit("predictions", data=ds.name, columns=keep + names, rows=shown, total=len(flat))
         return

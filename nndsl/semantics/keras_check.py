@@ -17,7 +17,7 @@ from ..vocabulary import MODEL_NAME
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
 from .files import check_object_files
-from .result import MODEL_OPTIONS, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
+from .result import MODEL_OPTIONS, CheckedData, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
 from .types import describe_type, fits
 from .values import CallValue, Symbol
 
@@ -544,6 +544,13 @@ def infer_shapes(ctx: Context) -> None:
             spec = rl.call.spec
             if i == 0 and spec.name not in ("Input", "InputLayer"):
                 first = _input_from_first_layer(spec, args)
+                if first is None and fed_by_table(ctx, model.name):
+                    # the width is the encoded width of the table it trains on, known once read
+                    # (nndsl check --data computes it)
+                    unknown = True
+                    for later in model.resolved:
+                        later.input_shape = later.output_shape = None
+                    break
                 if first is None:
                     ctx.error("missing-input-shape", f"expected the model's input shape; received a first layer ({spec.name}) without one",
                               rl.layer.call.name_span,
@@ -589,6 +596,27 @@ def infer_shapes(ctx: Context) -> None:
                       model.decl.name_span, hint="raise the limit with --max-params if this is intended")
 
 
+TABLE_SOURCES = ("csv", "parquet", "json")
+
+
+def table_source(ctx: Context, ref) -> CheckedData | None:
+    """The table source (csv, parquet, json) a data name reads, through ``split(...)``; else None."""
+    seen = set()
+    while ref is not None and str(ref) in ctx.data and str(ref) not in seen:
+        seen.add(str(ref))
+        cd = ctx.data[str(ref)]
+        if cd.spec.name in TABLE_SOURCES:
+            return cd
+        ref = cd.args.get("source") if cd.spec.name == "split" else None
+    return None
+
+
+def fed_by_table(ctx: Context, model: str) -> bool:
+    """Whether a step trains (or tunes) ``model`` on a table source: its input width comes from the table."""
+    return any(step.target == model and step.verb in ("train", "tune") and table_source(ctx, step.on) is not None
+               for step in ctx.steps)
+
+
 def keras2_input(first: ResolvedLayer) -> tuple[tuple, Any, ResolvedLayer]:
     """A first layer that declares its input the Keras 2 way (``input_shape=``, ``input_dim=``):
     the input's shape and batch size, and the layer without those arguments. Keras 3 wants an
@@ -607,6 +635,13 @@ def _base_param(spec, name: str) -> bool:
     """Whether ``name`` is one of the base-layer keywords of ``spec`` rather than its own parameter."""
     p = spec.param(name) if hasattr(spec, "param") else None
     return p is not None and _keyword_only(spec, p)
+
+
+def has_input_arguments(first: ResolvedLayer) -> bool:
+    """Whether a first layer declares the model's input the Keras 2 way (input_shape=, input_dim=, batch_input_shape=)."""
+    args = first.call.args
+    return (args.get("input_shape") is not None or args.get("batch_input_shape") is not None
+            or (args.get("input_dim") is not None and _base_param(first.call.spec, "input_dim")))
 
 
 def _input_from_first_layer(spec, args) -> tuple | None:

@@ -29,7 +29,7 @@ DESCRIPTIONS = {
     "progress": "one of rich, plain, json or none",
     "save_format": "one of keras, h5 or export",
     "fraction_list": "fractions that add up to at most 1",
-    "missing": "one of error, drop, mean, median, most_frequent, or a number",
+    "missing": "one of error, drop, mean, median, most_frequent, or a number; or a dict of column to one of those (or a category)",
     "positive_number": "a number above 0",
     "direction": "minimize or maximize",
     "sampler": "one of tpe, random or grid",
@@ -91,6 +91,8 @@ def fits(value: Any, type_name: str, nullable: bool = False) -> bool:
     if t == "progress":
         return _is_str(value) and str(value) in _PROGRESS
     if t == "missing":
+        if isinstance(value, dict):
+            return all(_is_str(k) and (is_number(v) or _is_str(v)) for k, v in value.items())
         return is_number(value) or (_is_str(value) and str(value) in _MISSING_POLICIES)
     if t == "save_format":
         return _is_str(value) and str(value) in _SAVE_FORMATS
