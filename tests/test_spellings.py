@@ -477,8 +477,8 @@ def test_exported_script_adapts_reads_paths_and_names_as_nndsl_run_does(tmp_path
 
 @pytest.mark.parametrize("rows, column, hint", [
     ("a,b,y\n1,2,3\n4,,6\n", "b",
-     'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'),
-    ("a,b,y\n1,2,cat\n4,5,dog\n", "y", "a target is numbers: write class labels as 0, 1, ... (or one-hot columns)"),
+     'missing="error" refuses empty cells: leave it out to fill them with the training mean, or drop their rows with missing="drop"'),
+    ("a,b,y\n1,2,cat\n4,5,dog\n", "y", 'text class labels are read from a single target column: name only that column in target='),
     ("a,b,y\n1,2,3\n4,five,6\n", "b", "a column of categories is declared with categorical=[...]; leave other text out with exclude=[...] "
                                       "or keep it with id=[...]"),
 ])
@@ -486,8 +486,10 @@ def test_data_hints_fit_the_cell(tmp_path, rows, column, hint):
     from nndsl.data.csv import load
 
     (tmp_path / "d.csv").write_text(rows)
+    # two targets: text in one of them is not a column of class labels
+    target = ["a", "y"] if column == "y" else "y"
     with pytest.raises(nndsl.RunError) as e:
-        load({"path": "d.csv", "target": "y"}, name="d", base=tmp_path)
+        load({"path": "d.csv", "target": target, "missing": "error"}, name="d", base=tmp_path)
     (d,) = e.value.diagnostics
     assert f"column '{column}'" in d.message and d.hint == hint
 

@@ -52,7 +52,8 @@ def test_small_files_are_read_without_importing_arrow(tmp_path):
             f"ds = load({{'path': 'd.csv', 'target': 'y', 'missing': 0}}, name='d', base=Path({str(tmp_path)!r}))\n"
             "print(ds.x.tolist(), 'pyarrow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), timeout=60)
-    assert result.stdout.strip() == "[[1.0, 2.0], [4.0, 0.0]] False", result.stderr
+    # the missing cell stays NaN: the fill is fitted and applied with the model's encoding (nndsl.data.schema)
+    assert result.stdout.strip() == "[[1.0, 2.0], [4.0, nan]] False", result.stderr
 
 
 def load_csv(folder: Path, **args):
@@ -116,7 +117,7 @@ def test_arrow_and_the_row_by_row_reader_agree(tmp_path, rows):
     """On any file, both readers give the same arrays, or the same located error."""
     path = tmp_path / "p.csv"
     path.write_text("a,b,y\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
-    args = {"path": "p.csv", "target": "y"}
+    args = {"path": "p.csv", "target": "y", "missing": "error"}
     fail = part_failure("p.csv", None, None)
     try:
         expected = scan_rows(path, assign_roles(args, ["a", "b", "y"], fail), ",", fail)
@@ -131,7 +132,11 @@ def test_arrow_and_the_row_by_row_reader_agree(tmp_path, rows):
         assert message(exc) == expected
         return
     assert not isinstance(expected, str), expected
-    assert got.x.tolist() == expected.x.tolist() and got.y.tolist() == expected.y.tolist()
+    assert got.x.tolist() == expected.x.tolist()
+    if expected.labels:  # a target with text: class labels, kept as text by both
+        assert got.labels == ["y"] and got.y is None and got.columns["y"] == expected.texts["y"]
+    else:
+        assert got.y.tolist() == expected.y.tolist()
 
 
 @pytest.mark.parametrize("content, where, text", [
@@ -144,7 +149,7 @@ def test_arrow_and_the_row_by_row_reader_agree(tmp_path, rows):
 def test_csv_errors_name_the_row_and_column_arrow_does_not(tmp_path, content, where, text):
     (tmp_path / "d.csv").write_text(content)
     with pytest.raises(RunError) as e:
-        load_csv(tmp_path, path="d.csv", target="y")
+        load_csv(tmp_path, path="d.csv", target="y", missing="error")
     assert message(e.value) == f"{where}: {text}"
 
 
@@ -265,7 +270,7 @@ def test_parquet_folder_and_glob_of_parts(tmp_path):
 def test_parquet_bad_values_are_located(tmp_path, columns, where, text):
     write_parquet(tmp_path / "t.parquet", columns)
     with pytest.raises(RunError) as e:
-        parquet.load({"path": "t.parquet", "target": "y"}, name="t", base=tmp_path)
+        parquet.load({"path": "t.parquet", "target": "y", "missing": "error"}, name="t", base=tmp_path)
     assert message(e.value) == f"{where}: {text}"
 
 
@@ -322,7 +327,7 @@ def test_json_lines_read_with_blank_lines_and_missing_text(tmp_path):
 def test_json_lines_errors_name_the_file_and_line(tmp_path, text, where, error):
     (tmp_path / "r.jsonl").write_text(text)
     with pytest.raises(RunError) as e:
-        jsonl.load({"path": "r.jsonl", "target": "y"}, name="r", base=tmp_path)
+        jsonl.load({"path": "r.jsonl", "target": "y", "missing": "error"}, name="r", base=tmp_path)
     assert message(e.value) == f"{where}: {error}"
 
 
@@ -407,42 +412,105 @@ def test_train_and_predict_on_parquet_json_and_csv_parts(tmp_path):
 MESSY = "a,b,y\n1,,3\n4,5,6\n,,\n7,8,9\n2,1_0,1\n3,,2\n"  # one line of empty cells, skipped as ever
 
 
-def test_missing_values_are_an_error_by_default(tmp_path):
+def test_missing_values_are_an_error_under_error(tmp_path):
     (tmp_path / "d.csv").write_text(MESSY)
     with pytest.raises(RunError) as e:
-        load_csv(tmp_path, path="d.csv", target="y")
+        load_csv(tmp_path, path="d.csv", target="y", missing="error")
     assert message(e.value) == "d.csv:row 2, column 'b': expected a number; received an empty cell"
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", missing={"b": "error"})
+    assert message(e.value) == "d.csv:row 2, column 'b': expected a number; received an empty cell"
+
+
+def fitted(ds, loss_kind=None):
+    from nndsl.data.schema import fit
+    from nndsl.data.table import data_error
+
+    return fit(ds, loss_kind=loss_kind, fail=lambda m, row=None, column=None, hint=None: data_error(m, where=f"{row}/{column}", hint=hint))
+
+
+def encoded(ds, schema):
+    from nndsl.data.schema import encode
+    from nndsl.data.table import data_error
+
+    return encode(ds, schema, lambda m, row=None, column=None, hint=None: data_error(m, where=f"{row}/{column}", hint=hint))
+
+
+def test_missing_numbers_are_filled_with_the_training_mean_by_default(tmp_path):
+    (tmp_path / "d.csv").write_text(MESSY)
+    ds = load_csv(tmp_path, path="d.csv", target="y")
+    assert ds.missing == {"b": 2} and [math.isnan(v) for v in ds.x[:, 1]] == [True, False, False, False, True]
+    schema = fitted(ds)
+    assert [f.fill for f in schema.features] == [pytest.approx(17 / 5), pytest.approx(23 / 3)]
+    assert encoded(ds, schema).x[:, 1].tolist() == pytest.approx([23 / 3, 5.0, 8.0, 10.0, 23 / 3])
+    from nndsl.data.missing import filled_line
+
+    assert filled_line(ds, schema.fitted) == "d: filled 2 missing cells: b 2 (7.66667)"
 
 
 def test_missing_drop_leaves_out_the_rows(tmp_path):
     (tmp_path / "d.csv").write_text(MESSY)
     ds = load_csv(tmp_path, path="d.csv", target="y", missing="drop")
     assert ds.x.tolist() == [[4.0, 5.0], [7.0, 8.0], [2.0, 10.0]] and ds.y[:, 0].tolist() == [6.0, 9.0, 1.0]
-    assert ds.dropped == 2 and ds.fill is None
-    from nndsl.data.missing import summary
+    assert ds.dropped == 2
+    from nndsl.data.missing import dropped_line
 
-    assert summary(ds) == "d: dropped 2 rows with missing values"
+    assert dropped_line(ds) == "d: dropped 2 rows with missing values"
 
 
 def test_missing_constant_fills_features(tmp_path):
     (tmp_path / "d.csv").write_text(MESSY)
     ds = load_csv(tmp_path, path="d.csv", target="y", missing=-1)
-    assert ds.x[:, 1].tolist() == [-1.0, 5.0, 8.0, 10.0, -1.0] and ds.missing == {"b": 2}
+    assert ds.missing == {"b": 2}
+    assert encoded(ds, fitted(ds)).x[:, 1].tolist() == [-1.0, 5.0, 8.0, 10.0, -1.0]
+
+
+def test_missing_policies_per_column(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,c,y\n1,,x,3\n,5,,6\n7,8,x,9\n3,,z,2\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y", categorical=["c"], missing={"a": "median", "b": 0, "c": "most_frequent"})
+    schema = fitted(ds)
+    assert [f.fill for f in schema.features] == [3.0, 0.0, "x"]
+    x = encoded(ds, schema)
+    assert x.feature_names == ["a", "b", "c=[UNK]", "c=x", "c=z"]
+    assert x.x.tolist() == [[1, 0, 0, 1, 0], [3, 5, 0, 1, 0], [7, 8, 0, 1, 0], [3, 0, 0, 0, 1]]
+    ds = load_csv(tmp_path, path="d.csv", target="y", categorical=["c"], missing={"b": "drop", "c": "unknown"})
+    assert ds.rows == 2 and ds.dropped == 2
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", categorical=["c"], missing={"c": "error"})
+    assert message(e.value) == "d.csv:row 3, column 'c': expected a category; received an empty cell"
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", categorical=["c"], missing={"colour": "mean"})
+    assert message(e.value) == "d.csv: expected columns of the table in missing=; received 'colour'"
+
+
+def test_missing_categories_get_a_category_of_their_own_and_unseen_ones_a_slot(tmp_path):
+    (tmp_path / "train.csv").write_text("plan,y\nbasic,1\n,0\npro,1\n")
+    (tmp_path / "new.csv").write_text("id,plan\n1,pro\n2,enterprise\n3,\n")
+    train = load_csv(tmp_path, path="train.csv", target="y", categorical="plan")
+    schema = fitted(train)
+    (plan,) = schema.features
+    assert plan.categories == ("", "basic", "pro") and plan.fill == "" and plan.width == 4
+    assert plan.encoded_names() == ["plan=[UNK]", "plan=(missing)", "plan=basic", "plan=pro"]
+    assert schema.contributions() == "plan: 4 ((missing), basic, pro, [UNK])"
+    new = load_csv(tmp_path, path="new.csv", categorical="plan", id="id")
+    assert encoded(new, schema).x.tolist() == [[0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]]
+    strict = load_csv(tmp_path, path="train.csv", target="y", categorical="plan", unknown="error")
+    with pytest.raises(RunError) as e:
+        encoded(new, fitted(strict))
+    assert message(e.value) == "1/plan: expected one of the training data's categories ((missing), basic, pro); received 'enterprise'"
 
 
 @pytest.mark.parametrize("policy, value, a_value", [("mean", 23 / 3, 3.4), ("median", 8.0, 3.0), ("most_frequent", 5.0, 1.0)])
-def test_fitted_policies_keep_the_cells_for_the_training_data_to_fill(tmp_path, policy, value, a_value):
-    from nndsl.data.missing import apply_fills, fit_fills
-
+def test_fitted_policies_fill_with_the_training_data_values(tmp_path, policy, value, a_value):
     (tmp_path / "d.csv").write_text(MESSY)
     ds = load_csv(tmp_path, path="d.csv", target="y", missing=policy)
-    assert ds.fill == policy and ds.missing == {"b": 2}
-    assert [math.isnan(v) for v in ds.x[:, 1]] == [True, False, False, False, True]
-    fills = fit_fills(ds, None)
+    assert ds.missing == {"b": 2}
+    schema = fitted(ds)
+    fills = {f.name: f.fill for f in schema.features}
     assert fills["b"] == pytest.approx(value) and fills["a"] == pytest.approx(a_value)  # a tie: the smallest
-    filled = apply_fills(ds, fills)
+    filled = encoded(ds, schema)
     assert filled.x[:, 1].tolist() == pytest.approx([value, 5.0, 8.0, 10.0, value])
-    assert not math.isnan(filled.x.sum()) and filled.fill is None
+    assert not math.isnan(filled.x.sum())
 
 
 def test_a_missing_target_is_filled_by_no_policy(tmp_path):
@@ -473,20 +541,17 @@ def test_dropping_every_row_is_an_error(tmp_path):
 
 
 def test_fitting_a_column_without_values_is_an_error(tmp_path):
-    from nndsl.data.missing import fit_fills
-    from nndsl.data.table import data_error
-
     (tmp_path / "d.csv").write_text("a,b,y\n1,,2\n3,,4\n")
     ds = load_csv(tmp_path, path="d.csv", target="y", missing="median")
     with pytest.raises(RunError) as e:
-        fit_fills(ds, lambda m, where, hint: data_error(m, where=where, hint=hint))
-    assert message(e.value) == "d.csv: expected values to fit the median of column 'b'; received only missing ones"
+        fitted(ds)
+    assert message(e.value) == "None/b: expected values to fit the median of column 'b'; received only missing ones"
 
 
 def test_missing_values_in_parquet_and_json_lines(tmp_path):
     write_parquet(tmp_path / "t.parquet", {"a": [1.0, None, 3.0], "s": ["1", " ", "3"], "y": [0, 1, 2]})
     ds = parquet.load({"path": "t.parquet", "target": "y", "missing": 0}, name="t", base=tmp_path)
-    assert ds.x.tolist() == [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]] and ds.missing == {"a": 1, "s": 1}
+    assert encoded(ds, fitted(ds)).x.tolist() == [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]] and ds.missing == {"a": 1, "s": 1}
     (tmp_path / "r.jsonl").write_text('{"a": 1, "b": 2, "y": 0}\n{"b": null, "y": 1}\n{"a": 5, "b": 6, "y": 1}\n')
     ds = jsonl.load({"path": "r.jsonl", "target": "y", "missing": "drop"}, name="r", base=tmp_path)
     assert ds.x.tolist() == [[1.0, 2.0], [5.0, 6.0]] and ds.dropped == 1
@@ -500,6 +565,7 @@ def test_missing_policy_is_checked_with_the_program():
     head = "model m {\n    Input(shape=(2,))\n    Dense(1)\n    loss mse\n}\ntrain m on d epochs=1\n"
     nndsl.check('data d = csv("d.csv", target="y", missing="median")\n' + head, filename="m.nn", keras=False)
     nndsl.check('data d = parquet("d.parquet", target="y", missing=0.5)\n' + head, filename="m.nn", keras=False)
+    nndsl.check('data d = csv("d.csv", target="y", missing={"a": "median", "b": 0})\n' + head, filename="m.nn", keras=False)
     with pytest.raises(NndslCheckError) as e:
         nndsl.check('data d = csv("d.csv", target="y", missing="average")\n' + head, filename="m.nn", keras=False)
     assert "expected one of error, drop, mean, median, most_frequent, or a number" in e.value.diagnostics[0].message
@@ -515,21 +581,21 @@ def test_training_means_fill_test_and_prediction_data_and_travel_with_the_model(
     (tmp_path / "test.csv").write_text("a,b,y\n1,,0.1\n2,2,0.2\n")
     (tmp_path / "new.csv").write_text("a,b\n3,\n")
     program = tmp_path / "m.nn"
-    program.write_text('data train = csv("train.csv", target="y", missing="mean")\n'
-                       'data test = csv("test.csv", target="y", missing="mean")\n'
-                       'data new = csv("new.csv", missing="mean")\n' + MODEL
+    program.write_text('data train = csv("train.csv", target="y")\n'
+                       'data test = csv("test.csv", target="y")\n'
+                       'data new = csv("new.csv")\n' + MODEL
                        + 'train m on train epochs=1 batch_size=8\ntest m on test\nsave m to "m.keras"\n'
                        'load again from "m.keras"\npredict again on new to "out.csv"\n')
     out = io.StringIO()
     state = run(program, out=out, err=io.StringIO(), progress="plain")
     present = [i % 3 for i in range(1, 41) if i % 5 != 0]
     mean_b = sum(present) / len(present)
-    assert state.models["m"].fills["b"] == pytest.approx(mean_b)
-    assert read_meta(tmp_path / "m.keras")["fills"]["b"] == pytest.approx(mean_b)
-    assert state.models["again"].fills == state.models["m"].fills
+    assert state.models["m"].schema.features[1].fill == pytest.approx(mean_b)
+    assert read_meta(tmp_path / "m.keras")["table"]["features"][1]["fill"] == pytest.approx(mean_b)
+    assert state.models["again"].schema == state.models["m"].schema
     text = out.getvalue()
-    assert "train: filled 8 missing cells (b 8), with the mean of each column in model 'm''s training data" in text
-    assert "test: filled 1 missing cell (b 1)" in text
+    assert f"train: filled 8 missing cells: b 8 ({mean_b:.6g}), fitted on model 'm''s training data" in text
+    assert f"test: filled 1 missing cell: b 1 ({mean_b:.6g}), with model 'm''s training values" in text
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 2
 
 
@@ -540,13 +606,12 @@ def test_data_is_never_filled_with_its_own_statistics(tmp_path):
     (tmp_path / "train.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i / 10}\n" for i in range(16)))
     (tmp_path / "test.csv").write_text("a,b,y\n1,,0.1\n2,2,0.2\n")
     program = tmp_path / "m.nn"
-    program.write_text('data train = csv("train.csv", target="y")\ndata test = csv("test.csv", target="y", missing="mean")\n'
+    program.write_text('data train = csv("train.csv", target="y")\ndata test = csv("test.csv", target="y", missing="median")\n'
                        + MODEL + "train m on train epochs=1\ntest m on test\n")
-    with pytest.raises(RunError) as e:
-        run(program, out=io.StringIO(), err=io.StringIO(), progress="none")
-    assert message(e.value) == ("test.csv: expected the mean of model 'm''s training data to fill missing values; "
-                                "received a model trained without missing values filled")
-    assert hint(e.value) == 'write missing="mean" on the training data\'s source too'
+    out = io.StringIO()
+    run(program, out=out, err=io.StringIO(), progress="plain")
+    # the model's fill is the training data's mean of b (15 rows of i % 3), not the test data's median (2)
+    assert f"test: filled 1 missing cell: b 1 ({sum(i % 3 for i in range(16)) / 16:.6g})" in out.getvalue()
 
 
 def test_empty_cells_under_a_policy_need_no_second_reading(tmp_path, monkeypatch):
@@ -554,7 +619,7 @@ def test_empty_cells_under_a_policy_need_no_second_reading(tmp_path, monkeypatch
     calls = []
     monkeypatch.setattr(csv_source, "scan_rows", lambda *a, **k: calls.append(a) or scan_rows(*a, **k))
     (tmp_path / "d.csv").write_text("a,b,y\n1,,3\n4,5,6\n")
-    assert load_csv(tmp_path, path="d.csv", target="y", missing=0).x.tolist() == [[1.0, 0.0], [4.0, 5.0]]
+    assert load_csv(tmp_path, path="d.csv", target="y", missing=0).missing == {"b": 1}
     assert calls == []
     (tmp_path / "d.csv").write_text("a,b,y\n1,,3\n,,\n4,5,6\n")  # a line of empty cells: the row-by-row reader skips it
     assert load_csv(tmp_path, path="d.csv", target="y", missing=0).rows == 2

@@ -23,7 +23,7 @@ TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave o
 # Text in one of several target columns: class labels are one target column of their own.
 CLASS_TARGET_HINT = "text class labels are read from a single target column: name only that column in target="
 # An empty cell where no missing= policy is set.
-MISSING_HINT = 'leave out the rows with empty cells with missing="drop", or fill them: missing="mean" (or "median", a number)'
+MISSING_HINT = 'missing="error" refuses empty cells: leave it out to fill them with the training mean, or drop their rows with missing="drop"'
 
 
 def text_hint(target: bool) -> str:
@@ -147,7 +147,14 @@ def _label_column(table, roles: Roles) -> tuple[str, ...]:
         pc.cast(present, pa.float64())
         return ()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return (name,)
+        pass
+    # Arrow refuses some numbers Python reads ("1_000"): labels only where Python refuses one too
+    for value in pc.unique(present).to_pylist():
+        try:
+            float(value)
+        except ValueError:
+            return (name,)
+    return ()
 
 def problem_error(problem: Problem, fail, row: int) -> Exception:
     """The located error for a bad value of a feature or target column, at ``row`` as the format counts rows.
