@@ -72,8 +72,12 @@ def test_saved_model_predicts_raw_units_without_nndsl(sales):
         import numpy as np
         import keras
         model = keras.models.load_model({str(sales / 'trained_model.keras')!r})
-        rows = np.loadtxt({str(sales / 'proposed_new_product.csv')!r}, delimiter=",", skiprows=1, ndmin=2).astype("float32")
-        print(json.dumps({{"pred": float(model.predict(rows, verbose=0)[0, 0]),
+        path = {str(sales / 'proposed_new_product.csv')!r}
+        names = open(path).readline().strip().split(",")
+        rows = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        # raw rows by column name, in reverse order: the order of the dict's keys does not matter
+        columns = {{name: rows[:, j] for j, name in reversed(list(enumerate(names)))}}
+        print(json.dumps({{"pred": float(model.predict(columns, verbose=0)[0, 0]),
                           "nndsl": any(m.startswith("nndsl") for m in sys.modules)}}))
         """
     )
@@ -304,7 +308,7 @@ def test_categorical_columns_are_one_hot_encoded_with_training_categories(tmp_pa
     prog = write(
         tmp_path / "p.nn",
         """
-        data train = csv("train.csv", target="y", categorical=["genre"])
+        data train = csv("train.csv", target="y", categorical=["genre"], unknown="error")
         data new   = csv("new.csv", categorical=["genre"])
         model m {
             Input(shape=(4,))
@@ -319,11 +323,11 @@ def test_categorical_columns_are_one_hot_encoded_with_training_categories(tmp_pa
         """,
     )
     state, _ = run(prog)
-    assert state.models["m"].vocab == {"genre": ["action", "rpg", "sport"]}
+    assert state.models["m"].schema.features[1].categories == ("action", "rpg", "sport")
     out = read_csv(tmp_path / "p.csv")
     assert [r["genre"] for r in out] == ["sport", "rpg"] and "y" in out[0]
-    # plain Keras still loads the file with the extra member
-    assert keras.models.load_model(tmp_path / "m.keras").input_shape == (None, 4)
+    # plain Keras loads the file, which takes the raw columns by name
+    assert sorted(i.name for i in keras.models.load_model(tmp_path / "m.keras").inputs) == ["genre", "price"]
     # a category the training data never had is an error naming row and column
     from nndsl.errors import RunError
 
@@ -391,7 +395,8 @@ def test_folder_instead_of_file_and_labels_out_of_range(tmp_path):
         """)
     with pytest.raises(RunError) as e:
         run(prog)
-    assert "expected class labels 0 to 2 for a model with 3 outputs; received 5 at row 3" in e.value.render()
+    # whole-number labels under a classification loss are classes, in sorted order: 0 and 5 are two
+    assert "expected a last layer of 2 units for the 2 classes of target 'y' (0, 5); received 3" in e.value.render()
 
 
 def test_class_weight_and_initial_epoch(tmp_path):

@@ -56,17 +56,26 @@ def cmd_evaluate(args) -> int:
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
         raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
     meta = read_meta(model_path)
+    from ..data.schema import encode, from_meta
+    from ..run.tablemodel import core_of
+
+    schema = from_meta(meta)
+    if schema is not None:
+        model = core_of(model)  # nndsl encodes the table's rows itself, with located errors
     targets = list(args.target or meta.get("target_names") or [])
     if not targets:
         raise UsageError("--target: expected the target column, which the model does not record; received none")
-    vocab = meta.get("categorical") or {}
-    ds = load({"path": str(data_path), "target": targets, "exclude": args.exclude, "id": None, "categorical": list(vocab) or None},
+    vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
+    ds = load({"path": str(data_path), "target": targets, "exclude": args.exclude, "id": None, "categorical": vocab or None},
               name=data_path.stem, base=Path.cwd())
-    if vocab:
+    if schema is not None:
         from ..data.table import data_error
-        from ..run.encode import encode
 
-        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
+        def fail(message, row=None, column=None, hint=None):
+            where = args.data + (f":row {row + 2}, column '{column}'" if row is not None else f":column '{column}'" if column else "")
+            return data_error(message, where=where, hint=hint)
+
+        ds = encode(ds, schema, fail)
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"

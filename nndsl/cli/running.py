@@ -76,6 +76,8 @@ def add_parsers(sub) -> None:
                    help="a CSV file (header row, feature columns), a .npy file, an .npz archive (its x) or a folder of images")
     p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
     p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
+    p.add_argument("--probabilities", action="store_true",
+                   help="for a classifier trained on class labels: a column per class with its probability, after the class")
     p.add_argument("--exclude", action="append", metavar="COLUMN",
                    help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
                         "are left out already)")
@@ -274,7 +276,7 @@ def cmd_predict(args) -> int:
     missing = predictions.unknown_column(ds, keep)
     if missing is not None:
         raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
-    return _emit(ds, keep, meta, preds, out, args.output)
+    return _emit(ds, keep, meta, preds, out, args.output, getattr(args, "probabilities", False))
 
 
 def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> int:
@@ -297,20 +299,24 @@ def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> 
     return _emit(ds, keep, meta, preds, out, args.output)
 
 
-def _emit(ds, keep: list, meta: dict, preds, out: Path | None, shown: str | None) -> int:
+def _emit(ds, keep: list, meta: dict, preds, out: Path | None, shown: str | None, probabilities: bool = False) -> int:
     """The predictions written to ``out``, or their first rows printed: columns named by the
-    model's targets or classes, after the kept columns."""
+    model's targets or classes (the class of each row, for a model trained on class labels), after the kept columns."""
+    from ..data.schema import from_meta
     from ..run import predictions
 
     flat = preds.reshape(len(preds), -1)
-    names = predictions.column_names(flat.shape[1], target_names=meta.get("target_names") or (),
-                                     class_names=meta.get("class_names") or (), keep=keep)
+    schema = from_meta(meta)
+    names, labels, values = predictions.outputs(flat, target_names=meta.get("target_names") or (),
+                                                class_names=meta.get("class_names") or (),
+                                                classes=schema.classes if schema is not None else (),
+                                                probabilities=probabilities, keep=keep)
     if out is not None:
-        predictions.write(out, ds, keep, names, preds)
+        predictions.write(out, ds, keep, names, preds, labels, values)
         print(f"wrote {predictions.count(len(flat))} to {shown}")
     else:
         print(",".join(keep + names))
-        for row in predictions.shown_rows(ds, keep, flat, 10):
+        for row in predictions.shown_rows(ds, keep, values, 10, labels):
             print(",".join(row))
     return 0
 
@@ -328,11 +334,15 @@ def _load_model(path: Path, name: str):
 
     from ..run.modelmeta import read as read_meta
 
+    from ..run.tablemodel import core_of
+
     try:
         model = keras.models.load_model(path, safe_mode=True)
     except Exception as exc:
         raise RunError(f"{name}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
-    return model, read_meta(path)
+    meta = read_meta(path)
+    # a model trained on a table takes named columns; nndsl encodes the rows itself (with located errors)
+    return (core_of(model) if meta.get("table") else model), meta
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -351,7 +361,10 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str):
     knows them, picked by name in any order, others left out and said once; else every column but
     its targets and ``exclude``), their categorical columns
     encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is."""
-    vocab = meta.get("categorical") or {}
+    from ..data.schema import from_meta
+
+    schema = from_meta(meta)
+    vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
     suffix = path.suffix.lower()
     if suffix == ".npy":
         from ..data.arrays import load_npy
@@ -372,7 +385,7 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str):
             if header and absent:
                 raise RunError(f"{shown}: expected the feature column '{absent[0]}' the model was trained on; "
                                f"received a file without it (the model's feature columns: {', '.join(features)})")
-            extra = [h for h in header if h not in features and h not in (exclude or ())]
+            extra = [h for h in header if h not in features and h not in vocab and h not in (exclude or ())]
             if extra:
                 print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
             args["features"] = [f for f in features if f not in (exclude or ())]
@@ -380,9 +393,13 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str):
             targets = [t for t in meta.get("target_names") or () if t in header and t not in (exclude or ())]
             args["exclude"] = list(exclude or ()) + targets or None
         ds = load(args, name="data", base=Path.cwd())
-    if vocab:
+    if schema is not None and ds.table:
+        from ..data.schema import encode
         from ..data.table import data_error
-        from ..run.encode import encode
 
-        ds = encode(ds, vocab, lambda m, where, hint: data_error(m, where=where, hint=hint))
+        def fail(message, row=None, column=None, hint=None):
+            where = shown + (f":row {row + 2}, column '{column}'" if row is not None else f":column '{column}'" if column else "")
+            return data_error(message, where=where, hint=hint)
+
+        ds = encode(ds, schema, fail, with_targets=False)
     return ds

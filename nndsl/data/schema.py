@@ -203,8 +203,8 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
         else:
             fill = str(policy) if not isinstance(policy, float) or not policy.is_integer() else str(int(policy))
         cats = order(set(present) | ({fill} if fill not in (None, OWN) else set()))
-        if fill == OWN:
-            cats = [OWN, *cats]
+        if fill == OWN and OWN in values:
+            cats = [OWN, *cats]  # a slot of its own (without missing cells in training, one is unknown there)
         if OWN in values:
             fitted[name] = fill
         integer = bool(cats) and all(c != OWN for c in cats) and _whole(cats)
@@ -310,7 +310,7 @@ def _one_hot(block, raw, f: Feature, fail: Fail) -> None:
             v = f.fill
         if v in slot_of:
             slots[k] = slot_of[v]
-        elif v == OWN:
+        elif v == OWN and f.fill is None:
             i = int(np.argmax(index == k))
             raise fail(f"expected a category in column '{f.name}'; received an empty cell (the model was trained with "
                        "missing categories refused)", row=i, column=f.name)

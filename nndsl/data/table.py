@@ -30,7 +30,7 @@ class Dataset:
     fingerprint: str = ""
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
-    categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.run.encode)
+    categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.data.schema)
     missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
     dropped: int = 0  # rows dropped by missing="drop"
     labels: list[str] = field(default_factory=list)  # target columns of text class labels (their text in ``columns``)

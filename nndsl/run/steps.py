@@ -762,7 +762,12 @@ def _table_model(ms: ModelState, core):
     if ms.checked is not None and ms.checked.compile.get("loss") is not None:
         from ..compile.keras import compile_arguments
 
-        model.compile(**compile_arguments(ms.checked))
+        args = compile_arguments(ms.checked)
+        trained = getattr(ms.keras_model, "optimizer", None)
+        if trained is not None and trained.built:
+            # the same weights are trained: the file keeps the optimizer's state, as a Sequential's would
+            args["optimizer"] = trained
+        model.compile(**args)
     return model
 
 
