@@ -189,7 +189,7 @@ def test_backend_jax_in_the_file_runs_the_example(tmp_path):
         "import keras, numpy as np, csv;"
         "m = keras.models.load_model('trained_model.keras');"
         "rows = list(csv.reader(open('proposed_new_product.csv')));"
-        "x = np.array(rows[1:], dtype='float32');"
+        "x = {name: np.array([float(r[j]) for r in rows[1:]]) for j, name in enumerate(rows[0])};"
         "p = float(m.predict(x, verbose=0)[0, 0]);"
         "q = float(list(csv.reader(open('predictions.csv')))[1][-1]);"
         "assert abs(p - q) <= 1e-3 * abs(q), (p, q); print('ok')")], capture_output=True, text=True, cwd=tmp_path,

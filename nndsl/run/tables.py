@@ -105,7 +105,7 @@ def check_classes(state, step, ms) -> None:
                           + ("; binary_crossentropy with Dense(1, activation=sigmoid) for two" if n == 2 else ""))
     if kind == "binary":
         if n != 2 or units != 1:
-            want = "2 classes and a last layer of 1 unit" if n == 2 or units == 1 else "2 classes"
+            want = "a last layer of 1 unit" if n == 2 else "2 classes" if units == 1 else "2 classes and a last layer of 1 unit"
             raise state.error(f"expected {want} for loss {loss}; received {n} classes ({listed}) and a last layer of {units} "
                               f"unit{'s' if units != 1 else ''}", step, code="class-count", span=span, notes=notes,
                               hint=f"for {n} classes: Dense({n}, activation=softmax) with loss sparse_categorical_crossentropy"
