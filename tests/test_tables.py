@@ -624,3 +624,52 @@ def test_empty_cells_under_a_policy_need_no_second_reading(tmp_path, monkeypatch
     (tmp_path / "d.csv").write_text("a,b,y\n1,,3\n,,\n4,5,6\n")  # a line of empty cells: the row-by-row reader skips it
     assert load_csv(tmp_path, path="d.csv", target="y", missing=0).rows == 2
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- column roles and class labels
+
+
+def test_boolean_columns_read_as_zero_and_one(tmp_path):
+    (tmp_path / "d.csv").write_text("a,flag,y\n1,true,3\n2,False,4\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y")
+    assert ds.x.tolist() == [[1.0, 1.0], [2.0, 0.0]]
+    write_parquet(tmp_path / "t.parquet", {"a": [1.0, 2.0], "flag": [True, False], "y": [3, 4]})
+    assert parquet.load({"path": "t.parquet", "target": "y"}, name="t", base=tmp_path).x.tolist() == [[1.0, 1.0], [2.0, 0.0]]
+    (tmp_path / "r.jsonl").write_text('{"a": 1, "flag": true, "y": 3}\n{"a": 2, "flag": false, "y": 4}\n')
+    assert jsonl.load({"path": "r.jsonl", "target": "y"}, name="r", base=tmp_path).x.tolist() == [[1.0, 1.0], [2.0, 0.0]]
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_target_of_text_holds_class_labels(tmp_path, monkeypatch, small):
+    if small:
+        monkeypatch.setattr(csv_source, "SMALL_FILE", 1 << 30)
+    (tmp_path / "d.csv").write_text("a,y\n1,yes\n2,no\n3, yes\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y")
+    assert ds.labels == ["y"] and ds.y is None and ds.target_names == ["y"] and ds.x.tolist() == [[1.0], [2.0], [3.0]]
+    schema = fitted(ds)
+    assert schema.classes == ("no", "yes") and encoded(ds, schema).y.tolist() == [[1.0], [0.0], [1.0]]
+    (tmp_path / "e.csv").write_text("a,y\n1,yes\n2,\n")
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="e.csv", target="y")
+    assert message(e.value) == "e.csv:row 3, column 'y': expected a class label; received an empty cell"
+    assert load_csv(tmp_path, path="e.csv", target="y", missing="drop").rows == 1
+
+
+def test_class_labels_in_parquet_json_lines_and_part_files(tmp_path):
+    write_parquet(tmp_path / "t.parquet", {"a": [1.0, 2.0, 3.0], "y": ["setosa", "virginica", "setosa"]})
+    ds = parquet.load({"path": "t.parquet", "target": "y"}, name="t", base=tmp_path)
+    assert fitted(ds).classes == ("setosa", "virginica") and ds.columns["y"] == ["setosa", "virginica", "setosa"]
+    (tmp_path / "r.jsonl").write_text('{"a": 1, "y": "b"}\n{"a": 2, "y": "a"}\n')
+    assert jsonl.load({"path": "r.jsonl", "target": "y"}, name="r", base=tmp_path).labels == ["y"]
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "1.csv").write_text("a,y\n1,2\n")  # numbers in one part, text in the other
+    (tmp_path / "parts" / "2.csv").write_text("a,y\n3,two\n")
+    ds = load_csv(tmp_path, path="parts", target="y")
+    assert ds.labels == ["y"] and ds.columns["y"] == ["2", "two"]
+
+
+def test_one_of_several_targets_with_text_is_an_error(tmp_path):
+    (tmp_path / "d.csv").write_text("a,y,z\n1,2,cat\n")
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target=["y", "z"])
+    assert message(e.value) == "d.csv:row 2, column 'z': expected a number; received 'cat'"

@@ -63,16 +63,15 @@ def concat_blocks(blocks: list[Block]) -> Block:
     if len(blocks) == 1:
         return blocks[0]
     x = np.concatenate([b.x for b in blocks])
-    y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
-    labels = blocks[0].labels
-    other = next((b for b in blocks[1:] if b.labels != labels), None)
-    if other is not None:
-        # one part read its target as numbers, another as text: every part's labels become text
+    labels = next((b.labels for b in blocks if b.labels), ())
+    if labels:
+        # a part read its target as numbers where another has text: its labels become text too
         for b in blocks:
             if not b.labels:
-                b.texts.update({c: [f"{v:.9g}" for v in b.y[:, 0]] for c in labels or other.labels})
-        labels = labels or other.labels
+                b.texts.update({c: [f"{v:.9g}" for v in b.y[:, 0]] for c in labels})
         y = None
+    else:
+        y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
     texts = {c: [v for b in blocks for v in b.texts[c]] for c in blocks[0].texts}
     return Block(x, y, texts, labels)
 

@@ -39,6 +39,10 @@ def read_header(path: Path, delimiter: str, fail: Callable[..., Exception]) -> t
     raise fail("expected a header row and data rows; received an empty file")
 
 
+# A boolean column reads as 0 and 1 (Arrow's words for a Parquet or JSON boolean are its own).
+_BOOLEANS = {"true": 1.0, "false": 0.0}
+
+
 class _TextTarget(Exception):
     """A target cell of text: the file holds class labels, and is read again with them as text."""
 
@@ -96,6 +100,9 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
                     try:
                         v = float(cell)
                     except ValueError:
+                        if cell.lower() in _BOOLEANS:
+                            (xs if k < nf else ys).append(_BOOLEANS[cell.lower()])
+                            continue
                         if cell and k >= nf and len(roles.targets) == 1:
                             raise _TextTarget() from None
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",

@@ -405,9 +405,8 @@ def _read_resume(ckpt: Path, nn_file: Path) -> dict:
     resume = meta.get("resume")
     if not resume:
         raise UsageError(f"--resume: expected {ckpt.name} to be an nndsl resume checkpoint; received a file without its metadata")
-    return {**resume, "path": str(ckpt), "categorical": meta.get("categorical"), "target_names": meta.get("target_names"),
-            "feature_names": meta.get("feature_names"),
-            "fills": meta.get("fills")}
+    return {**resume, "path": str(ckpt), "table": meta.get("table"), "target_names": meta.get("target_names"),
+            "feature_names": meta.get("feature_names")}
 
 
 def _check_resume_step(checked: CheckedProgram, resume: dict, ckpt: Path) -> None:
