@@ -27,6 +27,13 @@ def spans_of(diagnostic):
     return out
 
 
+def width_from_table(model) -> bool:
+    """Whether a checked model leaves out ``Input`` and takes its input width from the table it
+    trains on: its shapes are unknown until the data is read, so its text alone cannot build it."""
+    first = model.resolved[0] if model.resolved else None
+    return first is not None and first.name not in ("Input", "InputLayer") and first.output_shape is None
+
+
 def program_outputs(path: Path) -> dict[str, list[str]]:
     """The files a program's save and predict steps write, relative to its folder."""
     import nndsl

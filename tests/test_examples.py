@@ -45,7 +45,8 @@ def copy_example(path: Path, tmp_path: Path) -> Path:
 def test_there_are_examples():
     names = {p.parent.name for p in FILES}
     assert {"mnist_convnet", "imdb_bidirectional_lstm", "cifar10_cnn", "regression_dnn", "text_classifier",
-            "timeseries_conv_lstm", "tabular_classifier", "image_cnn", "sequence_model"} <= names
+            "timeseries_conv_lstm", "tabular_classifier", "image_cnn", "sequence_model", "customer_churn",
+            "bike_rentals"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -107,3 +108,76 @@ def test_example_runs_from_the_command_line(tmp_path):
     assert "\x1b[" not in done.stdout
     assert (copy.parent / "dnn_model.keras").is_file()
     assert (copy.parent / "predictions.csv").read_text(encoding="utf-8").startswith("Cylinders,Horsepower,Weight,Model Year,MPG")
+
+
+def run_example(name: str, tmp_path: Path) -> tuple[Path, str]:
+    """The example run with one epoch in a copy of its folder: the copy's folder and what it printed."""
+    from nndsl.run.runner import run
+
+    copy = copy_example(EXAMPLES / name / f"{name}.nn", tmp_path)
+    out = io.StringIO()
+    run(copy, overrides={"epochs": "1"}, progress="plain", out=out, err=out)
+    return copy.parent, out.getvalue()
+
+
+def test_the_messy_table_is_filled_labelled_and_scored_by_class(tmp_path):
+    """customer_churn: empty cells filled, yes/no labels, a plan never seen in training, and the
+    saved model used from plain Keras with the same columns by name."""
+    pytest.importorskip("keras")
+    import keras
+    import numpy as np
+
+    folder, printed = run_example("customer_churn", tmp_path)
+    filled = next(line for line in printed.splitlines() if line.startswith("train: filled "))
+    assert "age " in filled and "plan " in filled and "(own category)" in filled, filled
+    assert "new: filled 3 missing cells" in printed
+    with open(folder / "predictions.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["customer_id", "churned", "no", "yes"]
+    assert [r["customer_id"] for r in rows] == ["N001", "N002", "N003", "N004", "N005", "N006"]  # N006: plan enterprise
+    for r in rows:
+        no, yes = float(r["no"]), float(r["yes"])
+        assert abs(no + yes - 1) < 1e-5 and r["churned"] == ("yes" if yes > no else "no"), r
+
+    model = keras.models.load_model(folder / "churn.keras")
+    with open(folder / "new_customers.csv", newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    numeric = {"age", "tenure_months", "monthly_charges", "support_calls"}
+    columns = {i.name: (np.array([float(r[i.name]) if r[i.name] else np.nan for r in table]) if i.name in numeric
+                        else np.array([r[i.name] for r in table], dtype=object))  # text: dtype=object, "" missing
+               for i in model.inputs}
+    assert set(columns) == numeric | {"plan", "region"}
+    yes = model.predict(columns, verbose=0)[:, 0]
+    np.testing.assert_allclose(yes, [float(r["yes"]) for r in rows], rtol=1e-5, atol=1e-6)
+
+
+def test_the_parquet_example_reads_typed_columns_and_its_model_takes_them(tmp_path):
+    """bike_rentals: a folder of Parquet parts, a timestamp id, whole-number categories (the
+    hour), booleans, nulls; the saved model takes the forecast's columns read by pyarrow."""
+    pytest.importorskip("keras")
+    pq = pytest.importorskip("pyarrow.parquet")
+    import keras
+    import numpy as np
+
+    folder, printed = run_example("bike_rentals", tmp_path)
+    assert "history: filled 72 missing cells: humidity 72" in printed
+    with open(folder / "predictions.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["time", "rentals"] and len(rows) == 24
+    assert rows[0]["time"].startswith("2026-04-01 00:00:00")
+
+    model = keras.models.load_model(folder / "rentals.keras")
+    forecast = pq.read_table(folder / "forecast.parquet")
+    dtypes = {i.name: i.dtype for i in model.inputs}
+    assert set(dtypes) == {"hour", "working_day", "holiday", "temperature", "humidity", "wind_speed", "weather"}
+    assert dtypes["weather"] == "string" and dtypes["humidity"] == dtypes["working_day"] == "float32"
+
+    def column(name: str, dtype: str):
+        values = forecast[name].to_numpy(zero_copy_only=False)
+        if dtype == "string":  # categories as text, whole numbers too ("7"), a null as ""
+            return np.array(["" if v is None else str(v) for v in values], dtype=object)
+        return values.astype(dtype)  # a null number is NaN; booleans are 0 and 1
+
+    columns = {name: column(name, dtype) for name, dtype in dtypes.items()}
+    predicted = model.predict(columns, verbose=0)[:, 0]
+    np.testing.assert_allclose(predicted, [float(r["rentals"]) for r in rows], rtol=1e-4, atol=1e-3)

@@ -44,8 +44,13 @@ def assert_canonical_and_checks(text: str) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.parent.name for p in EXAMPLE_FILES])
 def test_every_example_round_trips(path, tmp_path):
+    from nncases import width_from_table
+
     checked = nndsl.check(path.read_text(encoding="utf-8"), filename=str(path))
-    for name in checked.models:
+    built = [name for name, model in checked.models.items() if not width_from_table(model)]
+    if not built:
+        pytest.skip("the model's input width comes from its training table: only a run builds it")
+    for name in built:
         original = nndsl.build(checked, model=name)
         saved = tmp_path / f"{name}.keras"
         original.save(saved)
