@@ -47,11 +47,13 @@ train churn on customers epochs=1
 
 
 @pytest.fixture(autouse=True)
-def _plain_output_and_no_tensorflow(monkeypatch):
+def _plain_output_and_no_tensorflow(monkeypatch, request):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     before = {m for m in ("tensorflow", "keras") if m in sys.modules}
     yield
+    if request.node.get_closest_marker("keras"):
+        return  # it runs the program too
     # (where an earlier test of the session imported TensorFlow, the import test's own process checks it)
     assert not {m for m in ("tensorflow", "keras") if m in sys.modules} - before, "checking data imported TensorFlow"
 
@@ -330,6 +332,23 @@ def test_summary_without_data_says_where_the_input_comes_from(tmp_path, capsys):
     assert "unknown until built" in out
     assert out.rstrip().endswith("model churn: input from the table it trains on, its width unknown until read "
                                  "(nndsl summary --data reads it)")
+
+
+# ---------------------------------------------------------------- the run agrees
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("change", [
+    ("Dense(2, activation=softmax)", "Dense(3, activation=softmax)"),  # blamed on the last layer
+    ("loss sparse_categorical_crossentropy", "loss mse"),  # blamed on the loss
+], ids=["units", "loss"])
+def test_the_run_reports_the_class_count_where_check_data_does(tmp_path, capsys, change):
+    path = project(tmp_path, CHURN.replace(*change))
+    status, _, checked = check_data(path, capsys=capsys)
+    assert status == 1
+    assert main(["run", path, "--progress", "none"]) == 1
+    ran = capsys.readouterr().err
+    assert "[class-count]" in checked and ran.splitlines()[:3] == checked.splitlines()[:3]
 
 
 # ---------------------------------------------------------------- the rules

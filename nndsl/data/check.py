@@ -301,7 +301,7 @@ class _Reader:
 
 def _model_problems(checked: CheckedProgram, f: TableFacts, step: CheckedStep) -> list[Diagnostic]:
     """The table's width against the model's ``Input``, its classes against the last layer and the loss."""
-    from .classes import class_problem, loss_name
+    from .classes import class_problem, loss_name, loss_span
 
     model = checked.models[f.model]
     source = checked.source
@@ -327,7 +327,7 @@ def _model_problems(checked: CheckedProgram, f: TableFacts, step: CheckedStep) -
     if f.schema.targets:
         problem = class_problem(f.schema.targets[0].name, f.schema.classes, loss_name(model), units)
         if problem is not None:
-            span = _loss_span(model) if problem.at_loss else None
+            span = loss_span(model) if problem.at_loss else None
             span = span or (last.layer.call.span if last is not None else step.node.span)
             out.append(Diagnostic(code="class-count", source=source, span=span, hint=problem.hint, notes=tuple(on),
                                   message=problem.message))
@@ -374,7 +374,3 @@ def _shape_span(call):
         return call.args[0].span
     return call.span
 
-
-def _loss_span(model: CheckedModel):
-    prop = model.properties.get("loss")
-    return prop[1].span if prop is not None else None

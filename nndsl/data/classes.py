@@ -31,6 +31,12 @@ def loss_name(model) -> str:
     return str(getattr(loss, "name", None) or getattr(getattr(loss, "spec", None), "name", None) or loss)
 
 
+def loss_span(model):
+    """Where a checked model writes its ``loss`` property, or None without one."""
+    prop = model.properties.get("loss") if model is not None else None
+    return prop[1].span if prop is not None else None
+
+
 def loss_kind(model) -> str | None:
     """"sparse", "one_hot" or "binary" for a classification loss (see ``CLASS_LOSSES``), else None."""
     return CLASS_LOSSES.get(loss_name(model))

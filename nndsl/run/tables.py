@@ -72,7 +72,7 @@ def encoded(state, ms, ds):
 def check_classes(state, step, ms) -> None:
     """The class count of the training data against the model's last layer and loss: a located
     error at the last layer (``Dense(1, sigmoid)`` for three classes) or at the loss."""
-    from ..data.classes import class_problem
+    from ..data.classes import class_problem, loss_span
 
     if ms.schema is None or not ms.schema.targets or ms.checked is None:
         return
@@ -84,13 +84,5 @@ def check_classes(state, step, ms) -> None:
     last = ms.checked.resolved[-1].layer.call if ms.checked.resolved else None
     span = last.span if last is not None else step.node.span
     notes = [Note(f"model '{ms.name}' is defined here", ms.checked.decl.name_span)]
-    raise state.error(problem.message, step, code="class-count", span=(_loss_span(ms) or span) if problem.at_loss else span,
+    raise state.error(problem.message, step, code="class-count", span=(loss_span(ms.checked) or span) if problem.at_loss else span,
                       notes=notes, hint=problem.hint)
-
-
-def _loss_span(ms):
-    node = getattr(ms.checked, "decl", None)
-    for prop in getattr(node, "properties", None) or ():
-        if getattr(prop, "name", None) == "loss":
-            return prop.span
-    return None
