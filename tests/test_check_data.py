@@ -91,6 +91,20 @@ def test_a_model_without_input_gets_the_width_of_its_table(tmp_path, capsys):
     assert out == f"{path}: ok\n  model churn: input {WIDTH} from customers.csv ({CONTRIBUTIONS}); classes no, yes\n"
 
 
+def test_steps_that_feed_no_data_before_training_change_nothing(tmp_path, capsys):
+    path = project(tmp_path, CHURN.replace("train churn", "summary churn\ntrain churn"))
+    status, out, _ = check_data(path, capsys=capsys)
+    assert status == 0
+    assert out.splitlines()[1].startswith(f"  model churn: input {WIDTH} from customers.csv")
+
+
+def test_a_model_loaded_from_a_file_brings_its_own_columns(tmp_path, capsys):
+    (tmp_path / "churn.keras").write_bytes(b"PK")  # never opened: the saved model's columns are not checked
+    program = 'data new = csv("new.csv", categorical=["plan"])\nload churn from "churn.keras"\npredict churn on new\n'
+    path = project(tmp_path, program, **{"new.csv": "plan,age\npro,33\n"})
+    assert check_data(path, capsys=capsys) == (0, f"{path}: ok\n", "")
+
+
 def test_json_carries_the_same_facts(tmp_path, capsys):
     path = project(tmp_path, CHURN)
     status, out, _ = check_data(path, "--json", capsys=capsys)
@@ -225,6 +239,17 @@ def test_prediction_data_without_a_column_the_model_takes(tmp_path, capsys):
                           "received data without it [missing-column]\n")
     assert "the model's feature columns are: age, plan, region" in err
     assert "= note: data source 'new' is declared here" in err
+
+
+def test_a_second_training_table_without_a_column(tmp_path, capsys):
+    program = CHURN + 'data more = csv("more.csv", target="churned", categorical=["region"])\ntrain churn on more epochs=1\n'
+    path = project(tmp_path, program, **{"more.csv": "age,region,churned\n30,north,no\n"})
+    status, out, err = check_data(path, "--json", capsys=capsys)
+    assert status == 1
+    [error] = json.loads(out)["errors"]
+    assert error["code"] == "missing-column" and error["line"] == line_of(path, "train churn on more")
+    assert error["message"] == "expected the feature column 'plan' model 'churn' was trained on; received data without it"
+    assert "[missing-column]" in err
 
 
 def test_test_data_without_a_target(tmp_path, capsys):

@@ -224,8 +224,8 @@ class _Reader:
         seen: set[str] = set()
         for step in self.checked.steps:
             model = step.target
-            if model is None or model in seen or model not in self.checked.models:
-                continue
+            if model is None or model in seen or model not in self.checked.models or step.verb not in (*_FEEDING, "load"):
+                continue  # (summary, plot, save: the model is neither built nor fed there)
             seen.add(model)
             if not step.spec.trains or not is_table_ref(self.checked, step.on):
                 continue
