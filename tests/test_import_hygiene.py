@@ -105,3 +105,42 @@ def test_checking_table_sources_imports_no_pyarrow(tmp_path):
     result = _run(["-c", API_SCRIPT, str(program)])
     assert result.returncode == 0, result.stderr
     assert _last_json(result) == []
+
+
+DATA_CHECK_SCRIPT = """
+import json, sys
+from nndsl.cli import main
+status = main(["check", "--data", *sys.argv[1:]])
+print(json.dumps([status, sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "numpy", "pyarrow"})]))
+"""
+
+TABLES_WITHOUT_INPUT = """\
+data a = csv("a.csv", target="y", categorical=["kind"])
+data b = parquet("b.parquet", target="y", categorical=["kind"])
+
+model m {
+    Dense(4, activation=relu)
+    Dense(1)
+    loss mse
+}
+
+train m on a epochs=1
+test m on b
+"""
+
+
+def test_check_data_reads_tables_without_tensorflow(tmp_path):
+    """``check --data`` reads the files with Arrow and fits the schemas, but builds nothing."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    (tmp_path / "a.csv").write_text("x,kind,y\n1,red,2\n3,blue,4\n", encoding="utf-8")
+    pq.write_table(pa.table({"x": [5.0], "kind": ["red"], "y": [6.0]}), tmp_path / "b.parquet")
+    program = tmp_path / "tables.nn"
+    program.write_text(TABLES_WITHOUT_INPUT, encoding="utf-8")
+    result = _run(["-c", DATA_CHECK_SCRIPT, str(program)])
+    assert result.returncode == 0, result.stderr
+    status, imported = _last_json(result)
+    assert status == 0, result.stderr
+    assert "model m: input 5 from a.csv" in result.stdout
+    assert "tensorflow" not in imported and "keras" not in imported
+    assert "pyarrow" in imported  # the Parquet file was read, by Arrow

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from pathlib import Path
 
-from ..errors import NndslError
+from ..errors import NndslError, UsageError
 from .output import report, use_color, warn
 from .source import add_grant_arguments, grants, parameter_count, parse_sets, parse_source, read_source
 
@@ -21,6 +22,9 @@ def add_parsers(sub) -> None:
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing for files that pass")
     c.add_argument("--json", action="store_true",
                    help="print one JSON object per file: ok or its errors, and every path the program reads and writes")
+    c.add_argument("--data", action="store_true",
+                   help="also read the program's tables (csv, parquet, json) and check them against its models: input "
+                        "widths, classes, the columns of later data (reads the files; no TensorFlow needed)")
     add_grant_arguments(c)
     c.set_defaults(func=cmd_check)
 
@@ -41,13 +45,22 @@ def cmd_check(args) -> int:
     """Check each file in turn; every file is reported, the worst status is returned."""
     from ..semantics.check import check
 
+    if args.data and args.language_only:
+        raise UsageError("--data: expected the Keras checks, which the data is checked against; received --language-only")
     status = 0
     granted = grants(args)
     for path in args.files:
+        facts = None
         try:
             program = parse_source(read_source(path), path)
-            checked = check(program, overrides=parse_sets(args.set), keras=not args.language_only, max_params=args.max_params,
-                            grants=granted, nn_file=path)
+            run_check = functools.partial(check, program, overrides=parse_sets(args.set), keras=not args.language_only,
+                                          max_params=args.max_params, grants=granted, nn_file=path)
+            if args.data:
+                from ..data.check import check_with_data
+
+                checked, facts = check_with_data(run_check)
+            else:
+                checked = run_check()
         except NndslError as exc:
             status = max(status, report(exc))
             if args.json:
@@ -55,9 +68,11 @@ def cmd_check(args) -> int:
             continue
         warn(checked.warnings)
         if args.json:
-            _print_json(_checked_json(path, checked))
+            _print_json(_checked_json(path, checked, facts))
         elif not args.quiet:
             print(f"{path}: ok")
+            for f in facts or ():
+                print(f"  {f.line()}")
     return status
 
 
@@ -70,17 +85,21 @@ def _diagnostic_json(d) -> dict:
     return out
 
 
-def _checked_json(path: str, checked) -> dict:
-    """What ``check --json`` says of a file that passes: its reads and writes, resolved, and its warnings."""
+def _checked_json(path: str, checked, facts=None) -> dict:
+    """What ``check --json`` says of a file that passes: its reads and writes, resolved, and its
+    warnings; with ``--data``, what each model takes from its table."""
     from ..paths import READ
 
     base = checked.nn_file.parent if checked.nn_file is not None else None
-    return {
+    out = {
         "file": path, "ok": True,
         "reads": [a.to_json(base) for a in checked.files if a.kind == READ],
         "writes": [a.to_json(base) for a in checked.files if a.kind != READ],
         "warnings": [_diagnostic_json(d) for d in checked.warnings],
     }
+    if facts is not None:
+        out["models"] = [f.to_json() for f in facts]
+    return out
 
 
 def _print_json(obj: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def add_parsers(sub) -> None:
     s.add_argument("file", metavar="FILE", help="the .nn file whose models to show")
     s.add_argument("--model", help="which model (default: every model)")
     s.add_argument("--keras", action="store_true", help="build the model with Keras and show its own shapes")
+    s.add_argument("--data", action="store_true",
+                   help="read the tables the models train on (as check --data does): the input width and what each column "
+                        "gives, and the shapes of a model without Input")
     s.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a let variable")
     s.add_argument("--diagram", metavar="PATH",
                    help="also draw the layer stack to PATH (.png, .svg or .pdf; needs matplotlib, not TensorFlow); "
@@ -198,14 +202,23 @@ def cmd_summary(args) -> int:
     from ..semantics.check import check
 
     text = read_source(args.file)
-    checked = check(parse_source(text, str(Path(args.file))), overrides=parse_sets(args.set))
+    run_check = functools.partial(check, parse_source(text, str(Path(args.file))), overrides=parse_sets(args.set))
+    facts = {}
+    if args.data:
+        from ..data.check import check_with_data
+
+        checked, found = check_with_data(run_check)
+        facts = {f.model: f for f in found}
+    else:
+        checked = run_check()
     names = [args.model] if args.model else list(checked.models)
     diagram = _diagram_path(args.diagram, args.file)
     for name in names:
         if name not in checked.models:
             raise UsageError(f"--model {name}: expected a model of the file; received '{name}'" + suggestion(name, checked.models))
-        keras_model = _keras_model(checked, name) if args.keras else None
+        keras_model = _keras_model(checked, name, facts.get(name)) if args.keras else None
         print_summary(checked, name, out=sys.stdout, keras_model=keras_model)
+        _say_input(checked, name, facts.get(name))
         if diagram is not None:
             _draw(checked, name, diagram if len(names) == 1 else diagram.with_name(f"{diagram.stem}-{name}{diagram.suffix}"))
     return 0
@@ -227,12 +240,27 @@ def _diagram_path(value: str | None, nn_file: str) -> Path | None:
     return diagram
 
 
-def _keras_model(checked, name: str):
+def _say_input(checked, name: str, facts) -> None:
+    """Where the input of a model trained on a table comes from: the table's columns (``--data``),
+    or a pointer to ``--data`` when the model takes the table's width unread."""
+    from ..data.check import takes_table_width
+    from ..semantics.keras_check import fed_by_table
+
+    if facts is not None:
+        print(facts.line())
+    elif takes_table_width(checked.models[name]) and fed_by_table(checked, name):
+        print(f"model {name}: input from the table it trains on, its width unknown until read (nndsl summary --data reads it)")
+
+
+def _keras_model(checked, name: str, facts=None):
     from ..compile.keras import build_model
+    from ..data.check import takes_table_width
     from ..run.quiet import prepare
 
     prepare(False)
-    return build_model(checked, name)
+    # a model without Input takes the width of its table, as the run builds it
+    width = facts.width if facts is not None and takes_table_width(checked.models[name]) else None
+    return build_model(checked, name, input_width=width)
 
 
 def _draw(checked, name: str, target: Path) -> None:

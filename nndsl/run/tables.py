@@ -17,35 +17,23 @@ def is_table(ds) -> bool:
 
 def loss_name(ms) -> str:
     """The model's loss as written: ``sparse_categorical_crossentropy``, ``BinaryCrossentropy``, or ''."""
-    loss = ms.checked.compile.get("loss") if ms.checked is not None else None
-    if loss is None:
-        return ""
-    return str(getattr(loss, "name", None) or getattr(getattr(loss, "spec", None), "name", None) or loss)
+    from ..data.classes import loss_name as written
+
+    return written(ms.checked)
 
 
 def loss_kind(ms) -> str | None:
-    from ..data.schema import CLASS_LOSSES
+    from ..data.classes import loss_kind as kind
 
-    return CLASS_LOSSES.get(loss_name(ms))
+    return kind(ms.checked)
 
 
 def failure(state, ds) -> Any:
     """``fail(message, row=None, column=None, hint=None)``: a data error located in ``ds``'s file."""
-    from ..data.table import data_error
+    from ..data.check import failure as located
 
     decl = state.checked.data[ds.name].decl if ds.name in state.checked.data else None
-    shown = ds.path.name if ds.path is not None else ds.name
-    first_row = 2 if ds.path is not None and ds.path.suffix.lower() == ".csv" else 1
-
-    def fail(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
-        where = shown
-        if row is not None:
-            where += f":row {row + first_row}" + (f", column '{column}'" if column else "")
-        elif column is not None:
-            where += f":column '{column}'"
-        return data_error(message, where=where, hint=hint, decl=decl, source=state.source)
-
-    return fail
+    return located(ds, decl, state.source)
 
 
 def fit_schema(state, ms, ds) -> None:
@@ -84,43 +72,17 @@ def encoded(state, ms, ds):
 def check_classes(state, step, ms) -> None:
     """The class count of the training data against the model's last layer and loss: a located
     error at the last layer (``Dense(1, sigmoid)`` for three classes) or at the loss."""
+    from ..data.classes import class_problem, loss_span
+
     if ms.schema is None or not ms.schema.targets or ms.checked is None:
         return
-    classes = ms.schema.classes
     target = ms.schema.targets[0]
-    kind = loss_kind(ms)
     units = ms.keras_model.output_shape[-1] if ms.keras_model is not None else None
+    problem = class_problem(target.name, ms.schema.classes, loss_name(ms), units)
+    if problem is None:
+        return
     last = ms.checked.resolved[-1].layer.call if ms.checked.resolved else None
     span = last.span if last is not None else step.node.span
     notes = [Note(f"model '{ms.name}' is defined here", ms.checked.decl.name_span)]
-    loss = loss_name(ms)
-    if not classes:
-        return
-    n = len(classes)
-    listed = ", ".join(classes[:6]) + (", ..." if n > 6 else "")
-    if kind is None:
-        raise state.error(f"expected a classification loss for the {n} classes of target '{target.name}' ({listed}); "
-                          f"received loss {loss or 'none'}", step, code="class-count", span=_loss_span(ms) or span, notes=notes,
-                          hint="sparse_categorical_crossentropy with a softmax layer of one unit per class"
-                          + ("; binary_crossentropy with Dense(1, activation=sigmoid) for two" if n == 2 else ""))
-    if kind == "binary":
-        if n != 2 or units != 1:
-            want = "a last layer of 1 unit" if n == 2 else "2 classes" if units == 1 else "2 classes and a last layer of 1 unit"
-            raise state.error(f"expected {want} for loss {loss}; received {n} classes ({listed}) and a last layer of {units} "
-                              f"unit{'s' if units != 1 else ''}", step, code="class-count", span=span, notes=notes,
-                              hint=f"for {n} classes: Dense({n}, activation=softmax) with loss sparse_categorical_crossentropy"
-                              if n != 2 else "Dense(1, activation=sigmoid)")
-        return
-    if units != n:
-        raise state.error(f"expected a last layer of {n} units for the {n} classes of target '{target.name}' ({listed}); "
-                          f"received {units}", step, code="class-count", span=span, notes=notes,
-                          hint=f"Dense({n}, activation=softmax)" if n > 2 else
-                          "Dense(2, activation=softmax), or Dense(1, activation=sigmoid) with loss binary_crossentropy")
-
-
-def _loss_span(ms):
-    node = getattr(ms.checked, "decl", None)
-    for prop in getattr(node, "properties", None) or ():
-        if getattr(prop, "name", None) == "loss":
-            return prop.span
-    return None
+    raise state.error(problem.message, step, code="class-count", span=(loss_span(ms.checked) or span) if problem.at_loss else span,
+                      notes=notes, hint=problem.hint)

@@ -636,7 +636,7 @@ def parse_overrides(overrides: dict[str, str] | None, program: ast.Program) -> d
 
 def check(program, *, filename: str = "<string>", overrides: dict[str, str] | None = None, keras: bool = True,
           max_params: int | None = None, passes: tuple[Pass, ...] | None = None, grants: Grants = DEFAULT_GRANTS,
-          nn_file: Path | str | None = None) -> CheckedProgram:
+          nn_file: Path | str | None = None, input_widths: dict[str, int] | None = None) -> CheckedProgram:
     """Check a program and return it with everything resolved.
 
     Args:
@@ -653,6 +653,9 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
         nn_file: the ``.nn`` file the program comes from, whose folder its paths are relative to
             and held to (:mod:`nndsl.paths`); by default the program's file name when it names
             an existing file, else none (text from elsewhere: paths are listed, not held).
+        input_widths: model -> the input width of a model without ``Input`` that trains on a
+            table (the table's encoded width, :func:`nndsl.data.check.check_with_data`), so that
+            its shapes are inferred; by default they are unknown until the data is read.
 
     Raises:
         NndslSyntaxError: the text does not parse.
@@ -669,7 +672,8 @@ def check(program, *, filename: str = "<string>", overrides: dict[str, str] | No
     if nn_file is None and program.source is not None and os.path.isfile(program.source.name):
         nn_file = program.source.name
     nn_path = Path(os.path.abspath(nn_file)) if nn_file is not None else None
-    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants, nn_file=nn_path)
+    ctx = Context(program, parse_overrides(overrides, program), max_params=limit, grants=grants, nn_file=nn_path,
+                  input_widths=input_widths)
     for check_pass in passes:
         check_pass(ctx)
     check_spaces(ctx, passes)

@@ -60,10 +60,12 @@ class Context:
         grants: what the command line allows beyond the defaults (the network, folders to write in).
         nn_file: the ``.nn`` file the program was read from, when it is one; its folder is where
             the program's relative paths start and where it may write.
+        input_widths: model -> the encoded width of the table it trains on, for a model without
+            ``Input`` (read from the data by ``nndsl check --data``); its shapes are then known.
     """
 
     def __init__(self, program: ast.Program, overrides: dict[str, ast.Expr], *, max_params: int = DEFAULT_MAX_PARAMS,
-                 grants: Grants = DEFAULT_GRANTS, nn_file: Path | None = None) -> None:
+                 grants: Grants = DEFAULT_GRANTS, nn_file: Path | None = None, input_widths: dict[str, int] | None = None) -> None:
         self.program = program
         self.source = program.source
         self.overrides = overrides
@@ -71,6 +73,7 @@ class Context:
         self.grants = grants
         self.nn_file = nn_file
         self.base = nn_file.parent if nn_file is not None else None
+        self.input_widths = dict(input_widths or {})
         self.files: list[Access] = []  # every path the program reads or writes, in the order found
         self.inputs: dict[Path, str] = {}  # the files it reads, absolute: what each is
         self.diagnostics: list[Diagnostic] = []

@@ -544,6 +544,8 @@ def infer_shapes(ctx: Context) -> None:
             spec = rl.call.spec
             if i == 0 and spec.name not in ("Input", "InputLayer"):
                 first = _input_from_first_layer(spec, args)
+                if first is None and model.name in ctx.input_widths and fed_by_table(ctx, model.name):
+                    first = (None, ctx.input_widths[model.name])
                 if first is None and fed_by_table(ctx, model.name):
                     # the width is the encoded width of the table it trains on, known once read
                     # (nndsl check --data computes it)
