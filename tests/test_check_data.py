@@ -29,8 +29,8 @@ age,plan,region,churned
 """
 
 # Two classes; each categorical column has its categories, the missing cell's own and [UNK].
-WIDTH = 1 + 5 + 5
-CONTRIBUTIONS = "age: 1, plan: 5 ((missing), basic, plus, pro, [UNK]), region: 5 ((missing), east, north, south, [UNK])"
+WIDTH = 1 + 5 + 4  # plan has empty cells in training: a slot of their own; region has none
+CONTRIBUTIONS = "age: 1, plan: 5 ((missing), basic, plus, pro, [UNK]), region: 4 (east, north, south, [UNK])"
 
 DATA = 'data customers = csv("customers.csv", target="churned", categorical=["plan", "region"])\n'
 
@@ -115,7 +115,7 @@ def test_json_carries_the_same_facts(tmp_path, capsys):
     assert model["model"] == "churn" and model["data"] == "customers" and model["file"] == "customers.csv"
     assert model["input"] == WIDTH and model["declared_input"] is None
     assert [(c["name"], c["kind"], c["width"]) for c in model["columns"]] == [
-        ("age", "numeric", 1), ("plan", "categorical", 5), ("region", "categorical", 5)]
+        ("age", "numeric", 1), ("plan", "categorical", 5), ("region", "categorical", 4)]
     assert model["columns"][1]["encoded"][:2] == ["plan=[UNK]", "plan=(missing)"]
     assert model["targets"] == [{"name": "churned", "classes": ["no", "yes"]}]
 
@@ -137,7 +137,7 @@ def test_parquet_table_and_a_regression_target(tmp_path, capsys):
 data homes = parquet("homes.parquet", target="price", categorical=["kind"])
 
 model price {
-    Input(shape=(6,))
+    Input(shape=(5,))
     Dense(1)
     loss mse
 }
@@ -147,8 +147,8 @@ train price on homes epochs=1
     path = project(tmp_path, program, **{"homes.parquet": table})
     status, out, err = check_data(path, capsys=capsys)
     assert (status, err) == (0, "")
-    assert out.splitlines()[1] == ("  model price: input 6 from homes.parquet "
-                                   "(size: 1, rooms: 1, kind: 4 ((missing), flat, house, [UNK])); target price (numbers)")
+    assert out.splitlines()[1] == ("  model price: input 5 from homes.parquet "
+                                   "(size: 1, rooms: 1, kind: 3 (flat, house, [UNK])); target price (numbers)")
 
 
 def test_the_schema_is_fitted_on_the_split_the_model_trains_on(tmp_path, capsys):
@@ -171,8 +171,8 @@ data part = split(customers, 0.5, seed=0)
     assert status == 0
     [model] = json.loads(out)["models"]
     assert model["data"] == "part"
-    assert model["columns"][1]["width"] == len(plans) + 2  # + [UNK] and (missing)
-    assert model["input"] == 1 + len(plans) + 2 + 3  # region: north, (missing) and [UNK]
+    assert model["columns"][1]["width"] == len(plans) + 1  # + [UNK]: no empty cells, so no (missing) slot
+    assert model["input"] == 1 + len(plans) + 1 + 2  # region: north and [UNK]
 
 
 # ---------------------------------------------------------------- mistakes, located
@@ -215,7 +215,7 @@ def test_a_sigmoid_unit_for_three_classes(tmp_path, capsys):
     path = project(tmp_path, program, **{"customers.csv": customers})
     status, _, err = check_data(path, capsys=capsys)
     assert status == 1
-    assert ("error: expected 2 classes and a last layer of 1 unit for loss binary_crossentropy; received 3 classes "
+    assert ("error: expected 2 classes for loss binary_crossentropy; received 3 classes "
             "(maybe, no, yes) and a last layer of 1 unit [class-count]") in err
     assert "for 3 classes: Dense(3, activation=softmax) with loss sparse_categorical_crossentropy" in err
 

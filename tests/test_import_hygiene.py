@@ -141,6 +141,6 @@ def test_check_data_reads_tables_without_tensorflow(tmp_path):
     assert result.returncode == 0, result.stderr
     status, imported = _last_json(result)
     assert status == 0, result.stderr
-    assert "model m: input 5 from a.csv" in result.stdout
+    assert "model m: input 4 from a.csv" in result.stdout
     assert "tensorflow" not in imported and "keras" not in imported
     assert "pyarrow" in imported  # the Parquet file was read, by Arrow

@@ -353,12 +353,20 @@ DATA_PROBLEMS = [
              "model.nn:2:1: error: d.csv: expected unique column names; received 'a' twice in the header [bad-data]"),
     csv_case("non-numeric-cell", "a,b,y\n1,2,3\n4,five,6\n",
              "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received 'five' [bad-data]"),
-    csv_case("empty-cell", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty "
-                                                   "cell [bad-data]"),
-    csv_case("empty-cell-hint", "a,b,y\n1,2,3\n4,,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an "
-             "empty cell [bad-data]", also=('leave out the rows with empty cells with missing="drop"',)),
-    csv_case("text-in-the-target", "a,b,y\n1,2,cat\n4,5,dog\n", "model.nn:2:1: error: d.csv:row 2, column 'y': expected a number; "
-             "received 'cat' [bad-data]", also=("a target is numbers: write class labels as 0, 1, ... (or one-hot columns)",)),
+    # An empty cell is filled with the training mean by default; missing="error" refuses it.
+    M("empty-cell", prog(data='data d = csv("d.csv", target="y", missing="error")\n'),
+      "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty cell [bad-data]",
+      files={"d.csv": "a,b,y\n1,2,3\n4,,6\n"}, command="run"),
+    M("empty-cell-hint", prog(data='data d = csv("d.csv", target="y", missing="error")\n'),
+      "model.nn:2:1: error: d.csv:row 3, column 'b': expected a number; received an empty cell [bad-data]",
+      files={"d.csv": "a,b,y\n1,2,3\n4,,6\n"}, command="run",
+      also=('missing="error" refuses empty cells: leave it out to fill them with the training mean',)),
+    M("empty-cell-filled", prog(), None, files={"d.csv": "a,b,y\n1,2,3\n4,,6\n"}, command="run"),
+    # Text in the target is class labels: a regression loss cannot train on them.
+    csv_case("text-in-the-target", "a,b,y\n1,2,cat\n4,5,dog\n",
+             "model.nn:7:5: error: expected a classification loss for the 2 classes of target 'y' (cat, dog); received loss "
+             "mean_squared_error [class-count]",
+             also=("sparse_categorical_crossentropy with a softmax layer of one unit per class",)),
     csv_case("nan-cell", "a,b,y\n1,2,3\n4,NaN,6\n", "model.nn:2:1: error: d.csv:row 3, column 'b': expected a finite number; received "
                                                     "'NaN' [bad-data]"),
     csv_case("infinite-target", "a,b,y\n1,2,3\n4,5,inf\n", "model.nn:2:1: error: d.csv:row 3, column 'y': expected a finite number; "
@@ -382,15 +390,16 @@ DATA_PROBLEMS = [
     M("train-on-data-without-target", prog(data='data d = csv("d.csv")\n'),
       "model.nn:10:12: error: expected data with a target column to train model 'm'; received 'd' without one [missing-target]",
       files={"d.csv": "a,b\n1,2\n"}, command="run"),
-    M("label-outside-class-range", prog(model=classifier(3)),
-      "model.nn:10:12: error: expected class labels 0 to 2 for a model with 3 outputs; received 3 at row 4 of 'd' [bad-labels]",
+    # Whole-number labels are classes in sorted order: three of them, for a model with 4 outputs.
+    M("label-outside-class-range", prog(model=classifier(4)),
+      "model.nn:6:5: error: expected a last layer of 3 units for the 3 classes of target 'y' (0, 2, 3); received 4 [class-count]",
       files={"d.csv": "a,b,y\n1,2,0\n3,4,2\n5,6,3\n"}, command="run"),
     M("fractional-label", prog(model=classifier(3)),
       "model.nn:10:12: error: expected class labels 0 to 2 for a model with 3 outputs; received 1.5 at row 3 of 'd' [bad-labels]",
       files={"d.csv": "a,b,y\n1,2,0\n3,4,1.5\n"}, command="run"),
     M("unseen-category-in-prediction-data",
-      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"])\ndata new = csv("new.csv", '
-                                                         'categorical=["c"])\n',
+      prog('predict m on new to "predictions.csv"', data='data d = csv("d.csv", target="y", categorical=["c"], unknown="error")\n'
+                                                         'data new = csv("new.csv", categorical=["c"])\n',
            model=MODEL.replace("shape=(2,)", "shape=(3,)")),
       "model.nn:3:1: error: new.csv:row 2, column 'c': expected one of the training data's categories (blue, red); received 'green' "
       "[bad-data]",

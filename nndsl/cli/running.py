@@ -361,7 +361,6 @@ def _load_model(path: Path, name: str):
     import keras
 
     from ..run.modelmeta import read as read_meta
-
     from ..run.tablemodel import core_of
 
     try:

@@ -137,7 +137,16 @@ def build_layers(model: CheckedModel, after_input=(), source: Source | None = No
         else:
             out.append(keras.Input(**args))
         resolved = resolved[1:]
-    elif input_width is not None and not has_input_arguments(first):
+    elif not has_input_arguments(first):
+        if input_width is None:
+            # a model without Input takes the width of the table it trains on, known once it is read
+            raise NndslCheckError(diagnostics=[Diagnostic(
+                code="missing-input-shape",
+                message=f"expected the input width of model '{model.name}'; received a model without Input, whose width "
+                        "comes from the table it trains on",
+                span=model.decl.name_span, source=source,
+                hint="the run reads the table first (nndsl run); nndsl summary --data and nndsl check --data read it too",
+            )])
         out.append(keras.Input(shape=(input_width,)))
     else:
         # Keras-2 style input_shape= / input_dim= on the first layer becomes an Input, without

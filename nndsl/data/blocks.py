@@ -23,7 +23,8 @@ TEXT_HINT = ("a column of categories is declared with categorical=[...]; leave o
 # Text in one of several target columns: class labels are one target column of their own.
 CLASS_TARGET_HINT = "text class labels are read from a single target column: name only that column in target="
 # An empty cell where no missing= policy is set.
-MISSING_HINT = 'missing="error" refuses empty cells: leave it out to fill them with the training mean, or drop their rows with missing="drop"'
+MISSING_HINT = ('missing="error" refuses empty cells: leave it out to fill them with the training mean, '
+                'or drop their rows with missing="drop"')
 
 
 def text_hint(target: bool) -> str:

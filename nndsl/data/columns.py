@@ -91,7 +91,7 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
         need(c, "categorical")
         if c in targets:
             raise fail(f"expected categorical feature columns; received the target '{c}'",
-                       hint="a class target is written as numbers 0..N-1 (or one-hot columns)")
+                       hint="a target of class labels needs no declaration: leave it out of categorical=")
     features = as_list(args.get("features"))
     if features is None:
         left_out = set(targets) | set(exclude) | set(ids) | set(categorical)

@@ -68,10 +68,11 @@ def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
     """``fail(message, row, column, hint)`` for a row of the joined table, located in its file."""
 
     def fail(message: str, row: int, column: str, hint: str | None = None) -> Exception:
-        for part, block in zip(parts.files, blocks):
-            if row < block.rows:
-                break
-            row -= block.rows
+        k = 0
+        while k < len(blocks) - 1 and row >= blocks[k].rows:
+            row -= blocks[k].rows
+            k += 1
+        part = parts.files[k]
         first_row = 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1  # a CSV's header is row 1
         return part_failure(part.shown, decl, source, row_word)(message, where_row=row + first_row, column=column, hint=hint)
 

@@ -36,6 +36,7 @@ from ..semantics.keras_check import (
     infer_shapes,
     resolve_compile,
     resolve_layers,
+    table_fed_models,
 )
 from ..semantics.result import CheckedModel
 from ..semantics.spaces import check_spaces
@@ -179,6 +180,7 @@ def _model_passes(ctx: Context, model: ast.ModelDecl | None) -> tuple[dict[str, 
     statements = (model,) if model is not None else ()
     sub = Context(ast.Program(statements=statements, source=program.source, span=program.span), {}, max_params=ctx.max_params)
     sub.decls, sub.variables, sub.settings, sub.blocks, sub.data = ctx.decls, ctx.variables, ctx.settings, ctx.blocks, ctx.data
+    sub.table_fed = table_fed_models(ctx)  # read from the whole program's steps, which the sub-program lacks
     sub.diagnostics = list(ctx.diagnostics)
     before = len(sub.diagnostics)
     _run(sub, _MODEL_PASSES)
@@ -235,7 +237,7 @@ def _world(program: ast.Program, statements, ctx: Context) -> tuple:
     that is no model and no step, and the declared names with their kinds."""
     texts = tuple(text for s, (*_, text) in zip(program.statements, statements) if not isinstance(s, (ast.ModelDecl, ast.Step)))
     names = tuple((name, type(decl).__name__) for name, decl in ctx.decls.items())
-    return texts, names
+    return texts, names, tuple(sorted(table_fed_models(ctx)))  # a model trained on a table takes its width
 
 
 def analyse(text: str, name: str) -> Analysis:

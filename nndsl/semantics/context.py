@@ -86,6 +86,8 @@ class Context:
         self.models: dict[str, CheckedModel] = {}
         self.steps: list[CheckedStep] = []
         self.loaded_models: set[str] = set()
+        # models trained on a table source, when a check of models alone is told them (the language server)
+        self.table_fed: frozenset[str] = frozenset()
         self._seen: set[Diagnostic] = set()
         self.reported_cycles: set[frozenset] = set()
         self.reported_too_deep = False

@@ -614,9 +614,22 @@ def table_source(ctx: Context, ref) -> CheckedData | None:
 
 
 def fed_by_table(ctx: Context, model: str) -> bool:
-    """Whether a step trains (or tunes) ``model`` on a table source: its input width comes from the table."""
-    return any(step.target == model and step.verb in ("train", "tune") and table_source(ctx, step.on) is not None
-               for step in ctx.steps)
+    """Whether a step trains (or tunes) ``model`` on a table source: its input width comes from the table.
+
+    Read from the program's step statements, not from the checked steps: a check of one model
+    alone (the language server's) runs before the steps are checked.
+    """
+    return model in table_fed_models(ctx)
+
+
+def table_fed_models(ctx: Context) -> frozenset[str]:
+    """The models some ``train`` or ``tune`` statement trains on a declared table source."""
+    out = set()
+    for stmt in ctx.program.statements:
+        if isinstance(stmt, ast.Step) and stmt.verb in ("train", "tune") and stmt.target is not None \
+                and isinstance(stmt.on, ast.Name) and table_source(ctx, stmt.on.id) is not None:
+            out.add(stmt.target.id)
+    return frozenset(out) | ctx.table_fed
 
 
 def keras2_input(first: ResolvedLayer) -> tuple[tuple, Any, ResolvedLayer]:
