@@ -17,7 +17,7 @@ from ..vocabulary import MODEL_NAME
 from .context import FAILED, Context, hint_for, type_hint
 from .evaluate import Invocation, describe_value, is_number
 from .files import check_object_files
-from .result import MODEL_OPTIONS, CheckedData, CheckedModel, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
+from .result import MODEL_OPTIONS, CheckedData, CheckedModel, CheckedProgram, ExpandedLayer, ResolvedCall, ResolvedLayer, ResolvedName
 from .types import describe_type, fits
 from .values import CallValue, Symbol
 
@@ -613,7 +613,7 @@ def table_source(ctx: Context, ref) -> CheckedData | None:
     return None
 
 
-def fed_by_table(ctx: Context, model: str) -> bool:
+def fed_by_table(ctx: Context | CheckedProgram, model: str) -> bool:
     """Whether a step trains (or tunes) ``model`` on a table source: its input width comes from the table.
 
     Read from the program's step statements, not from the checked steps: a check of one model
@@ -622,14 +622,15 @@ def fed_by_table(ctx: Context, model: str) -> bool:
     return model in table_fed_models(ctx)
 
 
-def table_fed_models(ctx: Context) -> frozenset[str]:
-    """The models some ``train`` or ``tune`` statement trains on a declared table source."""
+def table_fed_models(ctx: Context | CheckedProgram) -> frozenset[str]:
+    """The models some ``train`` or ``tune`` statement trains on a declared table source (of a
+    check in progress, or of a checked program)."""
     out = set()
     for stmt in ctx.program.statements:
         if isinstance(stmt, ast.Step) and stmt.verb in ("train", "tune") and stmt.target is not None \
                 and isinstance(stmt.on, ast.Name) and table_source(ctx, stmt.on.id) is not None:
             out.add(stmt.target.id)
-    return frozenset(out) | ctx.table_fed
+    return frozenset(out) | getattr(ctx, "table_fed", frozenset())
 
 
 def keras2_input(first: ResolvedLayer) -> tuple[tuple, Any, ResolvedLayer]:
