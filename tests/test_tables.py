@@ -673,3 +673,15 @@ def test_one_of_several_targets_with_text_is_an_error(tmp_path):
     with pytest.raises(RunError) as e:
         load_csv(tmp_path, path="d.csv", target=["y", "z"])
     assert message(e.value) == "d.csv:row 2, column 'z': expected a number; received 'cat'"
+
+
+def test_numeric_names_the_numeric_features(tmp_path):
+    (tmp_path / "d.csv").write_text("id,a,b,note,plan,y\nk1,1,2,hi,x,3\nk2,4,5,yo,z,6\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y", numeric=["b", "a"], categorical=["plan"])
+    assert ds.feature_names == ["b", "a"] and ds.categorical == ["plan"] and ds.x.tolist() == [[2.0, 1.0], [5.0, 4.0]]
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", numeric=["a"], categorical=["a"])
+    assert message(e.value) == "d.csv: expected a column to be numeric or categorical; received 'a' in both numeric= and categorical="
+    with pytest.raises(RunError) as e:
+        load_csv(tmp_path, path="d.csv", target="y", numeric=["ab"])
+    assert message(e.value) == "d.csv: expected a column 'ab' (numeric); received columns id, a, b, note, plan, y"

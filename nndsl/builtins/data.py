@@ -9,7 +9,9 @@ TABLE_COLUMNS = (
     param("target", "str_or_list", None, "The column(s) to predict; absent for prediction data."),
     param("features", "str_list", None, "Feature columns to use (default: every other column)."),
     param("exclude", "str_list", None, "Columns to leave out (ids, free text)."),
-    param("categorical", "str_list", None, "Columns of categories, one-hot encoded with the training data's categories."),
+    param("numeric", "str_list", None, "Numeric feature columns; with categorical=, the only features (others are left out)."),
+    param("categorical", "str_list", None, "Columns of categories (text or whole numbers), one-hot encoded with the training "
+                                           "data's categories and a slot for unseen ones."),
 )
 TABLE_IDS = param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions.")
 TABLE_MISSING = param("missing", "missing", None,

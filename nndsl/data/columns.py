@@ -58,8 +58,12 @@ def unique_header(header, fail: Callable[[str], Exception]) -> None:
 def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimiter: str | None = None) -> Roles:
     """The roles of ``header``'s columns from a source's arguments.
 
+    Every column that is not named is a numeric feature, unless ``features=`` or ``numeric=``
+    lists the features (then the columns in neither list, nor among the target, ids or
+    categories, are left out).
+
     Args:
-        args: the source's arguments (target, features, exclude, categorical, id).
+        args: the source's arguments (target, features, numeric, exclude, categorical, id).
         fail: ``fail(message, hint=None)`` builds the located error.
         delimiter: a CSV file's delimiter, to spot a file separated by another one.
     """
@@ -92,7 +96,14 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
         if c in targets:
             raise fail(f"expected categorical feature columns; received the target '{c}'",
                        hint="a target of class labels needs no declaration: leave it out of categorical=")
+    numeric = as_list(args.get("numeric"))
+    for c in numeric or ():
+        need(c, "numeric")
+        if c in categorical:
+            raise fail(f"expected a column to be numeric or categorical; received '{c}' in both numeric= and categorical=")
     features = as_list(args.get("features"))
+    if features is None and numeric is not None:
+        features = [*numeric, *categorical]  # the roles named, and no other column
     if features is None:
         left_out = set(targets) | set(exclude) | set(ids) | set(categorical)
         features = [h for h in header if h not in left_out]

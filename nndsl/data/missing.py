@@ -97,7 +97,7 @@ def settle(ds, args: dict, fail_row):
         if column.any():
             holes[name] = column
     for name in ds.categorical:
-        column = np.fromiter((not v.strip() for v in ds.columns[name]), dtype=bool, count=rows)
+        column = blank(ds.columns[name])
         if column.any():
             if policy_for(args, name) == "error":
                 i = int(np.argmax(column))
@@ -106,7 +106,7 @@ def settle(ds, args: dict, fail_row):
             holes[name] = column
     labels = {}
     for name in ds.labels:
-        column = np.fromiter((not v.strip() for v in ds.columns[name]), dtype=bool, count=rows)
+        column = blank(ds.columns[name])
         if column.any():
             if policy_for(args, name) != "drop":
                 i = int(np.argmax(column))
@@ -130,6 +130,15 @@ def settle(ds, args: dict, fail_row):
     kept = ds.subset(np.flatnonzero(~bad), ds.name)
     counts = {c: n for c, n in ((c, int((h & ~bad).sum())) for c, h in holes.items()) if n}
     return replace(kept, fingerprint=ds.fingerprint, missing=counts, dropped=int(bad.sum()))
+
+
+def blank(values):
+    """Which of a text column's cells are empty (or spaces): a boolean array."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
+    return pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
 
 
 def dropped_line(ds) -> str | None:

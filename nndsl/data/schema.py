@@ -245,7 +245,7 @@ def _most_frequent(values, counts, name: str, fail: Fail) -> str:
 def _target(ds, name: str, loss_kind: str | None) -> Target:
     one_hot = loss_kind == "one_hot"
     if name in ds.labels:
-        return Target(name, tuple(order({v.strip() for v in ds.columns[name]})), one_hot)
+        return Target(name, tuple(order(_text_column(ds.columns[name])[1])), one_hot)
     if loss_kind is None or ds.y is None or len(ds.target_names) != 1:
         return Target(name)
     import numpy as np
@@ -331,19 +331,21 @@ def _class_indices(ds, target: Target, fail: Fail):
     import numpy as np
 
     if ds.labels:
-        raw = [v.strip() for v in ds.columns[target.name]]
+        rows, values = _text_column(ds.columns[target.name])
     else:
-        col = ds.y[:, 0]
-        raw = [str(int(v)) if v == int(v) else f"{v:.9g}" for v in col]
+        # whole numbers: the class names are their digits (see _target)
+        values, rows = np.unique(ds.y[:, 0], return_inverse=True)
+        values = [str(int(v)) if v == int(v) else f"{v:.9g}" for v in values]
     index = {c: i for i, c in enumerate(target.classes)}
-    out = np.empty(len(raw), dtype=np.float32)
-    for i, v in enumerate(raw):
-        k = index.get(v)
-        if k is None:
+    of_value = np.empty(len(values), dtype=np.float32)
+    for k, v in enumerate(values):
+        if v not in index:
+            i = int(np.argmax(rows == k))
             listed = ", ".join(target.classes[:8]) + (", ..." if len(target.classes) > 8 else "")
             raise fail(f"expected one of the training data's classes ({listed}); received '{v}'", row=i, column=target.name,
                        hint="a model predicts only the classes it was trained on")
-        out[i] = k
+        of_value[k] = index[v]
+    out = of_value[rows]
     if target.one_hot:
         return np.eye(len(target.classes), dtype=np.float32)[out.astype(np.int64)]
     return out.reshape(-1, 1)

@@ -191,10 +191,18 @@ class Search:
         url = self.storage_url
         if url.startswith(("sqlite:", "postgresql", "mysql")):
             engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                                                  grace_period=GRACE_SECONDS)
+            for attempt in range(3):
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # heartbeats are marked experimental in Optuna 4 and 5
+                        return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                          grace_period=GRACE_SECONDS)
+                except Exception as exc:  # noqa: BLE001 -- the driver's own IntegrityError class
+                    # two workers opening a new database at once both create its tables: the
+                    # second finds them made while it was writing; opening again finds them made
+                    if type(exc).__name__ != "IntegrityError" or attempt == 2:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
         if url.startswith("journal:"):
             path = url.removeprefix("journal:").removeprefix("//")
             return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(self.state.path(path))))
