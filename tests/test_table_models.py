@@ -132,9 +132,9 @@ def test_the_wrapped_model_computes_what_nndsl_encodes(tmp_path):
     from nndsl.data.table import data_error
     from nndsl.run.tablemodel import wrap
 
-    (tmp_path / "t.csv").write_text("a,b,c,d,y\n1,,x,3,1\n,5,,3,0\n7,8,x,4,1\n3,,z,4,0\n-2.5e-7,1,z,3,1\n")
-    ds = load({"path": "t.csv", "target": "y", "categorical": ["c", "d"], "missing": {"b": "median", "c": "most_frequent"}},
-              name="t", base=tmp_path)
+    (tmp_path / "t.csv").write_text("e,a,b,c,d,y\n0,1,,x,3,1\n1,,5,,3,0\n2,7,8,x,4,1\n3,3,,z,4,0\n4,-2.5e-7,1,z,3,1\n")
+    ds = load({"path": "t.csv", "target": "y", "categorical": ["c", "d"],
+               "missing": {"b": "median", "c": "most_frequent", "e": "error"}}, name="t", base=tmp_path)
 
     def fail(m, row=None, column=None, hint=None):
         return data_error(m, where=f"{row}/{column}")
@@ -142,13 +142,17 @@ def test_the_wrapped_model_computes_what_nndsl_encodes(tmp_path):
     schema = fit(ds, loss_kind=None, fail=fail)
     identity = keras.Sequential([keras.Input(shape=(schema.width,)), keras.layers.Identity()])
     model = wrap(identity, schema, "t")
-    new = {"a": np.array([np.nan, 2.0, -2.5e-7]), "b": np.array([np.nan, np.nan, 4.0]),
+    new = {"e": np.array([5.0, 6.0, 7.0]), "a": np.array([np.nan, 2.0, -2.5e-7]), "b": np.array([np.nan, np.nan, 4.0]),
            "c": np.array(["", "w", "z"], dtype=object), "d": np.array([3, 9, 4])}
     got = np.asarray(model.predict(new, verbose=0))
-    (tmp_path / "n.csv").write_text("a,b,c,d\n,,,3\n2,,w,9\n-2.5e-7,4,z,4\n")
+    (tmp_path / "n.csv").write_text("a,b,c,d,e\n,,,3,5\n2,,w,9,6\n-2.5e-7,4,z,4,7\n")
     rows = load({"path": "n.csv", "categorical": ["c", "d"]}, name="n", base=tmp_path)
     want = encode(rows, schema, fail, with_targets=False).x
-    assert schema.features[3].integer and got.tolist() == want.tolist()
+    # the filled numbers first, then the one whose missing cells are refused, then the categories
+    assert [f.name for f in schema.features] == ["a", "b", "e", "c", "d"]
+    assert schema.features[4].integer and got.tolist() == want.tolist()
+    nan = np.asarray(model.predict({**new, "e": np.array([np.nan, 1.0, 1.0])}, verbose=0))
+    assert np.isnan(nan[0, 2]) and not np.isnan(nan[1:]).any()  # refused cells pass through as NaN
 
 
 def test_a_sigmoid_for_three_classes_is_an_error_at_the_last_layer(tmp_path):

@@ -209,6 +209,9 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
             fitted[name] = fill
         integer = bool(cats) and all(c != OWN for c in cats) and _whole(cats)
         features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer))
+    # numeric columns with a fill first: the saved model fills them with one group of layers (see
+    # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is
+    features.sort(key=lambda f: 2 if f.kind != "numeric" else 1 if f.fill is None else 0)
     targets = tuple(_target(ds, name, loss_kind) for name in ds.target_names)
     return TableSchema(tuple(features), targets, fitted)
 

@@ -8,11 +8,13 @@ takes one input per feature column, by name, and encodes it with Keras's own lay
   the training data's vocabulary and ``output_mode="one_hot"``; an unseen category lands in the
   first, out-of-vocabulary slot (none with ``unknown="error"``: Keras refuses it), and the empty
   string is a missing cell (its own category, or mapped onto the category it is filled with);
-- a numeric column: its missing cells (NaN) replaced by the fill fitted on the training data,
-  built from standard layers only (so that ``keras.models.load_model`` needs nothing but Keras):
-  ``ReLU(threshold=t)`` keeps ``x`` where ``x > t`` and gives 0 elsewhere, NaN included, so
-  ``relu_t(x) - relu_t(-x)`` is ``x`` with NaN as 0; ``Discretization(bin_boundaries=[inf])``
-  marks NaN (it falls past the last boundary), and a frozen ``Dense`` turns the mark into the fill.
+- the numeric columns, joined: their missing cells (NaN) replaced by each column's fill fitted
+  on the training data, with standard layers only (so that ``keras.models.load_model`` needs
+  nothing but Keras): ``ReLU(threshold=t)`` keeps ``x`` where ``x > t`` and gives 0 elsewhere,
+  NaN included, so ``relu_t(x) - relu_t(-x)`` is ``x`` with NaN as 0;
+  ``Discretization(bin_boundaries=[inf])`` marks NaN (it falls past the last boundary), and
+  frozen ``Dense`` layers turn the marks into the fills. Columns whose missing cells are refused
+  (``missing="error"``) come after, as they are.
 
 The columns are concatenated in the order the ``Sequential`` core was trained on, so the file
 computes exactly what nndsl computes when it encodes the same rows itself. The order of the
@@ -32,17 +34,26 @@ def wrap(core, schema, name: str):
 
     inputs = {}
     parts = []
+    filled = [f for f in schema.features if f.kind == "numeric" and f.fill is not None]
+    kept = [f for f in schema.features if f.kind == "numeric" and f.fill is None]
+    for group, encode in ((filled, _filled), (kept, None)):
+        if not group:
+            continue
+        for f in group:
+            inputs[f.name] = keras.Input(shape=(1,), name=f.name, dtype="float32")
+        x = _joined([inputs[f.name] for f in group], name="numbers_filled" if encode else "numbers")
+        parts.append(encode(x, [f.fill for f in group]) if encode else x)
     for f in schema.features:
-        if f.kind == "numeric":
-            x = keras.Input(shape=(1,), name=f.name, dtype="float32")
-            inputs[f.name] = x
-            parts.append(_filled(x, f) if f.fill is not None else x)
-        else:
-            x, encoded = _categorical(f)
-            inputs[f.name] = x
+        if f.kind == "categorical":
+            inputs[f.name], encoded = _categorical(f)
             parts.append(encoded)
-    joined = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
-    return keras.Model(inputs=inputs, outputs=core(joined), name=name)
+    return keras.Model(inputs=inputs, outputs=core(_joined(parts, name="features")), name=name)
+
+
+def _joined(tensors, name: str):
+    import keras
+
+    return tensors[0] if len(tensors) == 1 else keras.layers.Concatenate(name=name)(tensors)
 
 
 def core_of(model):
@@ -60,18 +71,23 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
 
 
-def _filled(x, f):
+def _filled(x, fills):
+    """The columns of ``x`` with NaN replaced by each column's fill: one group of layers for all."""
     import keras
+    import numpy as np
 
     layers = keras.layers
-    col = _safe(f.name)
-    positive = layers.ReLU(threshold=_TINY, name=f"{col}_positive")(x)
-    negative = layers.ReLU(threshold=_TINY, name=f"{col}_negative")(layers.Rescaling(-1.0, name=f"{col}_negated")(x))
-    value = layers.Subtract(name=f"{col}_present")([positive, negative])  # x, with NaN as 0
-    missing = layers.Discretization(bin_boundaries=[float("inf")], output_mode="one_hot", name=f"{col}_missing")(x)
-    fill = layers.Dense(1, use_bias=False, trainable=False, name=f"{col}_fill",
-                        kernel_initializer=keras.initializers.Constant([[0.0], [float(f.fill)]]))(missing)
-    return layers.Add(name=f"{col}_filled")([value, fill])
+    k = len(fills)
+    positive = layers.ReLU(threshold=_TINY, name="positive_part")(x)
+    negative = layers.ReLU(threshold=_TINY, name="negative_part")(layers.Rescaling(-1.0, name="negated")(x))
+    value = layers.Subtract(name="present_values")([positive, negative])  # x, with NaN as 0
+    marks = layers.Discretization(bin_boundaries=[float("inf")], output_mode="one_hot", name="missing_marks")(x)
+    missing = layers.Dense(1, use_bias=False, trainable=False, name="missing",
+                           kernel_initializer=keras.initializers.Constant([[0.0], [1.0]]))(marks)  # 1 where NaN
+    missing = layers.Reshape((k,), name="missing_cells")(missing)
+    fill = layers.Dense(k, use_bias=False, trainable=False, name="fills",
+                        kernel_initializer=keras.initializers.Constant(np.diag(np.asarray(fills, dtype="float32"))))(missing)
+    return layers.Add(name="filled")([value, fill])
 
 
 def _categorical(f):
