@@ -789,7 +789,7 @@ def save_keras_file(model, path, meta):
                 tmp.unlink()
     if path.suffix != ".keras":
         path.with_name(path.name + ".nndsl.json").write_text(text, encoding="utf-8")
-    print(f"saved {model.name} to {path.name}")
+    print(f"saved {meta.get('core') or model.name} to {path.name}")  # a table model by the name of the model it wraps
 
 
 # helper load_keras_file | imports: json, pathlib, zipfile
