@@ -138,7 +138,8 @@ TABLES = """\
 seed 4
 let epochs = 2
 
-data all   = csv("people.csv", target="tier", id="id", categorical=["city", "size"], missing={"income": "median", "age": 30, "score": "drop", "city": "most_frequent"})
+data all   = csv("people.csv", target="tier", id="id", categorical=["city", "size"],
+                 missing={"income": "median", "age": 30, "score": "drop", "city": "most_frequent"})
 data train = split(all, 0.75, part=0)
 data test  = split(all, 0.75, part=1)
 data fresh = csv("fresh.csv", id="id", categorical=["city", "size"], missing={"score": "drop"})

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ast
+from ..data.classes import loss_kind
 from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import registry
 from ..run.adapt import ADAPTED_WITHOUT
 from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..data.classes import loss_kind
 from ..semantics.keras_check import has_input_arguments, keras2_input, sequential_input, sequential_spec
 from ..semantics.result import MODEL_OPTIONS, ResolvedCall
 from .pycode import PythonCode, Unsupported, argument_nodes, origin_of, shown_name

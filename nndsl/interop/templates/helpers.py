@@ -16,6 +16,7 @@ place, so that a script uses the numbers ``nndsl run`` uses.
 Everything above the first mark stands for what a script defines before its helpers.
 """
 
+import collections
 import csv
 import json
 import math
