@@ -17,6 +17,7 @@ import nndsl
 from nndsl.cli import interop as commands
 from nndsl.errors import RunError, UsageError
 from nndsl.interop.importer import import_model, model_name, without_names
+from nndsl.run.tablemodel import core_of
 
 pytestmark = pytest.mark.keras
 
@@ -116,7 +117,8 @@ def test_preprocessing_layers_come_back_as_normalization_layers_with_their_value
             shutil.copy(f, tmp_path / f.name)
     run(tmp_path / "sales.nn", overrides={"epochs": "1"}, out=io.StringIO(), progress="none")
     saved = tmp_path / "trained_model.keras"
-    original = keras.models.load_model(saved)
+    # trained on a table, the file holds the model behind the layers that encode its named columns
+    original = core_of(keras.models.load_model(saved))
     text = import_model(saved)
     assert_canonical_and_checks(text)
     assert text.count("Normalization(") == 2 and "invert=true" in text
@@ -128,6 +130,62 @@ def test_preprocessing_layers_come_back_as_normalization_layers_with_their_value
 
     rows = np.random.default_rng(0).uniform(0, 50, size=(4, 9)).astype("float32")
     np.testing.assert_allclose(rebuilt.predict_on_batch(rows), original.predict_on_batch(rows), rtol=1e-5)
+
+
+TABLE = """\
+seed 5
+data train = csv("rows.csv", target="label", categorical=["plan"])
+
+model plans {
+    Dense(8, activation=relu)
+    Dense(2, activation=softmax)
+
+    loss sparse_categorical_crossentropy
+    optimizer Adam(learning_rate=0.01)
+    metrics [accuracy]
+}
+
+train plans on train epochs=1 batch_size=8
+save plans to "plans.keras"
+"""
+
+
+def test_a_model_trained_on_a_table_imports_as_the_model_its_columns_feed(tmp_path):
+    """The saved file takes named raw columns (a number, a category, empty cells); the import is
+    the .nn model behind that encoding, with the width the table gave it, and builds it again."""
+    import io
+
+    import keras
+    import numpy as np
+
+    from nndsl.run.runner import run
+
+    lines = ["size,plan,label"]
+    for i in range(40):
+        lines.append(f"{'' if i % 9 == 0 else i % 7},{['basic', 'pro', '', 'team'][i % 4]},{['no', 'yes'][i % 2]}")
+    (tmp_path / "rows.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "plans.nn").write_text(TABLE, encoding="utf-8")
+    run(tmp_path / "plans.nn", out=io.StringIO(), progress="none")
+    saved = tmp_path / "plans.keras"
+    wrapped = keras.models.load_model(saved)
+    assert sorted(wrapped.input) == ["plan", "size"]
+    original = core_of(wrapped)
+    assert original is not wrapped
+    text = import_model(saved)
+    assert_canonical_and_checks(text)
+    # size: 1, plan: [UNK], (missing), basic, pro, team
+    assert "Input(shape=(6,))" in text and "loss sparse_categorical_crossentropy" in text
+    rebuilt = nndsl.build(text)
+    assert_same_model(original, rebuilt)
+    assert type(rebuilt.optimizer) is type(original.optimizer)
+    rebuilt.set_weights(original.get_weights())
+    rows = np.eye(6, dtype="float32")
+    np.testing.assert_allclose(rebuilt.predict_on_batch(rows), original.predict_on_batch(rows), rtol=1e-5)
+    # and the text, with the table's layers gone, trains on the table again in place of the model
+    again = tmp_path / "again.nn"
+    again.write_text(text + '\ndata train = csv("rows.csv", target="label", categorical=["plan"])\n'
+                     "train plans on train epochs=1\n", encoding="utf-8")
+    run(again, out=io.StringIO(), progress="none")
 
 
 def test_non_default_arguments_nested_objects_and_compile_settings(tmp_path):

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ast
+from ..data.classes import loss_kind
 from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import registry
 from ..run.adapt import ADAPTED_WITHOUT
 from ..run.defaults import BATCH_SIZE, MIN_VALIDATION_BATCH, PREDICT_BATCH
 from ..semantics.check import CheckedData, CheckedModel, CheckedProgram, CheckedStep
-from ..semantics.keras_check import keras2_input, sequential_input, sequential_spec
+from ..semantics.keras_check import has_input_arguments, keras2_input, sequential_input, sequential_spec
 from ..semantics.result import MODEL_OPTIONS, ResolvedCall
 from .pycode import PythonCode, Unsupported, argument_nodes, origin_of, shown_name
 from .script_helpers import helpers
@@ -45,12 +46,14 @@ _SOURCES = {
     "nndsl.data.folders:load_images": "image_folder", "nndsl.data.folders:load_texts": "text_folder",
     "nndsl.data.split:load": "split",
 }
+# Table sources the script has no reader for: reading them needs more than NumPy (Arrow).
+_TABLE_SOURCES = {"nndsl.data.parquet:load": "parquet", "nndsl.data.jsonl:load": "json"}
 _STREAMED = {"image_folder", "text_folder"}
 _PREPROCESSORS = {"minmax": "fit_minmax", "standard": "fit_standard"}
 # The script's own names besides its helpers': they are never given to a model, data or constant.
 _FIXED_NAMES = {"main", "HERE", "BASE", "SEED", "keras", "np", "tf", "csv", "json", "math", "os", "pathlib", "zipfile",
                 "rows", "x", "y", "val_x", "val_y", "pipeline", "validation", "callbacks", "results", "predictions", "names",
-                "meta", "inline_rows", "stream", "annotations"}
+                "meta", "inline_rows", "stream", "annotations", "saved", "labels", "values"}
 
 
 def eject(checked: CheckedProgram, *, source_path, output_path=None) -> str:
@@ -83,7 +86,7 @@ class _ModelVars:
     scaled_target: bool = False  # `var` trains on the scaled target: save/test/predict use its export
     export_ready: bool = False
     targets_set: bool = False
-    categories_set: bool = False
+    schema_set: bool = False  # `<var>_schema` holds the table encoding the model takes (fitted in training, or loaded)
     classes_set: bool = False  # `<var>_classes` holds the class names of the folder source it trained on
 
 
@@ -121,7 +124,7 @@ class _SourceArgs:
 class _DataInfo:
     kind: str  # csv, npz, npy, image_folder, text_folder, split
     streamed: bool
-    categorical: bool
+    table: bool  # a table (csv, or a split of one): its columns have names, and a model encodes them
 
 
 class _Writer(PythonCode):
@@ -138,7 +141,7 @@ class _Writer(PythonCode):
         self.imports: set[str] = set()
         self.loaded_data: set[str] = set()
         inline = [v for step in self.checked.steps for v in (step.on, step.kwargs.get("validation_data")) if isinstance(v, CheckedData)]
-        self.uses_categorical = any(self._data_info(cd).categorical for cd in [*self.checked.data.values(), *inline])
+        self.uses_tables = any(self._data_info(cd).table for cd in [*self.checked.data.values(), *inline])
         self._models: dict[str, _ModelVars] = {}
 
     def need(self, *names: str) -> None:
@@ -187,10 +190,15 @@ class _Writer(PythonCode):
         takes_preprocessing = model.options.scale_features != "none"
         seed = self.checked.settings.get("seed")
         doc = f"Model `{model.name}` of {self.file}{', compiled' if model.compile.get('loss') is not None else ''}."
-        lines = [f"def {fn}({'after_input=()' if takes_preprocessing else ''}):"]
+        params = (["width"] if needs_width(model) else []) + (["after_input=()"] if takes_preprocessing else [])
+        lines = [f"def {fn}({', '.join(params)}):"]
+        notes = []
+        if needs_width(model):
+            notes.append("    `width` is the number of inputs its training table's columns give (it has no Input).")
         if takes_preprocessing:
-            lines += [f'    """{doc}', "", "    `after_input` are the fitted preprocessing layers, placed right after the input.",
-                      '    """']
+            notes.append("    `after_input` are the fitted preprocessing layers, placed right after the input.")
+        if notes:
+            lines += [f'    """{doc}', "", *notes, '    """']
         else:
             lines.append(f'    """{doc}"""')
         if seed is not None:
@@ -228,6 +236,8 @@ class _Writer(PythonCode):
         elif first.call.spec.name in ("Input", "InputLayer"):
             out.append(self.call(first.call, shadow_of(first)))
             resolved = resolved[1:]
+        elif needs_width(model):
+            out.append("keras.Input(shape=(width,))")  # the table's encoded width, as nndsl builds it
         else:
             # Keras-2 style input_shape= / input_dim= on the first layer: an Input, then the layer without them
             shape, batch, resolved[0] = keras2_input(first)
@@ -272,13 +282,15 @@ class _Writer(PythonCode):
     # ------------------------------------------------------------ data
     def _data_info(self, cd: CheckedData) -> _DataInfo:
         kind = _SOURCES.get(cd.spec.impl)
+        if cd.spec.impl in _TABLE_SOURCES:
+            return _DataInfo(_TABLE_SOURCES[cd.spec.impl], False, True)  # refused when read: see source_call
         if kind is None:
             return _DataInfo("?", False, False)
         if kind == "split":
             parent = self.checked.data.get(str(cd.args["source"]))
             info = self._data_info(parent) if parent is not None else _DataInfo("?", False, False)
-            return _DataInfo("split", info.streamed, info.categorical)
-        return _DataInfo(kind, kind in _STREAMED, kind == "csv" and bool(cd.args.get("categorical")))
+            return _DataInfo("split", info.streamed, info.table)
+        return _DataInfo(kind, kind in _STREAMED, kind == "csv")
 
     def data_ref(self, ref) -> tuple[CheckedData, str | None]:
         """The checked data source a step names, and its declared name (None for an inline source)."""
@@ -304,6 +316,9 @@ class _Writer(PythonCode):
     def source_call(self, cd: CheckedData) -> str:
         """The call of the helper that reads a data source as nndsl reads it."""
         kind = _SOURCES.get(cd.spec.impl)
+        if cd.spec.impl in _TABLE_SOURCES:
+            self.unsupported(cd.decl.source.name_span, f"{_TABLE_SOURCES[cd.spec.impl]}(...) (the script reads tables from CSV files only)")
+            return "None"
         if kind is None:
             self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
             return "None"
@@ -314,17 +329,20 @@ class _Writer(PythonCode):
         return getattr(self, f"source_{kind}")(args)
 
     def source_csv(self, a: _SourceArgs) -> str:
-        missing = a.get("missing") not in (None, "error")
-        if missing or is_pattern(str(a.get("path"))):
-            node = a.nodes.get("missing" if missing else "path")
+        path = str(a.get("path"))
+        if is_pattern(path) or path.endswith(("/", "\\")) or (self.source_path.parent / path).is_dir():
+            node = a.nodes.get("path")
             self.unsupported(node.span if node is not None else a.call.span,
-                             "csv(missing=...) and csv of a glob pattern (the script reads one file, without missing values)")
+                             "csv of a glob pattern or a folder of part files (the script reads one file)")
         parts = [a.path("path")]
         for p in ("target", "features", "exclude", "categorical", "delimiter"):
             if a.get(p) is not None:
                 parts.append(f"{p}={a.code(p)}")
         if a.get("id") is not None:
             parts.append(f"ids={a.code('id')}")
+        for p in ("missing", "unknown"):
+            if a.get(p) is not None and not (p == "unknown" and a.get(p) == "oov"):
+                parts.append(f"{p}={a.code(p)}")
         return f"read_csv({', '.join(parts)})"
 
     def source_npz(self, a: _SourceArgs) -> str:
@@ -396,15 +414,18 @@ class _Writer(PythonCode):
         return export
 
     def encoded(self, body: list[str], mv: _ModelVars, var: str, info: _DataInfo) -> str:
-        """The data's categorical columns one-hot encoded with the model's categories."""
-        if not self.uses_categorical:
+        """A table as the model takes it: encoded with the model's table encoding, fitted on the
+        first table it sees (its training data), as nndsl does."""
+        if not info.table:
             return var
-        self.need("one_hot")
-        categories = self.var(mv, "categories")
-        if not mv.categories_set:
-            body.append(f"    {categories} = {{}}")
-            mv.categories_set = True
-        body.append(f"    rows = one_hot({var}, {categories})")
+        self.need("encode_table")
+        schema = self.var(mv, "schema")
+        if not mv.schema_set:
+            self.need("fit_table")
+            kind = loss_kind(mv.checked) if mv.checked is not None else None
+            body.append(f"    {schema} = fit_table({var}, loss_kind={self.literal(kind)})  # fitted on the training rows")
+            mv.schema_set = True
+        body.append(f"    rows = encode_table({var}, {schema})")
         return "rows"
 
     def step_train(self, step: CheckedStep, body: list[str]) -> None:
@@ -441,6 +462,8 @@ class _Writer(PythonCode):
                              "received validation_split (nndsl run refuses it too: give validation data as its own source)")
         if not mv.built:
             model = self.defined_model(step, mv)
+            if needs_width(model):
+                self.unsupported(model.decl.name_span, "a model without Input that does not train on a table")
             fn = self.allocate(("build", model.name), f"build_{model.name}")
             takes = model.options.scale_features != "none"
             body.append(f"    {mv.var} = {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''})")
@@ -468,11 +491,9 @@ class _Writer(PythonCode):
         first = not mv.built
         if first:
             self.defined_model(step, mv)
-            if self.uses_categorical:
-                self.fit_categories(mv, var, info, body)
         rows = self.encoded(body, mv, var, info)
         if first:
-            self.first_build(mv, rows, body)
+            self.first_build(mv, rows, body, table=info.table)
         body.append(f"    x, y = {self.xy(mv, rows)}" + ("  # training uses the scaled target" if mv.scaled_target else ""))
         validation = False
         if kw.get("validation_data") is not None:
@@ -497,17 +518,7 @@ class _Writer(PythonCode):
             raise UsageError(f"{self.where(step.node.span)}: expected a model defined in the file; received '{step.target}'")
         return mv.checked
 
-    def fit_categories(self, mv: _ModelVars, var: str, info: _DataInfo, body: list[str]) -> None:
-        """The model's categories: those of the training rows' categorical columns (none without)."""
-        categories = self.var(mv, "categories")
-        if info.categorical:
-            self.need("fit_categories")
-            body.append(f"    {categories} = fit_categories({var})  # the categories of the training rows")
-        else:
-            body.append(f"    {categories} = {{}}")
-        mv.categories_set = True
-
-    def first_build(self, mv: _ModelVars, rows: str, body: list[str]) -> None:
+    def first_build(self, mv: _ModelVars, rows: str, body: list[str], *, table: bool) -> None:
         """Before the first training: the target names kept, the scaling fitted, the model built."""
         model = mv.checked
         features, target = model.options.scale_features, model.options.scale_target
@@ -525,6 +536,11 @@ class _Writer(PythonCode):
             mv.scaled_target = True
             mv.export_ready = False
         fn = self.allocate(("build", model.name), f"build_{model.name}")
+        if needs_width(model):
+            if not table:
+                self.unsupported(model.decl.name_span, "a model without Input that does not train on a table")
+            width = f"{rows}.x.shape[1]"  # the table's encoded width
+            after = f"{width}, {after}" if after else width
         body.append(f"    {mv.var} = {fn}({after})")
         if adapts_layers(model):
             self.need("adapt_layers")
@@ -589,9 +605,19 @@ class _Writer(PythonCode):
         if fmt == "h5" and suffix.lower() not in (".h5", ".hdf5"):
             raise UsageError(f"{self.where(step.node.to.span)}: expected a path ending in .h5 for format=h5; received '{target}'")
         self.need("save_keras_file")
-        categories = self.var(mv, "categories") if self.uses_categorical and mv.categories_set else None
-        targets = self.var(mv, "targets") if mv.targets_set else None
-        meta = f'{{"categorical": {categories or "{}"}, "target_names": {targets or "[]"}}}'
+        targets = self.var(mv, "targets") if mv.targets_set else "[]"
+        if mv.schema_set:
+            schema = self.var(mv, "schema")
+            meta = f'{{"target_names": {targets}, "table": {schema}, "core": {model}.name}}'
+            if fmt == "keras":
+                # as nndsl saves a model trained on a table: named raw columns in, encoded by its first layers
+                self.need("table_model")
+                compiled = (f", {self.compile_args_name(mv.checked)}(), {mv.var}.optimizer"
+                            if mv.checked is not None and mv.checked.compile.get("loss") is not None else "")
+                body.append(f"    saved = table_model({model}, {schema}{compiled})")
+                model = "saved"
+        else:
+            meta = f'{{"target_names": {targets}}}'
         node = step.node.to
         body.append(f"    save_keras_file({model}, BASE / {self.code(step.to, node)}, {meta})")
 
@@ -603,9 +629,9 @@ class _Writer(PythonCode):
         mv.targets_set = True
         body.append(f"    {self.var(mv, 'classes')} = meta.get(\"class_names\") or []")
         mv.classes_set = True
-        if self.uses_categorical:
-            body.append(f"    {self.var(mv, 'categories')} = meta.get(\"categorical\") or {{}}")
-            mv.categories_set = True
+        if self.uses_tables:
+            body.append(f"    {self.var(mv, 'schema')} = meta.get(\"table\")  # the table encoding it was trained with")
+            mv.schema_set = True
         mv.built = True
         mv.scaled_target = False
         mv.export_ready = False
@@ -631,7 +657,6 @@ class _Writer(PythonCode):
             batch = f", batch_size={self.kwarg_code(step, 'batch_size')}" if step.kwargs.get("batch_size") else ""
             body.append(f"    predictions = predict_rows({model}, {rows}.x{batch})")
             table = rows
-        self.need("prediction_names")
         targets = self.var(mv, "targets") if mv.targets_set else "[]"
         column = f", column={self.kwarg_code(step, 'column')}" if step.kwargs.get("column") else ""
         classes = f", classes={self.var(mv, 'classes')}" if mv.classes_set else ""
@@ -639,18 +664,32 @@ class _Writer(PythonCode):
         keep_list = list(dict.fromkeys([*self.id_columns(step.on), *keep_list]))
         keep_code = self.literal(keep_list) if keep_list else "()"
         keep_arg = f", keep={keep_code}" if keep_list else ""
-        body.append(f"    names = prediction_names(predictions, {targets}{column}{classes}{keep_arg})")
+        by_class = info.table and mv.schema_set
+        if by_class:
+            # a model trained on class names: the class of each row (and each class's probability)
+            self.need("class_predictions")
+            probabilities = ", probabilities=True" if step.kwargs.get("probabilities") else ""
+            body.append(f"    names, labels, values = class_predictions(predictions, {targets}, {self.var(mv, 'schema')}"
+                        f"{column}{probabilities}{keep_arg})")
+        else:
+            self.need("prediction_names")
+            body.append(f"    names = prediction_names(predictions, {targets}{column}{classes}{keep_arg})")
         if step.to is None:
             self.need("print_predictions")
             rows_code = self.kwarg_code(step, "rows") if step.kwargs.get("rows") else "10"
-            body.append(f"    print_predictions(predictions, names, {table}, keep={keep_code}, rows={rows_code})")
+            if by_class:
+                body.append(f"    print_predictions(values, names, {table}, keep={keep_code}, rows={rows_code}, labels=labels)")
+            else:
+                body.append(f"    print_predictions(predictions, names, {table}, keep={keep_code}, rows={rows_code})")
             return
         suffix = Path(str(step.to)).suffix.lower()
         if suffix not in (".npy", ".csv", ".txt", ""):
             raise UsageError(f"{self.where(step.node.to.span)}: expected a .csv or .npy path for predictions; received '{step.to}' "
                              "(nndsl run refuses it too)")
         self.need("write_predictions")
-        body.append(f"    write_predictions(BASE / {self.code(step.to, step.node.to)}, predictions, names, {table}, keep={keep_code})")
+        labelled = ", labels=labels, values=values" if by_class else ""
+        body.append(f"    write_predictions(BASE / {self.code(step.to, step.node.to)}, predictions, names, {table}, keep={keep_code}"
+                    f"{labelled})")
 
     def id_columns(self, ref) -> list[str]:
         """The ``id=`` columns of a data source (through ``split`` to the source it cuts)."""
@@ -668,6 +707,10 @@ class _Writer(PythonCode):
             body.append(f"    {mv.var}.summary()")
             return
         model = mv.checked
+        if needs_width(model):
+            text = f"model {model.name}: its input width comes from the table it trains on, so its layers are built by training"
+            body.append(f"    print({self.literal(text)})")
+            return
         fn = self.allocate(("build", model.name), f"build_{model.name}")
         takes = model.options.scale_features != "none"
         body.append(f"    {fn}({'after_input=[keras.layers.Normalization()]' if takes else ''}).summary()  # before training: its layers")
@@ -698,9 +741,14 @@ class _Writer(PythonCode):
             raise UsageError(
                 f"cannot export {self.file} to Python: expected only Keras names and nndsl's built-in data sources, preprocessing "
                 f"and steps; received names a plain Keras script cannot reproduce:\n{listed}\n"
-                "  (their code lives in a plugin; run the file with nndsl run instead)"
+                f"  ({'their code lives in a plugin; ' if self.plugin_problems() else ''}"
+                "run the file with nndsl run instead)"
             )
         return self.assemble(constants, builders, main)
+
+    def plugin_problems(self) -> bool:
+        """Whether some name refused comes from a plugin (rather than being a part of nndsl the script cannot follow)."""
+        return any(" (from " in p and " (from nndsl)" not in p for _, p in self.problems)
 
     def base_line(self) -> str:
         folder = self.source_path.resolve().parent
@@ -784,6 +832,12 @@ class _Writer(PythonCode):
 
 
 _ADAPT_NOTE = "preprocessing layers without statistics or vocabulary, as nndsl adapts them"
+
+
+def needs_width(model: CheckedModel) -> bool:
+    """Whether the model leaves out ``Input``: it takes the encoded width of the table it trains on."""
+    first = model.resolved[0]
+    return first.call.spec.name not in ("Input", "InputLayer", "Sequential") and not has_input_arguments(first)
 
 
 def adapts_layers(model: CheckedModel) -> bool:

@@ -13,7 +13,9 @@ Weights are not part of a ``.nn`` file: they stay in the saved file (``load M fr
 Only ``Sequential`` models can be imported: a ``.nn`` model is a stack of layers, each feeding
 the next. Layers nndsl's preprocessing added (a first ``Normalization`` with fixed mean and
 variance, a last ``Normalization(invert=true)``) are imported as ordinary layers with their
-values.
+values. A model nndsl trained on a table is saved behind the layers that encode its named raw
+columns (:mod:`nndsl.run.tablemodel`); that encoding is fitted on the training data, not
+written in a ``.nn`` file, so the ``Sequential`` it feeds is what is imported.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def import_model(path) -> str:
     prepare(False)
     import keras
 
-    model = _load(path)
+    model = _table_core(_load(path), path)
     if not isinstance(model, keras.Sequential):
         kind = "functional" if type(model).__name__ == "Functional" else f"subclassed ({type(model).__name__})"
         raise RunError(
@@ -110,6 +112,23 @@ def _load(path: Path):
                 why = "it may be truncated, corrupted, not a model, saved by a newer Keras, or use a class no plugin provides"
             raise RunError(f"{path.name}: expected a Keras model file; received a file Keras cannot load "
                            f"({type(exc).__name__}: {detail}); {why}") from None
+
+
+def _table_core(model, path: Path):
+    """The ``Sequential`` a saved table model wraps, compiled as the file's model is; any other
+    model as it is. Only a file whose ``nndsl.json`` holds a table is unwrapped: a functional
+    model of someone else's with a model inside is refused as functional, not cut apart."""
+    from ..run.modelmeta import read
+    from ..run.tablemodel import core_of
+
+    if not read(path).get("table"):
+        return model
+    core = core_of(model)
+    if core is not model:
+        config = model.get_compile_config() if model.compiled else None
+        if config:
+            core.compile_from_config(config)
+    return core
 
 
 def model_name(path: Path) -> str:

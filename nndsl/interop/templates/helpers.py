@@ -16,6 +16,7 @@ place, so that a script uses the numbers ``nndsl run`` uses.
 Everything above the first mark stands for what a script defines before its helpers.
 """
 
+import collections
 import csv
 import json
 import math
@@ -43,16 +44,23 @@ BASE = pathlib.Path()  # the .nn file's folder
 
 
 class Table:
-    """The rows of a data source: features ``x`` and targets ``y`` (None without a target) as
-    float32 arrays, their column names, and the text of every column that is not numeric."""
+    """The rows of a data source: features ``x`` and targets ``y`` (None without a target, or
+    when the target holds class labels) as float32 arrays, their column names, and the text of
+    every column that is not numeric. A table read from a file also keeps its categorical
+    columns, its target of text class labels (if any), each column's ``missing=`` policy and
+    what a category unseen in training becomes (``unknown``)."""
 
-    def __init__(self, x, y=None, feature_names=(), target_names=(), columns=None, categorical=()):
+    def __init__(self, x, y=None, feature_names=(), target_names=(), columns=None, categorical=(), labels=(),
+                 policies=None, unknown="oov"):
         self.x = x
         self.y = y
         self.feature_names = list(feature_names)
         self.target_names = list(target_names)
         self.columns = dict(columns or {})
         self.categorical = list(categorical)
+        self.labels = list(labels)
+        self.policies = dict(policies or {})
+        self.unknown = unknown
 
     def column_text(self, name):
         """A column's values as text (for ``keep``): numeric columns formatted from the arrays."""
@@ -67,20 +75,48 @@ class Table:
     def subset(self, index):
         """The rows at ``index`` (an array of row numbers)."""
         return Table(self.x[index], None if self.y is None else self.y[index], self.feature_names,
-                     self.target_names, {k: [v[i] for i in index] for k, v in self.columns.items()}, self.categorical)
+                     self.target_names, {k: [v[i] for i in index] for k, v in self.columns.items()}, self.categorical,
+                     self.labels, self.policies, self.unknown)
 
 
 # helper read_csv | needs: Table | imports: csv, math
+
+
+BOOLEANS = {"true": 1.0, "false": 0.0}  # a cell of true or false reads as 1 or 0
 
 
 def _names(value):
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
-def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None):
+def _policy(missing, column):
+    """A column's missing= policy: its entry in a dict, else the source's policy, else "mean"."""
+    if isinstance(missing, dict):
+        missing = missing.get(column)
+    return "mean" if missing is None else missing
+
+
+def _is_label(cell):
+    """A target cell that is text, not a number: the target holds class labels."""
+    cell = cell.strip()
+    try:
+        float(cell)
+        return False
+    except ValueError:
+        return bool(cell) and cell.lower() not in BOOLEANS
+
+
+def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None, missing=None,
+             unknown="oov"):
     """A CSV file with a header row. The feature columns (every column but the targets,
     excluded, id and categorical ones, unless ``features`` names them) and the targets are
-    read as float32; the other columns are kept as text."""
+    read as float32; the other columns are kept as text, and so is a single target column of
+    class labels ("yes", "no").
+
+    An empty cell is missing: in a feature whose ``missing=`` policy is not "error" it is NaN
+    (``fit_table`` finds what it becomes), in a categorical column the empty category, and a
+    row with an empty cell of a column under "drop" is left out. An empty target cell is an
+    error unless its policy is "drop"."""
     targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell.strip() for cell in row)]
@@ -91,25 +127,60 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
         features = [h for h in header if h not in targets + excluded + ids + categorical]
     else:
         features = [c for c in _names(features) if c not in categorical]
-    numeric = features + targets
-    for column in numeric + excluded + ids + categorical:
+    for column in features + targets + excluded + ids + categorical:
         if column not in header:
             raise ValueError(f"{path}: expected a column {column!r}; received columns {', '.join(header)}")
-    index = [header.index(c) for c in numeric]
-    values = []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise ValueError(f"{path}: row {line}: expected {len(header)} fields like the header; received {len(row)}")
+    labels = []
+    if len(targets) == 1 and any(_is_label(row[header.index(targets[0])]) for row in rows[1:]):
+        labels = targets
+    numeric = features + [t for t in targets if t not in labels]
+    may_be_empty = {c for c in features if _policy(missing, c) != "error"}
+    may_be_empty |= {c for c in targets if _policy(missing, c) == "drop"}
+    index = [header.index(c) for c in numeric]
+    values = []
+    for line, row in enumerate(rows[1:], start=2):
         for j in index:
-            value = float(row[j].strip())
+            cell = row[j].strip()
+            if not cell and header[j] in may_be_empty:
+                values.append(math.nan)
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                if cell.lower() not in BOOLEANS:
+                    raise ValueError(f"{path}: row {line}, column {header[j]!r}: expected a number; received {row[j]!r}") from None
+                value = BOOLEANS[cell.lower()]
             if math.isnan(value) or math.isinf(value):
                 raise ValueError(f"{path}: row {line}, column {header[j]!r}: expected a finite number; received {row[j]!r}")
             values.append(value)
     table = np.array(values, dtype=np.float32).reshape(len(rows) - 1, len(numeric))
     text = {c: [row[header.index(c)] for row in rows[1:]] for c in header if c not in numeric}
     x = np.ascontiguousarray(table[:, : len(features)])
-    y = np.ascontiguousarray(table[:, len(features):]) if targets else None
-    return Table(x, y, features, targets, text, categorical)
+    y = np.ascontiguousarray(table[:, len(features):]) if len(numeric) > len(features) else None
+    policies = {c: _policy(missing, c) for c in features + categorical + targets}
+    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown), path)
+
+
+def _settle(table, path):
+    """The table without the rows "drop" leaves out; an empty cell where it may not be is an error."""
+    keep = np.ones(len(table.x), dtype=bool)
+    for j, name in enumerate(table.feature_names):
+        if table.policies[name] == "drop":
+            keep &= ~np.isnan(table.x[:, j])
+    for name in table.categorical + table.labels:
+        empty = np.array([not v.strip() for v in table.columns[name]], dtype=bool)
+        refused = table.policies[name] == "error" if name in table.categorical else table.policies[name] != "drop"
+        if empty.any() and refused:
+            what = "category" if name in table.categorical else "class label"
+            raise ValueError(f"{path}: row {int(np.argmax(empty)) + 2}, column {name!r}: expected a {what}; received an empty cell")
+        if table.policies[name] == "drop":
+            keep &= ~empty
+    if table.y is not None:
+        keep &= ~np.isnan(table.y).any(axis=1)
+    return table if keep.all() else table.subset(np.flatnonzero(keep))
 
 
 # helper as_float32
@@ -181,42 +252,168 @@ def split_rows(table, fractions, part=0, seed=0):
     return table.subset(np.sort(order[bounds[part] : bounds[part + 1]]))
 
 
-# helper fit_categories
+# helper fit_table | imports: collections
 
 
-def fit_categories(table):
-    """Each categorical column's categories in the training rows: sorted, numerically when they all are numbers."""
-
-    def ordered(values):
-        try:
-            return sorted(values, key=float)
-        except ValueError:
-            return sorted(values)
-
-    return {column: ordered({v.strip() for v in table.columns[column]}) for column in table.categorical}
+def _ordered(values):
+    """Categories in encoding order: numerically when they all read as numbers, else as text."""
+    try:
+        return sorted(values, key=float)
+    except ValueError:
+        return sorted(values)
 
 
-# helper one_hot | needs: Table
+def _whole(values):
+    try:
+        return all(float(v) == int(float(v)) for v in values)
+    except (ValueError, OverflowError):
+        return False
 
 
-def one_hot(table, categories):
-    """The table with its categorical columns one-hot encoded with ``categories`` (those of the
-    training rows), one column per category, after the numeric features."""
-    if not categories and not table.categorical:
-        return table
-    blocks, names = [], list(table.feature_names)
-    for column, values in categories.items():
-        index = {v: i for i, v in enumerate(values)}
-        block = np.zeros((len(table.columns[column]), len(values)), dtype=np.float32)
-        for row, value in enumerate(table.columns[column]):
-            if value.strip() not in index:
-                raise ValueError(f"row {row + 2}, column {column!r}: expected one of the training data's categories; received {value!r}")
-            block[row, index[value.strip()]] = 1.0
-        blocks.append(block)
-        names.extend(f"{column}={v}" for v in values)
-    parts = ([table.x] if table.x.shape[1] else []) + blocks
-    x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-    return Table(x, table.y, names, table.target_names, table.columns)
+def fit_table(table, loss_kind=None):
+    """How the model sees the table, fitted on the training rows and saved with the model:
+
+    - a numeric column is one input; a missing cell becomes its fill: the training mean unless
+      the column's ``missing=`` policy is "median", "most_frequent", a number, or "error"/"drop"
+      (no fill);
+    - a categorical column is one-hot over the training categories (sorted; numerically when
+      they all are numbers), after a first slot, Keras's "[UNK]", for a category never seen in
+      training (none with ``unknown="error"``); an empty cell is a category of its own, ""
+      (shown as "(missing)", first when training had some), unless its policy names a category;
+    - a target of class labels, or of whole numbers under a classification loss (``loss_kind``:
+      "sparse", "one_hot" or "binary"), has its class names in index order.
+    """
+    features = []
+    for j, name in enumerate(table.feature_names):
+        fill = _numeric_fill(table.x[:, j], table.policies.get(name, "mean"), name)
+        features.append({"name": name, "kind": "numeric", "fill": fill, "categories": [], "unknown": "oov", "integer": False})
+    for name in table.categorical:
+        policy = table.policies.get(name, "mean")
+        values = [v.strip() for v in table.columns[name]]
+        present = [v for v in values if v]
+        if policy in ("error", "drop"):
+            fill = None
+        elif policy == "most_frequent":
+            counts = collections.Counter(present)
+            if not counts:
+                raise ValueError(f"expected categories to fit the most frequent of column {name!r}; received only missing cells")
+            fill = min(v for v, n in counts.items() if n == max(counts.values()))
+        elif policy in ("mean", "median"):
+            fill = ""  # a category of its own
+        else:
+            fill = str(int(policy)) if isinstance(policy, float) and policy.is_integer() else str(policy)
+        categories = _ordered(set(present) | ({fill} if fill else set()))
+        if fill == "" and "" in values:
+            categories = ["", *categories]
+        integer = bool(categories) and "" not in categories and _whole(categories)
+        features.append({"name": name, "kind": "categorical", "fill": fill, "categories": categories,
+                         "unknown": table.unknown, "integer": integer})
+    targets = [_fit_target(table, name, loss_kind) for name in table.target_names]
+    return {"features": features, "targets": targets}
+
+
+def _numeric_fill(column, policy, name):
+    if policy in ("error", "drop"):
+        return None
+    if isinstance(policy, str) and policy not in ("mean", "median", "most_frequent"):
+        raise ValueError(f"expected a number to fill the numeric column {name!r}; received the category {policy!r}")
+    if not isinstance(policy, str):
+        return float(policy)
+    present = column[~np.isnan(column)]
+    if present.size == 0:
+        raise ValueError(f"expected values to fit the {policy} of column {name!r}; received only missing ones")
+    if policy == "mean":
+        return float(present.astype(np.float64).mean())
+    if policy == "median":
+        return float(np.median(present))
+    values, counts = np.unique(present, return_counts=True)
+    return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
+
+
+def _fit_target(table, name, loss_kind):
+    one_hot = loss_kind == "one_hot"
+    if name in table.labels:
+        return {"name": name, "classes": _ordered({v.strip() for v in table.columns[name]}), "one_hot": one_hot}
+    if loss_kind is None or table.y is None or len(table.target_names) != 1:
+        return {"name": name, "classes": [], "one_hot": False}
+    values = np.unique(table.y[:, 0])
+    if not np.all(values == np.round(values)):
+        return {"name": name, "classes": [], "one_hot": False}  # soft labels or probabilities: numbers, as written
+    return {"name": name, "classes": [str(int(v)) for v in values], "one_hot": one_hot}
+
+
+# helper encode_table | needs: Table
+
+
+def encode_table(table, schema):
+    """The table as the model takes it, with the encoding ``fit_table`` fitted on the training
+    rows: numeric columns with their missing cells filled, then each categorical column's one-hot
+    slots (the columns found by name, in the schema's order), and a target of class names as
+    class indices (or one-hot rows, for categorical_crossentropy)."""
+    parts, names = [], []
+    for f in schema["features"]:
+        if f["kind"] == "numeric":
+            if f["name"] not in table.feature_names:
+                raise ValueError(f"expected the numeric column {f['name']!r} the model was trained with; received data without it")
+            column = table.x[:, table.feature_names.index(f["name"])].copy()
+            holes = np.isnan(column)
+            if holes.any():
+                if f["fill"] is None:
+                    raise ValueError(f"row {int(np.argmax(holes)) + 2}, column {f['name']!r}: expected a number; received a "
+                                     "missing value (the model was trained with missing values in it refused)")
+                column[holes] = f["fill"]
+            parts.append(column[:, None])
+            names.append(f["name"])
+        else:
+            if f["name"] not in table.columns:
+                raise ValueError(f"expected the categorical column {f['name']!r} the model was trained with; received data without it")
+            parts.append(_one_hot(table.columns[f["name"]], f))
+            slots = (["[UNK]"] if f["unknown"] == "oov" else []) + [c or "(missing)" for c in f["categories"]]
+            names.extend(f"{f['name']}={c}" for c in slots)
+    x = np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((len(table.x), 0), np.float32)
+    y = table.y
+    targets = schema["targets"]
+    if len(targets) == 1 and targets[0]["classes"] and (table.y is not None or table.labels):
+        y = _class_indices(table, targets[0])
+    elif table.labels:
+        raise ValueError(f"expected numbers in the target column {table.labels[0]!r}; received text class labels")
+    return Table(x, y, names, table.target_names, table.columns)
+
+
+def _one_hot(values, f):
+    """A categorical column's one-hot slots: "[UNK]" first (unless unknown="error"), then its categories."""
+    oov = 1 if f["unknown"] == "oov" else 0
+    slot = {c: i + oov for i, c in enumerate(f["categories"])}
+    block = np.zeros((len(values), len(f["categories"]) + oov), dtype=np.float32)
+    for row, value in enumerate(values):
+        value = value.strip()
+        if value == "" and f["fill"] is not None:
+            value = f["fill"]
+        if value in slot:
+            block[row, slot[value]] = 1.0
+        elif value == "" and f["fill"] is None:
+            raise ValueError(f"row {row + 2}, column {f['name']!r}: expected a category; received an empty cell (the model "
+                             "was trained with missing categories refused)")
+        elif oov:
+            block[row, 0] = 1.0
+        else:
+            raise ValueError(f"row {row + 2}, column {f['name']!r}: expected one of the training data's categories; received {value!r}")
+    return block
+
+
+def _class_indices(table, target):
+    if table.labels:
+        raw = [v.strip() for v in table.columns[target["name"]]]
+    else:
+        raw = [str(int(v)) if v == int(v) else f"{v:.9g}" for v in table.y[:, 0]]
+    index = {c: i for i, c in enumerate(target["classes"])}
+    for row, value in enumerate(raw):
+        if value not in index:
+            raise ValueError(f"row {row + 2}, column {target['name']!r}: expected one of the training data's classes; received {value!r}")
+    out = np.array([index[v] for v in raw], dtype=np.float32)
+    if target["one_hot"]:
+        return np.eye(len(target["classes"]), dtype=np.float32)[out.astype(np.int64)]
+    return out.reshape(-1, 1)
 
 
 # helper fitted
@@ -422,6 +619,29 @@ def prediction_names(predictions, targets, column=None, classes=(), keep=()):
     return [f"{n}_predicted" if n in keep else n for n in names]
 
 
+# helper class_predictions | needs: prediction_names
+
+
+def class_predictions(predictions, targets, schema, column=None, probabilities=False, keep=()):
+    """The output columns of a model trained on a table: for a target of class names (see
+    ``fit_table``), the class of each row, in a column named after the target (or ``column``), and
+    with ``probabilities`` one column per class, named after it; other outputs (numbers, or not
+    one per class nor one sigmoid for two classes) as ``prediction_names`` names them.
+    Returns (names, the class of each row or None, the numbers to write)."""
+    flat = predictions.reshape(len(predictions), -1)
+    classes = schema["targets"][0]["classes"] if schema and len(schema["targets"]) == 1 else []
+    if len(classes) >= 2 and flat.shape[1] == len(classes):
+        probs = flat
+    elif len(classes) == 2 and flat.shape[1] == 1:
+        probs = np.column_stack([1.0 - flat[:, 0], flat[:, 0]])  # a sigmoid: the probability of the second class
+    else:
+        return prediction_names(predictions, targets, column=column, keep=keep), None, flat
+    name = column or (targets[0] if len(targets) == 1 else "class")
+    names = [name] + (list(classes) if probabilities else [])
+    labels = [classes[i] for i in probs.argmax(axis=1)]
+    return [f"{n}_predicted" if n in keep else n for n in names], labels, probs if probabilities else probs[:, :0]
+
+
 # helper file_table | needs: Table | imports: os
 
 
@@ -434,20 +654,22 @@ def file_table(stream):
 # helper write_predictions | imports: csv, os
 
 
-def write_predictions(path, predictions, names, table=None, keep=()):
-    """Predictions as CSV, after the ``keep`` columns of the input; or as .npy."""
+def write_predictions(path, predictions, names, table=None, keep=(), labels=None, values=None):
+    """Predictions as CSV, after the ``keep`` columns of the input (then the class of each row,
+    ``labels``, and ``values`` in place of the predictions, for a classifier); or as .npy."""
     tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix.lower() == ".npy":
         with open(tmp, "wb") as fh:
             np.save(fh, predictions)
     else:
-        flat = predictions.reshape(len(predictions), -1)
+        flat = predictions.reshape(len(predictions), -1) if values is None else values
         kept = {column: table.column_text(column) for column in keep}
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(list(keep) + names)
             for i, row in enumerate(flat):
-                writer.writerow([kept[c][i] for c in keep] + [f"{float(v):.9g}" for v in row])
+                label = [labels[i]] if labels is not None else []
+                writer.writerow([kept[c][i] for c in keep] + label + [f"{float(v):.9g}" for v in row])
     os.replace(tmp, path)
     print(f"wrote {len(predictions)} prediction{'' if len(predictions) == 1 else 's'} to {path.name}")
 
@@ -455,13 +677,92 @@ def write_predictions(path, predictions, names, table=None, keep=()):
 # helper print_predictions
 
 
-def print_predictions(predictions, names, table=None, keep=(), rows=10):
-    """The first rows of the predictions, as CSV lines."""
+def print_predictions(predictions, names, table=None, keep=(), rows=10, labels=None):
+    """The first rows of the predictions, as CSV lines (the class of each row first, for a classifier)."""
     flat = predictions.reshape(len(predictions), -1)
     kept = {column: table.column_text(column) for column in keep}
     print(",".join(list(keep) + names))
     for i in range(min(rows, len(flat))):
-        print(",".join([kept[c][i] for c in keep] + [f"{float(v):.6g}" for v in flat[i]]))
+        label = [labels[i]] if labels is not None else []
+        print(",".join([kept[c][i] for c in keep] + label + [f"{float(v):.6g}" for v in flat[i]]))
+
+
+# helper table_model
+
+
+def table_model(core, schema, compile_args=None, optimizer=None):
+    """The model as nndsl saves a model trained on a table: one input per feature column, by
+    name (a dict of raw columns in), each encoded with Keras's own layers as ``encode_table``
+    encodes it, the columns joined in the schema's order, then ``core``. Compiled with
+    ``compile_args`` and the trained ``optimizer`` (its state is saved too), when given.
+
+    - a categorical column: a ``StringLookup`` (``IntegerLookup`` for whole-number categories)
+      over the training categories with ``output_mode="one_hot"``: an unseen category lands in
+      the first slot, "[UNK]"; an empty string is a missing cell, its own category or folded
+      onto the category it is filled with;
+    - a numeric column: NaN (a missing cell) replaced by its fill, with standard layers only, so
+      that ``keras.models.load_model`` needs nothing but Keras. ``ReLU(threshold=t)`` (t below
+      every positive float32) keeps ``x`` where ``x > t`` and gives 0 elsewhere, NaN included, so
+      ``relu_t(x) - relu_t(-x)`` is ``x`` with NaN as 0; ``Discretization(bin_boundaries=[inf])``
+      marks NaN (it falls past the last boundary), and a frozen ``Dense`` turns the mark into the fill.
+    """
+    inputs, parts = {}, []
+    for f in schema["features"]:
+        if f["kind"] == "numeric":
+            x = keras.Input(shape=(1,), name=f["name"], dtype="float32")
+            parts.append(_filled(x, f) if f["fill"] is not None else x)
+        else:
+            x, encoded = _categorical(f)
+            parts.append(encoded)
+        inputs[f["name"]] = x
+    joined = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
+    model = keras.Model(inputs=inputs, outputs=core(joined), name=f"{core.name}_table")
+    if compile_args is not None:
+        if optimizer is not None and optimizer.built:
+            compile_args["optimizer"] = optimizer
+        model.compile(**compile_args)
+    return model
+
+
+def _layer_name(column):
+    """A layer name made of a column's name (Keras layer names are restricted in some formats)."""
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in column)
+
+
+def _filled(x, f):
+    layers, col = keras.layers, _layer_name(f["name"])
+    positive = layers.ReLU(threshold=1e-45, name=f"{col}_positive")(x)
+    negative = layers.ReLU(threshold=1e-45, name=f"{col}_negative")(layers.Rescaling(-1.0, name=f"{col}_negated")(x))
+    value = layers.Subtract(name=f"{col}_present")([positive, negative])  # x, with NaN as 0
+    missing = layers.Discretization(bin_boundaries=[float("inf")], output_mode="one_hot", name=f"{col}_missing")(x)
+    fill = layers.Dense(1, use_bias=False, trainable=False, name=f"{col}_fill",
+                        kernel_initializer=keras.initializers.Constant([[0.0], [float(f["fill"])]]))(missing)
+    return layers.Add(name=f"{col}_filled")([value, fill])
+
+
+def _categorical(f):
+    """The input of a categorical column and its one-hot slots, in the order ``encode_table`` writes them."""
+    layers, col = keras.layers, _layer_name(f["name"])
+    oov = 1 if f["unknown"] == "oov" else 0
+    if f["integer"]:
+        x = keras.Input(shape=(1,), name=f["name"], dtype="int64")
+        lookup = layers.IntegerLookup(vocabulary=np.asarray([int(float(c)) for c in f["categories"]], dtype="int64"),
+                                      num_oov_indices=oov, output_mode="one_hot", name=f"{col}_lookup")
+        return x, lookup(x)
+    x = keras.Input(shape=(1,), name=f["name"], dtype="string")
+    vocabulary = list(f["categories"])
+    fold = f["fill"] not in (None, "") and "" not in vocabulary
+    if fold:
+        vocabulary.append("")  # a slot of its own for empty cells, folded onto the fill's slot below
+    encoded = layers.StringLookup(vocabulary=vocabulary, num_oov_indices=oov, output_mode="one_hot", name=f"{col}_lookup")(x)
+    if fold:
+        width = len(f["categories"]) + oov
+        matrix = np.zeros((width + 1, width), dtype="float32")
+        matrix[np.arange(width), np.arange(width)] = 1.0
+        matrix[width, oov + f["categories"].index(f["fill"])] = 1.0
+        encoded = layers.Dense(width, use_bias=False, trainable=False, name=f"{col}_fill",
+                               kernel_initializer=keras.initializers.Constant(matrix))(encoded)
+    return x, encoded
 
 
 # helper save_keras_file | imports: json, os, pathlib, zipfile
@@ -469,8 +770,8 @@ def print_predictions(predictions, names, table=None, keep=(), rows=10):
 
 def save_keras_file(model, path, meta):
     """``model.save`` to a temporary file beside ``path``, then a rename, so an interrupted run
-    never damages an earlier file. The categories of categorical columns and the target names
-    go with the model as nndsl saves them: a ``nndsl.json`` member of the .keras archive (Keras
+    never damages an earlier file. The table's encoding and the target names go with the
+    model as nndsl saves them: a ``nndsl.json`` member of the .keras archive (Keras
     ignores it), or a ``.nndsl.json`` file beside any other format."""
     path = pathlib.Path(path)
     text = json.dumps({"format_version": 1, **meta}, indent=1)
@@ -489,14 +790,14 @@ def save_keras_file(model, path, meta):
                 tmp.unlink()
     if path.suffix != ".keras":
         path.with_name(path.name + ".nndsl.json").write_text(text, encoding="utf-8")
-    print(f"saved {model.name} to {path.name}")
+    print(f"saved {meta.get('core') or model.name} to {path.name}")  # a table model by the name of the model it wraps
 
 
 # helper load_keras_file | imports: json, pathlib, zipfile
 
 
 def load_keras_file(path):
-    """A saved model (Keras safe mode on), and what was saved with it (categories, target names)."""
+    """A saved model (Keras safe mode on), and what was saved with it (the table's encoding, target names)."""
     path = pathlib.Path(path)
     model = keras.models.load_model(path, safe_mode=True)
     meta = {}
@@ -510,4 +811,11 @@ def load_keras_file(path):
             meta = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError, zipfile.BadZipFile):
         meta = {}
+    if meta.get("table") and not isinstance(model, keras.Sequential):
+        # a model trained on a table, saved behind the layers that encode its named columns: the
+        # steps below encode rows with encode_table, so they use the model those layers feed
+        core = [layer for layer in model.layers if isinstance(layer, keras.Model)][-1]
+        if model.get_compile_config():
+            core.compile_from_config(model.get_compile_config())
+        model = core
     return model, meta
