@@ -77,7 +77,7 @@ data all   = csv("houses.csv", target="price", exclude=["note"], id="id", catego
 data train = split(all, 0.7, 0.15, part=0)
 data valid = split(all, 0.7, 0.15, part=1)
 data test  = split(all, 0.7, 0.15, part=2)
-data fresh = csv("fresh.csv", id=["id"], exclude="note", categorical=["color"])
+data fresh = csv("fresh.csv", id=["id"], numeric=["area", "rooms"], categorical=["color"])  # note: left out
 
 block hidden(n, rate=0.1) {
     Dense(n, activation=act, kernel_initializer=HeNormal(seed=3))

@@ -338,6 +338,9 @@ class _Writer(PythonCode):
         for p in ("target", "features", "exclude", "categorical", "delimiter"):
             if a.get(p) is not None:
                 parts.append(f"{p}={a.code(p)}")
+        if a.get("numeric") is not None and a.get("features") is None:
+            # numeric= names the numeric features: with the categorical columns, the only ones
+            parts.append(f"features={a.code('numeric')}")
         if a.get("id") is not None:
             parts.append(f"ids={a.code('id')}")
         for p in ("missing", "unknown"):
