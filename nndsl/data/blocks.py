@@ -149,6 +149,7 @@ def _label_column(table, roles: Roles) -> tuple[str, ...]:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     # Arrow refuses some numbers Python reads ("1_000"): labels only where Python refuses one too
+    # (so "true" and "false" in a target are labels: classes named as written)
     for value in pc.unique(present).to_pylist():
         try:
             float(value)

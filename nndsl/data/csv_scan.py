@@ -97,19 +97,22 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
                     if not cell and cname in missing_ok:
                         (xs if k < nf else ys).append(math.nan)
                         continue
+                    label = k >= nf and len(roles.targets) == 1  # a single target may hold class labels
                     try:
                         v = float(cell)
                     except ValueError:
-                        if cell.lower() in _BOOLEANS:
-                            (xs if k < nf else ys).append(_BOOLEANS[cell.lower()])
+                        if cell.lower() in _BOOLEANS and not label:
+                            xs.append(_BOOLEANS[cell.lower()])
                             continue
-                        if cell and k >= nf and len(roles.targets) == 1:
+                        if label and _holds_text(path, delimiter, j):
                             raise _TextTarget() from None
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
                                    where_row=line, column=cname,
                                    hint=(TARGET_HINT if missing_ok and k >= nf else MISSING_HINT) if not cell
                                    else text_hint(k >= nf)) from None
                     if math.isnan(v) or math.isinf(v):
+                        if label and _holds_text(path, delimiter, j):
+                            raise _TextTarget()  # "nan" among class labels is one of them
                         raise fail(f"expected a finite number; received '{cell}'", where_row=line, column=cname,
                                    hint="remove or fill missing values before training")
                     (xs if k < nf else ys).append(v)
@@ -126,6 +129,24 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
         # read as an id column, so as text: the ids are the roles' last column
         return Block(x, None, texts, (roles.ids[-1],))
     return Block(x, y, texts)
+
+
+def _holds_text(path: Path, delimiter: str, j: int) -> bool:
+    """Whether column ``j`` of the file has a cell that is not a number: a column of class labels.
+
+    Asked only where a target cell would be an error (empty, or not a finite number), so that
+    the error is not reported for a column the reader should read as labels.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = _csv.reader(fh, delimiter=delimiter)
+        next((row for row in reader if row and any(c.strip() for c in row)), None)  # the header
+        for row in reader:
+            if j < len(row) and row[j].strip():
+                try:
+                    float(row[j])
+                except ValueError:
+                    return True
+    return False
 
 
 def _not_utf8(path: Path, fail) -> Exception:
