@@ -97,13 +97,14 @@ def _policy(missing, column):
 
 
 def _is_label(cell):
-    """A target cell that is text, not a number: the target holds class labels."""
+    """A target cell that is text, not a number: the target holds class labels ("true" and
+    "false" included: classes named as written)."""
     cell = cell.strip()
     try:
         float(cell)
         return False
     except ValueError:
-        return bool(cell) and cell.lower() not in BOOLEANS
+        return bool(cell)
 
 
 def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None, missing=None,
