@@ -11,6 +11,7 @@ from __future__ import annotations
 import json as _json
 from pathlib import Path
 
+from .batches import open_json_part
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
 from .missing import allowed_columns
@@ -21,7 +22,7 @@ from .table import Dataset
 SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
-def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_budget: int | None = None) -> Dataset:
     """Read a JSON lines file (or several) into a :class:`Dataset`.
 
     Errors name the file, the line and the key: a line that is not a JSON object, a key whose
@@ -29,7 +30,8 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
     finite number, and part files with different keys.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="JSON lines", suffixes=SUFFIXES,
-                      read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line")
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line",
+                      budget=memory_budget, open_part=lambda part, first, fail: open_json_part(part, args, first, fail))
 
 
 def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:

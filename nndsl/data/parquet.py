@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .batches import open_parquet_part
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
 from .missing import allowed_columns
@@ -19,7 +20,7 @@ from .table import Dataset
 SUFFIXES = (".parquet", ".pq")
 
 
-def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_budget: int | None = None) -> Dataset:
     """Read a Parquet file (or several) into a :class:`Dataset`.
 
     Errors name the file, and for a bad value its row (1-based) and column: a missing file, a
@@ -27,7 +28,8 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Datase
     number, and part files with different columns.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="Parquet", suffixes=SUFFIXES,
-                      read_part=lambda part, first, fail: _read_part(part, args, first, fail))
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail),
+                      budget=memory_budget, open_part=lambda part, first, fail: open_parquet_part(part, args, first, fail), estimate_rows=True)
 
 
 def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:

@@ -174,25 +174,26 @@ def _text_column(values):
 def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
     """The schema of the training data set ``ds`` (a table source's Dataset).
 
+    A streamed table (:mod:`nndsl.data.stream`) is fitted on what its one reading pass gathered;
+    a table in memory, on its arrays: both answer the same questions (see :class:`_Arrays`).
+
     Args:
         loss_kind: "sparse", "one_hot" or "binary" for a classification loss (see CLASS_LOSSES), else None.
         fail: builds the located error for a column that cannot be fitted.
     """
-    import numpy as np
-
+    stream = getattr(ds, "stream", None)
+    cols = stream.summary if stream is not None else _Arrays(ds)
     features = []
     fitted: dict[str, Any] = {}
-    for j, name in enumerate(ds.feature_names):
+    for name in ds.feature_names:
         policy = ds.policies.get(name, DEFAULT)
-        column = ds.x[:, j]
-        fill = _numeric_fill(column, policy, name, fail)
-        if fill is not None and np.isnan(column).any():
+        fill = _numeric_fill(cols, policy, name, fail)
+        if fill is not None and cols.missing(name):
             fitted[name] = fill
         features.append(Feature(name, "numeric", fill))
     for name in ds.categorical:
         policy = ds.policies.get(name, DEFAULT)
-        index, values = _text_column(ds.columns[name])
-        counts = np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int)
+        values, counts = cols.categories(name)
         present = [v for v in values if v != OWN]
         if policy in ("error", "drop"):
             fill = None
@@ -209,13 +210,57 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
             fitted[name] = fill
         integer = bool(cats) and all(c != OWN for c in cats) and _whole(cats)
         features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer))
-    targets = tuple(_target(ds, name, loss_kind) for name in ds.target_names)
+    targets = tuple(_target(ds, cols, name, loss_kind) for name in ds.target_names)
     return TableSchema(tuple(features), targets, fitted)
 
 
-def _numeric_fill(column, policy, name: str, fail: Fail):
-    import numpy as np
+class _Arrays:
+    """What fitting asks of the training data, answered from a table in memory."""
 
+    def __init__(self, ds) -> None:
+        self.ds = ds
+
+    def _column(self, name: str):
+        return self.ds.x[:, self.ds.feature_names.index(name)]
+
+    def missing(self, name: str) -> bool:
+        import numpy as np
+
+        return bool(np.isnan(self._column(name)).any())
+
+    def statistic(self, name: str, policy: str, fail: Fail) -> float | None:
+        """The ``mean``, ``median`` or ``most_frequent`` of a numeric column; None when it has no values."""
+        import numpy as np
+
+        column = self._column(name)
+        present = column[~np.isnan(column)]
+        if present.size == 0:
+            return None
+        if policy == "mean":
+            return float(present.astype(np.float64).mean())
+        if policy == "median":
+            return float(np.median(present))
+        values, counts = np.unique(present, return_counts=True)
+        return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
+
+    def categories(self, name: str):
+        """(the column's categories, ``""`` for a missing cell, and how many cells hold each)."""
+        import numpy as np
+
+        index, values = _text_column(self.ds.columns[name])
+        return values, (np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int))
+
+    def labels(self, name: str) -> set[str]:
+        return {v.strip() for v in self.ds.columns[name]}
+
+    def target_values(self):
+        """The distinct values of the one numeric target, or None without one."""
+        import numpy as np
+
+        return None if self.ds.y is None else np.unique(self.ds.y[:, 0])
+
+
+def _numeric_fill(cols, policy, name: str, fail: Fail):
     if policy in ("error", "drop"):
         return None
     if isinstance(policy, str) and policy not in ("mean", "median", "most_frequent"):
@@ -223,16 +268,11 @@ def _numeric_fill(column, policy, name: str, fail: Fail):
                    column=name, hint=f"write missing={{\"{name}\": \"mean\"}} (or median, most_frequent, a number)")
     if not isinstance(policy, str):
         return float(policy)
-    present = column[~np.isnan(column)]
-    if present.size == 0:
+    value = cols.statistic(name, policy, fail)
+    if value is None:
         raise fail(f"expected values to fit the {policy} of column '{name}'; received only missing ones", column=name,
                    hint="fill it with a number instead: missing=0")
-    if policy == "mean":
-        return float(present.astype(np.float64).mean())
-    if policy == "median":
-        return float(np.median(present))
-    values, counts = np.unique(present, return_counts=True)
-    return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
+    return value
 
 
 def _most_frequent(values, counts, name: str, fail: Fail) -> str:
@@ -242,16 +282,16 @@ def _most_frequent(values, counts, name: str, fail: Fail) -> str:
     return min(best)[1]
 
 
-def _target(ds, name: str, loss_kind: str | None) -> Target:
+def _target(ds, cols, name: str, loss_kind: str | None) -> Target:
     one_hot = loss_kind == "one_hot"
     if name in ds.labels:
-        return Target(name, tuple(order({v.strip() for v in ds.columns[name]})), one_hot)
-    if loss_kind is None or ds.y is None or len(ds.target_names) != 1:
+        return Target(name, tuple(order(cols.labels(name))), one_hot)
+    if loss_kind is None or len(ds.target_names) != 1:
         return Target(name)
     import numpy as np
 
-    values = np.unique(ds.y[:, 0])
-    if not np.all(values == np.round(values)):
+    values = cols.target_values()
+    if values is None or not np.all(values == np.round(values)):
         return Target(name)  # soft labels or probabilities: numbers, as written
     return Target(name, tuple(str(int(v)) for v in values), one_hot)
 

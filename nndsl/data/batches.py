@@ -1,0 +1,135 @@
+"""Each table format read in record batches, for a table streamed under the memory budget.
+
+``open_part(part, first, fail)`` returns the file's roles (checked against the first file's,
+as :mod:`nndsl.data.parts` does) and an iterator of ``(first row, Block)``: the rows of one
+record batch as training arrays, with a bad cell located at its row in the file. Nothing is
+read until the iterator is: a streamed table opens each file once per pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .blocks import Block, problem_error, table_to_block
+from .columns import Roles
+from .missing import allowed_columns
+from .parts import part_roles
+from .paths import Part
+
+BATCH_BYTES = 4 << 20  # bytes of text per CSV or JSON record batch (Arrow's own default block size)
+BATCH_ROWS = 65536  # rows per Parquet record batch
+
+
+def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    from .csv_scan import read_header
+
+    raw, header = read_header(part.path, delimiter, fail)
+    roles = part_roles(args, header, first, fail, delimiter=delimiter)
+    return roles, _csv_batches(part, raw, roles, delimiter, allowed_columns(roles, args), fail)
+
+
+def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    raw = dict(zip(roles.header, raw_header))
+    types = {raw[c]: pa.float64() for c in roles.features}
+    types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})  # as csv.py reads them
+    try:
+        reader = pacsv.open_csv(
+            part.path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=BATCH_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}") from None
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            # the row-by-row reader would name the cell, but it reads the whole file: name the batch's first row
+            raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2) from None
+        table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
+        start += table.num_rows
+
+
+def open_parquet_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .parquet import _reason
+
+    try:
+        file = pq.ParquetFile(part.path)
+    except (pa.ArrowException, OSError) as exc:
+        raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+    roles = part_roles(args, file.schema_arrow.names, first, fail)
+    return roles, _parquet_batches(file, roles, allowed_columns(roles, args), fail)
+
+
+def _parquet_batches(file, roles: Roles, missing_ok, fail):
+    import pyarrow as pa
+
+    from .parquet import _reason
+
+    start = 0
+    batches = file.iter_batches(batch_size=BATCH_ROWS, use_threads=True)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+        table = pa.Table.from_batches([batch])
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 1), missing_ok)
+        start += table.num_rows
+
+
+def open_json_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    from .jsonl import _LineNumbers, _locate
+
+    try:
+        reader = pajson.open_json(part.path, read_options=pajson.ReadOptions(use_threads=True, block_size=BATCH_BYTES))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate(part.path, fail, exc) from None
+    except OSError as exc:
+        raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
+    header = reader.schema.names
+    if not header:
+        raise fail("expected JSON objects, one per line; received an empty file")
+    roles = part_roles(args, header, first, fail)
+    return roles, _json_batches(part, reader, roles, allowed_columns(roles, args), fail, _LineNumbers(part.path), _locate)
+
+
+def _json_batches(part: Part, reader, roles: Roles, missing_ok, fail, lines, locate):
+    import pyarrow as pa
+
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise locate(part.path, fail, exc) from None
+        table = pa.Table.from_batches([batch])
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, lines.of(at + p.row)), missing_ok)
+        start += table.num_rows
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
