@@ -44,7 +44,7 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
                                                  quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}") from None
+        raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, 0) from None
     start = 0
     while True:
         try:
@@ -52,12 +52,42 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
         except StopIteration:
             return
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            # the row-by-row reader would name the cell, but it reads the whole file: name the batch's first row
-            raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2) from None
+            raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, start) from None
         table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
         at = start
         yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
         start += table.num_rows
+
+
+def _locate_csv(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, exc: Exception,
+                start: int) -> Exception:
+    """The error for a record batch Arrow refused: the file read again with every column as text,
+    batch by batch, until the first cell that is not a number (worded as the row-by-row reader
+    words it); Arrow's own words where no cell is to blame (a ragged row)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from .blocks import MISSING_HINT, TARGET_HINT
+
+    def problem(p, at):
+        if p.kind == "missing":
+            return fail("expected a number; received an empty cell", where_row=at + p.row + 2, column=p.column,
+                        hint=TARGET_HINT if p.target and missing_ok else MISSING_HINT)
+        return problem_error(p, fail, at + p.row + 2)
+
+    try:
+        reader = pacsv.open_csv(
+            part.path, read_options=pacsv.ReadOptions(use_threads=True, block_size=BATCH_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in raw_header}, strings_can_be_null=False))
+        at = 0
+        for batch in reader:
+            table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
+            table_to_block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
+            at += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as again:
+        exc = again
+    return fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2)
 
 
 def open_parquet_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
