@@ -1,4 +1,5 @@
-"""Each table format read in record batches, for a table streamed under the memory budget.
+"""CSV files read in record batches, for a table streamed over the memory budget (the
+``parquet`` and ``json`` sources open theirs in their own modules, with these batch sizes).
 
 ``open_part(part, first, fail)`` returns the file's roles (checked against the first file's,
 as :mod:`nndsl.data.parts` does) and an iterator of ``(first row, Block)``: the rows of one
@@ -88,76 +89,6 @@ def _locate_csv(part: Part, raw_header: list[str], roles: Roles, delimiter: str,
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as again:
         exc = again
     return fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2)
-
-
-def open_parquet_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .parquet import _reason
-
-    try:
-        file = pq.ParquetFile(part.path)
-    except (pa.ArrowException, OSError) as exc:
-        raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
-    roles = part_roles(args, file.schema_arrow.names, first, fail)
-    return roles, _parquet_batches(file, roles, allowed_columns(roles, args), fail)
-
-
-def _parquet_batches(file, roles: Roles, missing_ok, fail):
-    import pyarrow as pa
-
-    from .parquet import _reason
-
-    start = 0
-    batches = file.iter_batches(batch_size=BATCH_ROWS, use_threads=True)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowException, OSError) as exc:
-            raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
-        table = pa.Table.from_batches([batch])
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 1), missing_ok)
-        start += table.num_rows
-
-
-def open_json_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
-    import pyarrow as pa
-    import pyarrow.json as pajson
-
-    from .jsonl import _LineNumbers, _locate
-
-    try:
-        reader = pajson.open_json(part.path, read_options=pajson.ReadOptions(use_threads=True, block_size=BATCH_BYTES))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise _locate(part.path, fail, exc) from None
-    except OSError as exc:
-        raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
-    header = reader.schema.names
-    if not header:
-        raise fail("expected JSON objects, one per line; received an empty file")
-    roles = part_roles(args, header, first, fail)
-    return roles, _json_batches(part, reader, roles, allowed_columns(roles, args), fail, _LineNumbers(part.path), _locate)
-
-
-def _json_batches(part: Part, reader, roles: Roles, missing_ok, fail, lines, locate):
-    import pyarrow as pa
-
-    start = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise locate(part.path, fail, exc) from None
-        table = pa.Table.from_batches([batch])
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, lines.of(at + p.row)), missing_ok)
-        start += table.num_rows
 
 
 def _first_line(exc: Exception) -> str:

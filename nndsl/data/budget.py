@@ -3,43 +3,21 @@
 A table source estimates its size before reading it (:func:`estimate`); one larger than the
 budget is streamed in record batches instead (:mod:`nndsl.data.stream`). The budget is a
 fraction of the machine's memory unless the program's ``memory_budget`` setting (or
-``nndsl run --memory-budget``) says otherwise. Nothing here imports NumPy or Arrow at import
-time, so ``nndsl check`` can validate the setting.
+``nndsl run --memory-budget``) says otherwise; sizes are read by :mod:`nndsl.semantics.sizes`,
+where the checker reads the setting.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
+
+from ..semantics.sizes import EXAMPLE, parse_size
+
+__all__ = ["EXAMPLE", "default_budget", "estimate", "machine_memory", "parse_size", "shown"]
 
 DEFAULT_FRACTION = 4  # the default budget: a quarter of the machine's memory
 FALLBACK = 2 * 2**30  # when the machine's memory cannot be read
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
-EXAMPLE = '"512MB"'  # how a budget is written, for hints
-
-
-def parse_size(value) -> int | str:
-    """A budget in bytes from ``"512MB"``, ``"2GiB"``, ``"1.5G"`` or a whole number of bytes;
-    the words of the problem (a ``str`` starting ``expected``) when ``value`` is none of them."""
-    if isinstance(value, bool):
-        return f"expected a memory size such as {EXAMPLE}; received {value!r}"
-    if isinstance(value, int):
-        return value if value > 0 else f"expected a positive memory size; received {value}"
-    if not isinstance(value, str):
-        return f"expected a memory size such as {EXAMPLE}; received {value!r}"
-    m = _SIZE.fullmatch(value)
-    unit = m.group(2).lower() if m else None
-    if m is None or unit not in _UNITS:
-        return f"expected a memory size such as {EXAMPLE} (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB); received {value!r}"
-    size = int(float(m.group(1)) * _UNITS[unit])
-    if size <= 0:
-        return f"expected a positive memory size; received {value!r}"
-    return size
-
-
 def machine_memory() -> int | None:
     """The machine's physical memory in bytes, or None where it cannot be read."""
     try:

@@ -9,9 +9,10 @@ lines, counted from 1.
 from __future__ import annotations
 
 import json as _json
+from collections.abc import Iterator
 from pathlib import Path
 
-from .batches import open_json_part
+from . import batches
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
 from .missing import allowed_columns
@@ -102,3 +103,37 @@ def _locate(path: Path, fail, exc: Exception) -> Exception:
     if not objects:
         return fail("expected JSON objects, one per line; received an empty file")
     return fail(f"expected JSON lines; received text Arrow cannot read ({str(exc).splitlines()[0]})")
+
+
+def open_json_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    try:
+        reader = pajson.open_json(part.path, read_options=pajson.ReadOptions(use_threads=True, block_size=batches.BATCH_BYTES))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate(part.path, fail, exc) from None
+    except OSError as exc:
+        raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
+    header = reader.schema.names
+    if not header:
+        raise fail("expected JSON objects, one per line; received an empty file")
+    roles = part_roles(args, header, first, fail)
+    return roles, _json_batches(part, reader, roles, allowed_columns(roles, args), fail, _LineNumbers(part.path))
+
+
+def _json_batches(part: Part, reader, roles: Roles, missing_ok, fail, lines):
+    import pyarrow as pa
+
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _locate(part.path, fail, exc) from None
+        table = pa.Table.from_batches([batch])
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, lines.of(at + p.row)), missing_ok)
+        start += table.num_rows

@@ -49,8 +49,8 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         if size > budget:
             from .stream import open_table
 
-            return open_table(args, parts=parts, open_part=open_part, name=name, decl=decl, source=source, row_word=row_word,
-                              fingerprint=fingerprint.result, size=size, budget=budget)
+            return open_table(args, parts=parts, open_part=open_part, failure=part_failure, name=name, decl=decl, source=source,
+                              row_word=row_word, fingerprint=fingerprint.result, size=size, budget=budget)
     first: Roles | None = None
     blocks: list[Block] = []
     for part in parts.files:

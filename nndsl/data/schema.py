@@ -171,6 +171,14 @@ def _text_column(values):
     return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
 
 
+def category_counts(raw):
+    """(a text column's categories, ``""`` for a missing cell, and how many cells hold each)."""
+    import numpy as np
+
+    index, values = _text_column(raw)
+    return values, (np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int))
+
+
 def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
     """The schema of the training data set ``ds`` (a table source's Dataset).
 
@@ -244,11 +252,7 @@ class _Arrays:
         return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
 
     def categories(self, name: str):
-        """(the column's categories, ``""`` for a missing cell, and how many cells hold each)."""
-        import numpy as np
-
-        index, values = _text_column(self.ds.columns[name])
-        return values, (np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int))
+        return category_counts(self.ds.columns[name])
 
     def labels(self, name: str) -> set[str]:
         return {v.strip() for v in self.ds.columns[name]}

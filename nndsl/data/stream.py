@@ -85,13 +85,12 @@ class Summary:
         """One settled record batch."""
         import numpy as np
 
-        from .schema import _text_column
+        from .schema import category_counts
 
         self.rows += ds.rows
         self.features.add(ds.x)
         for name, counter in self.counts.items():
-            index, values = _text_column(ds.columns[name])
-            for value, n in zip(values, np.bincount(index, minlength=len(values))):
+            for value, n in zip(*category_counts(ds.columns[name])):
                 counter[value] += int(n)
         for name in ds.labels:
             self.label_sets.setdefault(name, set()).update(v.strip() for v in ds.columns[name])
@@ -144,8 +143,9 @@ class Summary:
 class StreamedTable:
     """The files of a table read as record batches, with what one pass over them found."""
 
-    def __init__(self, *, parts, open_part, args: dict, template: Dataset, decl, source, row_word: str) -> None:
+    def __init__(self, *, parts, open_part, failure, args: dict, template: Dataset, decl, source, row_word: str) -> None:
         self.parts = parts
+        self.failure = failure  # failure(shown, decl, source, row_word): a file's located errors (parts.part_failure)
         self.open_part = open_part  # open_part(part, first roles, fail) -> (roles, iterator of (first row, Block))
         self.args = args
         self.template = template  # the table's Dataset without rows: names, roles and policies
@@ -165,12 +165,10 @@ class StreamedTable:
     def datasets(self, order=None) -> Iterator[tuple[Dataset, Callable[..., Exception]]]:
         """Each record batch as a small settled Dataset (rows dropped under ``drop``), with the
         ``fail(message, row=None, column=None, hint=None)`` that locates its rows in their file."""
-        from .parts import part_failure
-
         files = self.parts.files
         for i in (range(len(files)) if order is None else order):
             part = files[i]
-            fail = part_failure(part.shown, self.decl, self.source, self.row_word)
+            fail = self.failure(part.shown, self.decl, self.source, self.row_word)
             roles, batches = self.open_part(part, self.roles, fail)
             self.roles = self.roles or roles
             first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
@@ -286,14 +284,15 @@ def _row_fail(fail, first_row: int):
     return located
 
 
-def open_table(args: dict, *, parts, open_part, name: str, decl, source, row_word: str, fingerprint, size: int,
+def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source, row_word: str, fingerprint, size: int,
                budget: int) -> Dataset:
-    """A table source over the memory budget as a streamed :class:`Dataset`, after its one pass."""
-    files = parts.files
-    from .parts import part_failure
+    """A table source over the memory budget as a streamed :class:`Dataset`, after its one pass.
 
+    ``failure(shown, decl, source, row_word)`` gives a file's ``fail`` (:func:`nndsl.data.parts.part_failure`).
+    """
+    files = parts.files
     # the first file's roles name the columns before anything is read
-    fail = part_failure(files[0].shown, decl, source, row_word)
+    fail = failure(files[0].shown, decl, source, row_word)
     roles, _ = open_part(files[0], None, fail)
     unknown = unknown_columns(args, roles.header)
     if unknown:
@@ -305,7 +304,7 @@ def open_table(args: dict, *, parts, open_part, name: str, decl, source, row_wor
     template = Dataset(name=name, feature_names=list(roles.features), target_names=list(roles.targets),
                        ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical),
                        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True)
-    table = StreamedTable(parts=parts, open_part=open_part, args=args, template=template, decl=decl, source=source,
+    table = StreamedTable(parts=parts, open_part=open_part, failure=failure, args=args, template=template, decl=decl, source=source,
                           row_word=row_word)
     table.roles = roles
     table.scan()

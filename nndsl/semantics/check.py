@@ -83,7 +83,7 @@ def _choice_setting(ctx: Context, stmt, value):
 
 def _memory_budget(ctx: Context, stmt, value):
     """``memory_budget "512MB"``: the size in bytes (see nndsl.data.budget), or a located error."""
-    from ..data.budget import EXAMPLE, parse_size
+    from .sizes import EXAMPLE, parse_size
 
     size = parse_size(value)
     if isinstance(size, int):
