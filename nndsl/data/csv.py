@@ -36,6 +36,10 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
     Errors name the file, the column and the (1-based, header = row 1) row: a missing file, a
     folder without part files, an empty file, a header without rows, a missing column, a
     non-numeric cell, NaN or infinity, ragged rows, and part files with different columns.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     delimiter = args.get("delimiter") or ","
     if len(delimiter) != 1:

@@ -29,6 +29,10 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
     Errors name the file, the line and the key: a line that is not a JSON object, a key whose
     values change type, a missing key in a feature or target column, a value that is not a
     finite number, and part files with different keys.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="JSON lines", suffixes=SUFFIXES,
                       read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line",

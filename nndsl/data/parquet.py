@@ -27,6 +27,10 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
     Errors name the file, and for a bad value its row (1-based) and column: a missing file, a
     file that is not Parquet or is cut short, a missing column, a value that is not a finite
     number, and part files with different columns.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="Parquet", suffixes=SUFFIXES,
                       read_part=lambda part, first, fail: _read_part(part, args, first, fail),
