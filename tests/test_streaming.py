@@ -360,5 +360,6 @@ def test_options_a_stream_cannot_honour_are_located(tmp_path):
                          "batches; received validation_split=0.2")
     assert d.source.text[d.span.start:d.span.end] == "validation_split=0.2"
     with pytest.raises(RunError) as e:
-        run(tmp_path, budget='memory_budget "1KB"', text=PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="median"'))
+        median = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="median"')
+        run(tmp_path, budget='memory_budget "1KB"', text=median)
     assert "received missing=\"median\", which needs every value of the column at once" in e.value.diagnostics[0].message
