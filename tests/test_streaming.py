@@ -363,3 +363,17 @@ def test_options_a_stream_cannot_honour_are_located(tmp_path):
         median = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="median"')
         run(tmp_path, budget='memory_budget "1KB"', text=median)
     assert "received missing=\"median\", which needs every value of the column at once" in e.value.diagnostics[0].message
+
+
+@pytest.mark.keras
+def test_an_error_met_while_streaming_is_raised_located(tmp_path):
+    tables(tmp_path)
+    rows = messy_rows(300, seed=4)
+    rows[250]["churned"] = "maybe"  # a class the model never saw, deep in the test table
+    write_csv(tmp_path / "test.csv", rows)
+    text = PROGRAM.replace('data new = csv("new.csv"', 'data test = csv("test.csv", target="churned", id="id", categorical=["plan"])\n'
+                           'data new = csv("new.csv"').replace("test m on train", "test m on test")
+    with pytest.raises(RunError) as e:
+        run(tmp_path, budget='memory_budget "1KB"', text=text)
+    d = e.value.diagnostics[0]
+    assert d.message == "test.csv:row 252, column 'churned': expected one of the training data's classes (no, yes); received 'maybe'"
