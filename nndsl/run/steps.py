@@ -130,11 +130,8 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
 
 
 def _adapt_streamed(state: RunState, ms: ModelState, ds) -> None:
-    """Preprocessing layers adapted on a streamed table: Keras reads the batches once itself."""
-    from .adapt import needs_adapt
-
-    if not any(needs_adapt(layer) for layer in ms.keras_model.layers):
-        return  # the table is not read again for nothing
+    """Preprocessing layers adapted on a streamed table: Keras reads the batches once itself (a
+    tf.data pipeline reads nothing until it is iterated, so a model without such layers costs no pass)."""
     from .pipeline import table_stream_dataset
 
     data, failures = table_stream_dataset(ds.stream, batch_size=PREDICT_BATCH, shuffle=False, seed=None, with_targets=False)
