@@ -1,7 +1,7 @@
 """A table larger than the memory budget, read in record batches instead of whole.
 
-A streamed table holds no rows. When it is loaded, one pass over its record batches
-(:mod:`nndsl.data.batches`) checks every cell as the in-memory reader does and gathers what
+A streamed table holds no rows. When it is loaded, one pass over its record batches (each
+format's ``open_part``: :mod:`nndsl.data.batches` for CSV) checks every cell as the in-memory reader does and gathers what
 fitting needs (:class:`Summary`): the rows kept, the missing cells of each column, the mean,
 variance, minimum and maximum of each numeric column, the count of each category, the class
 labels. The schema (:mod:`nndsl.data.schema`) and the feature scaling are fitted on that
@@ -133,11 +133,6 @@ class Summary:
         if not self.numeric_target or self.values is None:
             return None
         return np.array(sorted(self.values))
-
-    def missing_counts(self) -> dict[str, int]:
-        counts = {n: int(self.rows - c) for n, c in zip(self.feature_names, self.features.count) if c < self.rows}
-        counts.update({n: c[OWN] for n, c in self.counts.items() if c.get(OWN)})
-        return counts
 
 
 class StreamedTable:
