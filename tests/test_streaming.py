@@ -377,3 +377,21 @@ def test_an_error_met_while_streaming_is_raised_located(tmp_path):
         run(tmp_path, budget='memory_budget "1KB"', text=text)
     d = e.value.diagnostics[0]
     assert d.message == "test.csv:row 252, column 'churned': expected one of the training data's classes (no, yes); received 'maybe'"
+
+
+@pytest.mark.keras
+def test_validation_data_streams_beside_rows_in_memory(tmp_path):
+    tables(tmp_path)
+    write_csv(tmp_path / "val.csv", messy_rows(3000, seed=6))  # about 100 KB: over the budget, train.csv is not
+    text = PROGRAM.replace('data new = csv("new.csv"', 'data val = csv("val.csv", target="churned", id="id", categorical=["plan"])\n'
+                           'data new = csv("new.csv"').replace("SHUFFLE", "shuffle=false validation_data=val")
+    whole, _ = run(tmp_path, text=text)
+    mixed, printed = run(tmp_path, budget='memory_budget "50KB"', text=text)
+    assert not mixed.datasets["train"].streamed and mixed.datasets["val"].streamed
+    assert "val: about " in printed and "train: about" not in printed
+    streamed, _ = run(tmp_path, budget='memory_budget "1KB"', text=text)
+    assert streamed.datasets["train"].streamed
+    for state in (mixed, streamed):
+        history = state.models["m"].history
+        assert len(history["val_loss"]) == 2
+        assert history["val_loss"] == pytest.approx(whole.models["m"].history["val_loss"], rel=1e-4)

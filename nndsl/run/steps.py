@@ -258,7 +258,7 @@ def train(state: RunState, step: CheckedStep) -> None:
     elif ds.streamed:
         data = _table_stream_training_data(state, step, ms, ds, feed, fit_args, failures)
     else:
-        data = _in_memory_training_data(state, step, ms, ds, feed, fit_args)
+        data = _in_memory_training_data(state, step, ms, ds, feed, fit_args, failures)
     if state.backend == "tensorflow":
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
@@ -393,16 +393,27 @@ def _table_stream_training_data(state: RunState, step: CheckedStep, ms: ModelSta
     if kw.get("validation_data") is not None:
         vds = _validation_data(state, step, ms, kw["validation_data"])
         if vds.streamed:
-            val, found = table_stream_dataset(vds.stream, batch_size=feed.val_batch, shuffle=False, seed=None,
-                                              prefetch=feed.prefetch, target=scaler.apply if scaler is not None else None)
-            failures.append(found)
-            fit_args["validation_data"] = val
+            fit_args["validation_data"] = _streamed_validation(state, step, ms, vds, feed, failures)
         else:
             from .pipeline import array_dataset
 
             x, y = _xy(state, step, ms, vds, raw_target=False)
             fit_args["validation_data"] = array_dataset(x, y, batch_size=feed.val_batch, shuffle=False, seed=None,
                                                         prefetch=feed.prefetch)
+    return data
+
+
+def _streamed_validation(state: RunState, step: CheckedStep, ms: ModelState, vds, feed: _Feed, failures: list):
+    """Validation data over the memory budget, read again at each validation, in order."""
+    from .pipeline import table_stream_dataset
+
+    if not vds.target_names:
+        raise state.error(f"expected validation data with a target column for model '{ms.name}'; received '{vds.name}' without one",
+                          step, code="missing-target", span=_option_span(step, "validation_data"), notes=_data_note(state, vds.name))
+    scaler = ms.target_scaler
+    data, found = table_stream_dataset(vds.stream, batch_size=feed.val_batch, shuffle=False, seed=None, prefetch=feed.prefetch,
+                                       target=scaler.apply if scaler is not None else None)
+    failures.append(found)
     return data
 
 
@@ -439,9 +450,10 @@ def _raising(failures: list):
         raise first
 
 
-def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict):
-    """Rows in memory as batches (and the validation rows, into ``fit_args``); the model built and
-    its preprocessing fitted on first use."""
+def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict,
+                             failures: list | None = None):
+    """Rows in memory as batches (and the validation rows, into ``fit_args``: streamed when they are
+    a table over the memory budget); the model built and its preprocessing fitted on first use."""
     from .pipeline import array_dataset, split_validation
 
     kw = step.kwargs
@@ -451,7 +463,17 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     x, y = _xy(state, step, ms, ds, raw_target=False)
     val = None
     if kw.get("validation_data") is not None:
-        val = _xy(state, step, ms, _validation_data(state, step, ms, kw["validation_data"]), raw_target=False)
+        vds = _validation_data(state, step, ms, kw["validation_data"])
+        if vds.streamed:
+            if state.group is not None:
+                raise state.error(f"expected in-memory validation data for a multi-process run; received '{vds.name}', a table "
+                                  "over the memory budget streamed in record batches", step, code="unsupported-option",
+                                  span=_option_span(step, "validation_data"),
+                                  hint="raise the memory budget (nndsl run --memory-budget 8GB), or train on one process")
+            data = array_dataset(x, y, batch_size=feed.batch, shuffle=feed.shuffle, seed=state.seed, prefetch=feed.prefetch)
+            fit_args["validation_data"] = _streamed_validation(state, step, ms, vds, feed, failures if failures is not None else [])
+            return data
+        val = _xy(state, step, ms, vds, raw_target=False)
     elif kw.get("validation_split"):
         (x, y), val = split_validation(x, y, kw["validation_split"])
     if state.backend == "tensorflow":
@@ -733,8 +755,8 @@ def _validation_data(state: RunState, step: CheckedStep, ms: ModelState, ref):
     span = node.span if node is not None else step.node.span
     vds = _encoded(state, ms, _by_name(state, step, ms, state.data(ref), ref=ref, span=span))
     want = tuple(ms.keras_model.input_shape[1:])
-    got = tuple(vds.x.shape[1:]) if vds.x is not None else ()
-    if vds.x is not None and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
+    got = _feature_shape(vds) if vds.x is not None or vds.streamed else ()
+    if (vds.x is not None or vds.streamed) and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
         raise state.error(f"expected validation data with input shape {want} for model '{ms.name}'; received {detail} from '{ref}'",
                           step, code="data-shape", span=span, notes=_model_note(ms) + _data_note(state, ref))
