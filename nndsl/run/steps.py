@@ -791,6 +791,10 @@ def test(state: RunState, step: CheckedStep) -> None:
     elif ds.streamed:
         from .pipeline import table_stream_dataset
 
+        if state.group is not None:
+            raise state.error(f"expected in-memory data to test on in a multi-process run; received '{step.on}', a table over "
+                              "the memory budget streamed in record batches", step, code="unsupported-option",
+                              span=_on_span(step), hint="raise the memory budget (nndsl run --memory-budget 8GB)")
         _check_streamed_targets(state, step, ms, ds)
         data, found = table_stream_dataset(ds.stream, batch_size=step.kwargs.get("batch_size") or PREDICT_BATCH, shuffle=False,
                                            seed=None)
@@ -1127,6 +1131,8 @@ def _predict_streamed(state: RunState, step: CheckedStep, ms: ModelState, ds, mo
     from .predictions import IncrementalWriter
 
     _check_features(state, step, ms, ds)
+    if not state.chief:
+        return  # process 0 predicts alone (on its own copy of the weights) and writes or shows the predictions
     table = ds.stream
     keep = step.kwargs.get("keep")
     keep = [keep] if isinstance(keep, str) else list(keep or [])
