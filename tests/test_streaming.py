@@ -273,6 +273,26 @@ def test_batches_hold_every_row_once(sizes, batch_size, shuffle, buffer_rows):
         assert x.tolist() == list(range(int(start[-1])))  # the rows read whole, in the same batches
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.floats(-1e6, 1e6, width=32), st.just(float("nan"))), min_size=3, max_size=3),
+                min_size=1, max_size=60), st.integers(1, 9))
+def test_moments_merged_by_batch_are_those_of_the_column(rows, cut):
+    from nndsl.data.stream import Moments
+
+    a = np.array(rows, dtype=np.float32)
+    m = Moments(3)
+    for start in range(0, len(a), cut):
+        m.add(a[start : start + cut])
+    for j in range(3):
+        present = a[:, j][~np.isnan(a[:, j])].astype(np.float64)
+        assert m.count[j] == len(present)
+        if len(present):
+            scale = max(1.0, float(np.abs(present).max()))
+            assert m.mean[j] == pytest.approx(present.mean(), abs=1e-9 * scale)
+            assert m.m2[j] / len(present) == pytest.approx(present.var(), rel=1e-7, abs=1e-9 * scale**2)
+            assert (m.lo[j], m.hi[j]) == (present.min(), present.max())
+
+
 # ---------------------------------------------------------------- runs
 
 PROGRAM = """seed 5
