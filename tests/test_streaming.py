@@ -293,6 +293,14 @@ def test_moments_merged_by_batch_are_those_of_the_column(rows, cut):
             assert (m.lo[j], m.hi[j]) == (present.min(), present.max())
 
 
+def test_the_shuffle_buffer_holds_fewer_wide_rows():
+    from nndsl.data.stream import SHUFFLE_BYTES, SHUFFLE_ROWS, buffer_rows
+
+    assert buffer_rows(10, 32) == SHUFFLE_ROWS
+    assert buffer_rows(5000, 32) == SHUFFLE_BYTES // (4 * 5000) < SHUFFLE_ROWS
+    assert buffer_rows(10**7, 256) == 256  # a batch at least
+
+
 # ---------------------------------------------------------------- runs
 
 PROGRAM = """seed 5

@@ -25,6 +25,7 @@ from .missing import OWN, settle, unknown_columns
 from .table import Dataset, data_error
 
 SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
+SHUFFLE_BYTES = 32 << 20  # ...or fewer, for wide rows (many one-hot slots): the buffer's encoded floats at most
 MAX_TARGET_VALUES = 1 << 16  # distinct values of a numeric target kept to find its classes
 
 
@@ -313,6 +314,11 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
     table.size, table.budget = size, budget
     return replace(template, ids={}, fingerprint=fingerprint(), labels=labels, missing=table.missing, dropped=table.dropped,
                    stream=table)
+
+
+def buffer_rows(width: int, batch_size: int) -> int:
+    """Rows shuffled together for rows of ``width`` float32 values: SHUFFLE_ROWS, fewer for wide rows, a batch at least."""
+    return max(batch_size, min(SHUFFLE_ROWS, SHUFFLE_BYTES // max(4 * width, 1)))
 
 
 def batches(chunks, *, batch_size: int, rng=None, buffer_rows: int = SHUFFLE_ROWS):

@@ -132,7 +132,7 @@ def table_stream_dataset(table, *, batch_size: int, shuffle: bool, seed: int | N
     import numpy as np
     import tensorflow as tf
 
-    from ..data.stream import batches
+    from ..data.stream import batches, buffer_rows
 
     schema = table.schema
     epochs = [0]
@@ -147,7 +147,7 @@ def table_stream_dataset(table, *, batch_size: int, shuffle: bool, seed: int | N
         order = rng.permutation(len(table.parts.files)) if rng is not None else None
         try:
             chunks = ((x, y) for x, y, _ in table.arrays(order=order, with_targets=with_targets))
-            for x, y in batches(chunks, batch_size=batch_size, rng=rng):
+            for x, y in batches(chunks, batch_size=batch_size, rng=rng, buffer_rows=buffer_rows(schema.width, batch_size)):
                 if not with_targets:
                     yield x
                     continue
