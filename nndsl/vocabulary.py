@@ -29,7 +29,7 @@ BODY_OPENERS = ("model", "block", REPEAT)
 
 # ---------------------------------------------------------------- names with a meaning by position
 #: File-wide settings, written ``name value`` at the start of a top-level line: ``seed 42``.
-SETTINGS = ("seed", "backend", "distribute", "track")
+SETTINGS = ("seed", "backend", "distribute", "track", "memory_budget")
 #: The built-in step verbs (plugins add more): a name starting a top-level line that is no setting.
 STEPS = ("train", "test", "evaluate", "save", "load", "predict", "summary", "plot", "tune")
 #: ``keras.Model.compile``'s arguments (Keras 3), written as properties in a model body: ``loss mse``.

@@ -37,6 +37,9 @@ def add_parsers(sub) -> None:
     r.add_argument("--max-params", type=parameter_count, default=None, metavar="N", help="refuse models with more parameters (default 1e9)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its last completed epoch")
     r.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
+    r.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
+                   help="tables estimated larger than SIZE (512MB, 2GiB) stream in record batches "
+                        "(default: the file's `memory_budget` setting, else a quarter of this machine's memory)")
     add_grant_arguments(r)
     r.add_argument("--track", choices=("none", "mlflow", "tensorboard"), default=None,
                    help="track the run with MLflow or TensorBoard (default: the file's `track` setting)")
@@ -122,6 +125,16 @@ def _group(args):
     return group
 
 
+def memory_size(text: str) -> int:
+    """``--memory-budget 512MB``: the size in bytes; argparse reports anything else as a usage error."""
+    from ..data.budget import parse_size
+
+    size = parse_size(text)
+    if isinstance(size, str):
+        raise argparse.ArgumentTypeError(size)
+    return size
+
+
 def cmd_run(args) -> int:
     """Run the file's steps."""
     if args.log_format == "json":
@@ -140,7 +153,7 @@ def _run(args) -> int:
     run(Path(args.file), overrides=parse_sets(args.set), progress=progress, verbose=args.verbose,
         record_path=Path(args.record) if args.record else None, max_params=args.max_params, resume=args.resume,
         backend=args.backend, group=_group(args), track=args.track, tracking_uri=args.tracking_uri, grants=grants(args),
-        tune=_tune_options(args))
+        tune=_tune_options(args), memory_budget=args.memory_budget)
     return 0
 
 

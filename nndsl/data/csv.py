@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .batches import open_csv_part
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles
 from .csv_scan import read_header, scan_rows
@@ -29,19 +30,24 @@ class _Refused(Exception):
     """Arrow could not read the file as declared: the row-by-row reader takes over."""
 
 
-def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_budget: int | None = None) -> Dataset:
     """Read a CSV file (or several) into a :class:`Dataset`.
 
     Errors name the file, the column and the (1-based, header = row 1) row: a missing file, a
     folder without part files, an empty file, a header without rows, a missing column, a
     non-numeric cell, NaN or infinity, ragged rows, and part files with different columns.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     delimiter = args.get("delimiter") or ","
     if len(delimiter) != 1:
         raise data_error(f"expected a delimiter of one character; received '{delimiter}'", where=args["path"],
                          decl=decl, source=source)
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="CSV", suffixes=(".csv",),
-                      read_part=lambda part, first, fail: _read_part(part, args, delimiter, first, fail))
+                      read_part=lambda part, first, fail: _read_part(part, args, delimiter, first, fail),
+                      budget=memory_budget, open_part=lambda part, first, fail: open_csv_part(part, args, delimiter, first, fail))
 
 
 def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail) -> tuple[Roles, Block]:

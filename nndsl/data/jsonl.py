@@ -9,8 +9,10 @@ lines, counted from 1.
 from __future__ import annotations
 
 import json as _json
+from collections.abc import Iterator
 from pathlib import Path
 
+from . import batches
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
 from .missing import allowed_columns
@@ -21,15 +23,20 @@ from .table import Dataset
 SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
-def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_budget: int | None = None) -> Dataset:
     """Read a JSON lines file (or several) into a :class:`Dataset`.
 
     Errors name the file, the line and the key: a line that is not a JSON object, a key whose
     values change type, a missing key in a feature or target column, a value that is not a
     finite number, and part files with different keys.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="JSON lines", suffixes=SUFFIXES,
-                      read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line")
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line",
+                      budget=memory_budget, open_part=lambda part, first, fail: open_json_part(part, args, first, fail))
 
 
 def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:
@@ -100,3 +107,37 @@ def _locate(path: Path, fail, exc: Exception) -> Exception:
     if not objects:
         return fail("expected JSON objects, one per line; received an empty file")
     return fail(f"expected JSON lines; received text Arrow cannot read ({str(exc).splitlines()[0]})")
+
+
+def open_json_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    try:
+        reader = pajson.open_json(part.path, read_options=pajson.ReadOptions(use_threads=True, block_size=batches.BATCH_BYTES))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate(part.path, fail, exc) from None
+    except OSError as exc:
+        raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
+    header = reader.schema.names
+    if not header:
+        raise fail("expected JSON objects, one per line; received an empty file")
+    roles = part_roles(args, header, first, fail)
+    return roles, _json_batches(part, reader, roles, allowed_columns(roles, args), fail, _LineNumbers(part.path))
+
+
+def _json_batches(part: Part, reader, roles: Roles, missing_ok, fail, lines):
+    import pyarrow as pa
+
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _locate(part.path, fail, exc) from None
+        table = pa.Table.from_batches([batch])
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, lines.of(at + p.row)), missing_ok)
+        start += table.num_rows

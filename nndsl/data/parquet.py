@@ -7,8 +7,10 @@ data (a Parquet file has no header row).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+from . import batches
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
 from .missing import allowed_columns
@@ -19,15 +21,21 @@ from .table import Dataset
 SUFFIXES = (".parquet", ".pq")
 
 
-def load(args: dict, *, name: str, base: Path, decl=None, source=None) -> Dataset:
+def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_budget: int | None = None) -> Dataset:
     """Read a Parquet file (or several) into a :class:`Dataset`.
 
     Errors name the file, and for a bad value its row (1-based) and column: a missing file, a
     file that is not Parquet or is cut short, a missing column, a value that is not a finite
     number, and part files with different columns.
+
+    A table estimated larger than ``memory_budget`` bytes is not kept in memory: it is read once in
+    record batches (checked, and what fitting needs gathered) and returned streamed, its rows read
+    again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="Parquet", suffixes=SUFFIXES,
-                      read_part=lambda part, first, fail: _read_part(part, args, first, fail))
+                      read_part=lambda part, first, fail: _read_part(part, args, first, fail),
+                      budget=memory_budget, open_part=lambda part, first, fail: open_parquet_part(part, args, first, fail),
+                      estimate_rows=True)
 
 
 def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:
@@ -49,3 +57,33 @@ def _reason(exc: Exception) -> str:
     if text.startswith("Could not open Parquet input source") and "': " in text:
         text = text.split("': ", 1)[1]
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def open_parquet_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(part.path)
+    except (pa.ArrowException, OSError) as exc:
+        raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+    roles = part_roles(args, file.schema_arrow.names, first, fail)
+    return roles, _parquet_batches(file, roles, allowed_columns(roles, args), fail)
+
+
+def _parquet_batches(file, roles: Roles, missing_ok, fail):
+    import pyarrow as pa
+
+    start = 0
+    reader = file.iter_batches(batch_size=batches.BATCH_ROWS, use_threads=True)
+    while True:
+        try:
+            batch = next(reader)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
+        table = pa.Table.from_batches([batch])
+        at = start
+        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 1), missing_ok)
+        start += table.num_rows

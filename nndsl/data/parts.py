@@ -19,8 +19,9 @@ from .table import Dataset, data_error
 
 def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, suffixes: tuple[str, ...],
                read_part: Callable[[Part, Roles | None, Callable[..., Exception]], tuple[Roles, Block]],
-               row_word: str = "row") -> Dataset:
-    """Read every file of a table source and join them.
+               row_word: str = "row", budget: int | None = None, open_part: Callable | None = None,
+               estimate_rows: bool = False) -> Dataset:
+    """Read every file of a table source and join them, or stream them when they exceed the budget.
 
     Args:
         args: the source's arguments; ``args["path"]`` is a file, a folder or a glob pattern.
@@ -29,6 +30,11 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         read_part: ``read_part(part, first_roles, fail)`` reads one file; ``first_roles`` is None
             for the first file and the first file's roles for the others.
         row_word: how a location names a row ("row", or "line" for JSON lines).
+        budget: the memory budget in bytes (see :mod:`nndsl.data.budget`); None reads any table whole.
+        open_part: ``open_part(part, first_roles, fail)`` opens one file as record batches
+            (:mod:`nndsl.data.batches`): a table estimated over ``budget`` is streamed with it
+            (:mod:`nndsl.data.stream`).
+        estimate_rows: estimate the size from the files' row counts (Parquet), not their bytes.
     """
     wrong = check_policy(args.get("missing"))
     if wrong is not None:
@@ -36,6 +42,15 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         raise data_error(wrong, where=args["path"], decl=decl, source=source)
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
     fingerprint = _Background(fingerprint_parts, parts)
+    if budget is not None and open_part is not None:
+        from .budget import estimate
+
+        size = estimate([p.path for p in parts.files], parquet=estimate_rows)
+        if size > budget:
+            from .stream import open_table
+
+            return open_table(args, parts=parts, open_part=open_part, failure=part_failure, name=name, decl=decl, source=source,
+                              row_word=row_word, fingerprint=fingerprint.result, size=size, budget=budget)
     first: Roles | None = None
     blocks: list[Block] = []
     for part in parts.files:

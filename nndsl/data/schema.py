@@ -171,28 +171,37 @@ def _text_column(values):
     return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
 
 
+def category_counts(raw):
+    """(a text column's categories, ``""`` for a missing cell, and how many cells hold each)."""
+    import numpy as np
+
+    index, values = _text_column(raw)
+    return values, (np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int))
+
+
 def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
     """The schema of the training data set ``ds`` (a table source's Dataset).
+
+    A streamed table (:mod:`nndsl.data.stream`) is fitted on what its one reading pass gathered;
+    a table in memory, on its arrays: both answer the same questions (see :class:`_Arrays`).
 
     Args:
         loss_kind: "sparse", "one_hot" or "binary" for a classification loss (see CLASS_LOSSES), else None.
         fail: builds the located error for a column that cannot be fitted.
     """
-    import numpy as np
-
+    stream = getattr(ds, "stream", None)
+    cols = stream.summary if stream is not None else _Arrays(ds)
     features = []
     fitted: dict[str, Any] = {}
-    for j, name in enumerate(ds.feature_names):
+    for name in ds.feature_names:
         policy = ds.policies.get(name, DEFAULT)
-        column = ds.x[:, j]
-        fill = _numeric_fill(column, policy, name, fail)
-        if fill is not None and np.isnan(column).any():
+        fill = _numeric_fill(cols, policy, name, fail)
+        if fill is not None and cols.missing(name):
             fitted[name] = fill
         features.append(Feature(name, "numeric", fill))
     for name in ds.categorical:
         policy = ds.policies.get(name, DEFAULT)
-        index, values = _text_column(ds.columns[name])
-        counts = np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int)
+        values, counts = cols.categories(name)
         present = [v for v in values if v != OWN]
         if policy in ("error", "drop"):
             fill = None
@@ -212,13 +221,53 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
     # numeric columns with a fill first: the saved model fills them with one group of layers (see
     # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is
     features.sort(key=lambda f: 2 if f.kind != "numeric" else 1 if f.fill is None else 0)
-    targets = tuple(_target(ds, name, loss_kind) for name in ds.target_names)
+    targets = tuple(_target(ds, cols, name, loss_kind) for name in ds.target_names)
     return TableSchema(tuple(features), targets, fitted)
 
 
-def _numeric_fill(column, policy, name: str, fail: Fail):
-    import numpy as np
+class _Arrays:
+    """What fitting asks of the training data, answered from a table in memory."""
 
+    def __init__(self, ds) -> None:
+        self.ds = ds
+
+    def _column(self, name: str):
+        return self.ds.x[:, self.ds.feature_names.index(name)]
+
+    def missing(self, name: str) -> bool:
+        import numpy as np
+
+        return bool(np.isnan(self._column(name)).any())
+
+    def statistic(self, name: str, policy: str, fail: Fail) -> float | None:
+        """The ``mean``, ``median`` or ``most_frequent`` of a numeric column; None when it has no values."""
+        import numpy as np
+
+        column = self._column(name)
+        present = column[~np.isnan(column)]
+        if present.size == 0:
+            return None
+        if policy == "mean":
+            return float(present.astype(np.float64).mean())
+        if policy == "median":
+            return float(np.median(present))
+        values, counts = np.unique(present, return_counts=True)
+        return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
+
+    def categories(self, name: str):
+        return category_counts(self.ds.columns[name])
+
+    def labels(self, name: str) -> list[str]:
+        return _text_column(self.ds.columns[name])[1]
+
+    def target_values(self):
+        """The distinct values of the one numeric target, or None without one."""
+        import numpy as np
+
+        return None if self.ds.y is None else np.unique(self.ds.y[:, 0])
+
+
+def _numeric_fill(cols, policy, name: str, fail: Fail):
     if policy in ("error", "drop"):
         return None
     if isinstance(policy, str) and policy not in ("mean", "median", "most_frequent"):
@@ -226,16 +275,11 @@ def _numeric_fill(column, policy, name: str, fail: Fail):
                    column=name, hint=f"write missing={{\"{name}\": \"mean\"}} (or median, most_frequent, a number)")
     if not isinstance(policy, str):
         return float(policy)
-    present = column[~np.isnan(column)]
-    if present.size == 0:
+    value = cols.statistic(name, policy, fail)
+    if value is None:
         raise fail(f"expected values to fit the {policy} of column '{name}'; received only missing ones", column=name,
                    hint="fill it with a number instead: missing=0")
-    if policy == "mean":
-        return float(present.astype(np.float64).mean())
-    if policy == "median":
-        return float(np.median(present))
-    values, counts = np.unique(present, return_counts=True)
-    return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
+    return value
 
 
 def _most_frequent(values, counts, name: str, fail: Fail) -> str:
@@ -245,16 +289,16 @@ def _most_frequent(values, counts, name: str, fail: Fail) -> str:
     return min(best)[1]
 
 
-def _target(ds, name: str, loss_kind: str | None) -> Target:
+def _target(ds, cols, name: str, loss_kind: str | None) -> Target:
     one_hot = loss_kind == "one_hot"
     if name in ds.labels:
-        return Target(name, tuple(order(_text_column(ds.columns[name])[1])), one_hot)
-    if loss_kind is None or ds.y is None or len(ds.target_names) != 1:
+        return Target(name, tuple(order(cols.labels(name))), one_hot)
+    if loss_kind is None or len(ds.target_names) != 1:
         return Target(name)
     import numpy as np
 
-    values = np.unique(ds.y[:, 0])
-    if not np.all(values == np.round(values)):
+    values = cols.target_values()
+    if values is None or not np.all(values == np.round(values)):
         return Target(name)  # soft labels or probabilities: numbers, as written
     return Target(name, tuple(str(int(v)) for v in values), one_hot)
 

@@ -19,6 +19,11 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, resolve=N
     if not 0 <= part < len(fractions):
         raise data_error(f"expected a part from 0 to {len(fractions) - 1}; received {part}",
                          where=f"split of {args['source']}", decl=decl, source=source)
+    if parent.x is None and getattr(parent, "stream", None) is not None:
+        raise data_error(f"expected a table read whole to split; received '{args['source']}', a table over the memory budget "
+                         "streamed in record batches", where=f"split of {args['source']}", decl=decl, source=source,
+                         hint="split the table into files of its own (a folder of part files per data set), or raise the "
+                              "memory budget (memory_budget \"8GB\") to read it whole")
     if parent.x is None:
         raise data_error("expected a source of rows (csv, npz, npy); received a streamed folder source",
                          where=f"split of {args['source']}", decl=decl, source=source)

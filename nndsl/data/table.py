@@ -38,11 +38,18 @@ class Dataset:
     unknown: str = "oov"  # what a category unseen in training becomes: "oov" (a slot of its own) or "error"
     encoded: bool = False  # features already encoded for a model (see nndsl.data.schema.encode)
     table: bool = False  # read from a table source (csv, parquet, json): columns with names and roles
+    stream: Any = None  # a table larger than the memory budget, read in record batches (see nndsl.data.stream); x is None
+
+    @property
+    def streamed(self) -> bool:
+        return self.stream is not None
 
     @property
     def rows(self) -> int:
         if self.x is not None:
             return int(self.x.shape[0])
+        if self.stream is not None:
+            return self.stream.rows
         return -1
 
     def all_columns(self) -> list[str]:

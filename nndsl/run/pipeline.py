@@ -117,3 +117,48 @@ def stream_dataset(ds, *, batch_size: int, shuffle: bool, seed: int | None, cach
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
     return ds
+
+
+def table_stream_dataset(table, *, batch_size: int, shuffle: bool, seed: int | None, prefetch: bool = True,
+                         target=None, with_targets: bool = True):
+    """A streamed table's batches (:mod:`nndsl.data.stream`) as tf.data, read again each epoch.
+
+    The parts come in a new seeded order each epoch and the rows are shuffled within a buffer;
+    unshuffled, the batches are those of the table read whole. ``target`` maps each batch's
+    targets (the fitted target scaling). Returns ``(dataset, failures)``: a located error raised
+    while reading (a bad cell, a category the model refuses) ends the data early and is put in
+    ``failures``, for the step to raise in place of TensorFlow's wrapped one.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from ..data.stream import batches, buffer_rows
+
+    schema = table.schema
+    epochs = [0]
+    failures: list = []
+    target_width = (len(schema.classes) if schema.targets[0].one_hot else 1) if schema.classes else len(schema.targets)
+    with_targets = with_targets and bool(schema.targets)
+
+    def generate():
+        epoch = epochs[0]
+        epochs[0] += 1
+        rng = np.random.default_rng(None if seed is None else (seed, epoch)) if shuffle else None
+        order = rng.permutation(len(table.parts.files)) if rng is not None else None
+        try:
+            chunks = ((x, y) for x, y, _ in table.arrays(order=order, with_targets=with_targets))
+            for x, y in batches(chunks, batch_size=batch_size, rng=rng, buffer_rows=buffer_rows(schema.width, batch_size)):
+                if not with_targets:
+                    yield x
+                    continue
+                yield x, (target(y) if target is not None else y).astype(np.float32)
+        except Exception as exc:  # noqa: BLE001 - raised by the step, unwrapped (see above)
+            failures.append(exc)
+
+    x_spec = tf.TensorSpec(shape=(None, schema.width), dtype=tf.float32)
+    signature = (x_spec, tf.TensorSpec(shape=(None, target_width), dtype=tf.float32)) if with_targets else x_spec
+    data = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    data = data.apply(tf.data.experimental.assert_cardinality(-(-table.rows // batch_size)))
+    if prefetch:
+        data = data.prefetch(tf.data.AUTOTUNE)
+    return data, failures

@@ -134,7 +134,9 @@ def by_name(ds, trained: list):
     from dataclasses import replace
 
     names = list(ds.feature_names)
-    if not trained or not names or ds.x is None or ds.x.ndim != 2 or _positional(trained) or _positional(names):
+    streamed = ds.x is None and getattr(ds, "stream", None) is not None  # a streamed table's batches pick by name when encoded
+    if not trained or not names or (ds.x is None and not streamed) or (not streamed and ds.x.ndim != 2) \
+            or _positional(trained) or _positional(names):
         return ds, [], []
     if names == list(trained):
         return ds, [], []
@@ -142,5 +144,59 @@ def by_name(ds, trained: list):
     if missing:
         return ds, missing, []
     extra = [n for n in names if n not in trained]
+    if streamed:
+        return ds, [], extra
     index = [names.index(n) for n in trained]
     return replace(ds, x=ds.x[:, index], feature_names=list(trained)), [], extra
+
+
+class IncrementalWriter:
+    """Predictions written batch by batch, for a table streamed in record batches: a CSV table
+    (the same rows :func:`write` writes) or a ``.npy`` array of ``rows`` predictions, into a
+    temporary file that replaces ``target`` only when every batch is written (``with`` block)."""
+
+    def __init__(self, target: Path, rows: int) -> None:
+        self.target = Path(target)
+        self.rows = rows
+        self.npy = self.target.suffix.lower() == ".npy"
+        self.written = 0
+        self._atomic = None
+        self._fh = None
+        self._writer = None
+        self._array = None
+
+    def __enter__(self) -> IncrementalWriter:
+        self._atomic = atomic_path(self.target)
+        self.tmp = self._atomic.__enter__()
+        return self
+
+    def add(self, ds, keep: Sequence[str], names: Sequence[str], preds, labels: Sequence[str] | None, values) -> None:
+        """One batch: ``ds`` its rows (for the kept columns), ``preds`` the raw predictions."""
+        import numpy as np
+
+        if self.npy:
+            if self._array is None:
+                self._array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.asarray(preds).dtype,
+                                                        shape=(self.rows, *np.asarray(preds).shape[1:]))
+            self._array[self.written : self.written + len(preds)] = preds
+        else:
+            import csv
+
+            if self._writer is None:
+                self._fh = open(self.tmp, "w", newline="", encoding="utf-8")
+                self._writer = csv.writer(self._fh)
+                self._writer.writerow(list(keep) + list(names))
+            cols = {c: ds.column_text(c) for c in keep}
+            for i, row in enumerate(values):
+                self._writer.writerow([cols[c][i] for c in keep] + ([labels[i]] if labels is not None else [])
+                                      + [f"{float(v):.9g}" for v in row])
+        self.written += len(preds)
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if self._array is not None:
+            self._array.flush()
+            del self._array
+            self._array = None
+        if self._fh is not None:
+            self._fh.close()
+        return bool(self._atomic.__exit__(kind, exc, tb))

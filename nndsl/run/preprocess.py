@@ -111,3 +111,18 @@ def fit_minmax(a) -> Scaler:
     lo = rows.min(axis=0).astype("float64")
     hi = rows.max(axis=0).astype("float64")
     return _scaler("minmax", lo, (hi - lo) ** 2)
+
+
+def fit_moments(kind: str | None, m):
+    """Standard or min-max scaling from a streamed table's moments (:class:`nndsl.data.stream.Moments`):
+    the statistics :func:`fit_standard` and :func:`fit_minmax` compute over the rows; None for no
+    scaling, False for a preprocessor that needs the rows themselves."""
+    import numpy as np
+
+    if kind is None or kind == "none":
+        return None
+    if kind == "standard":
+        return _scaler("standard", m.mean, m.m2 / np.maximum(m.count, 1))
+    if kind == "minmax":
+        return _scaler("minmax", m.lo, (m.hi - m.lo) ** 2)
+    return False

@@ -62,7 +62,7 @@ class RunState:
     def __init__(self, checked: CheckedProgram, *, base_dir: Path, out: TextIO, err: TextIO, progress: str | None,
                  record: RunRecord, verbose: bool = False, nn_file: Path = Path("program.nn"), backend: str = "tensorflow",
                  data_seed=None, group=None, strategy=None, watchdog=None, resume: dict | None = None, gate=None,
-                 tune_options=None) -> None:
+                 tune_options=None, memory_budget: int | None = None) -> None:
         from .gate import Gate
 
         self.checked = checked
@@ -105,6 +105,10 @@ class RunState:
         self.group = group  # a multi-process run's Group, or None
         self.strategy = strategy  # tf.distribute.MirroredStrategy with `distribute mirrored` on TensorFlow
         self.watchdog = watchdog  # a multi-process run's distributed.Watchdog, or None
+        from ..data.budget import default_budget
+
+        # tables estimated larger stream in record batches (nndsl.data.stream): the command line's, the file's, the machine's
+        self.memory_budget = memory_budget or checked.settings.get("memory_budget") or default_budget()
         self.tune_options = tune_options  # how tune steps keep and share their studies (nndsl.run.search.TuneOptions), or None
 
     @property
@@ -161,14 +165,21 @@ class RunState:
             kwargs["resolve"] = self.data
         if "seed" in params:
             kwargs["seed"] = self.seed
+        if "memory_budget" in params:
+            kwargs["memory_budget"] = self.memory_budget
         ds = loader(cd.args, **kwargs)
+        if getattr(ds, "stream", None) is not None:
+            from ..data.stream import over_budget_line
+
+            self.events.line(over_budget_line(ds))
         if ds.dropped:
             from ..data.missing import dropped_line
 
             self.events.line(dropped_line(ds))
         self.datasets[name] = ds
         self.record.data["data"][name] = {"source": spec.name, "path": str(ds.path) if ds.path else None,
-                                          "rows": ds.rows, "fingerprint": ds.fingerprint}
+                                          "rows": ds.rows, "fingerprint": ds.fingerprint,
+                                          **({"streamed": True} if getattr(ds, "stream", None) is not None else {})}
         return ds
 
     def model(self, name: str) -> ModelState:
@@ -194,7 +205,7 @@ WAIT_AFTER = frozenset({"save"})
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
         resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
-        tracking_uri: str | None = None, grants: Grants | None = None, tune=None) -> RunState:
+        tracking_uri: str | None = None, grants: Grants | None = None, tune=None, memory_budget: int | None = None) -> RunState:
     """Parse, check and run a ``.nn`` file; returns the final state (metrics in ``state.results``).
 
     Args:
@@ -208,6 +219,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
             ``--allow-network``); by default nothing (docs/security.md).
         tune: a :class:`nndsl.run.search.TuneOptions`: where ``tune`` steps keep their studies, how many
             processes search.
+        memory_budget: bytes; a table estimated larger streams in record batches (overrides the
+            file's ``memory_budget`` setting; default a quarter of the machine's memory).
 
     Raises:
         NndslError: for every user mistake, located.
@@ -236,7 +249,7 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     state = RunState(checked, base_dir=base, out=out, err=err, progress=progress if chief else "none", record=record,
                      verbose=verbose, nn_file=path, backend=name, data_seed=data_seed, group=group, strategy=_strategy(checked, name),
                      watchdog=_watchdog(group), resume=_read_resume(ckpt, path) if resume else None,
-                     tune_options=tune)
+                     tune_options=tune, memory_budget=memory_budget)
     if state.resume is not None:
         _check_resume_step(checked, state.resume, ckpt)
     _describe_distribution(state, checked.settings.get("distribute"))

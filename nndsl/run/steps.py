@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def _model_note(ms: ModelState):
 
 def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want: tuple | None = None) -> None:
     want = tuple(ms.keras_model.input_shape[1:]) if want is None else want
-    got = tuple(ds.x.shape[1:])
+    got = _feature_shape(ds)
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
         raise state.error(
@@ -48,6 +49,13 @@ def _check_features(state: RunState, step: CheckedStep, ms: ModelState, ds, want
             step, code="data-shape", span=_on_span(step), notes=_model_note(ms) + _data_note(state, step.on),
             hint=_width_hint(ms, ds, got),
         )
+
+
+def _feature_shape(ds) -> tuple:
+    """The shape of one row of features: a streamed table's is its encoded width."""
+    if ds.x is None and ds.streamed:
+        return (len(ds.feature_names),)
+    return tuple(ds.x.shape[1:])
 
 
 def _width_hint(ms: ModelState, ds, got: tuple) -> str | None:
@@ -92,14 +100,15 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
         first = ms.checked.resolved[0]
         if first.call.spec.name not in ("Input", "InputLayer", "Sequential") and not has_input_arguments(first):
             width = ms.schema.width  # a model without Input takes the table's encoded width
-    if step is not None and want is not None and ds.x is not None:
+    if step is not None and want is not None and (ds.x is not None or ds.streamed):
         # before any scaling is fitted on columns the model cannot take
         _check_features(state, step, ms, ds, want)
 
     options = ms.checked.options if ms.checked else ModelOptions()
-    ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, ds.x, ds.feature_names)
-    if ds.y is not None:
-        ms.target_scaler = _fit_scaler(state, ms, ds, "scale_target", options.scale_target, ds.y, ds.target_names)
+    features, targets = (ds.x, ds.y) if not ds.streamed else ds.stream.encoded_moments()
+    ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, features, ds.feature_names)
+    if targets is not None:
+        ms.target_scaler = _fit_scaler(state, ms, ds, "scale_target", options.scale_target, targets, ds.target_names)
     ms.target_names = list(ds.target_names)
     extra = [ms.feature_scaler.layer()] if ms.feature_scaler is not None else []
     with state.scope():
@@ -112,23 +121,50 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
             _compile_in_raw_units(state, ms)
     if ds.x is not None:
         _adapt(state, ms, ds.x)
+    elif ds.streamed:
+        _adapt_streamed(state, ms, ds)
     if ms.feature_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["features"] = ms.feature_scaler.record()
     if ms.target_scaler is not None:
         state.record.data["preprocessing"].setdefault(ms.name, {})["target"] = ms.target_scaler.record()
 
 
+def _adapt_streamed(state: RunState, ms: ModelState, ds) -> None:
+    """Preprocessing layers adapted on a streamed table: Keras reads the batches once itself (a
+    tf.data pipeline reads nothing until it is iterated, so a model without such layers costs no pass)."""
+    from .pipeline import table_stream_dataset
+
+    data, failures = table_stream_dataset(ds.stream, batch_size=PREDICT_BATCH, shuffle=False, seed=None, with_targets=False)
+    try:
+        _adapt(state, ms, data.unbatch())
+    except Exception:
+        if failures:
+            raise failures[0] from None
+        raise
+
+
 def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, names):
-    """The scaler ``option`` asks for, fitted on ``a``; a column it cannot hold is a located error."""
+    """The scaler ``option`` asks for, fitted on ``a`` (an array, or a streamed table's
+    :class:`nndsl.data.stream.Moments`); a column it cannot hold is a located error."""
     from .preprocess import ScalingError, fit
 
     if a is None:
         return None
+    prop = ms.checked.properties.get(option) if ms.checked is not None else None
     try:
+        if ds.streamed:
+            from .preprocess import fit_moments
+
+            scaler = fit_moments(kind, a)
+            if scaler is False:
+                raise state.error(f"expected standard, minmax or none for {option} on the streamed table '{ds.name}'; "
+                                  f"received {kind}, which needs the rows in memory", code="unsupported-option",
+                                  span=prop[1].span if prop is not None else None, notes=_data_note(state, ds.name),
+                                  hint="raise the memory budget (memory_budget \"8GB\") to read the table whole")
+            return scaler
         return fit(kind, a)
     except ScalingError as exc:
         column = names[exc.column] if names and exc.column < len(names) else f"#{exc.column + 1}"
-        prop = ms.checked.properties.get(option) if ms.checked is not None else None
         span = prop[1].span if prop is not None else None
         raise state.error(f"expected columns that {kind} scaling can hold; received column '{column}' of '{ds.name}': {exc.detail}",
                           code="cannot-scale", span=span, notes=_data_note(state, ds.name),
@@ -216,10 +252,13 @@ def train(state: RunState, step: CheckedStep) -> None:
     for k in ("class_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_freq"):
         if kw.get(k) is not None:
             fit_args[k] = kw[k]
+    failures: list = []  # located errors of a streamed table, raised in place of TensorFlow's (pipeline.table_stream_dataset)
     if ds.tf_dataset is not None:
         data = _streamed_training_data(state, step, ms, ds, feed, fit_args)
+    elif ds.streamed:
+        data = _table_stream_training_data(state, step, ms, ds, feed, fit_args, failures)
     else:
-        data = _in_memory_training_data(state, step, ms, ds, feed, fit_args)
+        data = _in_memory_training_data(state, step, ms, ds, feed, fit_args, failures)
     if state.backend == "tensorflow":
         if "steps_per_epoch" in fit_args:
             data = data.repeat()
@@ -242,7 +281,7 @@ def train(state: RunState, step: CheckedStep) -> None:
         state.stop.guard(ms.keras_model)
     before = len(ms.history.get("loss", []))
     try:
-        with state.stop.installed(), state.watching(f"training model '{ms.name}'"):
+        with state.stop.installed(), state.watching(f"training model '{ms.name}'"), _raising(failures):
             history = ms.keras_model.fit(data, verbose=0, callbacks=callbacks, **fit_args)
     finally:
         if state.gate is not None:
@@ -327,9 +366,94 @@ def _streamed_training_data(state: RunState, step: CheckedStep, ms: ModelState, 
     return data
 
 
-def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict):
-    """Rows in memory as batches (and the validation rows, into ``fit_args``); the model built and
-    its preprocessing fitted on first use."""
+def _table_stream_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict,
+                                failures: list):
+    """A table over the memory budget as tf.data batches read again each epoch (and its validation
+    data's, into ``fit_args``); the model built and its preprocessing fitted on first use."""
+    from .pipeline import table_stream_dataset
+
+    kw = step.kwargs
+    if state.group is not None:
+        raise state.error(f"expected in-memory data for a multi-process run; received '{step.on}', a table over the memory budget "
+                          "streamed in record batches", step, code="unsupported-option", span=_on_span(step),
+                          hint="a stream cannot be split evenly between processes: train on one process, or raise the "
+                               "memory budget (nndsl run --memory-budget 8GB)")
+    if kw.get("validation_split"):
+        raise state.error(f"expected no validation_split for '{step.on}', a table over the memory budget streamed in record "
+                          f"batches; received validation_split={kw['validation_split']}", step, code="unsupported-option",
+                          span=_option_span(step, "validation_split"),
+                          hint="give validation data as its own source: validation_data=NAME")
+    _ensure_built(state, ms, ds, step)
+    ds = _encoded(state, ms, _by_name(state, step, ms, ds))
+    _check_streamed_targets(state, step, ms, ds)
+    scaler = ms.target_scaler
+    data, found = table_stream_dataset(ds.stream, batch_size=feed.batch, shuffle=feed.shuffle, seed=state.data_seed,
+                                       prefetch=feed.prefetch, target=scaler.apply if scaler is not None else None)
+    failures.append(found)
+    if kw.get("validation_data") is not None:
+        vds = _validation_data(state, step, ms, kw["validation_data"])
+        if vds.streamed:
+            fit_args["validation_data"] = _streamed_validation(state, step, ms, vds, feed, failures)
+        else:
+            from .pipeline import array_dataset
+
+            x, y = _xy(state, step, ms, vds, raw_target=False)
+            fit_args["validation_data"] = array_dataset(x, y, batch_size=feed.val_batch, shuffle=False, seed=None,
+                                                        prefetch=feed.prefetch)
+    return data
+
+
+def _streamed_validation(state: RunState, step: CheckedStep, ms: ModelState, vds, feed: _Feed, failures: list):
+    """Validation data over the memory budget, read again at each validation, in order."""
+    from .pipeline import table_stream_dataset
+
+    if not vds.target_names:
+        raise state.error(f"expected validation data with a target column for model '{ms.name}'; received '{vds.name}' without one",
+                          step, code="missing-target", span=_option_span(step, "validation_data"), notes=_data_note(state, vds.name))
+    scaler = ms.target_scaler
+    data, found = table_stream_dataset(vds.stream, batch_size=feed.val_batch, shuffle=False, seed=None, prefetch=feed.prefetch,
+                                       target=scaler.apply if scaler is not None else None)
+    failures.append(found)
+    return data
+
+
+def _option_span(step: CheckedStep, name: str):
+    node = next((k for k in step.node.kwargs if k.name == name), None)
+    return node.span if node is not None else step.node.span
+
+
+def _check_streamed_targets(state: RunState, step: CheckedStep, ms: ModelState, ds) -> None:
+    """What ``_xy`` checks of targets in memory, from a streamed table's schema."""
+    if not ds.target_names:
+        raise state.error(
+            f"expected data with a target column to {step.verb} model '{ms.name}'; received '{step.on}' without one",
+            step, code="missing-target", span=_on_span(step), notes=_data_note(state, step.on),
+            hint="name the column to predict: csv(\"file.csv\", target=\"column\")",
+        )
+    _check_features(state, step, ms, ds)
+
+
+@contextlib.contextmanager
+def _raising(failures: list):
+    """A located error a streamed table's reading met (``failures``: lists filled by
+    pipeline.table_stream_dataset), raised in place of the error TensorFlow wraps it in, or of
+    the early end of data it causes."""
+    try:
+        yield
+    except Exception:
+        first = next((found[0] for found in failures if found), None)
+        if first is not None:
+            raise first from None
+        raise
+    first = next((found[0] for found in failures if found), None)
+    if first is not None:
+        raise first
+
+
+def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState, ds, feed: _Feed, fit_args: dict,
+                             failures: list | None = None):
+    """Rows in memory as batches (and the validation rows, into ``fit_args``: streamed when they are
+    a table over the memory budget); the model built and its preprocessing fitted on first use."""
     from .pipeline import array_dataset, split_validation
 
     kw = step.kwargs
@@ -339,7 +463,17 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
     x, y = _xy(state, step, ms, ds, raw_target=False)
     val = None
     if kw.get("validation_data") is not None:
-        val = _xy(state, step, ms, _validation_data(state, step, ms, kw["validation_data"]), raw_target=False)
+        vds = _validation_data(state, step, ms, kw["validation_data"])
+        if vds.streamed:
+            if state.group is not None:
+                raise state.error(f"expected in-memory validation data for a multi-process run; received '{vds.name}', a table "
+                                  "over the memory budget streamed in record batches", step, code="unsupported-option",
+                                  span=_option_span(step, "validation_data"),
+                                  hint="raise the memory budget (nndsl run --memory-budget 8GB), or train on one process")
+            data = array_dataset(x, y, batch_size=feed.batch, shuffle=feed.shuffle, seed=state.seed, prefetch=feed.prefetch)
+            fit_args["validation_data"] = _streamed_validation(state, step, ms, vds, feed, failures if failures is not None else [])
+            return data
+        val = _xy(state, step, ms, vds, raw_target=False)
     elif kw.get("validation_split"):
         (x, y), val = split_validation(x, y, kw["validation_split"])
     if state.backend == "tensorflow":
@@ -621,8 +755,8 @@ def _validation_data(state: RunState, step: CheckedStep, ms: ModelState, ref):
     span = node.span if node is not None else step.node.span
     vds = _encoded(state, ms, _by_name(state, step, ms, state.data(ref), ref=ref, span=span))
     want = tuple(ms.keras_model.input_shape[1:])
-    got = tuple(vds.x.shape[1:]) if vds.x is not None else ()
-    if vds.x is not None and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
+    got = _feature_shape(vds) if vds.x is not None or vds.streamed else ()
+    if (vds.x is not None or vds.streamed) and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
         detail = f"{got[0]} feature columns" if len(got) == 1 else f"rows of shape {got}"
         raise state.error(f"expected validation data with input shape {want} for model '{ms.name}'; received {detail} from '{ref}'",
                           step, code="data-shape", span=span, notes=_model_note(ms) + _data_note(state, ref))
@@ -651,8 +785,24 @@ def _by_name(state: RunState, step: CheckedStep, ms: ModelState, ds, *, ref=None
 def test(state: RunState, step: CheckedStep) -> None:
     ms, ds = _model_and_data(state, step)
     model = ms.export_model()
+    failures: list = []
     if ds.tf_dataset is not None:
         results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or BATCH_SIZE), verbose=0, return_dict=True)
+    elif ds.streamed:
+        from .pipeline import table_stream_dataset
+
+        if state.group is not None:
+            raise state.error(f"expected in-memory data to test on in a multi-process run; received '{step.on}', a table over "
+                              "the memory budget streamed in record batches", step, code="unsupported-option",
+                              span=_on_span(step), hint="raise the memory budget (nndsl run --memory-budget 8GB)")
+        _check_streamed_targets(state, step, ms, ds)
+        data, found = table_stream_dataset(ds.stream, batch_size=step.kwargs.get("batch_size") or PREDICT_BATCH, shuffle=False,
+                                           seed=None)
+        failures.append(found)
+        args = {k: step.kwargs[k] for k in ("steps",) if step.kwargs.get(k) is not None}
+        with _raising(failures):
+            results = model.evaluate(data, verbose=0, return_dict=True, **args)
+        ds = replace(ds, tf_dataset=data.unbatch())  # the evaluation reads it once more, batch by batch
     else:
         x, y = _xy(state, step, ms, ds, raw_target=True)
         args = {k: step.kwargs[k] for k in ("batch_size", "steps") if step.kwargs.get(k) is not None}
@@ -665,7 +815,8 @@ def test(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="test", model=ms.name, data=str(step.on), metrics=results)
     from .evaluation import evaluate_step
 
-    state.evaluations[f"{ms.name}:{step.on}"] = evaluate_step(state, step, ms, model, ds, predict_array)
+    with _raising(failures):
+        state.evaluations[f"{ms.name}:{step.on}"] = evaluate_step(state, step, ms, model, ds, predict_array)
 
 
 def output_path(state: RunState, step: CheckedStep, value: str) -> Path:
@@ -933,6 +1084,9 @@ def predict(state: RunState, step: CheckedStep) -> None:
         from .distributed import local_copy
 
         model = local_copy(model)  # process 0 predicts alone, on its own copy of the weights
+    if ds.streamed:
+        _predict_streamed(state, step, ms, ds, model)
+        return
     if ds.tf_dataset is not None:
         preds = model.predict(ds.tf_dataset.batch(PREDICT_BATCH), verbose=0)
     else:
@@ -969,15 +1123,70 @@ def predict(state: RunState, step: CheckedStep) -> None:
     state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(len(flat)), path=step.to)
 
 
-def _print_predictions(state, ds, keep, names, flat, rows: int, labels=None) -> None:
+def _predict_streamed(state: RunState, step: CheckedStep, ms: ModelState, ds, model) -> None:
+    """Predictions on a table over the memory budget, batch by batch: written to the file as they
+    come (which replaces the old one only when all are written), or the first rows shown."""
+    import numpy as np
+
+    from .predictions import IncrementalWriter
+
+    _check_features(state, step, ms, ds)
+    if not state.chief:
+        return  # process 0 predicts alone (on its own copy of the weights) and writes or shows the predictions
+    table = ds.stream
+    keep = step.kwargs.get("keep")
+    keep = [keep] if isinstance(keep, str) else list(keep or [])
+    header = list(table.roles.header)
+    col = next((c for c in keep if c not in header), None)
+    if col is not None:
+        raise state.error(f"expected a column of '{step.on}' to keep; received '{col}'", step, code="unknown-column",
+                          hint=f"the columns are: {', '.join(header)}")
+    keep = [c for c in table.roles.ids if c not in keep] + keep
+    classes = ms.schema.classes if ms.schema is not None else ()
+
+    def outputs_of(x):
+        preds = np.asarray(predict_array(model, x, step.kwargs.get("batch_size") or PREDICT_BATCH))
+        flat = preds.reshape(len(preds), -1)
+        names, labels, values = outputs(flat, target_names=ms.target_names or (), column=step.kwargs.get("column"),
+                                        class_names=ms.class_names, classes=classes,
+                                        probabilities=bool(step.kwargs.get("probabilities")), keep=keep)
+        return preds, names, labels, values
+
+    if step.to is None:
+        rows = step.kwargs.get("rows") or 10
+        for x, _, raw in table.arrays(with_targets=False):
+            _, names, labels, values = outputs_of(x[:rows])
+            _print_predictions(state, raw, keep, names, values, rows, labels, total=table.rows)
+            break
+        state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(table.rows), path=None)
+        return
+    target = output_path(state, step, step.to)
+    span = step.node.to.span
+    if target.suffix.lower() not in (".npy", ".csv", ".txt", ""):
+        raise state.error(f"expected a .csv or .npy path for predictions; received '{step.to}'", step, code="bad-output", span=span)
+    try:
+        with IncrementalWriter(target, table.rows) as out:
+            for x, _, raw in table.arrays(with_targets=False):
+                preds, names, labels, values = outputs_of(x)
+                out.add(raw, keep, names, preds, labels, values)
+    except OSError as exc:
+        raise state.error(f"expected to write '{step.to}'; received {exc.strerror or exc}", step,
+                          code="write-failed", span=span) from None
+    state.events.line(f"wrote {count(out.written)} to {step.to}")
+    state.events.emit("predictions_written", model=ms.name, path=str(target), rows=int(out.written))
+    state.record.add_step(step="predict", model=ms.name, data=str(step.on), rows=int(out.written), path=step.to)
+
+
+def _print_predictions(state, ds, keep, names, flat, rows: int, labels=None, total: int | None = None) -> None:
     shown = shown_rows(ds, keep, flat, rows, labels)
+    total = len(flat) if total is None else total
     if state.events.mode == "json":  # stdout holds JSON objects only: the table is an event
-        state.events.emit("predictions", data=ds.name, columns=keep + names, rows=shown, total=len(flat))
+        state.events.emit("predictions", data=ds.name, columns=keep + names, rows=shown, total=total)
         return
     if state.console is not None:
         from rich.table import Table
 
-        t = Table(title=f"predictions ({len(flat)} rows)")
+        t = Table(title=f"predictions ({total} rows)")
         for c in keep + names:
             t.add_column(c)
         for row in shown:

@@ -65,8 +65,20 @@ def encoded(state, ms, ds):
             if line:
                 state.events.line(f"{line}, with model '{ms.name}''s training values")
         # the data set is kept beside its encoding, so that its id is not reused while cached
-        cache[id(ds)] = (ds, encode(ds, ms.schema, failure(state, ds)))
+        cache[id(ds)] = (ds, encode(ds, ms.schema, failure(state, ds)) if not ds.streamed else _encoded_stream(state, ms, ds))
     return cache[id(ds)][1]
+
+
+def _encoded_stream(state, ms, ds):
+    """A streamed table whose batches come encoded with the model's schema (read as it trains)."""
+    from dataclasses import replace
+
+    schema = ms.schema
+    if ds.labels and not schema.classes:
+        raise failure(state, ds)(f"expected numbers in the target column '{ds.labels[0]}'; received text class labels",
+                                 column=ds.labels[0])
+    return replace(ds, feature_names=schema.encoded_names(), categorical=[], labels=[], encoded=True,
+                   class_names=list(schema.classes) or ds.class_names, stream=ds.stream.encoded_with(schema))
 
 
 def check_classes(state, step, ms) -> None:

@@ -81,6 +81,18 @@ def _choice_setting(ctx: Context, stmt, value):
     return FAILED
 
 
+def _memory_budget(ctx: Context, stmt, value):
+    """``memory_budget "512MB"``: the size in bytes (see nndsl.data.budget), or a located error."""
+    from .sizes import EXAMPLE, parse_size
+
+    size = parse_size(value)
+    if isinstance(size, int):
+        return size
+    ctx.error("bad-setting", size, stmt.value.span,
+              hint=f"write memory_budget {EXAMPLE}: tables estimated larger than that stream in record batches")
+    return FAILED
+
+
 def evaluate_variables(ctx: Context) -> None:
     """``let`` values, in file order, with command-line overrides applied."""
     later = {s.name for s in ctx.program.statements if isinstance(s, ast.Let)}
@@ -93,6 +105,8 @@ def evaluate_variables(ctx: Context) -> None:
                 ctx.error("bad-setting", f"expected a seed below 2**32 ({MAX_SEED:,}); received {value:,}", stmt.value.span)
             if stmt.name in SETTING_CHOICES and value is not FAILED:
                 value = _choice_setting(ctx, stmt, value)
+            if stmt.name == "memory_budget" and value is not FAILED:
+                value = _memory_budget(ctx, stmt, value)
             if stmt.name in ctx.settings:
                 ctx.error("duplicate-name", f"expected one '{stmt.name}' setting; received a second", stmt.name_span)
             ctx.settings[stmt.name] = value

@@ -1,0 +1,370 @@
+"""A table larger than the memory budget, read in record batches instead of whole.
+
+A streamed table holds no rows. When it is loaded, one pass over its record batches (each
+format's ``open_part``: :mod:`nndsl.data.batches` for CSV) checks every cell as the in-memory reader does and gathers what
+fitting needs (:class:`Summary`): the rows kept, the missing cells of each column, the mean,
+variance, minimum and maximum of each numeric column, the count of each category, the class
+labels. The schema (:mod:`nndsl.data.schema`) and the feature scaling are fitted on that
+summary; then every epoch reads the batches again, encodes each with the schema and hands them
+on in batches of rows (:func:`batches`): the parts in a new seeded order each epoch and the
+rows shuffled within a buffer, so memory holds a buffer of rows, never the table.
+
+What a single pass cannot fit exactly is refused with a located error: the ``median`` or the
+``most_frequent`` value of a numeric column (a category's most frequent value is counted).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .budget import shown
+from .missing import OWN, settle, unknown_columns
+from .table import Dataset, data_error
+
+SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
+SHUFFLE_BYTES = 32 << 20  # ...or fewer, for wide rows (many one-hot slots): the buffer's encoded floats at most
+MAX_TARGET_VALUES = 1 << 16  # distinct values of a numeric target kept to find its classes
+
+
+class Moments:
+    """The count, mean, sum of squared deviations, minimum and maximum of each column, merged
+    batch by batch in float64 (Chan et al.'s pairwise update); a NaN cell is not counted."""
+
+    def __init__(self, width: int) -> None:
+        import numpy as np
+
+        self.count = np.zeros(width)
+        self.mean = np.zeros(width)
+        self.m2 = np.zeros(width)
+        self.lo = np.full(width, np.inf)
+        self.hi = np.full(width, -np.inf)
+
+    def add(self, a) -> None:
+        import numpy as np
+
+        if a is None or not len(a):
+            return
+        a = a.reshape(len(a), -1).astype(np.float64)
+        present = ~np.isnan(a)
+        n = present.sum(axis=0).astype(np.float64)
+        values = np.where(present, a, 0.0)
+        mean = np.divide(values.sum(axis=0), n, out=np.zeros_like(n), where=n > 0)
+        m2 = (np.where(present, a - mean, 0.0) ** 2).sum(axis=0)
+        self.merge(n, mean, m2)
+        self.lo = np.minimum(self.lo, np.where(present, a, np.inf).min(axis=0))
+        self.hi = np.maximum(self.hi, np.where(present, a, -np.inf).max(axis=0))
+
+    def merge(self, n, mean, m2) -> None:
+        import numpy as np
+
+        total = self.count + n
+        share = np.divide(n, total, out=np.zeros_like(total), where=total > 0)
+        delta = mean - self.mean
+        self.mean = self.mean + delta * share
+        self.m2 = self.m2 + m2 + delta**2 * self.count * share
+        self.count = total
+
+
+class Summary:
+    """What fitting asks of the training data (see ``schema._Arrays``), gathered in one pass."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.feature_names = list(ds.feature_names)
+        self.policies = ds.policies
+        self.rows = 0
+        self.features = Moments(len(ds.feature_names))
+        self.targets = Moments(len(ds.target_names))
+        self.counts: dict[str, Counter] = {c: Counter() for c in ds.categorical}
+        self.label_sets: dict[str, set] = {}
+        self.values: set | None = set()  # distinct values of the first numeric target; None past MAX_TARGET_VALUES
+        self.numeric_target = False
+
+    def add(self, ds: Dataset) -> None:
+        """One settled record batch."""
+        import numpy as np
+
+        from .schema import category_counts
+
+        self.rows += ds.rows
+        self.features.add(ds.x)
+        for name, counter in self.counts.items():
+            for value, n in zip(*category_counts(ds.columns[name])):
+                counter[value] += int(n)
+        for name in ds.labels:
+            self.label_sets.setdefault(name, set()).update(v.strip() for v in ds.columns[name])
+        if ds.y is not None:
+            self.numeric_target = True
+            self.targets.add(ds.y)
+            if self.values is not None and len(ds.target_names) == 1:
+                self.values.update(np.unique(ds.y[:, 0]).tolist())
+                if len(self.values) > MAX_TARGET_VALUES:
+                    self.values = None
+
+    # ------------------------------------------------ the questions schema.fit asks
+    def missing(self, name: str) -> bool:
+        return bool(self.features.count[self.feature_names.index(name)] < self.rows)
+
+    def statistic(self, name: str, policy: str, fail: Callable[..., Exception]) -> float | None:
+        j = self.feature_names.index(name)
+        if policy != "mean":
+            raise fail(f"expected mean or a number to fill the numeric column '{name}' of a table streamed in record "
+                       f"batches; received missing=\"{policy}\", which needs every value of the column at once",
+                       column=name, hint=f"fill it with the mean or a number (missing={{\"{name}\": \"mean\"}}), or raise "
+                       "the memory budget (memory_budget \"8GB\") to read the table whole")
+        if self.features.count[j] == 0:
+            return None
+        return float(self.features.mean[j])
+
+    def categories(self, name: str):
+        import numpy as np
+
+        counter = self.counts[name]
+        values = list(counter)
+        return values, np.array([counter[v] for v in values], dtype=np.int64)
+
+    def labels(self, name: str) -> set[str]:
+        return self.label_sets.get(name, set())
+
+    def target_values(self):
+        import numpy as np
+
+        if not self.numeric_target or self.values is None:
+            return None
+        return np.array(sorted(self.values))
+
+
+class StreamedTable:
+    """The files of a table read as record batches, with what one pass over them found."""
+
+    def __init__(self, *, parts, open_part, failure, args: dict, template: Dataset, decl, source, row_word: str) -> None:
+        self.parts = parts
+        self.failure = failure  # failure(shown, decl, source, row_word): a file's located errors (parts.part_failure)
+        self.open_part = open_part  # open_part(part, first roles, fail) -> (roles, iterator of (first row, Block))
+        self.args = args
+        self.template = template  # the table's Dataset without rows: names, roles and policies
+        self.decl = decl
+        self.source = source
+        self.row_word = row_word
+        self.roles = None
+        self.summary: Summary | None = None
+        self.rows = 0
+        self.dropped = 0
+        self.label = False  # the target holds text class labels (some record batch had text in it)
+        self.schema = None  # set on the encoded copy (see encoded_with)
+        self.missing: dict[str, int] = {}
+        self.size = self.budget = 0  # the estimated size in memory, and the budget it is over
+
+    # ------------------------------------------------ reading
+    def datasets(self, order=None) -> Iterator[tuple[Dataset, Callable[..., Exception]]]:
+        """Each record batch as a small settled Dataset (rows dropped under ``drop``), with the
+        ``fail(message, row=None, column=None, hint=None)`` that locates its rows in their file."""
+        files = self.parts.files
+        for i in (range(len(files)) if order is None else order):
+            part = files[i]
+            fail = self.failure(part.shown, self.decl, self.source, self.row_word)
+            roles, batches = self.open_part(part, self.roles, fail)
+            self.roles = self.roles or roles
+            first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
+            for start, block in batches:
+                located = _row_fail(fail, start + first_row)
+                yield settle(self._dataset(block), self.args, located), located
+
+    def _dataset(self, block) -> Dataset:
+        t = self.template
+        texts = dict(block.texts)
+        y = block.y
+        labels = list(block.labels)
+        if block.labels:
+            self.label = True
+        elif self.label and t.target_names:
+            # a record batch read its target as numbers where an earlier one had text: labels too (as concat_blocks does)
+            texts[t.target_names[0]] = [f"{v:.9g}" for v in block.y[:, 0]]
+            labels, y = [t.target_names[0]], None
+        return Dataset(name=t.name, x=block.x, y=y, feature_names=t.feature_names, target_names=t.target_names,
+                       ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, labels=labels,
+                       policies=t.policies, unknown=t.unknown, table=True)
+
+    def scan(self) -> None:
+        """The one pass: every cell checked, the summary gathered, the rows counted."""
+        summary = Summary(self.template)
+        missing: Counter = Counter()
+        for ds, _ in self.datasets():
+            summary.add(ds)
+            self.dropped += ds.dropped
+            missing.update(ds.missing)
+        if self.label and summary.values:
+            # batches before the first text label were numbers: their values are labels too
+            name = self.template.target_names[0]
+            summary.label_sets.setdefault(name, set()).update(f"{v:.9g}" for v in summary.values)
+        summary.numeric_target = summary.numeric_target and not self.label
+        self.summary = summary
+        self.rows = summary.rows
+        self.missing = dict(missing)
+
+    # ------------------------------------------------ encoded batches
+    def encoded_with(self, schema) -> StreamedTable:
+        """A copy whose batches come encoded with ``schema`` (:func:`nndsl.data.schema.encode`)."""
+        import copy
+
+        out = copy.copy(self)
+        out.schema = schema
+        return out
+
+    def arrays(self, *, order=None, with_targets: bool = True) -> Iterator[tuple[Any, Any, Dataset]]:
+        """``(x, y, the raw batch)`` for each record batch, encoded with the schema."""
+        from .schema import encode
+
+        for ds, fail in self.datasets(order):
+            if ds.rows == 0:
+                continue
+            enc = encode(ds, self.schema, fail, with_targets=with_targets)
+            yield enc.x, enc.y, ds
+
+    def encoded_moments(self) -> tuple[Moments, Moments | None]:
+        """The moments of the encoded features (and of the numeric targets), from the summary:
+        a numeric column is its values plus its missing cells at the fill, a one-hot column is
+        1 on the rows of its category; the same figures as over the encoded arrays."""
+        import numpy as np
+
+        s = self.summary
+        parts = []
+        for f in self.schema.features:
+            if f.kind == "numeric":
+                j = s.feature_names.index(f.name)
+                m = _one(s.features, j)
+                holes = s.rows - s.features.count[j]
+                if holes and f.fill is not None:
+                    fill = float(np.float32(f.fill))
+                    m.merge(np.array([holes]), np.array([fill]), np.zeros(1))
+                    m.lo, m.hi = np.minimum(m.lo, fill), np.maximum(m.hi, fill)
+                parts.append(m)
+                continue
+            slots = np.zeros(f.width)
+            shift = 1 if f.unknown == "oov" else 0
+            place = {c: i + shift for i, c in enumerate(f.categories)}
+            for value, n in s.counts[f.name].items():
+                value = f.fill if value == OWN and f.fill is not None else value
+                slots[place.get(value, 0)] += n
+            m = Moments(f.width)
+            total = float(s.rows)
+            p = slots / max(total, 1.0)
+            m.count[:] = total
+            m.mean = p
+            m.m2 = slots * (total - slots) / max(total, 1.0)
+            m.lo = np.where(slots < total, 0.0, 1.0)
+            m.hi = np.where(slots > 0, 1.0, 0.0)
+            parts.append(m)
+        features = Moments(0)
+        for name in ("count", "mean", "m2", "lo", "hi"):
+            setattr(features, name, np.concatenate([getattr(m, name) for m in parts]) if parts else np.zeros(0))
+        targets = s.targets if s.numeric_target and not self.schema.classes else None
+        return features, targets
+
+
+def _one(m: Moments, j: int) -> Moments:
+    out = Moments(1)
+    for name in ("count", "mean", "m2", "lo", "hi"):
+        setattr(out, name, getattr(m, name)[j : j + 1].copy())
+    return out
+
+
+def _row_fail(fail, first_row: int):
+    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that starts at ``first_row``."""
+
+    def located(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
+        return fail(message, where_row=None if row is None else first_row + row, column=column, hint=hint)
+
+    return located
+
+
+def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source, row_word: str, fingerprint, size: int,
+               budget: int) -> Dataset:
+    """A table source over the memory budget as a streamed :class:`Dataset`, after its one pass.
+
+    ``failure(shown, decl, source, row_word)`` gives a file's ``fail`` (:func:`nndsl.data.parts.part_failure`).
+    """
+    files = parts.files
+    # the first file's roles name the columns before anything is read
+    fail = failure(files[0].shown, decl, source, row_word)
+    roles, _ = open_part(files[0], None, fail)
+    unknown = unknown_columns(args, roles.header)
+    if unknown:
+        raise data_error(f"expected columns of the table in missing=; received '{unknown[0]}'", where=args["path"], decl=decl,
+                         source=source, hint=f"the columns are: {', '.join(roles.header)}")
+    from .missing import policy_for
+
+    features = [*roles.features, *roles.categorical]
+    template = Dataset(name=name, feature_names=list(roles.features), target_names=list(roles.targets),
+                       ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical),
+                       policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True)
+    table = StreamedTable(parts=parts, open_part=open_part, failure=failure, args=args, template=template, decl=decl, source=source,
+                          row_word=row_word)
+    table.roles = roles
+    table.scan()
+    if table.rows == 0 and not table.dropped:
+        raise data_error(f"expected data rows; received none in {len(files)} file{'s' if len(files) != 1 else ''}",
+                         where=args["path"], decl=decl, source=source)
+    if table.rows == 0:
+        raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {table.dropped})",
+                         where=args["path"], decl=decl, source=source)
+    labels = [template.target_names[0]] if table.label else []
+    table.size, table.budget = size, budget
+    return replace(template, ids={}, fingerprint=fingerprint(), labels=labels, missing=table.missing, dropped=table.dropped,
+                   stream=table)
+
+
+def buffer_rows(width: int, batch_size: int) -> int:
+    """Rows shuffled together for rows of ``width`` float32 values: SHUFFLE_ROWS, fewer for wide rows, a batch at least."""
+    return max(batch_size, min(SHUFFLE_ROWS, SHUFFLE_BYTES // max(4 * width, 1)))
+
+
+def batches(chunks, *, batch_size: int, rng=None, buffer_rows: int = SHUFFLE_ROWS):
+    """Batches of ``batch_size`` rows from ``(x, y)`` chunks, in order, or (with ``rng``) shuffled
+    within a buffer of ``buffer_rows`` rows; the rows left over from one buffer join the next.
+
+    In order, the batches are those of the rows read whole: the same training steps as in memory.
+    """
+    import numpy as np
+
+    buffer_rows = max(buffer_rows, batch_size)
+    xs: list = []
+    ys: list = []
+    held = 0
+
+    def drain(final: bool):
+        x = np.concatenate(xs) if len(xs) > 1 else xs[0]
+        y = None if ys[0] is None else (np.concatenate(ys) if len(ys) > 1 else ys[0])
+        if rng is not None:
+            index = rng.permutation(len(x))
+            x = x[index]
+            y = None if y is None else y[index]
+        end = len(x) if final else len(x) - len(x) % batch_size
+        out = [(x[s : min(s + batch_size, end)], None if y is None else y[s : min(s + batch_size, end)])
+               for s in range(0, end, batch_size)]
+        xs.clear()
+        ys.clear()
+        if end < len(x):
+            xs.append(x[end:])
+            ys.append(None if y is None else y[end:])
+        return out
+
+    for x, y in chunks:
+        xs.append(x)
+        ys.append(y)
+        held += len(x)
+        if held >= (buffer_rows if rng is not None else batch_size):
+            yield from drain(False)
+            held = len(xs[0]) if xs else 0
+    if held:
+        yield from drain(True)
+
+
+def over_budget_line(ds: Dataset) -> str:
+    """The line the run prints for a streamed table."""
+    t = ds.stream
+    return (f"{ds.name}: about {shown(t.size)}, over the memory budget of {shown(t.budget)}: "
+            f"streamed in record batches ({t.rows} rows)")
+
