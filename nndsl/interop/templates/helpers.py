@@ -309,6 +309,9 @@ def fit_table(table, loss_kind=None):
         integer = bool(categories) and "" not in categories and _whole(categories)
         features.append({"name": name, "kind": "categorical", "fill": fill, "categories": categories,
                          "unknown": table.unknown, "integer": integer})
+    # numeric columns with a fill first (``table_model`` fills them with one group of layers),
+    # then those whose missing cells are refused, then the categorical columns
+    features.sort(key=lambda f: 2 if f["kind"] != "numeric" else 1 if f["fill"] is None else 0)
     targets = [_fit_target(table, name, loss_kind) for name in table.target_names]
     return {"features": features, "targets": targets}
 
@@ -701,23 +704,27 @@ def table_model(core, schema, compile_args=None, optimizer=None):
       over the training categories with ``output_mode="one_hot"``: an unseen category lands in
       the first slot, "[UNK]"; an empty string is a missing cell, its own category or folded
       onto the category it is filled with;
-    - a numeric column: NaN (a missing cell) replaced by its fill, with standard layers only, so
-      that ``keras.models.load_model`` needs nothing but Keras. ``ReLU(threshold=t)`` (t below
-      every positive float32) keeps ``x`` where ``x > t`` and gives 0 elsewhere, NaN included, so
-      ``relu_t(x) - relu_t(-x)`` is ``x`` with NaN as 0; ``Discretization(bin_boundaries=[inf])``
-      marks NaN (it falls past the last boundary), and a frozen ``Dense`` turns the mark into the fill.
+    - the numeric columns, joined: NaN (a missing cell) replaced by each column's fill, with
+      standard layers only, so that ``keras.models.load_model`` needs nothing but Keras.
+      ``ReLU(threshold=t)`` (t below every positive float32) keeps ``x`` where ``x > t`` and gives
+      0 elsewhere, NaN included, so ``relu_t(x) - relu_t(-x)`` is ``x`` with NaN as 0;
+      ``Discretization(bin_boundaries=[inf])`` marks NaN (it falls past the last boundary), and
+      frozen ``Dense`` layers turn the marks into the fills. Columns without a fill follow as they are.
     """
     inputs, parts = {}, []
+    numeric = [f for f in schema["features"] if f["kind"] == "numeric"]
+    for group, fill in (([f for f in numeric if f["fill"] is not None], True), ([f for f in numeric if f["fill"] is None], False)):
+        if not group:
+            continue
+        for f in group:
+            inputs[f["name"]] = keras.Input(shape=(1,), name=f["name"], dtype="float32")
+        x = _joined([inputs[f["name"]] for f in group], "numbers_filled" if fill else "numbers")
+        parts.append(_filled(x, [f["fill"] for f in group]) if fill else x)
     for f in schema["features"]:
-        if f["kind"] == "numeric":
-            x = keras.Input(shape=(1,), name=f["name"], dtype="float32")
-            parts.append(_filled(x, f) if f["fill"] is not None else x)
-        else:
-            x, encoded = _categorical(f)
+        if f["kind"] == "categorical":
+            inputs[f["name"]], encoded = _categorical(f)
             parts.append(encoded)
-        inputs[f["name"]] = x
-    joined = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
-    model = keras.Model(inputs=inputs, outputs=core(joined), name=f"{core.name}_table")
+    model = keras.Model(inputs=inputs, outputs=core(_joined(parts, "features")), name=f"{core.name}_table")
     if compile_args is not None:
         if optimizer is not None and optimizer.built:
             compile_args["optimizer"] = optimizer
@@ -730,15 +737,23 @@ def _layer_name(column):
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in column)
 
 
-def _filled(x, f):
-    layers, col = keras.layers, _layer_name(f["name"])
-    positive = layers.ReLU(threshold=1e-45, name=f"{col}_positive")(x)
-    negative = layers.ReLU(threshold=1e-45, name=f"{col}_negative")(layers.Rescaling(-1.0, name=f"{col}_negated")(x))
-    value = layers.Subtract(name=f"{col}_present")([positive, negative])  # x, with NaN as 0
-    missing = layers.Discretization(bin_boundaries=[float("inf")], output_mode="one_hot", name=f"{col}_missing")(x)
-    fill = layers.Dense(1, use_bias=False, trainable=False, name=f"{col}_fill",
-                        kernel_initializer=keras.initializers.Constant([[0.0], [float(f["fill"])]]))(missing)
-    return layers.Add(name=f"{col}_filled")([value, fill])
+def _joined(tensors, name):
+    return tensors[0] if len(tensors) == 1 else keras.layers.Concatenate(name=name)(tensors)
+
+
+def _filled(x, fills):
+    """The columns of ``x`` with NaN replaced by each column's fill."""
+    layers, k = keras.layers, len(fills)
+    positive = layers.ReLU(threshold=1e-45, name="positive_part")(x)
+    negative = layers.ReLU(threshold=1e-45, name="negative_part")(layers.Rescaling(-1.0, name="negated")(x))
+    value = layers.Subtract(name="present_values")([positive, negative])  # x, with NaN as 0
+    marks = layers.Discretization(bin_boundaries=[float("inf")], output_mode="one_hot", name="missing_marks")(x)
+    missing = layers.Dense(1, use_bias=False, trainable=False, name="missing",
+                           kernel_initializer=keras.initializers.Constant([[0.0], [1.0]]))(marks)  # 1 where NaN
+    missing = layers.Reshape((k,), name="missing_cells")(missing)
+    fill = layers.Dense(k, use_bias=False, trainable=False, name="fills",
+                        kernel_initializer=keras.initializers.Constant(np.diag(np.asarray(fills, dtype="float32"))))(missing)
+    return layers.Add(name="filled")([value, fill])
 
 
 def _categorical(f):
