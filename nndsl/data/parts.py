@@ -20,7 +20,7 @@ from .table import Dataset, data_error
 
 def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, suffixes: tuple[str, ...],
                read_part: Callable[[Part, Roles | None, Callable[..., Exception]], tuple[Roles, Block]],
-               row_word: str = "row") -> Dataset:
+               row_word: str = "row", hashed: dict[Path, str] | None = None) -> Dataset:
     """Read every file of a table source and join them.
 
     Args:
@@ -30,6 +30,9 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         read_part: ``read_part(part, first_roles, fail)`` reads one file; ``first_roles`` is None
             for the first file and the first file's roles for the others.
         row_word: how a location names a row ("row", or "line" for JSON lines).
+        hashed: for a source whose ``read_part`` fingerprints a file while reading it, where it
+            puts those fingerprints (by path); a file it did not fingerprint is hashed after the
+            reading. Without it, the files are hashed on a thread of their own while they are read.
     """
     policy = policy_of(args)
     if policy not in POLICIES and (isinstance(policy, bool) or not isinstance(policy, (int, float)) or math.isnan(policy)):
@@ -37,7 +40,7 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         raise data_error(f"expected missing= to be one of {', '.join(POLICIES)}, or a number; received {policy!r}",
                          where=args["path"], decl=decl, source=source)
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
-    fingerprint = _Background(fingerprint_parts, parts)
+    background = _Background(fingerprint_parts, parts) if hashed is None else None
     first: Roles | None = None
     blocks: list[Block] = []
     for part in parts.files:
@@ -49,10 +52,11 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         if parts.single:
             raise data_error("expected data rows after the header; received the header only", where=args["path"], decl=decl, source=source)
         raise data_error(f"expected data rows; received none in {len(parts.files)} files", where=args["path"], decl=decl, source=source)
+    fingerprint = background.result() if background is not None else fingerprint_parts(parts, hashed)
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
-        fingerprint=fingerprint.result(), categorical=list(first.categorical),
+        fingerprint=fingerprint, categorical=list(first.categorical),
     ), policy)
     if ds.rows == 0:
         raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {ds.dropped})",
