@@ -67,8 +67,9 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
 class _Background:
     """A function run on a thread of its own while the files are read.
 
-    The fingerprint hashes every byte of the files; hashing releases the GIL, so it runs beside
-    Arrow's reading instead of after it. An exception it raised is raised by ``result()``.
+    The fingerprint of a source that does not hash its files while reading them (Parquet, JSON
+    lines) hashes every byte of the files; hashing releases the GIL, so it runs beside Arrow's
+    reading instead of after it. An exception it raised is raised by ``result()``.
     """
 
     def __init__(self, fn, *args) -> None:
