@@ -8,7 +8,9 @@ Writes (into a temporary folder) a numeric table of N rows (default 1,000,000) a
 
 - nndsl's ``csv`` loader, from the file to float32 feature and target arrays, against
   ``pandas.read_csv`` on the same file (the target: at most 1.0x pandas);
-- nndsl's ``parquet`` loader on the same table, against nndsl's CSV time (the target: at most 0.5x).
+- nndsl's ``parquet`` loader on the same table, against nndsl's CSV time (the target: at most 0.5x);
+- Arrow's CSV reader alone on the same file, with the options nndsl's loader gives it, against pandas:
+  the parsing nndsl's CSV figure is built on, before the fingerprint and the float32 arrays.
 
 Every figure is measured in the same run, beside its reference, as wall time and as the CPU time
 of the process's threads (the work done, which the load of a shared machine changes less). pandas is used here only; where
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = 10
+NAMES = [f"x{i}" for i in range(COLUMNS - 1)] + ["y"]  # 9 features and the target
 
 
 def write_tables(folder: Path, rows: int) -> tuple[Path, Path]:
@@ -35,9 +38,8 @@ def write_tables(folder: Path, rows: int) -> tuple[Path, Path]:
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(0)
-    names = [f"x{i}" for i in range(COLUMNS - 1)] + ["y"]
     values = np.round(rng.normal(size=(rows, COLUMNS)) * 100, 3)
-    table = pa.table({n: values[:, i] for i, n in enumerate(names)})
+    table = pa.table({n: values[:, i] for i, n in enumerate(NAMES)})
     csv_path, parquet_path = folder / "table.csv", folder / "table.parquet"
     pacsv.write_csv(table, csv_path)
     pq.write_table(table, parquet_path)
@@ -66,6 +68,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from nndsl.data.csv import BLOCK_SIZE
     from nndsl.data.csv import load as load_csv
     from nndsl.data.parquet import load as load_parquet
 
@@ -82,6 +88,9 @@ def main() -> None:
             "csv": lambda: load_csv({"path": str(csv_path), "target": "y"}, name="d", base=Path(tmp)),
             "parquet": lambda: load_parquet({"path": str(parquet_path), "target": "y"}, name="d", base=Path(tmp)),
         }
+        parse = {"read_options": pacsv.ReadOptions(block_size=BLOCK_SIZE),
+                 "convert_options": pacsv.ConvertOptions(column_types={n: pa.float64() for n in NAMES}, null_values=[""])}
+        fns["arrow"] = lambda: pacsv.read_csv(csv_path, **parse)
         if pandas is not None:
             fns["pandas"] = lambda: pandas.read_csv(csv_path)
         times = best(fns, args.rounds)
@@ -98,6 +107,9 @@ def main() -> None:
         else:
             print(f"csv      nndsl {figure('csv')}   (pandas is not installed: no reference)")
         print(f"parquet  nndsl {figure('parquet')}   nndsl csv       {figure('csv')}   ratio {ratio('parquet', 'csv')}  target <= 0.50x")
+        if pandas is not None:
+            print(f"parsing  arrow {figure('arrow')}   pandas.read_csv {figure('pandas')}   ratio {ratio('arrow', 'pandas')}  "
+                  "(Arrow's CSV reader alone: no fingerprint, no float32 arrays)")
 
 if __name__ == "__main__":
     main()

@@ -20,7 +20,7 @@ from .table import Dataset, data_error
 def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, suffixes: tuple[str, ...],
                read_part: Callable[[Part, Roles | None, Callable[..., Exception]], tuple[Roles, Block]],
                row_word: str = "row", budget: int | None = None, open_part: Callable | None = None,
-               estimate_rows: bool = False) -> Dataset:
+               estimate_rows: bool = False, hashed: dict[Path, str] | None = None) -> Dataset:
     """Read every file of a table source and join them, or stream them when they exceed the budget.
 
     Args:
@@ -35,13 +35,15 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
             (:mod:`nndsl.data.batches`): a table estimated over ``budget`` is streamed with it
             (:mod:`nndsl.data.stream`).
         estimate_rows: estimate the size from the files' row counts (Parquet), not their bytes.
+        hashed: for a source whose ``read_part`` fingerprints a file while reading it, where it
+            puts those fingerprints (by path); a file it did not fingerprint is hashed after the
+            reading. Without it, the files are hashed on a thread of their own while they are read.
     """
     wrong = check_policy(args.get("missing"))
     if wrong is not None:
         # checked with the program already; a loader called from Python gets the same words
         raise data_error(wrong, where=args["path"], decl=decl, source=source)
     parts = resolve_parts(args["path"], base=base, what=what, suffixes=suffixes, decl=decl, source=source)
-    fingerprint = _Background(fingerprint_parts, parts)
     if budget is not None and open_part is not None:
         from .budget import estimate
 
@@ -49,8 +51,10 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         if size > budget:
             from .stream import open_table
 
+            streamed = _Background(fingerprint_parts, parts)
             return open_table(args, parts=parts, open_part=open_part, failure=part_failure, name=name, decl=decl, source=source,
-                              row_word=row_word, fingerprint=fingerprint.result, size=size, budget=budget)
+                              row_word=row_word, fingerprint=streamed.result, size=size, budget=budget)
+    background = _Background(fingerprint_parts, parts) if hashed is None else None
     first: Roles | None = None
     blocks: list[Block] = []
     for part in parts.files:
@@ -66,11 +70,12 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         if parts.single:
             raise data_error("expected data rows after the header; received the header only", where=args["path"], decl=decl, source=source)
         raise data_error(f"expected data rows; received none in {len(parts.files)} files", where=args["path"], decl=decl, source=source)
+    fingerprint = background.result() if background is not None else fingerprint_parts(parts, hashed)
     features = [*first.features, *first.categorical]
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
-        fingerprint=fingerprint.result(), categorical=list(first.categorical), labels=list(table.labels),
+        fingerprint=fingerprint, categorical=list(first.categorical), labels=list(table.labels),
         policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True,
     ), args, _row_failure(parts, blocks, decl, source, row_word))
     if ds.rows == 0:
@@ -97,8 +102,9 @@ def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
 class _Background:
     """A function run on a thread of its own while the files are read.
 
-    The fingerprint hashes every byte of the files; hashing releases the GIL, so it runs beside
-    Arrow's reading instead of after it. An exception it raised is raised by ``result()``.
+    The fingerprint of a source that does not hash its files while reading them (Parquet, JSON
+    lines) hashes every byte of the files; hashing releases the GIL, so it runs beside Arrow's
+    reading instead of after it. An exception it raised is raised by ``result()``.
     """
 
     def __init__(self, fn, *args) -> None:
