@@ -913,13 +913,21 @@ def _table_model(ms: ModelState, core):
     if ms.checked is not None and ms.checked.compile.get("loss") is not None:
         from ..compile.keras import compile_arguments
 
-        args = compile_arguments(ms.checked)
+        model.compile(**compile_arguments(ms.checked))
+        # An optimizer of its own, built for the weights and holding the trained optimizer's state
+        # (the same weights are trained): the file keeps that state, as a Sequential's would.
+        # Sharing the trained optimizer object would save its variables under the inner model,
+        # which Keras does not compile on loading, and warn that they are missing.
+        model.optimizer.build(model.trainable_variables)
         trained = getattr(ms.keras_model, "optimizer", None)
-        if trained is not None and trained.built:
-            # the same weights are trained: the file keeps the optimizer's state, as a Sequential's would
-            args["optimizer"] = trained
-        model.compile(**args)
+        if trained is not None and trained.built and _same_shapes(trained.variables, model.optimizer.variables):
+            for mine, theirs in zip(model.optimizer.variables, trained.variables):
+                mine.assign(theirs)
     return model
+
+
+def _same_shapes(a, b) -> bool:
+    return len(a) == len(b) and all(tuple(x.shape) == tuple(y.shape) for x, y in zip(a, b))
 
 
 def _save_elsewhere(model, fmt: str, target: Path) -> None:

@@ -726,9 +726,13 @@ def table_model(core, schema, compile_args=None, optimizer=None):
             parts.append(encoded)
     model = keras.Model(inputs=inputs, outputs=core(_joined(parts, "features")), name=f"{core.name}_table")
     if compile_args is not None:
-        if optimizer is not None and optimizer.built:
-            compile_args["optimizer"] = optimizer
         model.compile(**compile_args)
+        # an optimizer of its own, holding the trained one's state: sharing the trained object
+        # would save its variables under the inner model, and Keras would warn on loading
+        model.optimizer.build(model.trainable_variables)
+        if optimizer is not None and optimizer.built and len(optimizer.variables) == len(model.optimizer.variables):
+            for mine, theirs in zip(model.optimizer.variables, optimizer.variables):
+                mine.assign(theirs)
     return model
 
 
