@@ -253,6 +253,67 @@ def test_a_streamed_table_is_not_split(tmp_path):
         e.value.diagnostics[0].message
 
 
+def streamed_like_whole(folder: Path, args: dict):
+    """The CSV table read whole and streamed: the same rows, arrays and labels (or the same error)."""
+    results = []
+    for budget in (None, TINY):
+        try:
+            results.append(csv_source.load(dict(args), name="t", base=folder, memory_budget=budget))
+        except RunError as exc:
+            results.append(exc.diagnostics[0].message)
+    whole, streamed = results
+    if isinstance(whole, str) or isinstance(streamed, str):
+        assert streamed == whole
+        return whole, None
+    assert streamed.rows == whole.rows and streamed.missing == whole.missing and streamed.labels == whole.labels
+    assert streamed.feature_names == whole.feature_names and streamed.target_names == whole.target_names
+    x = [ds.x for ds, _ in streamed.stream.datasets()]
+    np.testing.assert_array_equal(np.concatenate(x), whole.x)
+    if whole.labels:
+        name = whole.labels[0]
+        assert [v for ds, _ in streamed.stream.datasets() for v in ds.columns[name]] == whole.columns[name]
+    elif whole.y is not None:
+        np.testing.assert_array_equal(np.concatenate([ds.y for ds, _ in streamed.stream.datasets()]), whole.y)
+    return whole, streamed
+
+
+def test_true_and_false_in_a_feature_column_stream_as_1_and_0(tmp_path):
+    rows = messy_rows()
+    for i, cell in zip((3, 400, 401, 650), ("true", "FALSE", " True ", "false")):  # in the first record batch and later ones
+        rows[i]["usage"] = cell
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert streamed is not None and [whole.x[i, 1] for i in (3, 400, 401, 650)] == [1.0, 0.0, 1.0, 0.0]
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    assert same_schema(schema.fit(streamed, loss_kind="binary", fail=fail), fitted)
+    x = np.concatenate([x for x, _, _ in streamed.stream.encoded_with(fitted).arrays()])
+    np.testing.assert_array_equal(x, schema.encode(whole, fitted, fail).x)
+
+
+def test_true_and_false_in_one_of_several_targets_are_1_and_0(tmp_path):
+    rows = [{"a": i, "y": i % 3, "z": ["true", "false", i][i % 3]} for i in range(300)]
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", "target": ["y", "z"]})
+    assert streamed is not None and whole.y[:3].tolist() == [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]
+
+
+def test_a_number_python_reads_streams_as_in_memory(tmp_path):
+    rows = messy_rows()
+    rows[600]["usage"] = "1_000"
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert streamed is not None and whole.x[600, 1] == 1000.0
+
+
+def test_a_bad_cell_after_a_boolean_is_located_in_its_file(tmp_path):
+    rows = messy_rows()
+    rows[100]["usage"] = "true"
+    rows[500]["usage"] = "lots"
+    write_csv(tmp_path / "t.csv", rows)
+    error, _ = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert error == "t.csv:row 502, column 'usage': expected a number; received 'lots'"
+
+
 # ---------------------------------------------------------------- batches of rows
 
 

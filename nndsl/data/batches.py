@@ -33,12 +33,16 @@ def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, f
 
 
 def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail):
+    """The file's record batches: its numbers parsed by Arrow, or (from the first batch Arrow
+    refuses on) every column read as text and its numbers read as the row-by-row reader reads
+    them (``true``/``false`` as 1/0, ``1_000``), or the first bad cell located."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     raw = dict(zip(roles.header, raw_header))
     types = {raw[c]: pa.float64() for c in roles.features}
     types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})  # as csv.py reads them
+    start = 0
     try:
         reader = pacsv.open_csv(
             part.path,
@@ -47,27 +51,28 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, 0) from None
-    start = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, start) from None
-        table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
-        start += table.num_rows
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
+            if len(roles.targets) > 1:  # read as text: true and false in them are 1 and 0 as well
+                table = _read_numbers(table, roles.targets, ())
+            at = start
+            yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
+            start += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Arrow refused a number of this batch (or a line): the rest of the file is read as text
+    yield from _text_batches(part, raw_header, roles, delimiter, missing_ok, fail, start)
 
 
-def _locate_csv(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, exc: Exception,
-                start: int) -> Exception:
-    """The error for a record batch Arrow refused: the file read again with every column as text,
-    batch by batch, until the first cell that is not a number (worded as the row-by-row reader
-    words it); Arrow's own words where no cell is to blame (a ragged row)."""
+def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, start: int):
+    """The file's record batches from row ``start`` on, every column read as text, then each
+    number column as the row-by-row reader reads it (:func:`_numbers`); the first bad cell
+    located, worded as that reader words it; Arrow's own words where no cell is to blame (a
+    ragged row)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -79,19 +84,69 @@ def _locate_csv(part: Part, raw_header: list[str], roles: Roles, delimiter: str,
                         hint=TARGET_HINT if p.target and missing_ok else MISSING_HINT)
         return problem_error(p, fail, at + p.row + 2)
 
+    at = 0
     try:
         reader = pacsv.open_csv(
             part.path, read_options=pacsv.ReadOptions(use_threads=True, block_size=BATCH_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in raw_header}, strings_can_be_null=False))
-        at = 0
         for batch in reader:
             table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
-            table_to_block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
+            n = table.num_rows
+            if at + n <= start:  # yielded before Arrow refused the file's numbers
+                at += n
+                continue
+            if at < start:
+                table, at = table.slice(start - at), start
+            table = _read_numbers(table, roles.numeric, roles.targets if len(roles.targets) == 1 else ())
+            yield at, table_to_block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
             at += table.num_rows
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as again:
-        exc = again
-    return fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=max(at, start) + 2) from None
+
+
+def _read_numbers(table, names, labels):
+    """``table`` with its text columns ``names`` read by :func:`_numbers`; ``labels`` (a single
+    target, which may hold class labels) without ``true``/``false`` as numbers."""
+    for name in names:
+        table = table.set_column(table.column_names.index(name), name,
+                                 _numbers(table.column(name), booleans=name not in labels))
+    return table
+
+
+def _numbers(col, *, booleans: bool):
+    """A text column read as the row-by-row reader reads a number column: float64 with a blank
+    cell missing, ``true``/``false`` as 1/0 (``booleans``, a feature's), any number Python reads.
+
+    A column with a cell that is no number is returned as text (``true``/``false`` as ``1``/``0``),
+    for ``table_to_block`` to report its first bad cell, or (a single target) to read as class labels.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(col, pa.float64())  # numbers only, as most columns are
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    trimmed = pc.utf8_trim_whitespace(col)
+    if booleans:
+        lower = pc.utf8_lower(trimmed)
+        col = pc.if_else(pc.equal(lower, "true"), "1", pc.if_else(pc.equal(lower, "false"), "0", col))
+    blank = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), col)
+    try:
+        return pc.cast(blank, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    values = []
+    for v in blank.to_pylist():  # Arrow refuses some numbers Python reads ("1_000")
+        if v is None:
+            values.append(None)
+            continue
+        try:
+            values.append(float(v))
+        except ValueError:
+            return col
+    return pa.chunked_array([pa.array(values, pa.float64())])
 
 
 def _first_line(exc: Exception) -> str:

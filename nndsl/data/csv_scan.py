@@ -102,7 +102,7 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
                         v = float(cell)
                     except ValueError:
                         if cell.lower() in _BOOLEANS and not label:
-                            xs.append(_BOOLEANS[cell.lower()])
+                            (xs if k < nf else ys).append(_BOOLEANS[cell.lower()])
                             continue
                         if label and _holds_text(path, delimiter, j):
                             raise _TextTarget() from None
