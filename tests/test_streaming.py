@@ -314,6 +314,21 @@ def test_a_bad_cell_after_a_boolean_is_located_in_its_file(tmp_path):
     assert error == "t.csv:row 502, column 'usage': expected a number; received 'lots'"
 
 
+@pytest.mark.parametrize("missing", [None, "error", "drop"])
+def test_a_line_of_empty_cells_is_skipped_when_streamed(tmp_path, missing):
+    rows = messy_rows()
+    cols = list(rows[0])
+    lines = [",".join("" if r[c] is None else str(r[c]) for c in cols) for r in rows]
+    for i in (650, 300, 10):
+        lines.insert(i, ",".join(" " if k % 2 else "" for k in range(len(cols))))
+    if missing == "error":
+        lines = [line for i, line in enumerate(lines) if ",," not in line or not line.strip(", ")]  # no missing cell
+    (tmp_path / "t.csv").write_text(",".join(cols) + "\n" + "\n".join(lines) + "\n")
+    args = {"path": "t.csv", **ARGS, **({"missing": missing} if missing else {})}
+    whole, streamed = streamed_like_whole(tmp_path, args)
+    assert streamed is not None and whole.rows == len([line for line in lines if line.strip(", ")]) - whole.dropped
+
+
 # ---------------------------------------------------------------- batches of rows
 
 

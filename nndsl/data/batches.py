@@ -60,12 +60,59 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
             if len(roles.targets) > 1:  # read as text: true and false in them are 1 and 0 as well
                 table = _read_numbers(table, roles.targets, ())
             at = start
-            yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
+            block = _block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
+            if block is not None:
+                yield start, block
             start += table.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     # Arrow refused a number of this batch (or a line): the rest of the file is read as text
     yield from _text_batches(part, raw_header, roles, delimiter, missing_ok, fail, start)
+
+
+def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
+    """``table_to_block`` of the batch's rows that are not all empty (the in-memory readers skip
+    a line of empty cells); None where none is left. A problem's row stays the row in ``table``."""
+    empty = _empty_rows(table)
+    if empty is None:
+        return table_to_block(table, roles, problem, missing_ok)
+    import numpy as np
+    import pyarrow as pa
+
+    kept = np.flatnonzero(~empty)
+    if not len(kept):
+        return None
+    rows = table.take(pa.array(kept))
+    return table_to_block(rows, roles, lambda p: problem(_moved(p, int(kept[p.row]))), missing_ok)
+
+
+def _moved(p, row: int):
+    from dataclasses import replace
+
+    return replace(p, row=row)
+
+
+def _empty_rows(table):
+    """A boolean NumPy mask of the rows whose every cell is empty (a missing number or blank
+    text), or None where there is none: a column of numbers without a missing one rules them out."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return None
+    columns = [table.column(c) for c in table.column_names]
+    if any(not pa.types.is_string(c.type) and not c.null_count for c in columns):
+        return None
+    empty = None
+    for col in columns:
+        if pa.types.is_string(col.type):
+            blank = pc.or_kleene(pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
+        else:
+            blank = pc.is_null(col)
+        empty = blank if empty is None else pc.and_(empty, blank)
+    mask = np.asarray(pc.fill_null(empty, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return mask if mask.any() else None
 
 
 def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, start: int):
@@ -99,7 +146,9 @@ def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: st
             if at < start:
                 table, at = table.slice(start - at), start
             table = _read_numbers(table, roles.numeric, roles.targets if len(roles.targets) == 1 else ())
-            yield at, table_to_block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
+            block = _block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
+            if block is not None:
+                yield at, block
             at += table.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=max(at, start) + 2) from None
