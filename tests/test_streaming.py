@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nndsl.data import batches as record_batches
@@ -272,6 +272,7 @@ def streamed_like_whole(folder: Path, args: dict):
     if whole.labels:
         name = whole.labels[0]
         assert [v for ds, _ in streamed.stream.datasets() for v in ds.columns[name]] == whole.columns[name]
+        assert streamed.stream.summary.labels(name) == {v.strip() for v in whole.columns[name]}  # the classes fitted
     elif whole.y is not None:
         np.testing.assert_array_equal(np.concatenate([ds.y for ds, _ in streamed.stream.datasets()]), whole.y)
     return whole, streamed
@@ -327,6 +328,50 @@ def test_a_line_of_empty_cells_is_skipped_when_streamed(tmp_path, missing):
     args = {"path": "t.csv", **ARGS, **({"missing": missing} if missing else {})}
     whole, streamed = streamed_like_whole(tmp_path, args)
     assert streamed is not None and whole.rows == len([line for line in lines if line.strip(", ")]) - whole.dropped
+
+
+@pytest.mark.parametrize("late", ["abc", "nan", ""])
+def test_a_target_with_text_late_in_its_file_is_labels_as_written(tmp_path, late):
+    """Class labels are decided for the whole file: record batches of numbers before the first
+    text are labels as written too (1.0, not 1); an empty or NaN cell before it is a label."""
+    lines = [f"{i},{['1.0', '2', '1e1'][i % 3]}" for i in range(1500)]
+    lines[900] = f"900,{late}"  # in the fourth record batch of 2 KiB
+    lines[1400] = "1400,cat"
+    (tmp_path / "t.csv").write_text("a,y\n" + "\n".join(lines) + "\n")
+    error, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y"})
+    if late == "":
+        assert error == "t.csv:row 902, column 'y': expected a class label; received an empty cell"
+        return
+    assert streamed.labels == ["y"] and streamed.stream.summary.labels("y") == {"1.0", "2", "1e1", late, "cat"}
+
+
+def test_labels_of_several_parts_are_those_of_the_table_read_whole(tmp_path):
+    """A part of numbers among parts with text: its labels are its numbers (1.0 reads 1), as when
+    the parts are read whole; a part with text late in it: as written."""
+    (tmp_path / "parts").mkdir()
+    numbers = [f"{i},{['1.0', '2', '1e1'][i % 3]}" for i in range(1500)]
+    (tmp_path / "parts" / "p0.csv").write_text("a,y\n" + "\n".join(numbers) + "\n")
+    (tmp_path / "parts" / "p1.csv").write_text("a,y\n" + "\n".join([*numbers[:1400], "1400,cat", *numbers[1401:]]) + "\n")
+    (tmp_path / "parts" / "p2.csv").write_text("a,y\n" + "\n".join(numbers[:700]) + "\n")
+    _, streamed = streamed_like_whole(tmp_path, {"path": "parts", "target": "y"})
+    assert streamed.stream.summary.labels("y") == {"1", "10", "2", "1.0", "1e1", "cat"}
+
+
+CELLS = st.one_of(
+    st.integers(-1000, 1000).map(str),
+    st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: f"{v:.3g}"),
+    st.sampled_from(["", " ", "nan", "inf", "true", "False", "1_0", " 2", "abc", "1.0"]),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=40), missing=st.sampled_from([None, "error", "drop"]))
+def test_streamed_and_in_memory_csv_readers_agree(tmp_path, monkeypatch, rows, missing):
+    """On any small file, read in record batches of a few rows: the same features, targets or
+    class labels, or the same located error."""
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 64)  # a row or a few per record batch
+    (tmp_path / "t.csv").write_text("a,b,y\n" + "".join(",".join(r) + "\n" for r in rows))
+    streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y", **({"missing": missing} if missing else {})})
 
 
 # ---------------------------------------------------------------- batches of rows
