@@ -63,7 +63,7 @@ class _Labels:
         """The batch's block, its target read as labels where the file holds them."""
         if not self.forced:
             def target_problem(p):
-                if p.column in self.single and self._holds_text():
+                if p.column in self.single and self.holds_text():
                     return _TextTarget()
                 return problem(p)
 
@@ -78,10 +78,11 @@ class _Labels:
         block = _block(table, self.text_roles, problem, missing_ok)
         return None if block is None else Block(block.x, None, block.texts, self.single)
 
-    def _holds_text(self) -> bool:
-        from .csv_scan import _holds_text
+    def holds_text(self) -> bool:
+        """Whether the file's target has a cell of text anywhere (read through, on the error path only)."""
+        from .csv_scan import holds_text
 
-        return _holds_text(self.path, self.delimiter, self.column)
+        return holds_text(self.path, self.delimiter, self.column)
 
 
 
@@ -145,7 +146,7 @@ def _first(table, roles: Roles, p):
     import numpy as np
     import pyarrow as pa
 
-    from .blocks import Problem, _cell_text
+    from .blocks import Problem
 
     if p.kind not in ("missing", "not-a-number"):
         return p
@@ -155,7 +156,7 @@ def _first(table, roles: Roles, p):
         if pa.types.is_floating(col.type):
             values = col.to_numpy(zero_copy_only=False)
             bad = np.flatnonzero(np.isinf(values) | (np.isnan(values) & ~col.is_null().to_numpy(zero_copy_only=False)))
-            first = (int(bad[0]), _cell_text(col, int(bad[0]))) if len(bad) else None
+            first = (int(bad[0]), str(col[int(bad[0])].as_py()).lower()) if len(bad) else None  # as blocks words it
         elif pa.types.is_string(col.type):  # a column with text in it: its cells as numbers where they are
             first = next(((i, v.strip()) for i, v in enumerate(col.to_pylist()) if _infinite(v)), None)
         else:
