@@ -544,3 +544,30 @@ def test_validation_data_streams_beside_rows_in_memory(tmp_path):
         history = state.models["m"].history
         assert len(history["val_loss"]) == 2
         assert history["val_loss"] == pytest.approx(whole.models["m"].history["val_loss"], rel=1e-4)
+
+
+@pytest.mark.keras
+def test_the_predict_command_streams_a_csv_over_the_budget(tmp_path, capsys, monkeypatch):
+    from nndsl.cli import main
+
+    tables(tmp_path)
+    run(tmp_path, text=PROGRAM + 'save m to "m.keras"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "m.keras", "new.csv", "-o", "whole.csv", "--keep", "id"]) == 0
+    assert main(["predict", "m.keras", "new.csv", "-o", "streamed.csv", "--keep", "id", "--memory-budget", "1"]) == 0
+    assert main(["predict", "m.keras", "new.csv", "-o", "streamed.npy", "--memory-budget", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["wrote 90 predictions to streamed.csv", "wrote 90 predictions to streamed.npy"]
+    whole = (tmp_path / "whole.csv").read_text().splitlines()
+    assert whole[0] == "id,churned" and len(whole) == 91
+    assert (tmp_path / "streamed.csv").read_text().splitlines() == whole  # the class of each row, in order
+    assert np.load(tmp_path / "streamed.npy").shape[0] == 90
+    for out, budget in (("p_whole.csv", []), ("p_streamed.csv", ["--memory-budget", "1"])):
+        assert main(["predict", "m.keras", "new.csv", "-o", out, "--probabilities", *budget]) == 0
+    a, b = ([line.split(",") for line in (tmp_path / name).read_text().splitlines()] for name in ("p_whole.csv", "p_streamed.csv"))
+    assert [r[0] for r in b] == [r[0] for r in a] and len(a[0]) > 1
+    np.testing.assert_allclose(np.array([r[1:] for r in b[1:]], dtype=float), np.array([r[1:] for r in a[1:]], dtype=float),
+                               rtol=1e-5)
+    capsys.readouterr()
+    assert main(["predict", "m.keras", "new.csv", "--memory-budget", "1"]) == 0  # the first rows shown
+    assert capsys.readouterr().out.splitlines() == ["churned", *[line.split(",")[1] for line in whole[1:11]]]
+    assert main(["predict", "m.keras", "new.csv", "--keep", "nope", "--memory-budget", "1"]) == 2
