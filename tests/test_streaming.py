@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nndsl.data import batches as record_batches
@@ -253,6 +253,127 @@ def test_a_streamed_table_is_not_split(tmp_path):
         e.value.diagnostics[0].message
 
 
+def streamed_like_whole(folder: Path, args: dict):
+    """The CSV table read whole and streamed: the same rows, arrays and labels (or the same error)."""
+    results = []
+    for budget in (None, TINY):
+        try:
+            results.append(csv_source.load(dict(args), name="t", base=folder, memory_budget=budget))
+        except RunError as exc:
+            results.append(exc.diagnostics[0].message)
+    whole, streamed = results
+    if isinstance(whole, str) or isinstance(streamed, str):
+        assert streamed == whole
+        return whole, None
+    assert streamed.rows == whole.rows and streamed.missing == whole.missing and streamed.labels == whole.labels
+    assert streamed.feature_names == whole.feature_names and streamed.target_names == whole.target_names
+    x = [ds.x for ds, _ in streamed.stream.datasets()]
+    np.testing.assert_array_equal(np.concatenate(x), whole.x)
+    if whole.labels:
+        name = whole.labels[0]
+        assert [v for ds, _ in streamed.stream.datasets() for v in ds.columns[name]] == whole.columns[name]
+        assert streamed.stream.summary.labels(name) == {v.strip() for v in whole.columns[name]}  # the classes fitted
+    elif whole.y is not None:
+        np.testing.assert_array_equal(np.concatenate([ds.y for ds, _ in streamed.stream.datasets()]), whole.y)
+    return whole, streamed
+
+
+def test_true_and_false_in_a_feature_column_stream_as_1_and_0(tmp_path):
+    rows = messy_rows()
+    for i, cell in zip((3, 400, 401, 650), ("true", "FALSE", " True ", "false")):  # in the first record batch and later ones
+        rows[i]["usage"] = cell
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert streamed is not None and [whole.x[i, 1] for i in (3, 400, 401, 650)] == [1.0, 0.0, 1.0, 0.0]
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    assert same_schema(schema.fit(streamed, loss_kind="binary", fail=fail), fitted)
+    x = np.concatenate([x for x, _, _ in streamed.stream.encoded_with(fitted).arrays()])
+    np.testing.assert_array_equal(x, schema.encode(whole, fitted, fail).x)
+
+
+def test_true_and_false_in_one_of_several_targets_are_1_and_0(tmp_path):
+    rows = [{"a": i, "y": i % 3, "z": ["true", "false", i][i % 3]} for i in range(300)]
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", "target": ["y", "z"]})
+    assert streamed is not None and whole.y[:3].tolist() == [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]
+
+
+def test_a_number_python_reads_streams_as_in_memory(tmp_path):
+    rows = messy_rows()
+    rows[600]["usage"] = "1_000"
+    write_csv(tmp_path / "t.csv", rows)
+    whole, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert streamed is not None and whole.x[600, 1] == 1000.0
+
+
+def test_a_bad_cell_after_a_boolean_is_located_in_its_file(tmp_path):
+    rows = messy_rows()
+    rows[100]["usage"] = "true"
+    rows[500]["usage"] = "lots"
+    write_csv(tmp_path / "t.csv", rows)
+    error, _ = streamed_like_whole(tmp_path, {"path": "t.csv", **ARGS})
+    assert error == "t.csv:row 502, column 'usage': expected a number; received 'lots'"
+
+
+@pytest.mark.parametrize("missing", [None, "error", "drop"])
+def test_a_line_of_empty_cells_is_skipped_when_streamed(tmp_path, missing):
+    rows = messy_rows()
+    cols = list(rows[0])
+    lines = [",".join("" if r[c] is None else str(r[c]) for c in cols) for r in rows]
+    for i in (650, 300, 10):
+        lines.insert(i, ",".join(" " if k % 2 else "" for k in range(len(cols))))
+    if missing == "error":
+        lines = [line for i, line in enumerate(lines) if ",," not in line or not line.strip(", ")]  # no missing cell
+    (tmp_path / "t.csv").write_text(",".join(cols) + "\n" + "\n".join(lines) + "\n")
+    args = {"path": "t.csv", **ARGS, **({"missing": missing} if missing else {})}
+    whole, streamed = streamed_like_whole(tmp_path, args)
+    assert streamed is not None and whole.rows == len([line for line in lines if line.strip(", ")]) - whole.dropped
+
+
+@pytest.mark.parametrize("late", ["abc", "nan", ""])
+def test_a_target_with_text_late_in_its_file_is_labels_as_written(tmp_path, late):
+    """Class labels are decided for the whole file: record batches of numbers before the first
+    text are labels as written too (1.0, not 1); an empty or NaN cell before it is a label."""
+    lines = [f"{i},{['1.0', '2', '1e1'][i % 3]}" for i in range(1500)]
+    lines[900] = f"900,{late}"  # in the fourth record batch of 2 KiB
+    lines[1400] = "1400,cat"
+    (tmp_path / "t.csv").write_text("a,y\n" + "\n".join(lines) + "\n")
+    error, streamed = streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y"})
+    if late == "":
+        assert error == "t.csv:row 902, column 'y': expected a class label; received an empty cell"
+        return
+    assert streamed.labels == ["y"] and streamed.stream.summary.labels("y") == {"1.0", "2", "1e1", late, "cat"}
+
+
+def test_labels_of_several_parts_are_those_of_the_table_read_whole(tmp_path):
+    """A part of numbers among parts with text: its labels are its numbers (1.0 reads 1), as when
+    the parts are read whole; a part with text late in it: as written."""
+    (tmp_path / "parts").mkdir()
+    numbers = [f"{i},{['1.0', '2', '1e1'][i % 3]}" for i in range(1500)]
+    (tmp_path / "parts" / "p0.csv").write_text("a,y\n" + "\n".join(numbers) + "\n")
+    (tmp_path / "parts" / "p1.csv").write_text("a,y\n" + "\n".join([*numbers[:1400], "1400,cat", *numbers[1401:]]) + "\n")
+    (tmp_path / "parts" / "p2.csv").write_text("a,y\n" + "\n".join(numbers[:700]) + "\n")
+    _, streamed = streamed_like_whole(tmp_path, {"path": "parts", "target": "y"})
+    assert streamed.stream.summary.labels("y") == {"1", "10", "2", "1.0", "1e1", "cat"}
+
+
+CELLS = st.one_of(
+    st.integers(-1000, 1000).map(str),
+    st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: f"{v:.3g}"),
+    st.sampled_from(["", " ", "nan", "inf", "true", "False", "1_0", " 2", "abc", "1.0"]),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=40), missing=st.sampled_from([None, "error", "drop"]))
+def test_streamed_and_in_memory_csv_readers_agree(tmp_path, monkeypatch, rows, missing):
+    """On any small file, read in record batches of a few rows: the same features, targets or
+    class labels, or the same located error."""
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 64)  # a row or a few per record batch
+    (tmp_path / "t.csv").write_text("a,b,y\n" + "".join(",".join(r) + "\n" for r in rows))
+    streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y", **({"missing": missing} if missing else {})})
+
+
 # ---------------------------------------------------------------- batches of rows
 
 
@@ -423,3 +544,30 @@ def test_validation_data_streams_beside_rows_in_memory(tmp_path):
         history = state.models["m"].history
         assert len(history["val_loss"]) == 2
         assert history["val_loss"] == pytest.approx(whole.models["m"].history["val_loss"], rel=1e-4)
+
+
+@pytest.mark.keras
+def test_the_predict_command_streams_a_csv_over_the_budget(tmp_path, capsys, monkeypatch):
+    from nndsl.cli import main
+
+    tables(tmp_path)
+    run(tmp_path, text=PROGRAM + 'save m to "m.keras"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "m.keras", "new.csv", "-o", "whole.csv", "--keep", "id"]) == 0
+    assert main(["predict", "m.keras", "new.csv", "-o", "streamed.csv", "--keep", "id", "--memory-budget", "1"]) == 0
+    assert main(["predict", "m.keras", "new.csv", "-o", "streamed.npy", "--memory-budget", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["wrote 90 predictions to streamed.csv", "wrote 90 predictions to streamed.npy"]
+    whole = (tmp_path / "whole.csv").read_text().splitlines()
+    assert whole[0] == "id,churned" and len(whole) == 91
+    assert (tmp_path / "streamed.csv").read_text().splitlines() == whole  # the class of each row, in order
+    assert np.load(tmp_path / "streamed.npy").shape[0] == 90
+    for out, budget in (("p_whole.csv", []), ("p_streamed.csv", ["--memory-budget", "1"])):
+        assert main(["predict", "m.keras", "new.csv", "-o", out, "--probabilities", *budget]) == 0
+    a, b = ([line.split(",") for line in (tmp_path / name).read_text().splitlines()] for name in ("p_whole.csv", "p_streamed.csv"))
+    assert [r[0] for r in b] == [r[0] for r in a] and len(a[0]) > 1
+    np.testing.assert_allclose(np.array([r[1:] for r in b[1:]], dtype=float), np.array([r[1:] for r in a[1:]], dtype=float),
+                               rtol=1e-5)
+    capsys.readouterr()
+    assert main(["predict", "m.keras", "new.csv", "--memory-budget", "1"]) == 0  # the first rows shown
+    assert capsys.readouterr().out.splitlines() == ["churned", *[line.split(",")[1] for line in whole[1:11]]]
+    assert main(["predict", "m.keras", "new.csv", "--keep", "nope", "--memory-budget", "1"]) == 2

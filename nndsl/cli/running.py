@@ -88,6 +88,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--exclude", action="append", metavar="COLUMN",
                    help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
                         "are left out already)")
+    p.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
+                   help="a CSV estimated larger than SIZE (512MB, 2GiB) streams in record batches, its predictions "
+                        "written as they come (default: a quarter of this machine's memory)")
     p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_predict)
 
@@ -302,7 +305,9 @@ def cmd_predict(args) -> int:
     model, meta = _load_model(model_path, args.model)
     if data_path.is_dir():
         return _predict_images(model, meta, data_path, args, out)
-    ds = _load_rows(data_path, args.exclude, meta, args.data)
+    ds = _load_rows(data_path, args.exclude, meta, args.data, getattr(args, "memory_budget", None))
+    if ds.streamed:
+        return _predict_streamed(model, meta, ds, args, out)
     want = tuple(model.input_shape[1:])
     if tuple(ds.x.shape[1:]) != want:
         raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
@@ -340,18 +345,73 @@ def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> 
     return _emit(ds, keep, meta, preds, out, args.output)
 
 
-def _emit(ds, keep: list, meta: dict, preds, out: Path | None, shown: str | None, probabilities: bool = False) -> int:
-    """The predictions written to ``out``, or their first rows printed: columns named by the
-    model's targets or classes (the class of each row, for a model trained on class labels), after the kept columns."""
+def _predict_streamed(model, meta: dict, ds, args, out: Path | None) -> int:
+    """Predictions on a CSV over the memory budget, record batch by record batch: written to
+    ``out`` as they come (a file that replaces the old one only when every row is written), or
+    the first rows printed."""
+    import numpy as np
+
+    from ..data.schema import from_meta
+    from ..run import predictions
+    from ..run.steps import predict_array
+
+    table = ds.stream
+    schema = from_meta(meta)
+    keep = list(dict.fromkeys(args.keep or []))
+    missing = next((c for c in keep if c not in table.roles.header), None)
+    if missing is not None:
+        raise UsageError(f"--keep {missing}: expected a column of {args.data}; received '{missing}'")
+    want = tuple(model.input_shape[1:])
+    if schema is not None and ds.table:
+        batches = ((x, raw) for x, _, raw in table.encoded_with(schema).arrays(with_targets=False))
+    else:
+        batches = ((raw.x, raw) for raw, _ in table.datasets() if raw.rows)
+    probabilities = getattr(args, "probabilities", False)
+    with predictions.IncrementalWriter(out, table.rows) if out is not None else _NoFile() as written:
+        for x, raw in batches:
+            if tuple(x.shape[1:]) != want:
+                raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(x.shape[1:])}"
+                               + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
+            preds = np.asarray(predict_array(model, x))
+            names, labels, values = _outputs(meta, preds, keep, probabilities)
+            if out is None:
+                print(",".join(keep + names))
+                for row in predictions.shown_rows(raw, keep, values, 10, labels):
+                    print(",".join(row))
+                return 0
+            written.add(raw, keep, names, preds, labels, values)
+    print(f"wrote {predictions.count(written.written)} to {args.output}")
+    return 0
+
+
+class _NoFile:
+    """The ``with`` of predictions printed, not written."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+def _outputs(meta: dict, preds, keep: list, probabilities: bool):
+    """(column names, the class of each row or None, the values of each row) of a model's predictions."""
     from ..data.schema import from_meta
     from ..run import predictions
 
     flat = preds.reshape(len(preds), -1)
     schema = from_meta(meta)
-    names, labels, values = predictions.outputs(flat, target_names=meta.get("target_names") or (),
-                                                class_names=meta.get("class_names") or (),
-                                                classes=schema.classes if schema is not None else (),
-                                                probabilities=probabilities, keep=keep)
+    return predictions.outputs(flat, target_names=meta.get("target_names") or (), class_names=meta.get("class_names") or (),
+                               classes=schema.classes if schema is not None else (), probabilities=probabilities, keep=keep)
+
+
+def _emit(ds, keep: list, meta: dict, preds, out: Path | None, shown: str | None, probabilities: bool = False) -> int:
+    """The predictions written to ``out``, or their first rows printed: columns named by the
+    model's targets or classes (the class of each row, for a model trained on class labels), after the kept columns."""
+    from ..run import predictions
+
+    flat = preds.reshape(len(preds), -1)
+    names, labels, values = _outputs(meta, preds, keep, probabilities)
     if out is not None:
         predictions.write(out, ds, keep, names, preds, labels, values)
         print(f"wrote {predictions.count(len(flat))} to {shown}")
@@ -396,11 +456,14 @@ def _csv_header(path: Path) -> list[str]:
         return []
 
 
-def _load_rows(path: Path, exclude, meta: dict, shown: str):
+def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int | None = None):
     """The rows to predict on: a CSV's feature columns (those the model was trained on, when it
     knows them, picked by name in any order, others left out and said once; else every column but
     its targets and ``exclude``), their categorical columns
-    encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is."""
+    encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is.
+
+    A CSV estimated larger than ``memory_budget`` (by default a quarter of the machine's memory)
+    comes back streamed (:mod:`nndsl.data.stream`), its rows encoded batch by batch by the caller."""
     from ..data.schema import from_meta
 
     schema = from_meta(meta)
@@ -432,7 +495,11 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str):
         else:  # a model saved before its features were recorded: every column but its targets
             targets = [t for t in meta.get("target_names") or () if t in header and t not in (exclude or ())]
             args["exclude"] = list(exclude or ()) + targets or None
-        ds = load(args, name="data", base=Path.cwd())
+        from ..data.budget import default_budget
+
+        ds = load(args, name="data", base=Path.cwd(), memory_budget=memory_budget or default_budget())
+        if ds.streamed:
+            return ds
     if schema is not None and ds.table:
         from ..data.schema import encode
         from ..data.table import data_error

@@ -9,6 +9,7 @@ read until the iterator is: a streamed table opens each file once per pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from .blocks import Block, problem_error, table_to_block
@@ -24,21 +25,78 @@ BATCH_BYTES = 1 << 20
 BATCH_ROWS = 65536  # rows per Parquet record batch
 
 
-def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail,
+                  labelled: set | None = None) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+    """``labelled``, shared by the opens of one table: the files found to hold class labels in
+    their single target, whose every record batch is then read with the target as text."""
     from .csv_scan import read_header
 
     raw, header = read_header(part.path, delimiter, fail)
     roles = part_roles(args, header, first, fail, delimiter=delimiter)
-    return roles, _csv_batches(part, raw, roles, delimiter, allowed_columns(roles, args), fail)
+    labels = _Labels(part, roles, raw, delimiter, set() if labelled is None else labelled)
+    return roles, _csv_batches(part, raw, roles, delimiter, allowed_columns(roles, args), fail, labels)
 
 
-def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail):
+class _TextTarget(Exception):
+    """A target cell the file's text makes a class label: the batch is read again with its target as text."""
+
+
+class _Labels:
+    """Whether a file's single target holds class labels, decided for the whole file as the
+    in-memory readers decide it: text in any of its cells. Until a record batch shows text, a
+    batch's target is numbers; an empty or non-finite cell in it asks the rest of the file."""
+
+    def __init__(self, part: Part, roles: Roles, raw_header: list[str], delimiter: str, labelled: set) -> None:
+        self.path = part.path
+        self.single = roles.targets if len(roles.targets) == 1 else ()
+        self.column = list(roles.header).index(roles.targets[0]) if self.single else -1
+        self.delimiter = delimiter
+        self.labelled = labelled
+        self.text_roles = (Roles(roles.header, roles.features, (), roles.ids + roles.targets, roles.categorical)
+                           if self.single else roles)
+
+    @property
+    def forced(self) -> bool:
+        return bool(self.single) and self.path in self.labelled
+
+    def block(self, table, roles: Roles, problem, missing_ok, read_numbers) -> Block | None:
+        """The batch's block, its target read as labels where the file holds them."""
+        if not self.forced:
+            def target_problem(p):
+                if p.column in self.single and self.holds_text():
+                    return _TextTarget()
+                return problem(p)
+
+            try:
+                block = _block(read_numbers(table), roles, target_problem, missing_ok)
+            except _TextTarget:
+                self.labelled.add(self.path)
+            else:
+                if block is not None and block.labels:
+                    self.labelled.add(self.path)  # the rest of the file's targets are labels too
+                return block
+        block = _block(table, self.text_roles, problem, missing_ok)
+        return None if block is None else Block(block.x, None, block.texts, self.single)
+
+    def holds_text(self) -> bool:
+        """Whether the file's target has a cell of text anywhere (read through, on the error path only)."""
+        from .csv_scan import holds_text
+
+        return holds_text(self.path, self.delimiter, self.column)
+
+
+
+def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, labels: _Labels):
+    """The file's record batches: its numbers parsed by Arrow, or (from the first batch Arrow
+    refuses on) every column read as text and its numbers read as the row-by-row reader reads
+    them (``true``/``false`` as 1/0, ``1_000``), or the first bad cell located."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     raw = dict(zip(roles.header, raw_header))
     types = {raw[c]: pa.float64() for c in roles.features}
     types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})  # as csv.py reads them
+    start = 0
     try:
         reader = pacsv.open_csv(
             part.path,
@@ -47,51 +105,192 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, 0) from None
-    start = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise _locate_csv(part, raw_header, roles, delimiter, missing_ok, fail, exc, start) from None
-        table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 2), missing_ok)
-        start += table.num_rows
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
+            at = start
+            # targets are read as text (one may hold class labels): as numbers here, as the row-by-row reader reads them
+            block = labels.block(table, roles, lambda p, at=at: _csv_problem(p, fail, at + p.row + 2, missing_ok), missing_ok,
+                                 lambda t: _read_numbers(t, roles.targets, labels.single))
+            if block is not None:
+                yield start, block
+            start += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Arrow refused a number of this batch (or a line): the rest of the file is read as text
+    yield from _text_batches(part, raw_header, roles, delimiter, missing_ok, fail, start, labels)
 
 
-def _locate_csv(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, exc: Exception,
-                start: int) -> Exception:
-    """The error for a record batch Arrow refused: the file read again with every column as text,
-    batch by batch, until the first cell that is not a number (worded as the row-by-row reader
-    words it); Arrow's own words where no cell is to blame (a ragged row)."""
+def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
+    """``table_to_block`` of the batch's rows that are not all empty (the in-memory readers skip
+    a line of empty cells); None where none is left. A problem's row stays the row in ``table``."""
+    empty = _empty_rows(table)
+    if empty is None:
+        return table_to_block(table, roles, lambda p: problem(_first(table, roles, p)), missing_ok)
+    import numpy as np
+    import pyarrow as pa
+
+    kept = np.flatnonzero(~empty)
+    if not len(kept):
+        return None
+    rows = table.take(pa.array(kept))
+    return table_to_block(rows, roles, lambda p: problem(_moved(_first(rows, roles, p), int(kept[p.row]))), missing_ok)
+
+
+def _first(table, roles: Roles, p):
+    """``p``, or a NaN or infinity in an earlier cell (by row, then column), which table_to_block
+    looks for only where no cell is missing or text: the row-by-row reader reports the first of them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from .blocks import Problem
+
+    if p.kind not in ("missing", "not-a-number"):
+        return p
+    at = (p.row, list(roles.numeric).index(p.column))
+    for k, name in enumerate(roles.numeric):
+        col = table.column(name).slice(0, p.row + 1)
+        if pa.types.is_floating(col.type):
+            values = col.to_numpy(zero_copy_only=False)
+            bad = np.flatnonzero(np.isinf(values) | (np.isnan(values) & ~col.is_null().to_numpy(zero_copy_only=False)))
+            first = (int(bad[0]), str(col[int(bad[0])].as_py()).lower()) if len(bad) else None  # as blocks words it
+        elif pa.types.is_string(col.type):  # a column with text in it: its cells as numbers where they are
+            first = next(((i, v.strip()) for i, v in enumerate(col.to_pylist()) if _infinite(v)), None)
+        else:
+            continue
+        if first is not None and (first[0], k) < at:
+            at, p = (first[0], k), Problem(first[0], name, "not-finite", first[1], target=name in roles.targets)
+    return p
+
+
+def _infinite(cell: str) -> bool:
+    """Whether a cell reads as NaN or infinity."""
+    try:
+        return not math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def _moved(p, row: int):
+    from dataclasses import replace
+
+    return replace(p, row=row)
+
+
+def _empty_rows(table):
+    """A boolean NumPy mask of the rows whose every cell is empty (a missing number or blank
+    text), or None where there is none: a column of numbers without a missing one rules them out."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return None
+    columns = [table.column(c) for c in table.column_names]
+    if any(not pa.types.is_string(c.type) and not c.null_count for c in columns):
+        return None
+    empty = None
+    for col in columns:
+        if pa.types.is_string(col.type):
+            blank = pc.or_kleene(pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
+        else:
+            blank = pc.is_null(col)
+        empty = blank if empty is None else pc.and_(empty, blank)
+    mask = np.asarray(pc.fill_null(empty, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return mask if mask.any() else None
+
+
+def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str, missing_ok, fail, start: int,
+                  labels: _Labels):
+    """The file's record batches from row ``start`` on, every column read as text, then each
+    number column as the row-by-row reader reads it (:func:`_numbers`); the first bad cell
+    located, worded as that reader words it; Arrow's own words where no cell is to blame (a
+    ragged row)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .blocks import MISSING_HINT, TARGET_HINT
-
     def problem(p, at):
-        if p.kind == "missing":
-            return fail("expected a number; received an empty cell", where_row=at + p.row + 2, column=p.column,
-                        hint=TARGET_HINT if p.target and missing_ok else MISSING_HINT)
-        return problem_error(p, fail, at + p.row + 2)
+        return _csv_problem(p, fail, at + p.row + 2, missing_ok)
 
+    at = 0
     try:
         reader = pacsv.open_csv(
             part.path, read_options=pacsv.ReadOptions(use_threads=True, block_size=BATCH_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in raw_header}, strings_can_be_null=False))
-        at = 0
         for batch in reader:
             table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
-            table_to_block(table, roles, lambda p, at=at: problem(p, at), missing_ok)
+            n = table.num_rows
+            if at + n <= start:  # yielded before Arrow refused the file's numbers
+                at += n
+                continue
+            if at < start:
+                table, at = table.slice(start - at), start
+            table = _read_numbers(table, roles.features, ())
+            block = labels.block(table, roles, lambda p, at=at: problem(p, at), missing_ok,
+                                 lambda t: _read_numbers(t, roles.targets, labels.single))
+            if block is not None:
+                yield at, block
             at += table.num_rows
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as again:
-        exc = again
-    return fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=start + 2)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=max(at, start) + 2) from None
+
+
+def _csv_problem(p, fail, row: int, missing_ok) -> Exception:
+    """The located error for a bad cell at ``row`` of a CSV file, worded as the row-by-row reader words it."""
+    from .blocks import MISSING_HINT, TARGET_HINT
+
+    if p.kind == "missing":
+        return fail("expected a number; received an empty cell", where_row=row, column=p.column,
+                    hint=TARGET_HINT if p.target and missing_ok else MISSING_HINT)
+    return problem_error(p, fail, row)
+
+
+def _read_numbers(table, names, labels):
+    """``table`` with its text columns ``names`` read by :func:`_numbers`; ``labels`` (a single
+    target, which may hold class labels) without ``true``/``false`` as numbers."""
+    for name in names:
+        table = table.set_column(table.column_names.index(name), name,
+                                 _numbers(table.column(name), booleans=name not in labels))
+    return table
+
+
+def _numbers(col, *, booleans: bool):
+    """A text column read as the row-by-row reader reads a number column: float64 with a blank
+    cell missing, ``true``/``false`` as 1/0 (``booleans``, a feature's), any number Python reads.
+
+    A column with a cell that is no number is returned as text (``true``/``false`` as ``1``/``0``),
+    for ``table_to_block`` to report its first bad cell, or (a single target) to read as class labels.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(col, pa.float64())  # numbers only, as most columns are
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    trimmed = pc.utf8_trim_whitespace(col)
+    if booleans:
+        lower = pc.utf8_lower(trimmed)
+        col = pc.if_else(pc.equal(lower, "true"), "1", pc.if_else(pc.equal(lower, "false"), "0", col))
+    blank = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), col)
+    try:
+        return pc.cast(blank, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    values = []
+    for v in blank.to_pylist():  # Arrow refuses some numbers Python reads ("1_000")
+        if v is None:
+            values.append(None)
+            continue
+        try:
+            values.append(float(v))
+        except ValueError:
+            return col
+    return pa.chunked_array([pa.array(values, pa.float64())])
 
 
 def _first_line(exc: Exception) -> str:

@@ -49,10 +49,11 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
         raise data_error(f"expected a delimiter of one character; received '{delimiter}'", where=args["path"],
                          decl=decl, source=source)
     hashed: dict[Path, str] = {}
+    labelled: set[Path] = set()  # streamed: the files whose single target holds class labels
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="CSV", suffixes=(".csv",),
                       read_part=lambda part, first, fail: _read_part(part, args, delimiter, first, fail, hashed),
                       hashed=hashed, budget=memory_budget,
-                      open_part=lambda part, first, fail: open_csv_part(part, args, delimiter, first, fail))
+                      open_part=lambda part, first, fail: open_csv_part(part, args, delimiter, first, fail, labelled))
 
 
 def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail,

@@ -102,16 +102,16 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
                         v = float(cell)
                     except ValueError:
                         if cell.lower() in _BOOLEANS and not label:
-                            xs.append(_BOOLEANS[cell.lower()])
+                            (xs if k < nf else ys).append(_BOOLEANS[cell.lower()])
                             continue
-                        if label and _holds_text(path, delimiter, j):
+                        if label and holds_text(path, delimiter, j):
                             raise _TextTarget() from None
                         raise fail(f"expected a number; received '{cell}'" if cell else "expected a number; received an empty cell",
                                    where_row=line, column=cname,
                                    hint=(TARGET_HINT if missing_ok and k >= nf else MISSING_HINT) if not cell
                                    else text_hint(k >= nf)) from None
                     if math.isnan(v) or math.isinf(v):
-                        if label and _holds_text(path, delimiter, j):
+                        if label and holds_text(path, delimiter, j):
                             raise _TextTarget()  # "nan" among class labels is one of them
                         raise fail(f"expected a finite number; received '{cell}'", where_row=line, column=cname,
                                    hint="remove or fill missing values before training")
@@ -131,7 +131,7 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
     return Block(x, y, texts)
 
 
-def _holds_text(path: Path, delimiter: str, j: int) -> bool:
+def holds_text(path: Path, delimiter: str, j: int) -> bool:
     """Whether column ``j`` of the file has a cell that is not a number: a column of class labels.
 
     Asked only where a target cell would be an error (empty, or not a finite number), so that

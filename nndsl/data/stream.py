@@ -153,6 +153,8 @@ class StreamedTable:
         self.rows = 0
         self.dropped = 0
         self.label = False  # the target holds text class labels (some record batch had text in it)
+        self.settling = False  # the error being raised is a policy's (settle), not a bad cell's
+        self.label_blocks = self.number_blocks = 0  # record batches read with a target of text labels, of numbers
         self.schema = None  # set on the encoded copy (see encoded_with)
         self.missing: dict[str, int] = {}
         self.size = self.budget = 0  # the estimated size in memory, and the budget it is over
@@ -170,13 +172,29 @@ class StreamedTable:
             first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
             for start, block in batches:
                 located = _row_fail(fail, start + first_row)
-                yield settle(self._dataset(block), self.args, located), located
+                try:
+                    settled = settle(self._dataset(block), self.args, located)
+                except Exception:
+                    self.settling = True
+                    raise
+                yield settled, located
+
+    def _read_all(self) -> None:
+        """Every record batch read, unsettled: a bad cell of any file raised. A table read whole
+        reports such a cell before what its policies refuse (an empty class label), wherever it is."""
+        files = self.parts.files
+        for part in files:
+            fail = self.failure(part.shown, self.decl, self.source, self.row_word)
+            for _ in self.open_part(part, self.roles, fail)[1]:
+                pass
 
     def _dataset(self, block) -> Dataset:
         t = self.template
         texts = dict(block.texts)
         y = block.y
         labels = list(block.labels)
+        self.label_blocks += bool(block.labels)
+        self.number_blocks += block.y is not None
         if block.labels:
             self.label = True
         elif self.label and t.target_names:
@@ -189,16 +207,40 @@ class StreamedTable:
 
     def scan(self) -> None:
         """The one pass: every cell checked, the summary gathered, the rows counted."""
+        import numpy as np
+
         summary = Summary(self.template)
         missing: Counter = Counter()
-        for ds, _ in self.datasets():
-            summary.add(ds)
-            self.dropped += ds.dropped
-            missing.update(ds.missing)
-        if self.label and summary.values:
-            # batches before the first text label were numbers: their values are labels too
-            name = self.template.target_names[0]
-            summary.label_sets.setdefault(name, set()).update(f"{v:.9g}" for v in summary.values)
+        self.settling = False
+        single = self.template.target_names[0] if len(self.template.target_names) == 1 else None
+        values: set | None = set()  # the targets read as numbers before any text, of files without text
+        try:
+            for i in range(len(self.parts.files)):
+                before = set(summary.label_sets.get(single, ()))
+                numbers, labels = self.number_blocks, self.label_blocks
+                found: set | None = set()
+                for ds, _ in self.datasets([i]):
+                    summary.add(ds)
+                    self.dropped += ds.dropped
+                    missing.update(ds.missing)
+                    if single and ds.y is not None and found is not None:
+                        found.update(np.unique(ds.y[:, 0]).tolist())
+                        found = found if len(found) <= MAX_TARGET_VALUES else None
+                if self.label_blocks == labels:
+                    values = None if values is None or found is None else values | found
+                    values = values if values is None or len(values) <= MAX_TARGET_VALUES else None
+                elif self.number_blocks > numbers:
+                    # the file read its target as numbers before its first text: it holds labels as written
+                    # (a table read whole reads each file's labels as text), so its labels are read again
+                    texts = {v.strip() for ds, _ in self.datasets([i]) for v in ds.columns[single]}
+                    summary.label_sets[single] = before | texts
+        except Exception:
+            if self.settling:
+                self._read_all()
+            raise
+        if self.label and values:
+            # files of numbers, read before the first text label: their values are labels too
+            summary.label_sets.setdefault(single, set()).update(f"{v:.9g}" for v in values)
         summary.numeric_target = summary.numeric_target and not self.label
         self.summary = summary
         self.rows = summary.rows
@@ -305,8 +347,10 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
     table.roles = roles
     table.scan()
     if table.rows == 0 and not table.dropped:
-        raise data_error(f"expected data rows; received none in {len(files)} file{'s' if len(files) != 1 else ''}",
-                         where=args["path"], decl=decl, source=source)
+        if parts.single:  # worded as for the table read whole (parts.read_parts)
+            raise data_error("expected data rows after the header; received the header only", where=args["path"], decl=decl,
+                             source=source)
+        raise data_error(f"expected data rows; received none in {len(files)} files", where=args["path"], decl=decl, source=source)
     if table.rows == 0:
         raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {table.dropped})",
                          where=args["path"], decl=decl, source=source)
