@@ -571,3 +571,53 @@ def test_the_predict_command_streams_a_csv_over_the_budget(tmp_path, capsys, mon
     assert main(["predict", "m.keras", "new.csv", "--memory-budget", "1"]) == 0  # the first rows shown
     assert capsys.readouterr().out.splitlines() == ["churned", *[line.split(",")[1] for line in whole[1:11]]]
     assert main(["predict", "m.keras", "new.csv", "--keep", "nope", "--memory-budget", "1"]) == 2
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A folder with the tables and the model trained on them, saved to m.keras."""
+    folder = tmp_path_factory.mktemp("saved")
+    tables(folder)
+    run(folder, text=PROGRAM + 'save m to "m.keras"\n')
+    return folder
+
+
+@pytest.mark.keras
+def test_the_predict_command_streams_parquet_json_lines_and_part_files(saved, capsys, monkeypatch):
+    from nndsl.cli import main
+
+    monkeypatch.chdir(saved)
+    new = [{k: v for k, v in r.items() if k != "churned"} for r in messy_rows(90, seed=2)]
+    new[4]["plan"] = "enterprise"
+    write_parquet(saved / "new.parquet", new)
+    write_jsonl(saved / "new.jsonl", new)
+    (saved / "parts").mkdir()
+    (saved / "jparts").mkdir()
+    for i in range(3):
+        write_parquet(saved / "parts" / f"p{i}.parquet", new[30 * i : 30 * (i + 1)])
+        write_jsonl(saved / "jparts" / f"p{i}.jsonl", new[30 * i : 30 * (i + 1)])
+        write_csv(saved / f"new-{i}.csv", new[30 * i : 30 * (i + 1)])
+    assert main(["predict", "m.keras", "new.csv", "-o", "whole.csv", "--keep", "id", "--probabilities"]) == 0
+    whole = (saved / "whole.csv").read_text().splitlines()
+    assert whole[0] == "id,churned,no,yes" and len(whole) == 91
+    for data in ("new.parquet", "new.jsonl", "parts", "parts/", "jparts", "new-*.csv", "parts/p*.parquet"):
+        for budget in ([], ["--memory-budget", "1KB"]):
+            capsys.readouterr()
+            assert main(["predict", "m.keras", data, "-o", "out.csv", "--keep", "id", "--probabilities", *budget]) == 0, data
+            assert capsys.readouterr().out.splitlines()[-1] == "wrote 90 predictions to out.csv"
+            got = [line.split(",") for line in (saved / "out.csv").read_text().splitlines()]
+            want = [line.split(",") for line in whole]
+            assert [r[:2] for r in got] == [r[:2] for r in want], (data, budget)
+            np.testing.assert_allclose(np.array([r[2:] for r in got[1:]], dtype=float),
+                                       np.array([r[2:] for r in want[1:]], dtype=float), rtol=1e-5, atol=1e-7)
+    assert main(["predict", "m.keras", "new.parquet", "-o", "out.npy", "--memory-budget", "1KB"]) == 0
+    assert np.load(saved / "out.npy").shape == (90, 1)
+    # a bad cell of a streamed file is located in its file, as read whole
+    bad = [dict(r) for r in new]
+    bad[70]["usage"] = "lots"
+    write_jsonl(saved / "jparts" / "p2.jsonl", bad[60:])
+    for budget in ([], ["--memory-budget", "1KB"]):
+        capsys.readouterr()
+        assert main(["predict", "m.keras", "jparts", "-o", "bad.csv", *budget]) == 1
+        assert "jparts/p2.jsonl:line 11, column 'usage'" in capsys.readouterr().err
+    assert not (saved / "bad.csv").exists()

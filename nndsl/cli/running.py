@@ -80,7 +80,8 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("predict", help="predict with a saved model, without a .nn file")
     p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
     p.add_argument("data", metavar="DATA",
-                   help="a CSV file (header row, feature columns), a .npy file, an .npz archive (its x) or a folder of images")
+                   help="a CSV file (header row, feature columns), a Parquet or JSON lines file, a folder or glob pattern of "
+                        "such part files, a .npy file, an .npz archive (its x) or a folder of images")
     p.add_argument("-o", "--output", metavar="OUT", help=".csv or .npy (default: print the first rows)")
     p.add_argument("--keep", action="append", metavar="COLUMN", help="copy an input column into the output CSV")
     p.add_argument("--probabilities", action="store_true",
@@ -89,8 +90,8 @@ def add_parsers(sub) -> None:
                    help="leave a CSV column out of the features (the model's target and the columns it was not trained on "
                         "are left out already)")
     p.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
-                   help="a CSV estimated larger than SIZE (512MB, 2GiB) streams in record batches, its predictions "
-                        "written as they come (default: a quarter of this machine's memory)")
+                   help="a table (CSV, Parquet, JSON lines) estimated larger than SIZE (512MB, 2GiB) streams in record "
+                        "batches, its predictions written as they come (default: a quarter of this machine's memory)")
     p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_predict)
 
@@ -293,17 +294,21 @@ def _draw(checked, name: str, target: Path) -> None:
 
 
 def cmd_predict(args) -> int:
-    """Predict with a saved model on a CSV or ``.npy`` file; print the first rows or write them all."""
+    """Predict with a saved model on a table (CSV, Parquet, JSON lines), a ``.npy`` file or a folder of
+    images; print the first rows or write them all."""
     model_path = _existing(args.model, "a saved .keras or .h5 model file")
     data_path = Path(args.data)
-    if not data_path.is_dir():
-        data_path = _existing(args.data, "a CSV, .npy or .npz file, or a folder of images")
+    from .tables import is_pattern, table_format
+
+    if not data_path.is_dir() and not is_pattern(args.data):
+        data_path = _existing(args.data, "a CSV, Parquet, JSON lines, .npy or .npz file, a folder or pattern of part files, "
+                                         "or a folder of images")
     out = output_file(args.output, "predictions", reads={model_path: "the model file", data_path: "the data file"})
     from ..run.quiet import prepare
 
     prepare(args.verbose)
     model, meta = _load_model(model_path, args.model)
-    if data_path.is_dir():
+    if data_path.is_dir() and table_format(data_path) is None:
         return _predict_images(model, meta, data_path, args, out)
     ds = _load_rows(data_path, args.exclude, meta, args.data, getattr(args, "memory_budget", None))
     if ds.streamed:
@@ -346,7 +351,7 @@ def _predict_images(model, meta: dict, folder: Path, args, out: Path | None) -> 
 
 
 def _predict_streamed(model, meta: dict, ds, args, out: Path | None) -> int:
-    """Predictions on a CSV over the memory budget, record batch by record batch: written to
+    """Predictions on a table over the memory budget, record batch by record batch: written to
     ``out`` as they come (a file that replaces the old one only when every row is written), or
     the first rows printed."""
     import numpy as np
@@ -445,43 +450,34 @@ def _load_model(path: Path, name: str):
     return (core_of(model) if meta.get("table") else model), meta
 
 
-def _csv_header(path: Path) -> list[str]:
-    """The column names of a CSV file's header row ([] when it cannot be read: the loader says why)."""
-    import csv
-
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            return [h.strip() for h in next(csv.reader(fh), [])]
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-
-
 def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int | None = None):
-    """The rows to predict on: a CSV's feature columns (those the model was trained on, when it
+    """The rows to predict on: a table's feature columns (those the model was trained on, when it
     knows them, picked by name in any order, others left out and said once; else every column but
     its targets and ``exclude``), their categorical columns
     encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is.
 
-    A CSV estimated larger than ``memory_budget`` (by default a quarter of the machine's memory)
-    comes back streamed (:mod:`nndsl.data.stream`), its rows encoded batch by batch by the caller."""
+    A table (CSV, Parquet, JSON lines; a file, a folder or a pattern of part files) estimated
+    larger than ``memory_budget`` (by default a quarter of the machine's memory) comes back
+    streamed (:mod:`nndsl.data.stream`), its rows encoded batch by batch by the caller."""
     from ..data.schema import from_meta
+    from . import tables
 
     schema = from_meta(meta)
     vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
     suffix = path.suffix.lower()
-    if suffix == ".npy":
+    fmt = None
+    if suffix == ".npy" and path.is_file():
         from ..data.arrays import load_npy
 
         ds = load_npy({"path": str(path)}, name="data", base=Path.cwd())
-    elif suffix == ".npz":
+    elif suffix == ".npz" and path.is_file():
         from ..data.arrays import load_npz
 
         ds = load_npz({"path": str(path)}, name="data", base=Path.cwd())
     else:
-        from ..data.csv import load
-
-        args = {"path": str(path), "exclude": exclude, "id": None, "categorical": list(vocab) or None}
-        header = _csv_header(path)
+        fmt = tables.table_format(path) or "csv"
+        args = {"exclude": exclude, "id": None, "categorical": list(vocab) or None}
+        header = tables.header(str(path), fmt)
         features = meta.get("feature_names")
         if features:
             absent = [f for f in features if f not in header]
@@ -495,18 +491,11 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int |
         else:  # a model saved before its features were recorded: every column but its targets
             targets = [t for t in meta.get("target_names") or () if t in header and t not in (exclude or ())]
             args["exclude"] = list(exclude or ()) + targets or None
-        from ..data.budget import default_budget
-
-        ds = load(args, name="data", base=Path.cwd(), memory_budget=memory_budget or default_budget())
+        ds = tables.load_table(str(path), fmt, args, name="data", memory_budget=memory_budget)
         if ds.streamed:
             return ds
     if schema is not None and ds.table:
         from ..data.schema import encode
-        from ..data.table import data_error
 
-        def fail(message, row=None, column=None, hint=None):
-            where = shown + (f":row {row + 2}, column '{column}'" if row is not None else f":column '{column}'" if column else "")
-            return data_error(message, where=where, hint=hint)
-
-        ds = encode(ds, schema, fail, with_targets=False)
+        ds = encode(ds, schema, tables.row_failure(shown, fmt or "csv"), with_targets=False)
     return ds
