@@ -578,7 +578,18 @@ def saved(tmp_path_factory):
     """A folder with the tables and the model trained on them, saved to m.keras."""
     folder = tmp_path_factory.mktemp("saved")
     tables(folder)
-    run(folder, text=PROGRAM + 'save m to "m.keras"\n')
+    regression = """
+data usage = csv("train.csv", target="usage", id="id", categorical=["plan"], exclude=["churned"])
+model r {
+    Dense(4, activation=relu)
+    Dense(1)
+    loss mse
+    optimizer Adam(learning_rate=0.01)
+}
+train r on usage epochs=2 batch_size=16 shuffle=false
+save r to "r.keras"
+"""
+    run(folder, text=PROGRAM + 'save m to "m.keras"\n' + regression)
     return folder
 
 
@@ -621,3 +632,44 @@ def test_the_predict_command_streams_parquet_json_lines_and_part_files(saved, ca
         assert main(["predict", "m.keras", "jparts", "-o", "bad.csv", *budget]) == 1
         assert "jparts/p2.jsonl:line 11, column 'usage'" in capsys.readouterr().err
     assert not (saved / "bad.csv").exists()
+
+
+@pytest.mark.keras
+def test_the_evaluate_command_streams_a_table_over_the_budget(saved, capsys, monkeypatch):
+    from nndsl.cli import main
+    from nndsl.run import evaluation
+
+    monkeypatch.chdir(saved)
+    shown = []
+    original = evaluation.print_table
+    monkeypatch.setattr(evaluation, "print_table", lambda ev, out, console=None: (shown.append(ev), original(ev, out, console)))
+    write_parquet(saved / "train.parquet", messy_rows(600, seed=1))
+    for model, data, exclude in (("m.keras", "train.csv", ["id"]), ("r.keras", "train.csv", ["id", "churned"]),
+                                 ("m.keras", "train.parquet", ["id"])):
+        shown.clear()
+        printed = []
+        for budget in ([], ["--memory-budget", "1KB"]):
+            assert main(["evaluate", model, data, *[f"--exclude={c}" for c in exclude], *budget]) == 0
+            printed.append(capsys.readouterr().out)
+        whole, streamed = shown
+        assert streamed.kind == whole.kind and streamed.class_names == whole.class_names
+        assert streamed.table == whole.table  # counts: the same predicted class for every row
+        assert streamed.summary == pytest.approx(whole.summary, rel=1e-5)
+        if whole.kind == "regression":
+            np.testing.assert_allclose(streamed.predicted, whole.predicted, rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(streamed.actual, whole.actual)
+        else:
+            assert whole.class_names == ["no", "yes"]
+            np.testing.assert_allclose(streamed.scores, whole.scores, rtol=1e-5, atol=1e-6)
+            assert printed[1] == printed[0]
+    with pytest.raises(SystemExit) as e:  # argparse's usage error
+        main(["evaluate", "m.keras", "train.csv", "--memory-budget", "lots"])
+    assert e.value.code == 2
+    assert "--memory-budget: expected a memory size such as \"512MB\"" in capsys.readouterr().err
+    rows = messy_rows(600, seed=1)
+    rows[400]["churned"] = "maybe"  # a class the model never saw, deep in the table
+    write_csv(saved / "bad.csv", rows)
+    for budget in ([], ["--memory-budget", "1KB"]):
+        assert main(["evaluate", "m.keras", "bad.csv", "--exclude", "id", *budget]) == 1
+        assert "bad.csv:row 402, column 'churned': expected one of the training data's classes (no, yes); received 'maybe'" \
+            in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """``nndsl evaluate SAVED DATA [--report DIR]``: measure a saved model on labelled data, without a ``.nn`` file.
 
 Prints the per-class table (precision, recall, F1, support) of a classifier, or MAE, RMSE and R²
-of a regression; ``--report DIR`` also draws the evaluation pictures.
+of a regression; ``--report DIR`` also draws the evaluation pictures. A table estimated larger
+than the memory budget streams through the model record batch by record batch: only its targets
+and the model's predictions are kept, for the same figures as the table read whole.
 """
 
 from __future__ import annotations
@@ -10,26 +12,36 @@ import sys
 from pathlib import Path
 
 from ..errors import RunError, UsageError
+from .running import memory_size
 
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("evaluate", help="measure a saved model on labelled data: per-class table or MAE/RMSE/R², report pictures")
     p.add_argument("model", metavar="SAVED_MODEL", help="a .keras or .h5 file")
-    p.add_argument("data", metavar="DATA", help="a CSV file with the feature columns and the target column(s)")
+    p.add_argument("data", metavar="DATA",
+                   help="a CSV, Parquet or JSON lines file (or a folder or glob pattern of part files) with the feature "
+                        "columns and the target column(s)")
     p.add_argument("--target", action="append", metavar="COLUMN",
                    help="a target column (repeatable; default: the target the model was trained on)")
-    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a CSV column out of the features")
+    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a column of the table out of the features")
+    p.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
+                   help="a table estimated larger than SIZE (512MB, 2GiB) streams through the model in record batches "
+                        "(default: a quarter of this machine's memory)")
     p.add_argument("--report", metavar="DIR", help="draw the evaluation pictures into DIR (needs nndsl[reports])")
     p.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own messages")
     p.set_defaults(func=cmd_evaluate)
 
 
 def cmd_evaluate(args) -> int:
-    """Evaluate a saved model on a CSV file; print the table, draw the report."""
+    """Evaluate a saved model on a table; print the table of figures, draw the report."""
+    from . import tables
+
     model_path, data_path = Path(args.model), Path(args.data)
-    for path, what in ((model_path, "a saved .keras or .h5 model file"), (data_path, "a CSV file")):
-        if not path.is_file():
-            raise UsageError(f"cannot read '{path}': expected {what}")
+    if not model_path.is_file():
+        raise UsageError(f"cannot read '{model_path}': expected a saved .keras or .h5 model file")
+    fmt = tables.table_format(data_path) if data_path.exists() or tables.is_pattern(args.data) else None
+    if fmt is None:
+        raise UsageError(f"cannot read '{data_path}': expected a CSV, Parquet or JSON lines file, or a folder or pattern of part files")
     report = Path(args.report) if args.report else None
     if report is not None:
         from ..reports.figures import INSTALL, MissingReportLibrary, require
@@ -46,7 +58,6 @@ def cmd_evaluate(args) -> int:
     import keras
     import numpy as np
 
-    from ..data.csv import load
     from ..run.evaluation import BINARY, REGRESSION, class_names_for, evaluate, kind_of, print_table
     from ..run.modelmeta import read as read_meta
     from ..run.steps import predict_array
@@ -66,26 +77,22 @@ def cmd_evaluate(args) -> int:
     if not targets:
         raise UsageError("--target: expected the target column, which the model does not record; received none")
     vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
-    ds = load({"path": str(data_path), "target": targets, "exclude": args.exclude, "id": None, "categorical": vocab or None},
-              name=data_path.stem, base=Path.cwd())
-    if schema is not None:
-        from ..data.table import data_error
-
-        def fail(message, row=None, column=None, hint=None):
-            where = args.data + (f":row {row + 2}, column '{column}'" if row is not None else f":column '{column}'" if column else "")
-            return data_error(message, where=where, hint=hint)
-
-        ds = encode(ds, schema, fail)
+    ds = tables.load_table(str(data_path), fmt or "csv", {"target": targets, "exclude": args.exclude, "id": None,
+                                                          "categorical": vocab or None},
+                           name=data_path.stem, memory_budget=args.memory_budget)
     want = tuple(model.input_shape[1:])
-    if tuple(ds.x.shape[1:]) != want:
-        raise RunError(f"{args.data}: expected rows of shape {want} for the model; received {tuple(ds.x.shape[1:])}"
-                       + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
-    preds = np.asarray(predict_array(model, ds.x))
+    if ds.streamed:
+        ds, y, preds = _streamed(model, schema, ds, want, args.data)
+    else:
+        if schema is not None:
+            ds = encode(ds, schema, tables.row_failure(args.data, fmt or "csv"))
+        _check_shape(ds.x, want, ds, args.data)
+        y, preds = ds.y, np.asarray(predict_array(model, ds.x))
     outputs = int(np.prod(preds.shape[1:])) if preds.ndim > 1 else 1
     loss = getattr(model, "loss", None)
     kind = kind_of(str(getattr(loss, "name", None) or loss or ""), outputs)
     names = class_names_for(2 if kind == BINARY else outputs, ds, targets) if kind != REGRESSION else None
-    ev = evaluate(kind, ds.y, preds, model=model_path.stem, data=data_path.name, class_names=names, target_names=targets)
+    ev = evaluate(kind, y, preds, model=model_path.stem, data=data_path.name, class_names=names, target_names=targets)
     print_table(ev, sys.stdout)
     if report is not None:
         from ..reports.figures import draw_report
@@ -96,3 +103,37 @@ def cmd_evaluate(args) -> int:
             raise UsageError(f"--report {args.report}: cannot write there: {exc.strerror or exc}") from None
         print(f"wrote {len(written)} pictures to {report}: {', '.join(p.name for p in written)}")
     return 0
+
+
+def _check_shape(x, want: tuple, ds, shown: str) -> None:
+    if tuple(x.shape[1:]) != want:
+        raise RunError(f"{shown}: expected rows of shape {want} for the model; received {tuple(x.shape[1:])}"
+                       + (f" (columns: {', '.join(ds.feature_names)})" if ds.feature_names else ""))
+
+
+def _streamed(model, schema, ds, want: tuple, shown: str):
+    """``(ds, targets, predictions)`` of a table streamed in record batches: each batch encoded
+    with the model's schema (a bad cell located in its file) and predicted in turn, in the
+    table's order, in batches of the prediction size; the targets and predictions kept, the rows not."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..data.stream import batches
+    from ..run.defaults import PREDICT_BATCH
+
+    table = ds.stream
+    if schema is not None:
+        chunks = ((x, y) for x, y, _ in table.encoded_with(schema).arrays())
+        ds = replace(ds, class_names=list(schema.classes) or ds.class_names)  # as encode names them
+    else:
+        chunks = ((raw.x, raw.y) for raw, _ in table.datasets() if raw.rows)
+    ys, ps = [], []
+    for x, y in batches(chunks, batch_size=PREDICT_BATCH):
+        _check_shape(x, want, ds, shown)
+        if y is None:
+            raise RunError(f"{shown}: expected the target column(s) {', '.join(ds.target_names)} as numbers or class labels; "
+                           "received none")
+        ys.append(y)
+        ps.append(np.asarray(model.predict_on_batch(x)))
+    return ds, np.concatenate(ys), np.concatenate(ps)
