@@ -46,6 +46,27 @@ train churn on customers epochs=1
 """
 
 
+# a split of a streamed table is refused, as the run refuses it
+WHOLE_ONLY = {"test_the_schema_is_fitted_on_the_split_the_model_trains_on"}
+
+
+@pytest.fixture(autouse=True, params=["whole", "streamed"])
+def reading(request, monkeypatch):
+    """Every test twice: the tables read whole, and forced over the memory budget, streamed in
+    record batches of a few rows; what check --data says must be the same."""
+    if request.param == "streamed":
+        if request.node.get_closest_marker("keras") or request.node.originalname in WHOLE_ONLY:
+            pytest.skip("read whole only")
+        from nndsl.data import batches, budget
+        from nndsl.data import csv as csv_source
+
+        monkeypatch.setattr(budget, "default_budget", lambda: 1)
+        monkeypatch.setattr(batches, "BATCH_BYTES", 64)
+        monkeypatch.setattr(batches, "BATCH_ROWS", 2)
+        monkeypatch.setattr(csv_source, "SMALL_FILE", 0)
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _plain_output_and_no_tensorflow(monkeypatch, request):
     monkeypatch.setenv("NO_COLOR", "1")
@@ -337,6 +358,73 @@ def test_data_with_language_only_is_a_usage_error(tmp_path, capsys):
     path = project(tmp_path, CHURN)
     assert main(["check", "--data", "--language-only", path]) == 2
     assert "--data: expected the Keras checks" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- over the memory budget
+
+
+def many_customers(n: int, seed: int = 0) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "age,plan,region,churned\n" + "".join(
+        f"{rng.randint(18, 80) if i % 17 else ''},{'' if i % 13 == 0 else rng.choice(['basic', 'plus', 'pro'])},"
+        f"{rng.choice(['north', 'south', 'east'])},{rng.choice(['no', 'yes'])}\n" for i in range(n))
+
+
+def test_a_table_over_the_budget_is_never_read_whole(tmp_path, capsys, monkeypatch, reading):
+    from nndsl.data import parts, stream
+
+    program = CHURN + ('data later = csv("later.csv", target="churned", categorical=["plan", "region"])\n'
+                       "test churn on later\n")
+    files = {"customers.csv": many_customers(400), "later.csv": many_customers(300, seed=1)}
+    path = project(tmp_path, 'memory_budget "8GB"\n' + program, **files)
+    whole = check_data(path, capsys=capsys), check_data(path, "--json", capsys=capsys)
+    assert whole[0][0] == 0 and "classes no, yes" in whole[0][1]
+
+    def never(*args, **kwargs):
+        raise AssertionError("a table over the budget was read whole")
+
+    monkeypatch.setattr(parts, "concat_blocks", never)
+    # nothing refused: the one pass is all that is read (no batch encoded)
+    monkeypatch.setattr(stream.StreamedTable, "arrays", never)
+    path = project(tmp_path, 'memory_budget "1KB"\n' + program, **files)
+    assert (check_data(path, capsys=capsys), check_data(path, "--json", capsys=capsys)) == whole
+    path = project(tmp_path, 'memory_budget "8GB"\n' + program, **files)
+    assert (check_data(path, "--memory-budget", "1KB", capsys=capsys),
+            check_data(path, "--json", "--memory-budget", "1KB", capsys=capsys)) == whole
+
+
+@pytest.mark.parametrize("change, located", [
+    # a category the model never saw, deep in a later table, under unknown="error"
+    (lambda t: t.replace("\n30,pro,north,", "\n30,gold,north,"), "later.csv:row 202, column 'plan': expected one of the "
+                                                                    "training data's categories"),
+    # a class the model was not trained on
+    (lambda t: t.replace("\n30,pro,north,no", "\n30,pro,north,maybe"), "later.csv:row 202, column 'churned': expected one "
+                                                                          "of the training data's classes (no, yes); received 'maybe'"),
+    # a missing cell where the model refuses them (trained under missing="error")
+    (lambda t: t.replace("\n30,pro,north,no", "\n,pro,north,no"), "later.csv:row 202, column 'age': expected a number in "
+                                                                     "column 'age'; received a missing value"),
+])
+def test_what_the_model_refuses_of_a_streamed_table_is_located_in_its_file(tmp_path, capsys, change, located):
+    rows = "age,plan,region,churned\n" + "".join(f"{20 + i % 40},{['basic', 'pro'][i % 2]},{['north', 'south'][i % 3 == 0]},"
+                                                  f"{['no', 'yes'][i % 5 == 0]}\n" for i in range(300))
+    later = rows.split("\n")
+    later[201] = "30,pro,north,no"
+    later = change("\n".join(later))
+    program = CHURN.replace('categorical=["plan", "region"])',
+                            'categorical=["plan", "region"], unknown="error", missing={"age": "error"})')
+    program += 'data later = csv("later.csv", target="churned", categorical=["plan", "region"])\ntest churn on later\n'
+    path = project(tmp_path, program, **{"customers.csv": rows, "later.csv": later})
+    whole = check_data(path, capsys=capsys)
+    assert whole[0] == 1 and located in whole[2]
+    assert check_data(path, "--memory-budget", "1KB", capsys=capsys) == whole
+
+
+def test_a_memory_budget_without_data_is_a_usage_error(tmp_path, capsys):
+    path = project(tmp_path, CHURN)
+    assert main(["check", "--memory-budget", "1KB", path]) == 2
+    assert "--memory-budget: expected --data" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- summary

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import NndslError, UsageError
 from .output import report, use_color, warn
+from .running import memory_size
 from .source import add_grant_arguments, grants, parameter_count, parse_sets, parse_source, read_source
 
 
@@ -25,6 +26,9 @@ def add_parsers(sub) -> None:
     c.add_argument("--data", action="store_true",
                    help="also read the program's tables (csv, parquet, json) and check them against its models: input "
                         "widths, classes, the columns of later data (reads the files; no TensorFlow needed)")
+    c.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
+                   help="with --data: tables estimated larger than SIZE (512MB, 2GiB) are read in record batches, never "
+                        "whole (default: the file's `memory_budget` setting, else a quarter of this machine's memory)")
     add_grant_arguments(c)
     c.set_defaults(func=cmd_check)
 
@@ -47,6 +51,8 @@ def cmd_check(args) -> int:
 
     if args.data and args.language_only:
         raise UsageError("--data: expected the Keras checks, which the data is checked against; received --language-only")
+    if args.memory_budget is not None and not args.data:
+        raise UsageError("--memory-budget: expected --data, which reads the tables; received it alone")
     status = 0
     granted = grants(args)
     for path in args.files:
@@ -58,7 +64,7 @@ def cmd_check(args) -> int:
             if args.data:
                 from ..data.check import check_with_data
 
-                checked, facts = check_with_data(run_check)
+                checked, facts = check_with_data(run_check, memory_budget=args.memory_budget)
             else:
                 checked = run_check()
         except NndslError as exc:

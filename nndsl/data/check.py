@@ -10,6 +10,11 @@ loss cannot take, and a later source (``test``, ``predict``, ``validation_data``
 ``train``) without a column the model takes. A model without ``Input`` is checked again with its
 width known, so that its shapes and parameter count are too. Arrow reads the files; TensorFlow
 is never imported.
+
+A table estimated larger than the memory budget (``--memory-budget``, else the program's
+``memory_budget`` setting, else a quarter of the machine's memory) is read as a run reads it: in
+record batches, never whole (:mod:`nndsl.data.stream`). Its one pass gives the schema and what
+encoding would refuse (:mod:`nndsl.data.refusals`); the findings are those of the table read whole.
 """
 
 from __future__ import annotations
@@ -114,13 +119,16 @@ def is_table_ref(checked: CheckedProgram, ref) -> bool:
     return ref is not None and table_source(checked, ref) is not None
 
 
-def check_with_data(check_program: Callable[..., CheckedProgram]) -> tuple[CheckedProgram, list[TableFacts]]:
+def check_with_data(check_program: Callable[..., CheckedProgram],
+                    memory_budget: int | None = None) -> tuple[CheckedProgram, list[TableFacts]]:
     """Check a program, read its tables, and check what they hold against it.
 
     Args:
         check_program: checks the program (:func:`nndsl.semantics.check.check` with the command
             line's options), given ``input_widths=`` the second time: the widths of the models
             without ``Input``, read from their tables.
+        memory_budget: bytes; a table estimated larger streams in record batches (overrides the
+            program's ``memory_budget`` setting; default a quarter of the machine's memory).
 
     Returns:
         The checked program (with the shapes of models without ``Input`` inferred) and what each
@@ -133,7 +141,10 @@ def check_with_data(check_program: Callable[..., CheckedProgram]) -> tuple[Check
             ``missing-target``).
     """
     checked = check_program()
-    reader = _Reader(checked)
+    from .budget import default_budget
+
+    # as the run chooses it: the command line's, the file's, the machine's
+    reader = _Reader(checked, memory_budget or checked.settings.get("memory_budget") or default_budget())
     diagnostics: list[Diagnostic] = []
     for name in checked.data:
         if is_table_ref(checked, name):
@@ -161,8 +172,9 @@ def check_with_data(check_program: Callable[..., CheckedProgram]) -> tuple[Check
 class _Reader:
     """The program's tables, each read once with the run's own loaders."""
 
-    def __init__(self, checked: CheckedProgram) -> None:
+    def __init__(self, checked: CheckedProgram, memory_budget: int | None = None) -> None:
         self.checked = checked
+        self.memory_budget = memory_budget  # tables estimated larger are streamed, as the run streams them
         self.base = checked.nn_file.parent if checked.nn_file is not None else Path.cwd()
         self.datasets: dict[str, Any] = {}
         self.failed: dict[str, NndslError] = {}  # data name -> why it cannot be read
@@ -204,6 +216,8 @@ class _Reader:
             kwargs["resolve"] = self._parent
         if "seed" in params:
             kwargs["seed"] = self.checked.settings.get("seed")
+        if "memory_budget" in params:
+            kwargs["memory_budget"] = self.memory_budget
         return loader(cd.args, **kwargs)
 
     def _parent(self, ref):
@@ -218,7 +232,7 @@ class _Reader:
         """Each model's schema, fitted on the data of the step that first trains it, when that is a
         table (a model loaded from a file first brings its own)."""
         from .classes import loss_kind
-        from .schema import encode, fit
+        from .schema import fit
 
         facts: dict[str, TableFacts] = {}
         seen: set[str] = set()
@@ -236,7 +250,7 @@ class _Reader:
             checked_model = self.checked.models[model]
             try:
                 schema = fit(ds, loss_kind=loss_kind(checked_model), fail=fail)
-                encode(ds, schema, fail)  # as the run encodes it before training
+                encodes(ds, schema, fail)  # as the run encodes it before training
             except NndslError as exc:
                 diagnostics.extend(exc.diagnostics)
                 continue
@@ -273,30 +287,51 @@ class _Reader:
         return out
 
     def _fits(self, step: CheckedStep, f: TableFacts, ref, span) -> list[Diagnostic]:
-        from .schema import encode
-
         problems: list[Diagnostic] = []
         ds = self.read(ref, problems)
         if ds is None:
             return problems
         notes = _model_note(self.checked, f.model) + _data_note(self.decl(ref), ref)
-        have = set(ds.feature_names) | set(ds.columns)
+        # a streamed table keeps no columns: its text columns are those of its roles
+        have = set(ds.feature_names) | set(ds.columns) | (set(ds.stream.roles.text) | set(ds.labels) if ds.streamed else set())
         missing = [c for c in f.schema.columns if c not in have]
         if missing:
             return [Diagnostic(code="missing-column", source=self.source, span=span, notes=tuple(notes),
                                message=f"expected the feature column '{missing[0]}' model '{f.model}' was trained on; "
                                        "received data without it",
                                hint=f"the model's feature columns are: {', '.join(f.schema.columns)}")]
-        if step.verb in ("test", "evaluate", "train", "tune") and ds.y is None and not ds.labels:
+        untargeted = not ds.target_names if ds.streamed else ds.y is None and not ds.labels
+        if step.verb in ("test", "evaluate", "train", "tune") and untargeted:
             return [Diagnostic(code="missing-target", source=self.source, span=span, notes=tuple(notes[1:]),
                                message=f"expected data with a target column to {step.verb} model '{f.model}'; "
                                        f"received '{_ref_name(ref)}' without one",
                                hint="name the column to predict: csv(\"file.csv\", target=\"column\")")]
         try:
-            encode(ds, f.schema, failure(ds, self.decl(ref), self.source))
+            encodes(ds, f.schema, failure(ds, self.decl(ref), self.source))
         except NndslError as exc:
             return list(exc.diagnostics)
         return []
+
+
+def encodes(ds, schema, fail) -> None:
+    """Encode ``ds`` with ``schema`` as the run does, for the located error it may raise.
+
+    A streamed table is read again only where its summary shows a refusal, and then only the
+    refusing part of the schema is encoded (:func:`nndsl.data.refusals.first_refusal`); its
+    record batches locate the bad cell in its file.
+    """
+    if not ds.streamed:
+        from .schema import encode
+
+        encode(ds, schema, fail)
+        return
+    from .refusals import first_refusal
+
+    found = first_refusal(ds, schema)
+    if found is not None:
+        part, with_targets = found
+        for _ in ds.stream.encoded_with(part).arrays(with_targets=with_targets):
+            pass
 
 
 def _model_problems(checked: CheckedProgram, f: TableFacts, step: CheckedStep) -> list[Diagnostic]:
