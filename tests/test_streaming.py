@@ -673,3 +673,44 @@ def test_the_evaluate_command_streams_a_table_over_the_budget(saved, capsys, mon
         assert main(["evaluate", "m.keras", "bad.csv", "--exclude", "id", *budget]) == 1
         assert "bad.csv:row 402, column 'churned': expected one of the training data's classes (no, yes); received 'maybe'" \
             in capsys.readouterr().err
+
+
+@pytest.mark.keras
+def test_the_evaluate_command_picks_the_models_columns_by_name(saved, capsys, monkeypatch):
+    """A table with an id column, a column the model never saw and its columns in another order
+    gives the figures of the table holding only the model's columns, read whole and streamed."""
+    from nndsl.cli import main
+    from nndsl.run import evaluation
+
+    monkeypatch.chdir(saved)
+    shown = []
+    original = evaluation.print_table
+    monkeypatch.setattr(evaluation, "print_table", lambda ev, out, console=None: (shown.append(ev), original(ev, out, console)))
+    rows = messy_rows(300, seed=3)
+    order = ["churned", "plan", "note", "usage", "id", "age"]
+    write_csv(saved / "shuffled.csv", [{c: "x" if c == "note" else r[c] for c in order} for r in rows])
+    write_jsonl(saved / "shuffled.jsonl", [{c: "x" if c == "note" else r[c] for c in order} for r in rows])
+    for model, clean in (("m.keras", ["age", "usage", "plan", "churned"]), ("r.keras", ["age", "plan", "usage"])):
+        write_csv(saved / "clean.csv", [{c: r[c] for c in clean} for r in rows])
+        for budget in ([], ["--memory-budget", "1KB"]):
+            shown.clear()
+            for data in ("clean.csv", "shuffled.csv", "shuffled.jsonl"):
+                assert main(["evaluate", model, data, *budget]) == 0, (model, data, budget)
+            err = capsys.readouterr().err
+            assert "note: shuffled.csv has columns the model was not trained on, left out: " in err
+            want, *got = shown
+            for ev in got:
+                assert ev.kind == want.kind and ev.class_names == want.class_names and ev.table == want.table
+                assert ev.summary == pytest.approx(want.summary, rel=1e-5)
+                if want.kind == "regression":
+                    np.testing.assert_allclose(ev.predicted, want.predicted, rtol=1e-5, atol=1e-6)
+                    np.testing.assert_array_equal(ev.actual, want.actual)
+                else:
+                    np.testing.assert_allclose(ev.scores, want.scores, rtol=1e-5, atol=1e-6)
+    # a feature column the table lacks: predict's located error, whole and streamed
+    write_csv(saved / "short.csv", [{c: r[c] for c in ("id", "plan", "age", "churned")} for r in rows])
+    for command in (["evaluate", "m.keras", "short.csv"], ["predict", "m.keras", "short.csv"]):
+        for budget in ([], ["--memory-budget", "1KB"]):
+            assert main([*command, *budget]) == 1
+            assert "short.csv: expected the feature column 'usage' the model was trained on; received a file without it " \
+                   "(the model's feature columns: age, usage)" in capsys.readouterr().err

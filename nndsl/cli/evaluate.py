@@ -23,7 +23,9 @@ def add_parsers(sub) -> None:
                         "columns and the target column(s)")
     p.add_argument("--target", action="append", metavar="COLUMN",
                    help="a target column (repeatable; default: the target the model was trained on)")
-    p.add_argument("--exclude", action="append", metavar="COLUMN", help="leave a column of the table out of the features")
+    p.add_argument("--exclude", action="append", metavar="COLUMN",
+                   help="leave a column of the table out of the features (the columns the model was not trained on "
+                        "are left out already)")
     p.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
                    help="a table estimated larger than SIZE (512MB, 2GiB) streams through the model in record batches "
                         "(default: a quarter of this machine's memory)")
@@ -76,16 +78,15 @@ def cmd_evaluate(args) -> int:
     targets = list(args.target or meta.get("target_names") or [])
     if not targets:
         raise UsageError("--target: expected the target column, which the model does not record; received none")
-    vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
-    ds = tables.load_table(str(data_path), fmt or "csv", {"target": targets, "exclude": args.exclude, "id": None,
-                                                          "categorical": vocab or None},
-                           name=data_path.stem, memory_budget=args.memory_budget)
+    # the features picked by name as predict picks them: a table may hold ids and other columns, in any order
+    columns = tables.model_columns(str(data_path), fmt, meta, args.exclude, args.data, targets=targets)
+    ds = tables.load_table(str(data_path), fmt, columns, name=data_path.stem, memory_budget=args.memory_budget)
     want = tuple(model.input_shape[1:])
     if ds.streamed:
         ds, y, preds = _streamed(model, schema, ds, want, args.data)
     else:
         if schema is not None:
-            ds = encode(ds, schema, tables.row_failure(args.data, fmt or "csv"))
+            ds = encode(ds, schema, tables.row_failure(args.data, fmt))
         _check_shape(ds.x, want, ds, args.data)
         y, preds = ds.y, np.asarray(predict_array(model, ds.x))
     outputs = int(np.prod(preds.shape[1:])) if preds.ndim > 1 else 1

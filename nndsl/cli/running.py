@@ -453,7 +453,7 @@ def _load_model(path: Path, name: str):
 def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int | None = None):
     """The rows to predict on: a table's feature columns (those the model was trained on, when it
     knows them, picked by name in any order, others left out and said once; else every column but
-    its targets and ``exclude``), their categorical columns
+    its targets and ``exclude``: :func:`nndsl.cli.tables.model_columns`), their categorical columns
     encoded as the model was trained; a ``.npy`` array or an ``.npz`` archive's ``x`` as it is.
 
     A table (CSV, Parquet, JSON lines; a file, a folder or a pattern of part files) estimated
@@ -463,7 +463,6 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int |
     from . import tables
 
     schema = from_meta(meta)
-    vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
     suffix = path.suffix.lower()
     fmt = None
     if suffix == ".npy" and path.is_file():
@@ -476,21 +475,7 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int |
         ds = load_npz({"path": str(path)}, name="data", base=Path.cwd())
     else:
         fmt = tables.table_format(path) or "csv"
-        args = {"exclude": exclude, "id": None, "categorical": list(vocab) or None}
-        header = tables.header(str(path), fmt)
-        features = meta.get("feature_names")
-        if features:
-            absent = [f for f in features if f not in header]
-            if header and absent:
-                raise RunError(f"{shown}: expected the feature column '{absent[0]}' the model was trained on; "
-                               f"received a file without it (the model's feature columns: {', '.join(features)})")
-            extra = [h for h in header if h not in features and h not in vocab and h not in (exclude or ())]
-            if extra:
-                print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
-            args["features"] = [f for f in features if f not in (exclude or ())]
-        else:  # a model saved before its features were recorded: every column but its targets
-            targets = [t for t in meta.get("target_names") or () if t in header and t not in (exclude or ())]
-            args["exclude"] = list(exclude or ()) + targets or None
+        args = tables.model_columns(str(path), fmt, meta, exclude, shown)
         ds = tables.load_table(str(path), fmt, args, name="data", memory_budget=memory_budget)
         if ds.streamed:
             return ds

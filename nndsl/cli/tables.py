@@ -70,6 +70,52 @@ def _csv_header(path: Path) -> list[str]:
         return []
 
 
+def model_columns(text: str, fmt: str, meta: dict, exclude, shown: str, *, targets=()) -> dict:
+    """The loader arguments (without the path) that read the table at ``text`` as the saved model
+    takes it: the feature columns it was trained on (``meta``'s recorded feature names, and the
+    categorical columns of its table schema) picked by name, in any order, and every other column
+    but ``targets`` left out, said once on stderr; for a model saved before its features were
+    recorded, every column but its targets and ``exclude``.
+
+    Args:
+        text: the table's path, folder or pattern, as given on the command line.
+        fmt: its format (:data:`FORMATS`).
+        meta: the metadata saved with the model (:mod:`nndsl.run.modelmeta`).
+        exclude: columns left out of the features (``--exclude``), or None.
+        shown: how messages name the table.
+        targets: the target columns read beside the features (``nndsl evaluate``); none for predictions.
+
+    Raises:
+        RunError: the table lacks a feature column the model was trained on.
+    """
+    import sys
+
+    from ..data.schema import from_meta
+    from ..errors import RunError
+
+    schema = from_meta(meta)
+    vocab = [f.name for f in schema.features if f.kind == "categorical"] if schema is not None else []
+    exclude, targets = list(exclude or ()), list(targets)
+    args: dict = {"exclude": exclude or None, "id": None, "categorical": vocab or None}
+    if targets:
+        args["target"] = targets
+    head = header(text, fmt)
+    features = meta.get("feature_names")
+    if features:
+        absent = [f for f in features if f not in head]
+        if head and absent:
+            raise RunError(f"{shown}: expected the feature column '{absent[0]}' the model was trained on; "
+                           f"received a file without it (the model's feature columns: {', '.join(features)})")
+        extra = [h for h in head if h not in features and h not in vocab and h not in exclude and h not in targets]
+        if extra:
+            print(f"note: {shown} has columns the model was not trained on, left out: {', '.join(extra)}", file=sys.stderr)
+        args["features"] = [f for f in features if f not in exclude]
+    else:  # a model saved before its features were recorded: every column but its targets
+        recorded = [t for t in meta.get("target_names") or () if t in head and t not in exclude and t not in targets]
+        args["exclude"] = exclude + recorded or None
+    return args
+
+
 def load_table(text: str, fmt: str, args: dict, *, name: str, memory_budget: int | None):
     """The table at ``text`` read by its format's loader (``args`` its source arguments, without
     the path): streamed when estimated larger than ``memory_budget`` (by default a quarter of the
