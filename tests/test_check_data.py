@@ -421,6 +421,29 @@ def test_what_the_model_refuses_of_a_streamed_table_is_located_in_its_file(tmp_p
     assert check_data(path, "--memory-budget", "1KB", capsys=capsys) == whole
 
 
+@pytest.mark.parametrize("change, located", [
+    (lambda r: r.update(plan="gold"), "later.jsonl:line 202, column 'plan': expected one of the training data's categories"),
+    (lambda r: r.update(churned="maybe"), "later.jsonl:line 202, column 'churned': expected one of the training data's "
+                                          "classes (no, yes); received 'maybe'"),
+    (lambda r: r.update(age=None), "later.jsonl:line 202, column 'age': expected a number in column 'age'; received a missing value"),
+    # a bad cell the loader itself finds: its own wording, which the refusals above share
+    (lambda r: r.update(age="thirty"), "later.jsonl:line 202, column 'age': expected a number like line 1; received text"),
+])
+def test_a_refusal_in_json_lines_is_worded_as_the_loader_words_its_lines(tmp_path, capsys, change, located):
+    rows = [{"age": 20 + i % 40, "plan": ["basic", "pro"][i % 2], "region": ["north", "south"][i % 3 == 0],
+             "churned": ["no", "yes"][i % 5 == 0]} for i in range(300)]
+    later = [dict(r) for r in rows]
+    change(later[201])
+    program = (CHURN.replace('csv("customers.csv"', 'json("customers.jsonl"')
+               .replace('categorical=["plan", "region"])', 'categorical=["plan", "region"], unknown="error", missing={"age": "error"})'))
+    program += 'data later = json("later.jsonl", target="churned", categorical=["plan", "region"])\ntest churn on later\n'
+    lines = {name: "".join(json.dumps(r) + "\n" for r in table) for name, table in (("customers.jsonl", rows), ("later.jsonl", later))}
+    path = project(tmp_path, program, **lines)
+    whole = check_data(path, capsys=capsys)
+    assert whole[0] == 1 and located in whole[2]
+    assert check_data(path, "--memory-budget", "1KB", capsys=capsys) == whole
+
+
 def test_a_memory_budget_without_data_is_a_usage_error(tmp_path, capsys):
     path = project(tmp_path, CHURN)
     assert main(["check", "--memory-budget", "1KB", path]) == 2

@@ -80,19 +80,31 @@ class TableFacts:
 
 def failure(ds, decl, source) -> Callable[..., Exception]:
     """``fail(message, row=None, column=None, hint=None)``: a data error located in ``ds``'s file
-    (``customers.csv:row 7, column 'plan'``) and at ``decl``, the ``data`` line that declares it."""
+    (``customers.csv:row 7, column 'plan'``, ``events.jsonl:line 7, column 'kind'``) and at
+    ``decl``, the ``data`` line that declares it."""
     shown = ds.path.name if ds.path is not None else ds.name
-    first_row = 2 if ds.path is not None and ds.path.suffix.lower() == ".csv" else 1  # the header is row 1
+    word, first_row = _counting(ds.path)
 
     def fail(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
         where = shown
         if row is not None:
-            where += f":row {row + first_row}" + (f", column '{column}'" if column else "")
+            where += f":{word} {row + first_row}" + (f", column '{column}'" if column else "")
         elif column is not None:
             where += f":column '{column}'"
         return data_error(message, where=where, hint=hint, decl=decl, source=source)
 
     return fail
+
+
+def _counting(path: Path | None) -> tuple[str, int]:
+    """How a location counts the rows of a table's file, as its loader and a streamed table count
+    them: a CSV's rows from 2 (its header is row 1), a JSON lines file's lines from 1, other rows from 1."""
+    from .jsonl import SUFFIXES
+
+    suffix = path.suffix.lower() if path is not None else ""
+    if suffix == ".csv":
+        return "row", 2
+    return ("line" if suffix in SUFFIXES else "row"), 1
 
 
 def declared_input(model: CheckedModel) -> tuple | None:
