@@ -54,6 +54,10 @@ def pytest_collection_finish(session):
     tests, and the ``early`` fixture hands its result (a process, or an object with ``close``) to
     the tests.
     """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # each worker collects every test but runs a share of them: a module's work starts, in the
+        # worker that runs it, when its first test asks for it (the ``early`` fixture)
+        return
     selected: dict = {}
     for item in session.items:
         module = getattr(item, "module", None)
@@ -82,7 +86,8 @@ def early(request):
     started = request.config.stash.get(_EARLY, {})
     if request.module.__name__ not in started:  # not started with the session: start it now
         folder = Path(tempfile.mkdtemp(prefix="nndsl-early-"))
-        started[request.module.__name__] = (request.module.start_early(folder, []), folder)
+        tests = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+        started[request.module.__name__] = (request.module.start_early(folder, tests), folder)
         request.config.stash[_EARLY] = started
     return started[request.module.__name__]
 

@@ -176,15 +176,34 @@ def test_launch_reports_a_user_error_once(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_backend_jax_in_the_file_runs_the_example(tmp_path):
-    nn = _sales(tmp_path, epochs=2)
-    nn.write_text("backend jax\n" + nn.read_text())
-    proc = _nndsl("run", str(nn), "--progress", "plain", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "wrote 1 prediction to predictions.csv" in proc.stdout
-    record = json.loads((tmp_path / "sales.run.json").read_text())
-    assert record["backend"] == "jax" and len(record["history"]["sales"]["loss"]) == 2
-    # the saved model is plain Keras: the TensorFlow backend loads it and predicts alike
+def test_distribute_mirrored_on_two_local_devices_matches_one(tmp_path):
+    """JAX with two CPU devices: the batch is split between them; the result is the same.
+
+    The one-device run names its backend in the file (``backend jax``) rather than on the command
+    line, and its saved model, plain Keras, is loaded on the TensorFlow backend and predicts alike."""
+    import numpy as np
+
+    results, outs = [], []
+    for devices, extra in ((1, "backend jax\n"), (2, "distribute mirrored\n")):
+        folder = tmp_path / f"d{devices}"
+        folder.mkdir()
+        nn = _sales(folder, DUMP, epochs=2)
+        nn.write_text(extra + nn.read_text())
+        env = _env(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+        backend = ["--backend", "jax"] if devices > 1 else []
+        proc = _nndsl("--plugin", "dump_weights", "run", str(nn), *backend, "--progress", "plain", cwd=folder, env=env)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout)
+        record = json.loads((folder / "sales.run.json").read_text())
+        assert record["backend"] == "jax" and len(record["history"]["sales"]["loss"]) == 2
+        if devices > 1:
+            assert record["distribute"] == {"devices": 2, "mirrored": True}
+        results.append(_weights(folder / "weights-0.npz"))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+    one = tmp_path / "d1"
+    assert "wrote 1 prediction to predictions.csv" in outs[0]
     check = subprocess.run([sys.executable, "-c", (
         "import keras, numpy as np, csv;"
         "m = keras.models.load_model('trained_model.keras');"
@@ -192,38 +211,20 @@ def test_backend_jax_in_the_file_runs_the_example(tmp_path):
         "x = {name: np.array([float(r[j]) for r in rows[1:]]) for j, name in enumerate(rows[0])};"
         "p = float(m.predict(x, verbose=0)[0, 0]);"
         "q = float(list(csv.reader(open('predictions.csv')))[1][-1]);"
-        "assert abs(p - q) <= 1e-3 * abs(q), (p, q); print('ok')")], capture_output=True, text=True, cwd=tmp_path,
+        "assert abs(p - q) <= 1e-3 * abs(q), (p, q); print('ok')")], capture_output=True, text=True, cwd=one,
         env=_env(KERAS_BACKEND="tensorflow"), timeout=LIMIT)
     assert check.stdout.strip().endswith("ok"), check.stderr
 
 
-def test_distribute_mirrored_on_two_local_devices_matches_one(tmp_path):
-    """JAX with two CPU devices: the batch is split between them; the result is the same."""
-    import numpy as np
+def test_distribute_mirrored_on_tensorflow(tmp_path, capsys):
+    from nndsl.cli import main
 
-    results = []
-    for devices, extra in ((1, ""), (2, "distribute mirrored\n")):
-        folder = tmp_path / f"d{devices}"
-        folder.mkdir()
-        nn = _sales(folder, DUMP, epochs=2)
-        nn.write_text(extra + nn.read_text())
-        env = _env(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
-        proc = _nndsl("--plugin", "dump_weights", "run", str(nn), "--backend", "jax", cwd=folder, env=env)
-        assert proc.returncode == 0, proc.stderr
-        if extra:
-            assert json.loads((folder / "sales.run.json").read_text())["distribute"] == {"devices": 2, "mirrored": True}
-        results.append(_weights(folder / "weights-0.npz"))
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-
-
-def test_distribute_mirrored_on_tensorflow(tmp_path):
     nn = _sales(tmp_path, epochs=2)
     nn.write_text("distribute mirrored\n" + nn.read_text())
-    proc = _nndsl("run", str(nn), "--progress", "plain", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "distribute mirrored: 1 device (with one device it only adds overhead)" in proc.stdout
-    assert "saved sales to trained_model.keras" in proc.stdout
+    assert main(["run", str(nn), "--progress", "plain"]) == 0
+    out = capsys.readouterr().out
+    assert "distribute mirrored: 1 device (with one device it only adds overhead)" in out
+    assert "saved sales to trained_model.keras" in out
 
 
 def test_group_options_must_come_together(tmp_path, capsys):

@@ -226,12 +226,14 @@ def test_two_processes_each_log_the_trials_they_train(tmp_path):
 
     _project(tmp_path)
     nn = tmp_path / "t.nn"
-    # trials long enough (seconds each) that the worker, importing TensorFlow, arrives before they are all done
-    nn.write_text(TUNE_PROGRAM.replace("trials=3 epochs=1", "trials=4 epochs=150").replace("1e30", "0.01"), encoding="utf-8")
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in [root, os.environ.get("PYTHONPATH")] if p)}
-    done = subprocess.run([sys.executable, "-m", "nndsl", "run", nn.name, "--workers", "2"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    # each process holds its first trial until the other has started one (tests/plugins/wait_for_peers.py)
+    nn.write_text(TUNE_PROGRAM.replace("trials=3 epochs=1", "trials=4 epochs=2 callbacks=[WaitForPeers(count=2)]")
+                  .replace("1e30", "0.01"), encoding="utf-8")
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        str(p) for p in [tests / "plugins", tests.parent, os.environ.get("PYTHONPATH")] if p)}
+    done = subprocess.run([sys.executable, "-m", "nndsl", "--plugin", "wait_for_peers", "run", nn.name, "--workers", "2"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     storage = f"sqlite:///{nn.with_suffix('.tune.db')}"
     (summary,) = optuna.get_all_study_summaries(storage)
@@ -243,5 +245,5 @@ def test_two_processes_each_log_the_trials_they_train(tmp_path):
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     nested = {int(r.data.tags["nndsl.trial"]): r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
     assert set(nested) == set(pids)  # every trial, whichever process trained it
-    assert all(r.info.status == "FINISHED" and len(client.get_metric_history(r.info.run_id, "loss")) == 150
+    assert all(r.info.status == "FINISHED" and len(client.get_metric_history(r.info.run_id, "loss")) == 2
                for r in nested.values())

@@ -199,16 +199,22 @@ def test_a_search_resumes_after_its_process_is_killed(tmp_path):
 
 
 def test_two_processes_share_one_study(tmp_path):
-    # trials long enough (seconds each) that the second process, importing TensorFlow, arrives before they are all done
-    path = write_program(tmp_path, epochs=300, trials=4)
-    done = subprocess.run([sys.executable, "-m", "nndsl", "run", path.name, "--workers", "2"], cwd=tmp_path, env=env(),
-                          capture_output=True, text=True, timeout=600)
+    # each process holds its first trial until the other has started one (tests/plugins/wait_for_peers.py),
+    # so both train trials however long the second takes to import TensorFlow; the --plugin reaches the worker
+    path = write_program(tmp_path, epochs=3, trials=4, options=" callbacks=[WaitForPeers(count=2)]")
+    plugins = str(Path(__file__).resolve().parent / "plugins")
+    run_env = env()
+    run_env["PYTHONPATH"] = os.pathsep.join([plugins, run_env["PYTHONPATH"]])
+    done = subprocess.run([sys.executable, "-m", "nndsl", "--plugin", "wait_for_peers", "run", path.name, "--workers", "2"],
+                          cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "searching with 2 processes" in done.stdout
+    assert "warning" not in done.stderr, done.stderr[-3000:]  # the worker ran to its end
     trials = study_of(path).trials
     finished = [t for t in trials if t.state.name == "COMPLETE"]
     assert 4 <= len(finished) <= 5  # a worker may start one more while the last ones finish
     assert len({t.user_attrs["process"]["pid"] for t in finished}) == 2
+    assert len(list(tmp_path.glob("peer-*"))) == 2
     assert (tmp_path / "best.keras").is_file()
 
 

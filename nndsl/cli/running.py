@@ -185,7 +185,8 @@ def _tune_options(args):
         raise UsageError(f"--workers: expected a positive number of processes; received {args.workers}")
     from ..run.search import TuneOptions
 
-    return TuneOptions(storage=args.storage, workers=args.workers, fresh=args.fresh)
+    return TuneOptions(storage=args.storage, workers=args.workers, fresh=args.fresh,
+                       plugins=tuple(getattr(args, "plugin", None) or ()))
 
 
 def cmd_launch(args) -> int:

@@ -54,12 +54,14 @@ class TuneOptions:
         workers: processes on this machine, this one included.
         fresh: delete the study first and start the search over.
         worker_index: 0 for the process the user started; 1.. for those it started.
+        plugins: the ``--plugin`` modules of the command line, imported by every worker too.
     """
 
     storage: str | None = None
     workers: int = 1
     fresh: bool = False
     worker_index: int = 0
+    plugins: tuple[str, ...] = ()
 
 
 

@@ -111,6 +111,7 @@ def _start_workers(state: RunState, step: CheckedStep, search: Search) -> list:
     for index in range(1, search.options.workers):
         argv = [sys.executable, "-m", "nndsl.run.tune", str(state.nn_file), "--line", str(step.node.span.line),
                 "--storage", search.storage_url, "--index", str(index), "--backend", state.backend]
+        argv += [arg for module in search.options.plugins for arg in ("--plugin", module)]  # names it registers
         for name, text in overrides.items():
             argv += ["--set", f"{name}={text}"]
         grants = state.checked.grants  # the same program, checked under the same rules
@@ -144,6 +145,7 @@ def _stop(procs: list) -> None:
 def work(argv: list[str] | None = None) -> int:
     """A worker process started by ``--workers``: trials of the tune step at ``--line`` until the budget is spent."""
     import argparse
+    import importlib
 
     from ..paths import Grants
     from ..semantics.check import check
@@ -163,7 +165,10 @@ def work(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-network", action="store_true")
     parser.add_argument("--mlflow-uri")
     parser.add_argument("--mlflow-parent")
+    parser.add_argument("--plugin", action="append", default=[])
     args = parser.parse_args(argv)
+    for module in args.plugin:  # the same --plugin modules as the command line that started this worker
+        importlib.import_module(module)
     overrides = dict(s.split("=", 1) for s in args.set)
     path = Path(args.file)
     grants = Grants(network=args.allow_network, write=tuple(Path(folder) for folder in args.allow_write))
