@@ -1,8 +1,9 @@
 """``nndsl export FILE --to python``: the script does what ``nndsl run`` does, with plain Keras.
 
-Every example (and two programs that take the runner's rarer paths: categorical columns,
+Every example (and three programs that take the runner's rarer paths: categorical columns,
 split, validation data, callbacks, .h5, keep=, .npy, printed predictions; every missing=
-policy, unseen categories, text class labels, one-hot targets, class probabilities) is exported with a
+policy, unseen categories, text class labels, one-hot targets, class probabilities; JSON lines,
+a folder of them and a glob of CSV part files, typed booleans, nulls and absent keys) is exported with a
 small number of epochs and run in a subprocess in which nndsl cannot be imported, from a
 folder that is neither the script's nor the example's. Its saved models are compared with the
 models ``nndsl run`` saves for the same program: the same configuration and parameter count
@@ -38,12 +39,12 @@ pytestmark = pytest.mark.keras
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SKIP = {"plugin"}  # its names come from a plugin: export refuses it (tested below)
-# a search (the tune step) runs on Optuna inside nndsl, and the script reads no Parquet (nor a
-# folder of part files): export refuses both (tested below)
-NOT_EXPORTED = {"sales_tune.nn", "bike_rentals.nn"}
+# a search (the tune step) runs on Optuna inside nndsl: export refuses it (tested below)
+NOT_EXPORTED = {"sales_tune.nn"}
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/*.nn") if p.parent.name not in SKIP and p.name not in NOT_EXPORTED)
-EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2", "tables": "2"}  # the rest: one epoch
-SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses", "customer_churn", "tables"}
+EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2", "tables": "2", "parts": "2"}  # the rest: one epoch
+SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses", "customer_churn", "tables",
+                "bike_rentals", "parts"}
 SLOW = "imdb_bidirectional_lstm"  # most of a worker's time: the other worker takes the rest
 
 DRIVER = r"""
@@ -190,6 +191,80 @@ def write_tables(folder: Path) -> Path:
     return path
 
 
+PARTS = """\
+# JSON lines and CSV part files: typed booleans, nulls, absent keys, whole-number categories.
+seed 5
+let epochs = 2
+
+data train = json("train.jsonl", target="answer", id="id", categorical=["plan", "floor"], missing={"visits": "median"})
+data check = csv("parts/part-*.csv", target="answer", id="id", categorical=["plan", "floor"], missing={"visits": "median"})
+data fresh = json("fresh/", id="id", categorical=["plan", "floor"])
+
+model answer {
+    Dense(8, activation=relu)
+    Dense(2, activation=softmax)
+
+    loss sparse_categorical_crossentropy
+    optimizer Adam(learning_rate=0.01)
+    metrics [accuracy]
+    scale_features standard
+}
+
+train answer on train epochs=epochs batch_size=16 validation_data=check
+test answer on check
+save answer to "answer.keras"
+predict answer on fresh to "answers.csv" probabilities=true keep=["active"]
+predict answer on check to "checked.csv"
+"""
+
+
+def write_parts(folder: Path) -> Path:
+    """Training rows as JSON lines (booleans, nulls, keys some lines leave out, a whole-number
+    category, a yes/no answer); checking rows as three CSV part files whose sorted order is not
+    their numeric one, one with its columns in another order, with empty cells and true/false;
+    fresh rows as a folder of two JSON lines files, with a plan never seen in training."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    (folder / "parts").mkdir(parents=True)
+    (folder / "fresh").mkdir()
+
+    def row(i):
+        age = None if i % 9 == 0 else int(rng.integers(18, 70))
+        visits = None if i % 7 == 3 else round(float(rng.uniform(0, 20)), 2)
+        active = None if i == 4 else bool(i % 3)
+        plan = None if i % 11 == 0 else ["basic", "pro", "team"][i % 3]
+        return {"id": f"u{i}", "age": age, "visits": visits, "active": active, "plan": plan, "floor": 1 + i % 4,
+                "answer": "yes" if (visits or 5) > 9 or plan == "pro" else "no"}
+
+    with open(folder / "train.jsonl", "w", encoding="utf-8") as fh:
+        for i in range(120):
+            r = row(i)
+            if i % 10 == 5:
+                del r["age"]  # an absent key: a missing cell
+            fh.write(json.dumps(r) + "\n")
+            if i == 60:
+                fh.write("\n")  # a blank line holds no row
+    columns = ["id", "age", "visits", "active", "plan", "floor", "answer"]
+    for part, (start, order) in {"1": (120, columns), "10": (140, columns[::-1]), "2": (160, columns)}.items():
+        with open(folder / "parts" / f"part-{part}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(order)
+            for i in range(start, start + 20):
+                r = row(i)
+                r["active"] = "" if r["active"] is None else str(r["active"]).lower()
+                w.writerow(["" if r[c] is None else r[c] for c in order])
+    fresh = [row(i) for i in range(200, 208)]
+    fresh[2]["plan"] = "enterprise"  # never seen in training
+    del fresh[5]["visits"]
+    for name, rows in (("b.jsonl", fresh[:4]), ("a.jsonl", fresh[4:])):
+        with open(folder / "fresh" / name, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps({k: v for k, v in r.items() if k != "answer"}) + "\n" for r in rows)
+    path = folder / "parts.nn"
+    path.write_text(PARTS, encoding="utf-8")
+    return path
+
+
 def without_optimizer_names(config):
     """A config without the names Keras makes unique per optimizer (``adam_2``): the model a
     table model wraps is saved compiled, and each process counts its optimizers its own way."""
@@ -273,12 +348,13 @@ def scripts(tmp_path_factory):
     programs = {p.parent.name: p for p in EXAMPLE_FILES}
     programs["houses"] = write_houses(base / "src" / "houses")
     programs["tables"] = write_tables(base / "src" / "tables")
+    programs["parts"] = write_parts(base / "src" / "parts")
     runs = Scripts(base, programs)
     yield runs
     runs.close()
 
 
-CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses", "tables"]
+CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses", "tables", "parts"]
 
 
 @pytest.mark.parametrize("name", CASES)
