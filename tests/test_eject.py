@@ -506,26 +506,38 @@ def test_a_registered_layer_is_refused():
         eject(nndsl.check(text, filename="m.nn"), source_path=Path("m.nn"))
 
 
-def test_tables_the_script_cannot_read_are_refused_each_located(tmp_path):
-    """A glob, a folder of part files, Parquet and JSON: the script reads one CSV file. missing=
-    and unknown= it follows."""
+def test_every_table_source_is_read_as_nndsl_reads_it(tmp_path):
+    """A glob, a folder of part files, Parquet and JSON lines: each with its reader, its column
+    roles, missing= and unknown= as the file wrote them; pyarrow imported only where it reads."""
     (tmp_path / "parts").mkdir()
     text = ('data d = csv("d.csv", target="y", missing="median", unknown="error")\ndata p = csv("parts/*.csv", target="y")\n'
-            'data f = csv("parts", target="y")\ndata q = parquet("d.parquet", target="y")\ndata j = json("d.jsonl", target="y")\n'
+            'data f = csv("parts", target="y", delimiter=";")\ndata q = parquet("d.parquet", target="y", id="k", numeric=["a"])\n'
+            'data j = json("rows/", target="y", exclude=["note"], categorical=["c"], missing={"a": "drop"})\n'
             "model m {\n    Dense(1)\n    loss mse\n}\ntrain m on d epochs=1\ntest m on p\ntest m on f\ntest m on q\ntest m on j\n")
-    with pytest.raises(UsageError) as info:
-        eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
-    message = str(info.value)
-    assert "m.nn:2:14: csv of a glob pattern or a folder of part files (the script reads one file)" in message
-    assert "m.nn:3:14: csv of a glob pattern or a folder of part files" in message
-    assert "m.nn:4:10: parquet(...) (the script reads tables from CSV files only)" in message
-    assert "m.nn:5:10: json(...) (the script reads tables from CSV files only)" in message
-    assert "m.nn:1:" not in message and "plugin" not in message
-    alone = 'data d = csv("d.csv", target="y", missing="median", unknown="error")\nmodel m {\n    Dense(1)\n    loss mse\n}\ntrain m on d\n'
-    script = eject(nndsl.check(alone, filename="m.nn"), source_path=tmp_path / "m.nn")
-    assert 'read_csv(BASE / "d.csv", target="y", missing="median", unknown="error")' in script
+    script = eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
+    for call in ('read_csv(BASE / "d.csv", target="y", missing="median", unknown="error")',
+                 'read_csv(BASE / "parts/*.csv", target="y")', 'read_csv(BASE / "parts", target="y", delimiter=";")',
+                 'read_parquet(BASE / "d.parquet", target="y", features=["a"], ids="k")',
+                 'read_json(BASE / "rows/", target="y", exclude=["note"], categorical=["c"], missing={"a": "drop"})'):
+        assert call in script, call
+    assert "def table_files(" in script and "def arrow_table(" in script
+    for line in ("import pyarrow as pa  # noqa: E402", "import pyarrow.parquet as pq  # noqa: E402",
+                 "import pyarrow.json as pajson  # noqa: E402"):
+        assert f"\n{line}\n" in script, line
+    assert "Keras, TensorFlow, NumPy and pyarrow" in script
     assert "def build_m(width):" in script and "keras.Input(shape=(width,))" in script
     assert "m = build_m(rows.x.shape[1])" in script
+    compile(script, "m.py", "exec")
+    alone = 'data d = csv("d.csv", target="y")\nmodel m {\n    Dense(1)\n    loss mse\n}\ntrain m on d\n'
+    plain = eject(nndsl.check(alone, filename="m.nn"), source_path=tmp_path / "m.nn")
+    assert "pyarrow" not in plain and "def arrow_table(" not in plain  # a CSV is read with the csv module
+
+
+def test_a_model_named_like_an_arrow_module_keeps_the_module(tmp_path):
+    text = 'data d = parquet("d.parquet", target="y")\nmodel pq {\n    Dense(1)\n    loss mse\n}\ntrain pq on d epochs=1\n'
+    script = eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
+    assert "import pyarrow.parquet as pq  # noqa: E402" in script
+    assert "\n    pq_2 = build_pq(rows.x.shape[1])\n" in script and "\n    pq = " not in script
 
 
 def parser():
@@ -558,16 +570,6 @@ def test_export_command(tmp_path, capsys, monkeypatch):
         args = parser().parse_args(argv)
         with pytest.raises(UsageError, match=match):
             args.func(args)
-
-
-def test_parquet_example_is_refused_with_its_locations():
-    path = EXAMPLES / "bike_rentals" / "bike_rentals.nn"
-    with pytest.raises(UsageError) as e:
-        eject(nndsl.check(nndsl.parse_file(path)), source_path=path)
-    message = str(e.value)
-    assert "cannot export bike_rentals.nn to Python" in message
-    assert message.count("parquet(...) (the script reads tables from CSV files only)") == 3
-    assert "Input" not in message  # its model takes the width of its table, which the script follows
 
 
 def test_a_search_is_refused_with_its_location():

@@ -160,7 +160,7 @@ def joined_parts(path, parts, features, targets, categorical, missing, unknown):
     When a part holds text class labels in its target, the others' numbers become labels too."""
     labels = next((part[3] for part in parts if part[3]), [])
     if labels:
-        for x, y, text, own in parts:
+        for _, y, text, own in parts:
             if not own:
                 text[labels[0]] = [f"{v:.9g}" for v in y[:, 0]]
     x = np.concatenate([part[0] for part in parts])
