@@ -524,7 +524,7 @@ def test_every_table_source_is_read_as_nndsl_reads_it(tmp_path):
     for line in ("import pyarrow as pa  # noqa: E402", "import pyarrow.parquet as pq  # noqa: E402",
                  "import pyarrow.json as pajson  # noqa: E402"):
         assert f"\n{line}\n" in script, line
-    assert "Keras, TensorFlow, NumPy and pyarrow" in script
+    assert "Keras, TensorFlow and NumPy (and pyarrow, to read its tables)" in script
     assert "def build_m(width):" in script and "keras.Input(shape=(width,))" in script
     assert "m = build_m(rows.x.shape[1])" in script
     compile(script, "m.py", "exec")

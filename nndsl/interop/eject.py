@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -778,16 +777,20 @@ class _Writer(PythonCode):
         imports = set(self.imports) | {"os", "pathlib", "warnings"}
         standard = sorted(m for m in imports if _top_module(m) in sys.stdlib_module_names)
         others = sorted(m for m in imports if m not in standard)  # pyarrow's, for Parquet and JSON lines
-        needs = "Keras, TensorFlow, NumPy and pyarrow (which reads its tables)" if others else "Keras, TensorFlow and NumPy"
-        about = (f"Written by `nndsl export {self.file} --to python`: the same data, preprocessing, model, training "
-                 "and outputs as `nndsl run`, with the same seed, so the trained weights are the same. It needs "
-                 f"only {needs}, and runs from any folder: the files it reads and writes are "
-                 f"found relative to this script. The `let` variables of {self.file} are the constants below.")
+        if others:  # the lines never depend on the file's name (docs/security.md)
+            needs = ["only Keras, TensorFlow and NumPy (and pyarrow, to read its tables), and runs from any folder:",
+                     "the files it reads and writes are found relative to this script. The `let` variables of",
+                     f"{self.file} are the constants below."]
+        else:
+            needs = ["only Keras, TensorFlow and NumPy, and runs from any folder: the files it reads and writes are",
+                     f"found relative to this script. The `let` variables of {self.file} are the constants below."]
         out = [
             "#!/usr/bin/env python3",
             f'"""{self.file} as a plain Keras script.',
             "",
-            *textwrap.wrap(about, 100, break_long_words=False, break_on_hyphens=False),
+            f"Written by `nndsl export {self.file} --to python`: the same data, preprocessing, model, training",
+            "and outputs as `nndsl run`, with the same seed, so the trained weights are the same. It needs",
+            *needs,
             '"""',
             "",
         ]
