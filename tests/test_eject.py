@@ -1,8 +1,9 @@
 """``nndsl export FILE --to python``: the script does what ``nndsl run`` does, with plain Keras.
 
-Every example (and two programs that take the runner's rarer paths: categorical columns,
+Every example (and three programs that take the runner's rarer paths: categorical columns,
 split, validation data, callbacks, .h5, keep=, .npy, printed predictions; every missing=
-policy, unseen categories, text class labels, one-hot targets, class probabilities) is exported with a
+policy, unseen categories, text class labels, one-hot targets, class probabilities; JSON lines,
+a folder of them and a glob of CSV part files, typed booleans, nulls and absent keys) is exported with a
 small number of epochs and run in a subprocess in which nndsl cannot be imported, from a
 folder that is neither the script's nor the example's. Its saved models are compared with the
 models ``nndsl run`` saves for the same program: the same configuration and parameter count
@@ -38,12 +39,12 @@ pytestmark = pytest.mark.keras
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SKIP = {"plugin"}  # its names come from a plugin: export refuses it (tested below)
-# a search (the tune step) runs on Optuna inside nndsl, and the script reads no Parquet (nor a
-# folder of part files): export refuses both (tested below)
-NOT_EXPORTED = {"sales_tune.nn", "bike_rentals.nn"}
+# a search (the tune step) runs on Optuna inside nndsl: export refuses it (tested below)
+NOT_EXPORTED = {"sales_tune.nn"}
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/*.nn") if p.parent.name not in SKIP and p.name not in NOT_EXPORTED)
-EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2", "tables": "2"}  # the rest: one epoch
-SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses", "customer_churn", "tables"}
+EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2", "tables": "2", "parts": "2"}  # the rest: one epoch
+SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses", "customer_churn", "tables",
+                "bike_rentals", "parts"}
 SLOW = "imdb_bidirectional_lstm"  # most of a worker's time: the other worker takes the rest
 
 DRIVER = r"""
@@ -190,6 +191,80 @@ def write_tables(folder: Path) -> Path:
     return path
 
 
+PARTS = """\
+# JSON lines and CSV part files: typed booleans, nulls, absent keys, whole-number categories.
+seed 5
+let epochs = 2
+
+data train = json("train.jsonl", target="answer", id="id", categorical=["plan", "floor"], missing={"visits": "median"})
+data check = csv("parts/part-*.csv", target="answer", id="id", categorical=["plan", "floor"], missing={"visits": "median"})
+data fresh = json("fresh/", id="id", categorical=["plan", "floor"])
+
+model answer {
+    Dense(8, activation=relu)
+    Dense(2, activation=softmax)
+
+    loss sparse_categorical_crossentropy
+    optimizer Adam(learning_rate=0.01)
+    metrics [accuracy]
+    scale_features standard
+}
+
+train answer on train epochs=epochs batch_size=16 validation_data=check
+test answer on check
+save answer to "answer.keras"
+predict answer on fresh to "answers.csv" probabilities=true keep=["active"]
+predict answer on check to "checked.csv"
+"""
+
+
+def write_parts(folder: Path) -> Path:
+    """Training rows as JSON lines (booleans, nulls, keys some lines leave out, a whole-number
+    category, a yes/no answer); checking rows as three CSV part files whose sorted order is not
+    their numeric one, one with its columns in another order, with empty cells and true/false;
+    fresh rows as a folder of two JSON lines files, with a plan never seen in training."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    (folder / "parts").mkdir(parents=True)
+    (folder / "fresh").mkdir()
+
+    def row(i):
+        age = None if i % 9 == 0 else int(rng.integers(18, 70))
+        visits = None if i % 7 == 3 else round(float(rng.uniform(0, 20)), 2)
+        active = None if i == 4 else bool(i % 3)
+        plan = None if i % 11 == 0 else ["basic", "pro", "team"][i % 3]
+        return {"id": f"u{i}", "age": age, "visits": visits, "active": active, "plan": plan, "floor": 1 + i % 4,
+                "answer": "yes" if (visits or 5) > 9 or plan == "pro" else "no"}
+
+    with open(folder / "train.jsonl", "w", encoding="utf-8") as fh:
+        for i in range(120):
+            r = row(i)
+            if i % 10 == 5:
+                del r["age"]  # an absent key: a missing cell
+            fh.write(json.dumps(r) + "\n")
+            if i == 60:
+                fh.write("\n")  # a blank line holds no row
+    columns = ["id", "age", "visits", "active", "plan", "floor", "answer"]
+    for part, (start, order) in {"1": (120, columns), "10": (140, columns[::-1]), "2": (160, columns)}.items():
+        with open(folder / "parts" / f"part-{part}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(order)
+            for i in range(start, start + 20):
+                r = row(i)
+                r["active"] = "" if r["active"] is None else str(r["active"]).lower()
+                w.writerow(["" if r[c] is None else r[c] for c in order])
+    fresh = [row(i) for i in range(200, 208)]
+    fresh[2]["plan"] = "enterprise"  # never seen in training
+    del fresh[5]["visits"]
+    for name, rows in (("b.jsonl", fresh[:4]), ("a.jsonl", fresh[4:])):
+        with open(folder / "fresh" / name, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps({k: v for k, v in r.items() if k != "answer"}) + "\n" for r in rows)
+    path = folder / "parts.nn"
+    path.write_text(PARTS, encoding="utf-8")
+    return path
+
+
 def without_optimizer_names(config):
     """A config without the names Keras makes unique per optimizer (``adam_2``): the model a
     table model wraps is saved compiled, and each process counts its optimizers its own way."""
@@ -273,12 +348,13 @@ def scripts(tmp_path_factory):
     programs = {p.parent.name: p for p in EXAMPLE_FILES}
     programs["houses"] = write_houses(base / "src" / "houses")
     programs["tables"] = write_tables(base / "src" / "tables")
+    programs["parts"] = write_parts(base / "src" / "parts")
     runs = Scripts(base, programs)
     yield runs
     runs.close()
 
 
-CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses", "tables"]
+CASES = [p.parent.name for p in EXAMPLE_FILES] + ["houses", "tables", "parts"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -430,26 +506,38 @@ def test_a_registered_layer_is_refused():
         eject(nndsl.check(text, filename="m.nn"), source_path=Path("m.nn"))
 
 
-def test_tables_the_script_cannot_read_are_refused_each_located(tmp_path):
-    """A glob, a folder of part files, Parquet and JSON: the script reads one CSV file. missing=
-    and unknown= it follows."""
+def test_every_table_source_is_read_as_nndsl_reads_it(tmp_path):
+    """A glob, a folder of part files, Parquet and JSON lines: each with its reader, its column
+    roles, missing= and unknown= as the file wrote them; pyarrow imported only where it reads."""
     (tmp_path / "parts").mkdir()
     text = ('data d = csv("d.csv", target="y", missing="median", unknown="error")\ndata p = csv("parts/*.csv", target="y")\n'
-            'data f = csv("parts", target="y")\ndata q = parquet("d.parquet", target="y")\ndata j = json("d.jsonl", target="y")\n'
+            'data f = csv("parts", target="y", delimiter=";")\ndata q = parquet("d.parquet", target="y", id="k", numeric=["a"])\n'
+            'data j = json("rows/", target="y", exclude=["note"], categorical=["c"], missing={"a": "drop"})\n'
             "model m {\n    Dense(1)\n    loss mse\n}\ntrain m on d epochs=1\ntest m on p\ntest m on f\ntest m on q\ntest m on j\n")
-    with pytest.raises(UsageError) as info:
-        eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
-    message = str(info.value)
-    assert "m.nn:2:14: csv of a glob pattern or a folder of part files (the script reads one file)" in message
-    assert "m.nn:3:14: csv of a glob pattern or a folder of part files" in message
-    assert "m.nn:4:10: parquet(...) (the script reads tables from CSV files only)" in message
-    assert "m.nn:5:10: json(...) (the script reads tables from CSV files only)" in message
-    assert "m.nn:1:" not in message and "plugin" not in message
-    alone = 'data d = csv("d.csv", target="y", missing="median", unknown="error")\nmodel m {\n    Dense(1)\n    loss mse\n}\ntrain m on d\n'
-    script = eject(nndsl.check(alone, filename="m.nn"), source_path=tmp_path / "m.nn")
-    assert 'read_csv(BASE / "d.csv", target="y", missing="median", unknown="error")' in script
+    script = eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
+    for call in ('read_csv(BASE / "d.csv", target="y", missing="median", unknown="error")',
+                 'read_csv(BASE / "parts/*.csv", target="y")', 'read_csv(BASE / "parts", target="y", delimiter=";")',
+                 'read_parquet(BASE / "d.parquet", target="y", features=["a"], ids="k")',
+                 'read_json(BASE / "rows/", target="y", exclude=["note"], categorical=["c"], missing={"a": "drop"})'):
+        assert call in script, call
+    assert "def table_files(" in script and "def arrow_table(" in script
+    for line in ("import pyarrow as pa  # noqa: E402", "import pyarrow.parquet as pq  # noqa: E402",
+                 "import pyarrow.json as pajson  # noqa: E402"):
+        assert f"\n{line}\n" in script, line
+    assert "Keras, TensorFlow and NumPy (and pyarrow, to read its tables)" in script
     assert "def build_m(width):" in script and "keras.Input(shape=(width,))" in script
     assert "m = build_m(rows.x.shape[1])" in script
+    compile(script, "m.py", "exec")
+    alone = 'data d = csv("d.csv", target="y")\nmodel m {\n    Dense(1)\n    loss mse\n}\ntrain m on d\n'
+    plain = eject(nndsl.check(alone, filename="m.nn"), source_path=tmp_path / "m.nn")
+    assert "pyarrow" not in plain and "def arrow_table(" not in plain  # a CSV is read with the csv module
+
+
+def test_a_model_named_like_an_arrow_module_keeps_the_module(tmp_path):
+    text = 'data d = parquet("d.parquet", target="y")\nmodel pq {\n    Dense(1)\n    loss mse\n}\ntrain pq on d epochs=1\n'
+    script = eject(nndsl.check(text, filename="m.nn"), source_path=tmp_path / "m.nn")
+    assert "import pyarrow.parquet as pq  # noqa: E402" in script
+    assert "\n    pq_2 = build_pq(rows.x.shape[1])\n" in script and "\n    pq = " not in script
 
 
 def parser():
@@ -482,16 +570,6 @@ def test_export_command(tmp_path, capsys, monkeypatch):
         args = parser().parse_args(argv)
         with pytest.raises(UsageError, match=match):
             args.func(args)
-
-
-def test_parquet_example_is_refused_with_its_locations():
-    path = EXAMPLES / "bike_rentals" / "bike_rentals.nn"
-    with pytest.raises(UsageError) as e:
-        eject(nndsl.check(nndsl.parse_file(path)), source_path=path)
-    message = str(e.value)
-    assert "cannot export bike_rentals.nn to Python" in message
-    assert message.count("parquet(...) (the script reads tables from CSV files only)") == 3
-    assert "Input" not in message  # its model takes the width of its table, which the script follows
 
 
 def test_a_search_is_refused_with_its_location():

@@ -1,7 +1,8 @@
 """``eject(checked) -> str``: a ``.nn`` program as a self-contained plain-Keras Python script.
 
 The script does what ``nndsl run`` does, step by step, with nothing but Keras, TensorFlow,
-NumPy and the standard library: it reads the data sources the same way, fits the same
+NumPy and the standard library (and pyarrow, for Parquet and JSON lines tables): it reads the
+data sources the same way (a glob pattern or a folder of part files too), fits the same
 preprocessing on the training rows, builds and compiles the same ``keras.Sequential`` models
 (each layer written as its literal Keras call), trains them through the same ``tf.data``
 pipeline with the same seed and ``steps_per_execution``, so the weights it trains are the
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ast
 from ..data.classes import loss_kind
-from ..data.paths import is_pattern
 from ..errors import UsageError
 from ..plugins.registry import registry
 from ..run.adapt import ADAPTED_WITHOUT
@@ -42,12 +43,13 @@ _STEPS = {
     "nndsl.reports.steps:test": "test",
 }
 _SOURCES = {
-    "nndsl.data.csv:load": "csv", "nndsl.data.arrays:load_npz": "npz", "nndsl.data.arrays:load_npy": "npy",
+    "nndsl.data.csv:load": "csv", "nndsl.data.parquet:load": "parquet", "nndsl.data.jsonl:load": "json",
+    "nndsl.data.arrays:load_npz": "npz", "nndsl.data.arrays:load_npy": "npy",
     "nndsl.data.folders:load_images": "image_folder", "nndsl.data.folders:load_texts": "text_folder",
     "nndsl.data.split:load": "split",
 }
-# Table sources the script has no reader for: reading them needs more than NumPy (Arrow).
-_TABLE_SOURCES = {"nndsl.data.parquet:load": "parquet", "nndsl.data.jsonl:load": "json"}
+# Sources of named columns: csv with the csv module, Parquet and JSON lines with pyarrow.
+_TABLES = {"csv", "parquet", "json"}
 _STREAMED = {"image_folder", "text_folder"}
 _PREPROCESSORS = {"minmax": "fit_minmax", "standard": "fit_standard"}
 # The script's own names besides its helpers': they are never given to a model, data or constant.
@@ -122,9 +124,9 @@ class _SourceArgs:
 
 @dataclass
 class _DataInfo:
-    kind: str  # csv, npz, npy, image_folder, text_folder, split
+    kind: str  # csv, parquet, json, npz, npy, image_folder, text_folder, split
     streamed: bool
-    table: bool  # a table (csv, or a split of one): its columns have names, and a model encodes them
+    table: bool  # a table (csv, parquet, json, or a split of one): its columns have names, and a model encodes them
 
 
 class _Writer(PythonCode):
@@ -132,6 +134,7 @@ class _Writer(PythonCode):
 
     def __init__(self, checked: CheckedProgram, source_path: Path, output_path: Path | None) -> None:
         reserved = {name for helper in helpers().values() for name in helper.defines} | _FIXED_NAMES
+        reserved |= {_bound_name(module) for helper in helpers().values() for module in helper.imports}
         # the file's name reaches comments and docstrings: only escaped (docs/security.md)
         super().__init__(shown_name(source_path.name), reserved)
         self.checked = checked
@@ -282,15 +285,13 @@ class _Writer(PythonCode):
     # ------------------------------------------------------------ data
     def _data_info(self, cd: CheckedData) -> _DataInfo:
         kind = _SOURCES.get(cd.spec.impl)
-        if cd.spec.impl in _TABLE_SOURCES:
-            return _DataInfo(_TABLE_SOURCES[cd.spec.impl], False, True)  # refused when read: see source_call
         if kind is None:
             return _DataInfo("?", False, False)
         if kind == "split":
             parent = self.checked.data.get(str(cd.args["source"]))
             info = self._data_info(parent) if parent is not None else _DataInfo("?", False, False)
             return _DataInfo("split", info.streamed, info.table)
-        return _DataInfo(kind, kind in _STREAMED, kind == "csv")
+        return _DataInfo(kind, kind in _STREAMED, kind in _TABLES)
 
     def data_ref(self, ref) -> tuple[CheckedData, str | None]:
         """The checked data source a step names, and its declared name (None for an inline source)."""
@@ -316,9 +317,6 @@ class _Writer(PythonCode):
     def source_call(self, cd: CheckedData) -> str:
         """The call of the helper that reads a data source as nndsl reads it."""
         kind = _SOURCES.get(cd.spec.impl)
-        if cd.spec.impl in _TABLE_SOURCES:
-            self.unsupported(cd.decl.source.name_span, f"{_TABLE_SOURCES[cd.spec.impl]}(...) (the script reads tables from CSV files only)")
-            return "None"
         if kind is None:
             self.unsupported(cd.decl.source.name_span, f"data source '{cd.spec.name}' (from {origin_of('data_sources', cd.spec.name)})")
             return "None"
@@ -329,13 +327,19 @@ class _Writer(PythonCode):
         return getattr(self, f"source_{kind}")(args)
 
     def source_csv(self, a: _SourceArgs) -> str:
-        path = str(a.get("path"))
-        if is_pattern(path) or path.endswith(("/", "\\")) or (self.source_path.parent / path).is_dir():
-            node = a.nodes.get("path")
-            self.unsupported(node.span if node is not None else a.call.span,
-                             "csv of a glob pattern or a folder of part files (the script reads one file)")
+        return f"read_csv({', '.join(self.table_arguments(a, delimiter=True))})"
+
+    def source_parquet(self, a: _SourceArgs) -> str:
+        return f"read_parquet({', '.join(self.table_arguments(a))})"
+
+    def source_json(self, a: _SourceArgs) -> str:
+        return f"read_json({', '.join(self.table_arguments(a))})"
+
+    def table_arguments(self, a: _SourceArgs, *, delimiter: bool = False) -> list[str]:
+        """The arguments of a table reader: the path (a file, a glob pattern or a folder of part
+        files, as nndsl reads it) and the column roles, as the file wrote them."""
         parts = [a.path("path")]
-        for p in ("target", "features", "exclude", "categorical", "delimiter"):
+        for p in ("target", "features", "exclude", "categorical", *(("delimiter",) if delimiter else ())):
             if a.get(p) is not None:
                 parts.append(f"{p}={a.code(p)}")
         if a.get("numeric") is not None and a.get("features") is None:
@@ -346,7 +350,7 @@ class _Writer(PythonCode):
         for p in ("missing", "unknown"):
             if a.get(p) is not None and not (p == "unknown" and a.get(p) == "oov"):
                 parts.append(f"{p}={a.code(p)}")
-        return f"read_csv({', '.join(parts)})"
+        return parts
 
     def source_npz(self, a: _SourceArgs) -> str:
         parts = [a.path("path")]
@@ -770,26 +774,34 @@ class _Writer(PythonCode):
     def header(self, constants: list[str]) -> list[str]:
         """The docstring, the imports, the paths, the seed and the let constants."""
         seed = self.checked.settings.get("seed")
-        imports = set(self.imports) | {"os", "pathlib"}
+        imports = set(self.imports) | {"os", "pathlib", "warnings"}
+        standard = sorted(m for m in imports if _top_module(m) in sys.stdlib_module_names)
+        others = sorted(m for m in imports if m not in standard)  # pyarrow's, for Parquet and JSON lines
+        if others:  # the lines never depend on the file's name (docs/security.md)
+            needs = ["only Keras, TensorFlow and NumPy (and pyarrow, to read its tables), and runs from any folder:",
+                     "the files it reads and writes are found relative to this script. The `let` variables of",
+                     f"{self.file} are the constants below."]
+        else:
+            needs = ["only Keras, TensorFlow and NumPy, and runs from any folder: the files it reads and writes are",
+                     f"found relative to this script. The `let` variables of {self.file} are the constants below."]
         out = [
             "#!/usr/bin/env python3",
             f'"""{self.file} as a plain Keras script.',
             "",
             f"Written by `nndsl export {self.file} --to python`: the same data, preprocessing, model, training",
             "and outputs as `nndsl run`, with the same seed, so the trained weights are the same. It needs",
-            "only Keras, TensorFlow and NumPy, and runs from any folder: the files it reads and writes are",
-            f"found relative to this script. The `let` variables of {self.file} are the constants below.",
+            *needs,
             '"""',
             "",
         ]
-        imports.add("warnings")
-        out.extend(f"import {m}" for m in sorted(imports))
+        out.extend(f"import {m}" for m in standard)
         out += [
             "",
             'os.environ.setdefault("KERAS_BACKEND", "tensorflow")',
             "",
             "import keras  # noqa: E402",
             "import numpy as np  # noqa: E402",
+            *(f"import {m}  # noqa: E402" for m in others),
             "import tensorflow as tf  # noqa: E402",
             "",
             "# Expected here, as in nndsl run: fit's shuffle does not apply to a tf.data pipeline (the pipeline",
@@ -832,6 +844,16 @@ class _Writer(PythonCode):
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+def _top_module(imported: str) -> str:
+    """The package an import names: "pyarrow" for "pyarrow.parquet as pq"."""
+    return imported.split(" as ")[0].split(".")[0].strip()
+
+
+def _bound_name(imported: str) -> str:
+    """The name an import binds in the script: "pq" for "pyarrow.parquet as pq", "csv" for "csv"."""
+    return imported.split(" as ")[1].strip() if " as " in imported else _top_module(imported)
 
 
 _ADAPT_NOTE = "preprocessing layers without statistics or vocabulary, as nndsl adapts them"

@@ -18,7 +18,7 @@ from importlib import resources
 from ..run import defaults
 
 TEMPLATE = "helpers.py"
-_MARK = re.compile(r"^# helper (\w+)((?: \| \w+: [\w, ]+)*)$", re.M)
+_MARK = re.compile(r"^# helper (\w+)((?: \| \w+: [\w., ]+)*)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Helper:
     name: str
     source: str
     needs: tuple[str, ...]
-    imports: tuple[str, ...]
+    imports: tuple[str, ...]  # as written after `import`: "csv", "pyarrow.parquet as pq"
     defines: tuple[str, ...]  # the top-level names its source defines
 
 

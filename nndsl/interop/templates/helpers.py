@@ -8,8 +8,9 @@ Each section starts with a mark::
 
     # helper NAME | needs: OTHER, ... | imports: MODULE, ...
 
-naming the helpers it calls (copied in too) and the standard modules it imports (besides
-keras, numpy as np and tensorflow as tf, which every script imports). The names imported from
+naming the helpers it calls (copied in too) and the modules it imports (besides keras, numpy
+as np and tensorflow as tf, which every script imports): standard modules, and pyarrow's
+(``pyarrow.parquet as pq``) for the table sources Arrow reads. The names imported from
 ``nndsl.run.defaults`` below are placeholders: the exporter writes each one's value in its
 place, so that a script uses the numbers ``nndsl run`` uses.
 
@@ -18,6 +19,7 @@ Everything above the first mark stands for what a script defines before its help
 
 import collections
 import csv
+import glob
 import json
 import math
 import os
@@ -26,6 +28,10 @@ import zipfile
 
 import keras
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
 import tensorflow as tf
 
 from nndsl.run.defaults import (
@@ -79,10 +85,28 @@ class Table:
                      self.labels, self.policies, self.unknown)
 
 
-# helper read_csv | needs: Table | imports: csv, math
+# helper table_files | imports: glob, pathlib
 
 
-BOOLEANS = {"true": 1.0, "false": 0.0}  # a cell of true or false reads as 1 or 0
+def table_files(path, suffixes):
+    """The files of a table source, in the order nndsl reads them: the file itself, the files a
+    glob pattern matches, or a folder's part files (ending in one of ``suffixes``, not hidden),
+    sorted, so that the rows come in the same order on every machine."""
+    path = pathlib.Path(path)
+    if any(c in str(path) for c in "*?[") and not path.exists():  # a file may be named data[1].csv
+        found = sorted(pathlib.Path(p) for p in glob.glob(str(path)) if pathlib.Path(p).is_file())
+        if not found:
+            raise ValueError(f"{path}: expected files matching the pattern; received no match")
+        return found
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(suffixes) and not p.name.startswith("."))
+        if not found:
+            raise ValueError(f"{path}: expected part files ({', '.join(suffixes)}) in the folder; received none")
+        return found
+    return [path]
+
+
+# helper table_columns | needs: Table
 
 
 def _names(value):
@@ -94,6 +118,62 @@ def _policy(missing, column):
     if isinstance(missing, dict):
         missing = missing.get(column)
     return "mean" if missing is None else missing
+
+
+def table_columns(path, header, target=None, features=None, exclude=None, categorical=None, ids=None):
+    """The columns of a table by role: (numeric features, targets, categorical). Every column
+    but the targets, excluded, id and categorical ones is a numeric feature, unless ``features``
+    names them."""
+    targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
+    if features is None:
+        features = [h for h in header if h not in targets + excluded + ids + categorical]
+    else:
+        features = [c for c in _names(features) if c not in categorical]
+    for column in features + targets + excluded + ids + categorical:
+        if column not in header:
+            raise ValueError(f"{path}: expected a column {column!r}; received columns {', '.join(header)}")
+    return features, targets, categorical
+
+
+def _settle(table, path):
+    """The table without the rows "drop" leaves out; an empty cell where it may not be is an error."""
+    keep = np.ones(len(table.x), dtype=bool)
+    for j, name in enumerate(table.feature_names):
+        if table.policies[name] == "drop":
+            keep &= ~np.isnan(table.x[:, j])
+    for name in table.categorical + table.labels:
+        empty = np.array([not v.strip() for v in table.columns[name]], dtype=bool)
+        refused = table.policies[name] == "error" if name in table.categorical else table.policies[name] != "drop"
+        if empty.any() and refused:
+            what = "category" if name in table.categorical else "class label"
+            raise ValueError(f"{path}: row {int(np.argmax(empty)) + 1} of the table, column {name!r}: expected a {what}; "
+                             "received an empty cell")
+        if table.policies[name] == "drop":
+            keep &= ~empty
+    if table.y is not None:
+        keep &= ~np.isnan(table.y).any(axis=1)
+    return table if keep.all() else table.subset(np.flatnonzero(keep))
+
+
+def joined_parts(path, parts, features, targets, categorical, missing, unknown):
+    """One table from the parts of several files, each ``(x, y, text columns, labels)``, in order.
+    When a part holds text class labels in its target, the others' numbers become labels too."""
+    labels = next((part[3] for part in parts if part[3]), [])
+    if labels:
+        for _, y, text, own in parts:
+            if not own:
+                text[labels[0]] = [f"{v:.9g}" for v in y[:, 0]]
+    x = np.concatenate([part[0] for part in parts])
+    y = None if labels or not targets else np.concatenate([part[1] for part in parts])
+    text = {c: [v for part in parts for v in part[2][c]] for c in parts[0][2]}
+    policies = {c: _policy(missing, c) for c in features + categorical + targets}
+    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown), path)
+
+
+# helper read_csv | needs: Table, table_files, table_columns | imports: csv, math
+
+
+BOOLEANS = {"true": 1.0, "false": 0.0}  # a cell of true or false reads as 1 or 0
 
 
 def _is_label(cell):
@@ -109,28 +189,39 @@ def _is_label(cell):
 
 def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None, missing=None,
              unknown="oov"):
-    """A CSV file with a header row. The feature columns (every column but the targets,
-    excluded, id and categorical ones, unless ``features`` names them) and the targets are
-    read as float32; the other columns are kept as text, and so is a single target column of
-    class labels ("yes", "no").
+    """A CSV file with a header row, or several (a glob pattern, or a folder of .csv part
+    files) read as one table, each with the first one's columns, in any order. The feature
+    columns (every column but the targets, excluded, id and categorical ones, unless
+    ``features`` names them) and the targets are read as float32; the other columns are kept
+    as text, and so is a single target column of class labels ("yes", "no").
 
     An empty cell is missing: in a feature whose ``missing=`` policy is not "error" it is NaN
     (``fit_table`` finds what it becomes), in a categorical column the empty category, and a
     row with an empty cell of a column under "drop" is left out. An empty target cell is an
     error unless its policy is "drop"."""
-    targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise ValueError(f"{path}: expected a header row and data rows; received {len(rows)} rows")
-    header = [h.strip() for h in rows[0]]
-    if features is None:
-        features = [h for h in header if h not in targets + excluded + ids + categorical]
-    else:
-        features = [c for c in _names(features) if c not in categorical]
-    for column in features + targets + excluded + ids + categorical:
-        if column not in header:
-            raise ValueError(f"{path}: expected a column {column!r}; received columns {', '.join(header)}")
+    files = table_files(path, (".csv",))
+    parts, columns = [], None
+    for file in files:
+        with open(file, newline="", encoding="utf-8-sig") as fh:
+            rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell.strip() for cell in row)]
+        if not rows:
+            raise ValueError(f"{file}: expected a header row; received an empty file")
+        header = [h.strip() for h in rows[0]]
+        if columns is None:
+            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids))
+        elif set(header) != set(columns[0]):
+            raise ValueError(f"{file}: expected the columns of {files[0].name} ({', '.join(columns[0])}); "
+                             f"received {', '.join(header)}")
+        parts.append(_csv_part(file, rows, header, columns, delimiter, missing))
+    header, features, targets, categorical = columns
+    if sum(len(part[0]) for part in parts) == 0:
+        raise ValueError(f"{path}: expected a header row and data rows; received the header only")
+    return joined_parts(path, parts, features, targets, categorical, missing, unknown)
+
+
+def _csv_part(path, rows, header, columns, delimiter, missing):
+    """One file's rows: (x, y, the text of every other column in ``columns``' order, labels)."""
+    first_header, features, targets, categorical = columns
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise ValueError(f"{path}: row {line}: expected {len(header)} fields like the header; received {len(row)}")
@@ -158,30 +249,148 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
                 raise ValueError(f"{path}: row {line}, column {header[j]!r}: expected a finite number; received {row[j]!r}")
             values.append(value)
     table = np.array(values, dtype=np.float32).reshape(len(rows) - 1, len(numeric))
-    text = {c: [row[header.index(c)] for row in rows[1:]] for c in header if c not in numeric}
+    text = {c: [row[header.index(c)] for row in rows[1:]] for c in first_header if c not in numeric}
     x = np.ascontiguousarray(table[:, : len(features)])
     y = np.ascontiguousarray(table[:, len(features):]) if len(numeric) > len(features) else None
-    policies = {c: _policy(missing, c) for c in features + categorical + targets}
-    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown), path)
+    return x, y, text, labels
 
 
-def _settle(table, path):
-    """The table without the rows "drop" leaves out; an empty cell where it may not be is an error."""
-    keep = np.ones(len(table.x), dtype=bool)
-    for j, name in enumerate(table.feature_names):
-        if table.policies[name] == "drop":
-            keep &= ~np.isnan(table.x[:, j])
-    for name in table.categorical + table.labels:
-        empty = np.array([not v.strip() for v in table.columns[name]], dtype=bool)
-        refused = table.policies[name] == "error" if name in table.categorical else table.policies[name] != "drop"
-        if empty.any() and refused:
-            what = "category" if name in table.categorical else "class label"
-            raise ValueError(f"{path}: row {int(np.argmax(empty)) + 2}, column {name!r}: expected a {what}; received an empty cell")
-        if table.policies[name] == "drop":
-            keep &= ~empty
-    if table.y is not None:
-        keep &= ~np.isnan(table.y).any(axis=1)
-    return table if keep.all() else table.subset(np.flatnonzero(keep))
+# helper arrow_table | needs: Table, table_columns | imports: pyarrow as pa, pyarrow.compute as pc
+
+
+def arrow_table(path, parts, target=None, features=None, exclude=None, categorical=None, ids=None, missing=None,
+                unknown="oov"):
+    """Tables Arrow read from one or several files (``parts``, each a ``(file, pyarrow.Table)``),
+    as one table, each part with the first one's columns, in any order: the feature columns
+    (every column but the targets, excluded, id and categorical ones, unless ``features`` names
+    them) and the targets as float32 (booleans as 1 and 0, text that reads as numbers as those
+    numbers), every other column as text, and so is a single target column of text class
+    labels ("yes", "no"). Arrow's own types decide: a column of numbers named in ``categorical``
+    has categories such as "3".
+
+    A null (or, in a column of text, an empty cell) is missing: in a feature whose ``missing=``
+    policy is not "error" it is NaN (``fit_table`` finds what it becomes), in a categorical
+    column the empty category, and a row with a missing cell of a column under "drop" is left
+    out. A missing target is an error unless its policy is "drop"."""
+    columns = None
+    rows = []
+    for file, table in parts:
+        header = table.column_names
+        if columns is None:
+            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids))
+        elif set(header) != set(columns[0]):
+            raise ValueError(f"{file}: expected the columns of {parts[0][0].name} ({', '.join(columns[0])}); "
+                             f"received {', '.join(header)}")
+        rows.append(_arrow_part(file, table, columns, missing))
+    header, features, targets, categorical = columns
+    if sum(len(part[0]) for part in rows) == 0:
+        raise ValueError(f"{path}: expected data rows; received none")
+    return joined_parts(path, rows, features, targets, categorical, missing, unknown)
+
+
+def _arrow_part(path, table, columns, missing):
+    """One file's rows: (x, y, the text of every other column in ``columns``' order, labels)."""
+    header, features, targets, categorical = columns
+    labels = targets if len(targets) == 1 and _holds_labels(table.column(targets[0])) else []
+    numeric = features + [t for t in targets if t not in labels]
+    may_be_empty = {c for c in features if _policy(missing, c) != "error"}
+    may_be_empty |= {c for c in targets if _policy(missing, c) == "drop"}
+    values = np.empty((table.num_rows, len(numeric)), dtype=np.float32)
+    for j, name in enumerate(numeric):
+        values[:, j] = _numbers(path, table.column(name), name, name in may_be_empty)
+    text = {c: _text(table.column(c)) for c in header if c not in numeric}
+    return values[:, : len(features)], values[:, len(features):] if len(numeric) > len(features) else None, text, labels
+
+
+def _plain(column):
+    """A column of Arrow's dictionary type (categories Parquet stores once) as its values."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
+def _is_text(column):
+    return pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+
+
+def _holds_labels(column):
+    """Whether a target column holds text class labels: text with a value Python does not read
+    as a number (so "true" and "false" are labels: classes named as written)."""
+    column = _plain(column)
+    if not _is_text(column):
+        return False
+    text = pc.utf8_trim_whitespace(column)
+    present = pc.filter(text, pc.and_(pc.is_valid(text), pc.not_equal(text, "")))
+    for value in pc.unique(present).to_pylist():
+        try:
+            float(value)
+        except ValueError:
+            return True
+    return False
+
+
+def _numbers(path, column, name, may_be_empty):
+    """A feature or target column as float64 NumPy values (a missing cell as NaN where it may be missing)."""
+    column = _plain(column)
+    if _is_text(column):
+        if may_be_empty:  # an empty cell of text is missing too
+            column = pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), pa.scalar(None, column.type), column)
+        try:
+            column = pc.cast(column, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            cells = column.to_pylist()
+            bad = next((v for v in cells if v is not None and v.strip() and not _reads_as_number(v)), None)
+            received = "a missing value" if bad is None else repr(bad)
+            raise ValueError(f"{path}: column {name!r}: expected numbers; received {received}") from None
+    elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) \
+            or pa.types.is_decimal(column.type):
+        column = pc.cast(column, pa.float64())
+    else:
+        raise ValueError(f"{path}: column {name!r}: expected a column of numbers; received a column of type {column.type}")
+    nulls = column.is_null().to_numpy(zero_copy_only=False)
+    if nulls.any() and not may_be_empty:
+        raise ValueError(f"{path}: row {int(np.argmax(nulls)) + 1}, column {name!r}: expected a number; received a missing value")
+    values = column.to_numpy(zero_copy_only=False)  # a null becomes NaN
+    bad = ~np.isfinite(values) & ~nulls  # NaN or infinity written in the file is no missing cell
+    if bad.any():
+        raise ValueError(f"{path}: row {int(np.argmax(bad)) + 1}, column {name!r}: expected a finite number; "
+                         f"received {values[np.argmax(bad)]}")
+    return values
+
+
+def _reads_as_number(value):
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _text(column):
+    """A column as text, as Arrow writes its values ("3", "2025-01-01 06:00:00"); a missing cell as ""."""
+    column = _plain(column)
+    if not _is_text(column):
+        column = pc.cast(column, pa.string())
+    return pc.fill_null(column, "").to_pylist()
+
+
+# helper read_parquet | needs: table_files, arrow_table | imports: pyarrow.parquet as pq
+
+
+def read_parquet(path, **columns):
+    """A Parquet file, or several (a glob pattern, or a folder of .parquet part files) read as
+    one table, with the columns' own types (see ``arrow_table`` for ``columns``)."""
+    parts = [(file, pq.read_table(file)) for file in table_files(path, (".parquet", ".pq"))]
+    return arrow_table(path, parts, **columns)
+
+
+# helper read_json | needs: table_files, arrow_table | imports: pyarrow.json as pajson
+
+
+def read_json(path, **columns):
+    """A JSON lines file (one object per line, each key a column), or several (a glob pattern,
+    or a folder of .jsonl part files) read as one table, with the types Arrow infers (see
+    ``arrow_table`` for ``columns``); a key a line leaves out is a missing cell."""
+    parts = [(file, pajson.read_json(file)) for file in table_files(path, (".jsonl", ".ndjson", ".json"))]
+    return arrow_table(path, parts, **columns)
 
 
 # helper as_float32
