@@ -223,12 +223,85 @@ def test_numeric_class_targets_and_several_parts(tmp_path):
     np.testing.assert_array_equal(x, np.concatenate([w[300:], w[:300]]))
 
 
-def test_a_median_cannot_be_streamed_exactly(tmp_path):
-    _, streamed = both(tmp_path, "csv", messy_rows(), missing={"age": "median"})
-    with pytest.raises(AssertionError) as e:
-        schema.fit(streamed, loss_kind="binary", fail=fail)
-    assert "expected mean or a number to fill the numeric column 'age' of a table streamed in record batches; " \
-           "received missing=\"median\"" in str(e.value)
+def bits(value: float) -> int:
+    return int(np.array([value], dtype=np.float64).view(np.uint64)[0])
+
+
+@pytest.mark.parametrize("gather", [1 << 20, 40, 0])  # the bucket gathered at once, after one histogram, never
+@pytest.mark.parametrize("rows", [700, 699])  # an even and an odd count of values
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_streamed_median_and_most_frequent_value_are_those_of_the_table_read_whole(tmp_path, monkeypatch, fmt, rows, gather):
+    from nndsl.data import select
+
+    monkeypatch.setattr(select, "GATHER", gather)
+    data = messy_rows(rows)
+    for i, r in enumerate(data):
+        r["usage"] = None if i % 17 == 0 else r["usage"] + 2**-20 * (i % 5)  # bits float32 rounds differently
+    missing = {"age": "median", "usage": "median", "plan": "most_frequent"}
+    whole, streamed = both(tmp_path, fmt, data, missing=missing)
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    got = schema.fit(streamed, loss_kind="binary", fail=fail)
+    assert got == fitted and got.fitted == fitted.fitted
+    assert [bits(got.fitted[c]) for c in ("age", "usage")] == [bits(fitted.fitted[c]) for c in ("age", "usage")]
+    assert fitted.fitted["plan"] in ("basic", "plus", "pro")
+    ages = whole.x[:, 0][~np.isnan(whole.x[:, 0])]
+    assert len(ages) % 2 == (rows == 699) and fitted.fitted["age"] == float(np.median(ages))
+    whole, streamed = both(tmp_path, fmt, data, missing={"age": "most_frequent", "usage": "most_frequent"})
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    assert schema.fit(streamed, loss_kind="binary", fail=fail) == fitted
+    values, counts = np.unique(ages, return_counts=True)
+    assert (counts == counts.max()).sum() > 1  # ties: the smallest of them, as in memory
+    assert fitted.fitted["age"] == float(values[np.argmax(counts)])
+
+
+def test_a_median_of_several_passes_in_float64(monkeypatch):
+    """Four passes of 16 bits settle a float64 key; a bucket small enough is gathered sooner."""
+    from nndsl.data import select
+
+    rng = np.random.default_rng(1)
+    for n, gather in ((1000, 0), (1001, 0), (1000, 50), (2, 0), (1, 1 << 20)):
+        monkeypatch.setattr(select, "GATHER", gather)
+        a = rng.normal(0, 1e3, n)
+        a[rng.random(n) < 0.1] = np.nan
+        a[:n // 4] = -np.round(np.abs(a[:n // 4]))  # repeated and negative values
+        present = a[~np.isnan(a)]
+        passes = []
+
+        def chunks(a=a):
+            passes.append(1)
+            return (a[i : i + 33] for i in range(0, len(a), 33))
+
+        got = select.median(chunks, len(present), np.float64)
+        assert bits(got) == bits(float(np.median(present)))
+        assert len(passes) <= (4 if gather == 0 else 2)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_too_many_distinct_values_for_a_streamed_most_frequent_is_located_at_missing(tmp_path, monkeypatch, fmt):
+    from nndsl.data import select
+    from nndsl.data.check import failure
+    from nndsl.syntax.parser import parse
+
+    monkeypatch.setattr(select, "MAX_DISTINCT", 50)
+    module, write, name = FORMATS[fmt]
+    write(tmp_path / name, messy_rows())
+    text = f'data t = {fmt}("{name}", target="churned", id="id", categorical=["plan"], missing={{"age": "most_frequent"}})\n'
+    decl = parse(text).statements[0]
+    from nndsl.source import Source
+
+    source = Source("m.nn", text)
+    args = {"path": name, **ARGS, "missing": {"age": "most_frequent"}}
+    streamed = module.load(args, name="t", base=tmp_path, decl=decl, source=source, memory_budget=TINY)
+    with pytest.raises(RunError) as e:
+        schema.fit(streamed, loss_kind="binary", fail=failure(streamed, decl, source))
+    d = e.value.diagnostics[0]
+    assert d.message == (f"{name}:column 'age': expected at most 50 distinct values in the numeric column 'age' to count "
+                         "its most frequent value in a table streamed in record batches; received more")
+    assert text[d.span.start : d.span.end] == 'missing={"age": "most_frequent"}'
+    assert 'missing={"age": "median"}' in d.hint
+    monkeypatch.setattr(select, "MAX_DISTINCT", 10**6)
+    whole = module.load(dict(args), name="t", base=tmp_path)
+    assert schema.fit(streamed, loss_kind="binary", fail=fail) == schema.fit(whole, loss_kind="binary", fail=fail)
 
 
 def test_a_bad_cell_is_located_in_its_file(tmp_path):
@@ -499,7 +572,7 @@ def test_streamed_shuffling_repeats_with_the_seed(tmp_path):
 
 
 @pytest.mark.keras
-def test_options_a_stream_cannot_honour_are_located(tmp_path):
+def test_options_a_stream_cannot_honour_are_located(tmp_path, monkeypatch):
     tables(tmp_path)
     with pytest.raises(RunError) as e:
         run(tmp_path, budget='memory_budget "1KB"', shuffle="validation_split=0.2")
@@ -508,10 +581,15 @@ def test_options_a_stream_cannot_honour_are_located(tmp_path):
     assert d.message == ("expected no validation_split for 'train', a table over the memory budget streamed in record "
                          "batches; received validation_split=0.2")
     assert d.source.text[d.span.start:d.span.end] == "validation_split=0.2"
+    from nndsl.data import select
+
+    monkeypatch.setattr(select, "MAX_DISTINCT", 100)
     with pytest.raises(RunError) as e:
-        median = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="median"')
-        run(tmp_path, budget='memory_budget "1KB"', text=median)
-    assert "received missing=\"median\", which needs every value of the column at once" in e.value.diagnostics[0].message
+        frequent = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="most_frequent"')
+        run(tmp_path, budget='memory_budget "1KB"', text=frequent)
+    d = e.value.diagnostics[0]
+    assert d.message.startswith("train.csv:column 'age': expected at most 100 distinct values in the numeric column 'age'")
+    assert d.source.text[d.span.start:d.span.end] == 'missing="most_frequent"'
 
 
 @pytest.mark.keras

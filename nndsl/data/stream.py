@@ -9,8 +9,10 @@ summary; then every epoch reads the batches again, encodes each with the schema 
 on in batches of rows (:func:`batches`): the parts in a new seeded order each epoch and the
 rows shuffled within a buffer, so memory holds a buffer of rows, never the table.
 
-What a single pass cannot fit exactly is refused with a located error: the ``median`` or the
-``most_frequent`` value of a numeric column (a category's most frequent value is counted).
+What a single pass cannot fit is fitted exactly by further passes: the ``median`` of a numeric
+column by a selection over histograms of its values, its ``most_frequent`` value by counting
+them, up to a bound (:mod:`nndsl.data.select`); a category's most frequent value is counted in
+the one pass.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Summary:
         self.label_sets: dict[str, set] = {}
         self.values: set | None = set()  # distinct values of the first numeric target; None past MAX_TARGET_VALUES
         self.numeric_target = False
+        self.table: StreamedTable | None = None  # read again for what one pass cannot fit (a median)
 
     def add(self, ds: Dataset) -> None:
         """One settled record batch."""
@@ -108,15 +111,33 @@ class Summary:
         return bool(self.features.count[self.feature_names.index(name)] < self.rows)
 
     def statistic(self, name: str, policy: str, fail: Callable[..., Exception]) -> float | None:
+        """The ``mean`` of a numeric column from the pass that gathered the summary; its ``median``
+        or ``most_frequent`` value exactly, from further passes (:mod:`nndsl.data.select`)."""
+        import numpy as np
+
+        from . import select
+
         j = self.feature_names.index(name)
-        if policy != "mean":
-            raise fail(f"expected mean or a number to fill the numeric column '{name}' of a table streamed in record "
-                       f"batches; received missing=\"{policy}\", which needs every value of the column at once",
-                       column=name, hint=f"fill it with the mean or a number (missing={{\"{name}\": \"mean\"}}), or raise "
-                       "the memory budget (memory_budget \"8GB\") to read the table whole")
-        if self.features.count[j] == 0:
+        count = int(self.features.count[j])
+        if count == 0:
             return None
-        return float(self.features.mean[j])
+        if policy == "mean":
+            return float(self.features.mean[j])
+        dtype = np.float32  # the in-memory table's dtype (blocks.py): its median is taken in it
+
+        def chunks():
+            return (ds.x[:, j] for ds, _ in self.table.datasets())
+
+        if policy == "median":
+            return select.median(chunks, count, dtype)
+        try:
+            return select.most_frequent(chunks, dtype)
+        except select.TooManyValues:
+            raise at_argument(fail(
+                f"expected at most {select.MAX_DISTINCT:,} distinct values in the numeric column '{name}' to count its most "
+                "frequent value in a table streamed in record batches; received more", column=name,
+                hint=f"fill it with the median or the mean (missing={{\"{name}\": \"median\"}}) or a number, or raise the "
+                "memory budget (memory_budget \"8GB\") to read the table whole"), self.table.decl, "missing") from None
 
     def categories(self, name: str):
         import numpy as np
@@ -210,6 +231,7 @@ class StreamedTable:
         import numpy as np
 
         summary = Summary(self.template)
+        summary.table = self
         missing: Counter = Counter()
         self.settling = False
         single = self.template.target_names[0] if len(self.template.target_names) == 1 else None
@@ -304,6 +326,20 @@ class StreamedTable:
             setattr(features, name, np.concatenate([getattr(m, name) for m in parts]) if parts else np.zeros(0))
         targets = s.targets if s.numeric_target and not self.schema.classes else None
         return features, targets
+
+
+def at_argument(exc: Exception, decl, name: str) -> Exception:
+    """``exc``, a located data error, pointed at the ``name=`` argument of the ``data`` line ``decl``
+    that asks for what failed (``missing=``), where the line writes one."""
+    import dataclasses
+
+    from ..errors import RunError
+
+    keyword = next((k for k in decl.source.kwargs if k.name == name), None) if decl is not None else None
+    if keyword is None or not isinstance(exc, RunError) or not exc.diagnostics:
+        return exc
+    first = dataclasses.replace(exc.diagnostics[0], span=keyword.span)
+    return type(exc)(diagnostics=[first, *exc.diagnostics[1:]])
 
 
 def _one(m: Moments, j: int) -> Moments:
