@@ -593,6 +593,23 @@ def test_options_a_stream_cannot_honour_are_located(tmp_path, monkeypatch):
 
 
 @pytest.mark.keras
+@pytest.mark.parametrize("budget", ["", 'memory_budget "1KB"'])
+def test_a_class_target_is_not_scaled_in_memory_or_streamed(tmp_path, budget):
+    """Class indices scaled are no longer classes: a located error at scale_target, whether the
+    table is read whole (which scaled them) or streamed (which left them as they were)."""
+    tables(tmp_path)
+    text = PROGRAM.replace("scale_features standard", "scale_features standard\n    scale_target standard")
+    with pytest.raises(RunError) as e:
+        run(tmp_path, budget=budget, text=text)
+    d = e.value.diagnostics[0]
+    assert d.code == "cannot-scale"
+    assert d.message == ("expected a numeric target for scale_target standard; received the target 'churned' of 'train', "
+                         "whose values are the classes no, yes")
+    assert d.source.text[d.span.start:d.span.end] == "scale_target standard"
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.keras
 def test_an_error_met_while_streaming_is_raised_located(tmp_path):
     tables(tmp_path)
     rows = messy_rows(300, seed=4)
