@@ -304,6 +304,39 @@ def test_too_many_distinct_values_for_a_streamed_most_frequent_is_located_at_mis
     assert schema.fit(streamed, loss_kind="binary", fail=fail) == schema.fit(whole, loss_kind="binary", fail=fail)
 
 
+def test_a_streamed_target_of_many_whole_numbers_is_classes_or_a_located_error(tmp_path, monkeypatch):
+    """Whole numbers under a classification loss are classes, however many, as read whole; past
+    the distinct values a stream keeps, a located error at target= rather than numbers."""
+    from nndsl.data import stream
+    from nndsl.data.check import failure
+    from nndsl.source import Source
+    from nndsl.syntax.parser import parse
+
+    monkeypatch.setattr(stream, "MAX_TARGET_VALUES", 80)
+    rows = [{"a": i % 7, "y": i % 60} for i in range(400)]
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    fitted = schema.fit(whole, loss_kind="sparse", fail=fail)
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail) == fitted and len(fitted.classes) == 60
+    rows = [{"a": i % 7, "y": i % 90} for i in range(400)]
+    text = 'data t = csv("t.csv", target="y")\n'
+    decl, source = parse(text).statements[0], Source("m.nn", text)
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    assert len(schema.fit(whole, loss_kind="sparse", fail=fail).classes) == 90
+    streamed = csv_source.load({"path": "t.csv", "target": "y"}, name="t", base=tmp_path, decl=decl, source=source,
+                               memory_budget=TINY)
+    with pytest.raises(RunError) as e:
+        schema.fit(streamed, loss_kind="sparse", fail=failure(streamed, decl, source))
+    d = e.value.diagnostics[0]
+    assert d.message == ("t.csv:column 'y': expected at most 80 classes in the target column 'y' of a table streamed in "
+                         "record batches; received more distinct whole numbers under a classification loss")
+    assert text[d.span.start : d.span.end] == 'target="y"'
+    assert schema.fit(streamed, loss_kind=None, fail=fail).classes == ()  # a regression loss: numbers, as read whole
+    rows[350]["y"] = 0.5  # late in the table: no whole numbers, no classes, whatever the loss (as read whole)
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail) == schema.fit(whole, loss_kind="sparse", fail=fail)
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail).classes == ()
+
+
 def test_a_bad_cell_is_located_in_its_file(tmp_path):
     rows = messy_rows()
     rows[500]["usage"] = "lots"

@@ -28,7 +28,7 @@ from .table import Dataset, data_error
 
 SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
 SHUFFLE_BYTES = 32 << 20  # ...or fewer, for wide rows (many one-hot slots): the buffer's encoded floats at most
-MAX_TARGET_VALUES = 1 << 16  # distinct values of a numeric target kept to find its classes
+MAX_TARGET_VALUES = 1 << 16  # distinct whole numbers of a numeric target kept as its classes: more is a located error
 
 
 class Moments:
@@ -82,6 +82,7 @@ class Summary:
         self.counts: dict[str, Counter] = {c: Counter() for c in ds.categorical}
         self.label_sets: dict[str, set] = {}
         self.values: set | None = set()  # distinct values of the first numeric target; None past MAX_TARGET_VALUES
+        self.whole = True  # every value of that target is a whole number (it can be classes)
         self.numeric_target = False
         self.table: StreamedTable | None = None  # read again for what one pass cannot fit (a median)
 
@@ -101,10 +102,14 @@ class Summary:
         if ds.y is not None:
             self.numeric_target = True
             self.targets.add(ds.y)
-            if self.values is not None and len(ds.target_names) == 1:
-                self.values.update(np.unique(ds.y[:, 0]).tolist())
-                if len(self.values) > MAX_TARGET_VALUES:
-                    self.values = None
+            if self.whole and len(ds.target_names) == 1:
+                found = np.unique(ds.y[:, 0])
+                if not np.all(found == np.round(found)):
+                    self.whole, self.values = False, None  # soft labels or quantities: numbers, whatever the loss
+                elif self.values is not None:
+                    self.values.update(found.tolist())
+                    if len(self.values) > MAX_TARGET_VALUES:
+                        self.values = None  # too many to be classes: refused if the loss asks for classes
 
     # ------------------------------------------------ the questions schema.fit asks
     def missing(self, name: str) -> bool:
@@ -149,11 +154,20 @@ class Summary:
     def labels(self, name: str) -> set[str]:
         return self.label_sets.get(name, set())
 
-    def target_values(self):
+    def target_values(self, name: str, fail: Callable[..., Exception]):
+        """The distinct values of the one numeric target, asked when the loss is a classification
+        one: None without one or when some value is not whole (then it holds numbers, as in memory)."""
         import numpy as np
 
-        if not self.numeric_target or self.values is None:
+        if not self.numeric_target or not self.whole:
             return None
+        if self.values is None:
+            # read whole, every distinct whole number would be a class; streamed, they are not kept past the bound
+            raise at_argument(fail(
+                f"expected at most {MAX_TARGET_VALUES:,} classes in the target column '{name}' of a table streamed in record "
+                "batches; received more distinct whole numbers under a classification loss", column=name,
+                hint="for numbers to predict, use a regression loss (loss mse); for classes, fewer of them"),
+                self.table.decl if self.table is not None else None, "target")
         return np.array(sorted(self.values))
 
 
