@@ -642,6 +642,41 @@ def test_a_class_target_is_not_scaled_in_memory_or_streamed(tmp_path, budget):
     assert not (tmp_path / "p.csv").exists()
 
 
+JAX_RUNS = """
+import io, sys
+from pathlib import Path
+from nndsl.run.runner import run
+for name in ("whole", "streamed"):
+    state = run(Path(name + ".nn"), out=io.StringIO(), err=io.StringIO(), progress="plain")
+    print(name, state.results["m:train"]["loss"], state.datasets["train"].streamed)
+"""
+
+
+@pytest.mark.keras
+def test_a_streamed_table_trains_on_the_jax_backend_as_read_whole(tmp_path):
+    """Keras on JAX takes the stream's tf.data batches as it takes them on TensorFlow: the same
+    model as the table read whole on JAX, and the same predicted rows."""
+    import os
+
+    pytest.importorskip("jax", reason="the JAX backend is an optional extra: pip install 'nndsl[jax]'")
+    tables(tmp_path)
+    for name, budget in (("whole", ""), ("streamed", 'memory_budget "1KB"')):
+        text = PROGRAM.replace("BUDGET", "backend jax\n" + budget).replace("SHUFFLE", "shuffle=false")
+        (tmp_path / f"{name}.nn").write_text(text.replace("OUT", f"{name}.csv"))
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    proc = subprocess.run([sys.executable, "-c", JAX_RUNS], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (_, whole_loss, whole_streamed), (_, loss, streamed) = (line.split() for line in proc.stdout.splitlines()[-2:])
+    assert (whole_streamed, streamed) == ("False", "True")
+    assert float(loss) == pytest.approx(float(whole_loss), rel=1e-5)
+    got, want = ((tmp_path / f"{name}.csv").read_text().splitlines() for name in ("streamed", "whole"))
+    assert got[0] == want[0] == "id,churned,no,yes" and len(got) == len(want) == 91
+    for g, w in zip(got[1:], want[1:]):
+        g, w = g.split(","), w.split(",")
+        assert g[:2] == w[:2] and float(g[3]) == pytest.approx(float(w[3]), abs=1e-5)
+
+
 @pytest.mark.keras
 def test_an_error_met_while_streaming_is_raised_located(tmp_path):
     tables(tmp_path)

@@ -500,6 +500,9 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
                                                         prefetch=feed.prefetch)
         return data
     data = _shared_batches(state, step, x, y, batch=feed.batch, shuffle=feed.shuffle)
+    # the batches order their rows themselves (seeded, or not at all under shuffle=false): Keras
+    # would otherwise shuffle a PyDataset's batches again, so that shuffle=false trained out of order
+    fit_args["shuffle"] = False
     if val is not None:
         # every process evaluates all of the validation rows: the mean is the same
         fit_args["validation_data"] = val
