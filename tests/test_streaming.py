@@ -480,6 +480,51 @@ def test_streamed_and_in_memory_csv_readers_agree(tmp_path, monkeypatch, rows, m
     streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y", **({"missing": missing} if missing else {})})
 
 
+ROWS = st.lists(st.fixed_dictionaries({
+    "a": st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False, width=32)),
+    "b": st.one_of(st.none(), st.integers(-50, 50)),
+    "c": st.one_of(st.none(), st.sampled_from(["red", "green", " blue", "x y"])),
+    "y": st.sampled_from(["no", "yes", "maybe"]),
+}), min_size=1, max_size=30)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS, fmt=st.sampled_from(["json", "parquet"]), missing=st.sampled_from([None, "drop", "median", "most_frequent"]))
+def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeypatch, rows, fmt, missing):
+    """On any small Parquet or JSON-lines file, read in record batches of a few rows: the same
+    rows and missing cells, the same schema fitted, the same encoded rows, or the same located error.
+
+    Arrow's streaming JSON reader fixes each column's type from the file's first block, where a
+    column without a value cannot be typed: the JSON files here have every value in their first line.
+    """
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 64)
+    monkeypatch.setattr(record_batches, "BATCH_ROWS", 3)
+    module, write, name = FORMATS[fmt]
+    if fmt == "json":
+        rows = [{"a": 1.5, "b": 2, "c": "red", "y": "yes"}, *rows]
+    write(tmp_path / name, rows)
+    args = {"path": name, "target": "y", "categorical": ["c"], **({"missing": missing} if missing else {})}
+    results = []
+    for budget in (None, TINY):
+        try:
+            ds = module.load(dict(args), name="t", base=tmp_path, memory_budget=budget)
+            results.append((ds, schema.fit(ds, loss_kind="sparse", fail=fail)))
+        except (RunError, AssertionError) as exc:
+            results.append(exc.diagnostics[0].message if isinstance(exc, RunError) else str(exc))
+    (whole, streamed) = results
+    if isinstance(whole, str) or isinstance(streamed, str):
+        assert streamed == whole
+        return
+    (whole, fitted), (streamed, got) = whole, streamed
+    assert streamed.streamed and streamed.rows == whole.rows and streamed.missing == whole.missing
+    assert streamed.feature_names == whole.feature_names and streamed.labels == whole.labels == ["y"]
+    assert same_schema(got, fitted) and got.fitted == pytest.approx(fitted.fitted)
+    encoded = schema.encode(whole, fitted, fail)
+    parts = list(streamed.stream.encoded_with(fitted).arrays())
+    np.testing.assert_array_equal(np.concatenate([x for x, _, _ in parts]), encoded.x)
+    np.testing.assert_array_equal(np.concatenate([y for _, y, _ in parts]), encoded.y)
+
+
 # ---------------------------------------------------------------- batches of rows
 
 
