@@ -488,7 +488,7 @@ ROWS = st.lists(st.fixed_dictionaries({
 }), min_size=1, max_size=30)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ROWS, fmt=st.sampled_from(["json", "parquet"]), missing=st.sampled_from([None, "drop", "median", "most_frequent"]))
 def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeypatch, rows, fmt, missing):
     """On any small Parquet or JSON-lines file, read in record batches of a few rows: the same
@@ -497,7 +497,7 @@ def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeyp
     Arrow's streaming JSON reader fixes each column's type from the file's first block, where a
     column without a value cannot be typed: the JSON files here have every value in their first line.
     """
-    monkeypatch.setattr(record_batches, "BATCH_BYTES", 64)
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 128)  # a few lines: Arrow reads no JSON line longer than a block
     monkeypatch.setattr(record_batches, "BATCH_ROWS", 3)
     module, write, name = FORMATS[fmt]
     if fmt == "json":
@@ -518,7 +518,16 @@ def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeyp
     (whole, fitted), (streamed, got) = whole, streamed
     assert streamed.streamed and streamed.rows == whole.rows and streamed.missing == whole.missing
     assert streamed.feature_names == whole.feature_names and streamed.labels == whole.labels == ["y"]
-    assert same_schema(got, fitted) and got.fitted == pytest.approx(fitted.fitted)
+    if missing in ("median", "most_frequent"):
+        assert got == fitted and got.fitted == fitted.fitted  # selected and counted exactly
+    else:
+        # a mean is summed in another order: equal but for the last bits (of a mean of 0, say)
+        unfilled = [dataclasses.replace(f, fill=None) if isinstance(f.fill, float) else f for f in got.features]
+        assert unfilled == [dataclasses.replace(f, fill=None) if isinstance(f.fill, float) else f for f in fitted.features]
+        assert got.targets == fitted.targets and got.fitted.keys() == fitted.fitted.keys()
+        for f, g in zip(got.features, fitted.features):
+            if isinstance(f.fill, float):
+                assert f.fill == pytest.approx(g.fill, rel=1e-9, abs=1e-9)
     encoded = schema.encode(whole, fitted, fail)
     parts = list(streamed.stream.encoded_with(fitted).arrays())
     np.testing.assert_array_equal(np.concatenate([x for x, _, _ in parts]), encoded.x)
