@@ -267,7 +267,7 @@ def test_a_median_of_several_passes_in_float64(monkeypatch):
         present = a[~np.isnan(a)]
         passes = []
 
-        def chunks(a=a):
+        def chunks(a=a, passes=passes):
             passes.append(1)
             return (a[i : i + 33] for i in range(0, len(a), 33))
 

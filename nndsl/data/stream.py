@@ -349,7 +349,8 @@ def at_argument(exc: Exception, decl, name: str) -> Exception:
 
     from ..errors import RunError
 
-    keyword = next((k for k in decl.source.kwargs if k.name == name), None) if decl is not None else None
+    call = getattr(decl, "source", None)  # the data line's source call: csv("t.csv", missing=...)
+    keyword = next((k for k in getattr(call, "kwargs", ()) if k.name == name), None)
     if keyword is None or not isinstance(exc, RunError) or not exc.diagnostics:
         return exc
     first = dataclasses.replace(exc.diagnostics[0], span=keyword.span)
