@@ -130,7 +130,13 @@ def order_statistics(chunks: Chunks, ranks: list[int], count: int, dtype) -> lis
 
 def median(chunks: Chunks, count: int, dtype) -> float:
     """The median of the ``count`` values (not NaN) of the column read by ``chunks``, as
-    ``numpy.median`` gives it for the column read whole into an array of ``dtype``."""
+    ``numpy.median`` gives it for the column read whole into an array of ``dtype``.
+
+    Args:
+        chunks: starts a new pass over the column (called once per pass, at most four times).
+        count: how many of its values are not NaN (the pass that summarised the table counted them).
+        dtype: the float type the table read whole holds the column in (float32).
+    """
     import numpy as np
 
     ranks = [count // 2] if count % 2 else [count // 2 - 1, count // 2]
