@@ -223,12 +223,118 @@ def test_numeric_class_targets_and_several_parts(tmp_path):
     np.testing.assert_array_equal(x, np.concatenate([w[300:], w[:300]]))
 
 
-def test_a_median_cannot_be_streamed_exactly(tmp_path):
-    _, streamed = both(tmp_path, "csv", messy_rows(), missing={"age": "median"})
-    with pytest.raises(AssertionError) as e:
-        schema.fit(streamed, loss_kind="binary", fail=fail)
-    assert "expected mean or a number to fill the numeric column 'age' of a table streamed in record batches; " \
-           "received missing=\"median\"" in str(e.value)
+def bits(value: float) -> int:
+    return int(np.array([value], dtype=np.float64).view(np.uint64)[0])
+
+
+@pytest.mark.parametrize("gather", [1 << 20, 40, 0])  # the bucket gathered at once, after one histogram, never
+@pytest.mark.parametrize("rows", [700, 699])  # an even and an odd count of values
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_streamed_median_and_most_frequent_value_are_those_of_the_table_read_whole(tmp_path, monkeypatch, fmt, rows, gather):
+    from nndsl.data import select
+
+    monkeypatch.setattr(select, "GATHER", gather)
+    data = messy_rows(rows)
+    for i, r in enumerate(data):
+        r["usage"] = None if i % 17 == 0 else r["usage"] + 2**-20 * (i % 5)  # bits float32 rounds differently
+    missing = {"age": "median", "usage": "median", "plan": "most_frequent"}
+    whole, streamed = both(tmp_path, fmt, data, missing=missing)
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    got = schema.fit(streamed, loss_kind="binary", fail=fail)
+    assert got == fitted and got.fitted == fitted.fitted
+    assert [bits(got.fitted[c]) for c in ("age", "usage")] == [bits(fitted.fitted[c]) for c in ("age", "usage")]
+    assert fitted.fitted["plan"] in ("basic", "plus", "pro")
+    ages = whole.x[:, 0][~np.isnan(whole.x[:, 0])]
+    assert len(ages) % 2 == (rows == 699) and fitted.fitted["age"] == float(np.median(ages))
+    whole, streamed = both(tmp_path, fmt, data, missing={"age": "most_frequent", "usage": "most_frequent"})
+    fitted = schema.fit(whole, loss_kind="binary", fail=fail)
+    assert schema.fit(streamed, loss_kind="binary", fail=fail) == fitted
+    values, counts = np.unique(ages, return_counts=True)
+    assert (counts == counts.max()).sum() > 1  # ties: the smallest of them, as in memory
+    assert fitted.fitted["age"] == float(values[np.argmax(counts)])
+
+
+def test_a_median_of_several_passes_in_float64(monkeypatch):
+    """Four passes of 16 bits settle a float64 key; a bucket small enough is gathered sooner."""
+    from nndsl.data import select
+
+    rng = np.random.default_rng(1)
+    for n, gather in ((1000, 0), (1001, 0), (1000, 50), (2, 0), (1, 1 << 20)):
+        monkeypatch.setattr(select, "GATHER", gather)
+        a = rng.normal(0, 1e3, n)
+        a[rng.random(n) < 0.1] = np.nan
+        a[:n // 4] = -np.round(np.abs(a[:n // 4]))  # repeated and negative values
+        present = a[~np.isnan(a)]
+        passes = []
+
+        def chunks(a=a, passes=passes):
+            passes.append(1)
+            return (a[i : i + 33] for i in range(0, len(a), 33))
+
+        got = select.median(chunks, len(present), np.float64)
+        assert bits(got) == bits(float(np.median(present)))
+        assert len(passes) <= (4 if gather == 0 else 2)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_too_many_distinct_values_for_a_streamed_most_frequent_is_located_at_missing(tmp_path, monkeypatch, fmt):
+    from nndsl.data import select
+    from nndsl.data.check import failure
+    from nndsl.syntax.parser import parse
+
+    monkeypatch.setattr(select, "MAX_DISTINCT", 50)
+    module, write, name = FORMATS[fmt]
+    write(tmp_path / name, messy_rows())
+    text = f'data t = {fmt}("{name}", target="churned", id="id", categorical=["plan"], missing={{"age": "most_frequent"}})\n'
+    decl = parse(text).statements[0]
+    from nndsl.source import Source
+
+    source = Source("m.nn", text)
+    args = {"path": name, **ARGS, "missing": {"age": "most_frequent"}}
+    streamed = module.load(args, name="t", base=tmp_path, decl=decl, source=source, memory_budget=TINY)
+    with pytest.raises(RunError) as e:
+        schema.fit(streamed, loss_kind="binary", fail=failure(streamed, decl, source))
+    d = e.value.diagnostics[0]
+    assert d.message == (f"{name}:column 'age': expected at most 50 distinct values in the numeric column 'age' to count "
+                         "its most frequent value in a table streamed in record batches; received more")
+    assert text[d.span.start : d.span.end] == 'missing={"age": "most_frequent"}'
+    assert 'missing={"age": "median"}' in d.hint
+    monkeypatch.setattr(select, "MAX_DISTINCT", 10**6)
+    whole = module.load(dict(args), name="t", base=tmp_path)
+    assert schema.fit(streamed, loss_kind="binary", fail=fail) == schema.fit(whole, loss_kind="binary", fail=fail)
+
+
+def test_a_streamed_target_of_many_whole_numbers_is_classes_or_a_located_error(tmp_path, monkeypatch):
+    """Whole numbers under a classification loss are classes, however many, as read whole; past
+    the distinct values a stream keeps, a located error at target= rather than numbers."""
+    from nndsl.data import stream
+    from nndsl.data.check import failure
+    from nndsl.source import Source
+    from nndsl.syntax.parser import parse
+
+    monkeypatch.setattr(stream, "MAX_TARGET_VALUES", 80)
+    rows = [{"a": i % 7, "y": i % 60} for i in range(400)]
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    fitted = schema.fit(whole, loss_kind="sparse", fail=fail)
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail) == fitted and len(fitted.classes) == 60
+    rows = [{"a": i % 7, "y": i % 90} for i in range(400)]
+    text = 'data t = csv("t.csv", target="y")\n'
+    decl, source = parse(text).statements[0], Source("m.nn", text)
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    assert len(schema.fit(whole, loss_kind="sparse", fail=fail).classes) == 90
+    streamed = csv_source.load({"path": "t.csv", "target": "y"}, name="t", base=tmp_path, decl=decl, source=source,
+                               memory_budget=TINY)
+    with pytest.raises(RunError) as e:
+        schema.fit(streamed, loss_kind="sparse", fail=failure(streamed, decl, source))
+    d = e.value.diagnostics[0]
+    assert d.message == ("t.csv:column 'y': expected at most 80 classes in the target column 'y' of a table streamed in "
+                         "record batches; received more distinct whole numbers under a classification loss")
+    assert text[d.span.start : d.span.end] == 'target="y"'
+    assert schema.fit(streamed, loss_kind=None, fail=fail).classes == ()  # a regression loss: numbers, as read whole
+    rows[350]["y"] = 0.5  # late in the table: no whole numbers, no classes, whatever the loss (as read whole)
+    whole, streamed = both(tmp_path, "csv", rows, target="y", id=None, categorical=[])
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail) == schema.fit(whole, loss_kind="sparse", fail=fail)
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail).classes == ()
 
 
 def test_a_bad_cell_is_located_in_its_file(tmp_path):
@@ -374,6 +480,60 @@ def test_streamed_and_in_memory_csv_readers_agree(tmp_path, monkeypatch, rows, m
     streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y", **({"missing": missing} if missing else {})})
 
 
+ROWS = st.lists(st.fixed_dictionaries({
+    "a": st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False, width=32)),
+    "b": st.one_of(st.none(), st.integers(-50, 50)),
+    "c": st.one_of(st.none(), st.sampled_from(["red", "green", " blue", "x y"])),
+    "y": st.sampled_from(["no", "yes", "maybe"]),
+}), min_size=1, max_size=30)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS, fmt=st.sampled_from(["json", "parquet"]), missing=st.sampled_from([None, "drop", "median", "most_frequent"]))
+def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeypatch, rows, fmt, missing):
+    """On any small Parquet or JSON-lines file, read in record batches of a few rows: the same
+    rows and missing cells, the same schema fitted, the same encoded rows, or the same located error.
+
+    Arrow's streaming JSON reader fixes each column's type from the file's first block, where a
+    column without a value cannot be typed: the JSON files here have every value in their first line.
+    """
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 128)  # a few lines: Arrow reads no JSON line longer than a block
+    monkeypatch.setattr(record_batches, "BATCH_ROWS", 3)
+    module, write, name = FORMATS[fmt]
+    if fmt == "json":
+        rows = [{"a": 1.5, "b": 2, "c": "red", "y": "yes"}, *rows]
+    write(tmp_path / name, rows)
+    args = {"path": name, "target": "y", "categorical": ["c"], **({"missing": missing} if missing else {})}
+    results = []
+    for budget in (None, TINY):
+        try:
+            ds = module.load(dict(args), name="t", base=tmp_path, memory_budget=budget)
+            results.append((ds, schema.fit(ds, loss_kind="sparse", fail=fail)))
+        except (RunError, AssertionError) as exc:
+            results.append(exc.diagnostics[0].message if isinstance(exc, RunError) else str(exc))
+    (whole, streamed) = results
+    if isinstance(whole, str) or isinstance(streamed, str):
+        assert streamed == whole
+        return
+    (whole, fitted), (streamed, got) = whole, streamed
+    assert streamed.streamed and streamed.rows == whole.rows and streamed.missing == whole.missing
+    assert streamed.feature_names == whole.feature_names and streamed.labels == whole.labels == ["y"]
+    if missing in ("median", "most_frequent"):
+        assert got == fitted and got.fitted == fitted.fitted  # selected and counted exactly
+    else:
+        # a mean is summed in another order: equal but for the last bits (of a mean of 0, say)
+        unfilled = [dataclasses.replace(f, fill=None) if isinstance(f.fill, float) else f for f in got.features]
+        assert unfilled == [dataclasses.replace(f, fill=None) if isinstance(f.fill, float) else f for f in fitted.features]
+        assert got.targets == fitted.targets and got.fitted.keys() == fitted.fitted.keys()
+        for f, g in zip(got.features, fitted.features):
+            if isinstance(f.fill, float):
+                assert f.fill == pytest.approx(g.fill, rel=1e-9, abs=1e-9)
+    encoded = schema.encode(whole, fitted, fail)
+    parts = list(streamed.stream.encoded_with(fitted).arrays())
+    np.testing.assert_array_equal(np.concatenate([x for x, _, _ in parts]), encoded.x)
+    np.testing.assert_array_equal(np.concatenate([y for _, y, _ in parts]), encoded.y)
+
+
 # ---------------------------------------------------------------- batches of rows
 
 
@@ -499,7 +659,7 @@ def test_streamed_shuffling_repeats_with_the_seed(tmp_path):
 
 
 @pytest.mark.keras
-def test_options_a_stream_cannot_honour_are_located(tmp_path):
+def test_options_a_stream_cannot_honour_are_located(tmp_path, monkeypatch):
     tables(tmp_path)
     with pytest.raises(RunError) as e:
         run(tmp_path, budget='memory_budget "1KB"', shuffle="validation_split=0.2")
@@ -508,10 +668,67 @@ def test_options_a_stream_cannot_honour_are_located(tmp_path):
     assert d.message == ("expected no validation_split for 'train', a table over the memory budget streamed in record "
                          "batches; received validation_split=0.2")
     assert d.source.text[d.span.start:d.span.end] == "validation_split=0.2"
+    from nndsl.data import select
+
+    monkeypatch.setattr(select, "MAX_DISTINCT", 100)
     with pytest.raises(RunError) as e:
-        median = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="median"')
-        run(tmp_path, budget='memory_budget "1KB"', text=median)
-    assert "received missing=\"median\", which needs every value of the column at once" in e.value.diagnostics[0].message
+        frequent = PROGRAM.replace('data train = csv("train.csv"', 'data train = csv("train.csv", missing="most_frequent"')
+        run(tmp_path, budget='memory_budget "1KB"', text=frequent)
+    d = e.value.diagnostics[0]
+    assert d.message.startswith("train.csv:column 'age': expected at most 100 distinct values in the numeric column 'age'")
+    assert d.source.text[d.span.start:d.span.end] == 'missing="most_frequent"'
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("budget", ["", 'memory_budget "1KB"'])
+def test_a_class_target_is_not_scaled_in_memory_or_streamed(tmp_path, budget):
+    """Class indices scaled are no longer classes: a located error at scale_target, whether the
+    table is read whole (which scaled them) or streamed (which left them as they were)."""
+    tables(tmp_path)
+    text = PROGRAM.replace("scale_features standard", "scale_features standard\n    scale_target standard")
+    with pytest.raises(RunError) as e:
+        run(tmp_path, budget=budget, text=text)
+    d = e.value.diagnostics[0]
+    assert d.code == "cannot-scale"
+    assert d.message == ("expected a numeric target for scale_target standard; received the target 'churned' of 'train', "
+                         "whose values are the classes no, yes")
+    assert d.source.text[d.span.start:d.span.end] == "scale_target standard"
+    assert not (tmp_path / "p.csv").exists()
+
+
+JAX_RUNS = """
+import io, sys
+from pathlib import Path
+from nndsl.run.runner import run
+for name in ("whole", "streamed"):
+    state = run(Path(name + ".nn"), out=io.StringIO(), err=io.StringIO(), progress="plain")
+    print(name, state.results["m:train"]["loss"], state.datasets["train"].streamed)
+"""
+
+
+@pytest.mark.keras
+def test_a_streamed_table_trains_on_the_jax_backend_as_read_whole(tmp_path):
+    """Keras on JAX takes the stream's tf.data batches as it takes them on TensorFlow: the same
+    model as the table read whole on JAX, and the same predicted rows."""
+    import os
+
+    pytest.importorskip("jax", reason="the JAX backend is an optional extra: pip install 'nndsl[jax]'")
+    tables(tmp_path)
+    for name, budget in (("whole", ""), ("streamed", 'memory_budget "1KB"')):
+        text = PROGRAM.replace("BUDGET", "backend jax\n" + budget).replace("SHUFFLE", "shuffle=false")
+        (tmp_path / f"{name}.nn").write_text(text.replace("OUT", f"{name}.csv"))
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    proc = subprocess.run([sys.executable, "-c", JAX_RUNS], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (_, whole_loss, whole_streamed), (_, loss, streamed) = (line.split() for line in proc.stdout.splitlines()[-2:])
+    assert (whole_streamed, streamed) == ("False", "True")
+    assert float(loss) == pytest.approx(float(whole_loss), rel=1e-5)
+    got, want = ((tmp_path / f"{name}.csv").read_text().splitlines() for name in ("streamed", "whole"))
+    assert got[0] == want[0] == "id,churned,no,yes" and len(got) == len(want) == 91
+    for g, w in zip(got[1:], want[1:]):
+        g, w = g.split(","), w.split(",")
+        assert g[:2] == w[:2] and float(g[3]) == pytest.approx(float(w[3]), abs=1e-5)
 
 
 @pytest.mark.keras

@@ -221,7 +221,7 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
     # numeric columns with a fill first: the saved model fills them with one group of layers (see
     # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is
     features.sort(key=lambda f: 2 if f.kind != "numeric" else 1 if f.fill is None else 0)
-    targets = tuple(_target(ds, cols, name, loss_kind) for name in ds.target_names)
+    targets = tuple(_target(ds, cols, name, loss_kind, fail) for name in ds.target_names)
     return TableSchema(tuple(features), targets, fitted)
 
 
@@ -260,7 +260,7 @@ class _Arrays:
     def labels(self, name: str) -> list[str]:
         return _text_column(self.ds.columns[name])[1]
 
-    def target_values(self):
+    def target_values(self, name: str, fail: Fail):
         """The distinct values of the one numeric target, or None without one."""
         import numpy as np
 
@@ -289,7 +289,7 @@ def _most_frequent(values, counts, name: str, fail: Fail) -> str:
     return min(best)[1]
 
 
-def _target(ds, cols, name: str, loss_kind: str | None) -> Target:
+def _target(ds, cols, name: str, loss_kind: str | None, fail: Fail) -> Target:
     one_hot = loss_kind == "one_hot"
     if name in ds.labels:
         return Target(name, tuple(order(cols.labels(name))), one_hot)
@@ -297,7 +297,7 @@ def _target(ds, cols, name: str, loss_kind: str | None) -> Target:
         return Target(name)
     import numpy as np
 
-    values = cols.target_values()
+    values = cols.target_values(name, fail)
     if values is None or not np.all(values == np.round(values)):
         return Target(name)  # soft labels or probabilities: numbers, as written
     return Target(name, tuple(str(int(v)) for v in values), one_hot)

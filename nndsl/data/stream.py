@@ -9,8 +9,10 @@ summary; then every epoch reads the batches again, encodes each with the schema 
 on in batches of rows (:func:`batches`): the parts in a new seeded order each epoch and the
 rows shuffled within a buffer, so memory holds a buffer of rows, never the table.
 
-What a single pass cannot fit exactly is refused with a located error: the ``median`` or the
-``most_frequent`` value of a numeric column (a category's most frequent value is counted).
+What a single pass cannot fit is fitted exactly by further passes: the ``median`` of a numeric
+column by a selection over histograms of its values, its ``most_frequent`` value by counting
+them, up to a bound (:mod:`nndsl.data.select`); a category's most frequent value is counted in
+the one pass.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .table import Dataset, data_error
 
 SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
 SHUFFLE_BYTES = 32 << 20  # ...or fewer, for wide rows (many one-hot slots): the buffer's encoded floats at most
-MAX_TARGET_VALUES = 1 << 16  # distinct values of a numeric target kept to find its classes
+MAX_TARGET_VALUES = 1 << 16  # distinct whole numbers of a numeric target kept as its classes: more is a located error
 
 
 class Moments:
@@ -80,7 +82,9 @@ class Summary:
         self.counts: dict[str, Counter] = {c: Counter() for c in ds.categorical}
         self.label_sets: dict[str, set] = {}
         self.values: set | None = set()  # distinct values of the first numeric target; None past MAX_TARGET_VALUES
+        self.whole = True  # every value of that target is a whole number (it can be classes)
         self.numeric_target = False
+        self.table: StreamedTable | None = None  # read again for what one pass cannot fit (a median)
 
     def add(self, ds: Dataset) -> None:
         """One settled record batch."""
@@ -98,25 +102,47 @@ class Summary:
         if ds.y is not None:
             self.numeric_target = True
             self.targets.add(ds.y)
-            if self.values is not None and len(ds.target_names) == 1:
-                self.values.update(np.unique(ds.y[:, 0]).tolist())
-                if len(self.values) > MAX_TARGET_VALUES:
-                    self.values = None
+            if self.whole and len(ds.target_names) == 1:
+                found = np.unique(ds.y[:, 0])
+                if not np.all(found == np.round(found)):
+                    self.whole, self.values = False, None  # soft labels or quantities: numbers, whatever the loss
+                elif self.values is not None:
+                    self.values.update(found.tolist())
+                    if len(self.values) > MAX_TARGET_VALUES:
+                        self.values = None  # too many to be classes: refused if the loss asks for classes
 
     # ------------------------------------------------ the questions schema.fit asks
     def missing(self, name: str) -> bool:
         return bool(self.features.count[self.feature_names.index(name)] < self.rows)
 
     def statistic(self, name: str, policy: str, fail: Callable[..., Exception]) -> float | None:
+        """The ``mean`` of a numeric column from the pass that gathered the summary; its ``median``
+        or ``most_frequent`` value exactly, from further passes (:mod:`nndsl.data.select`)."""
+        import numpy as np
+
+        from . import select
+
         j = self.feature_names.index(name)
-        if policy != "mean":
-            raise fail(f"expected mean or a number to fill the numeric column '{name}' of a table streamed in record "
-                       f"batches; received missing=\"{policy}\", which needs every value of the column at once",
-                       column=name, hint=f"fill it with the mean or a number (missing={{\"{name}\": \"mean\"}}), or raise "
-                       "the memory budget (memory_budget \"8GB\") to read the table whole")
-        if self.features.count[j] == 0:
+        count = int(self.features.count[j])
+        if count == 0:
             return None
-        return float(self.features.mean[j])
+        if policy == "mean":
+            return float(self.features.mean[j])
+        dtype = np.float32  # the in-memory table's dtype (blocks.py): its median is taken in it
+
+        def chunks():
+            return (ds.x[:, j] for ds, _ in self.table.datasets())
+
+        if policy == "median":
+            return select.median(chunks, count, dtype)
+        try:
+            return select.most_frequent(chunks, dtype)
+        except select.TooManyValues:
+            raise at_argument(fail(
+                f"expected at most {select.MAX_DISTINCT:,} distinct values in the numeric column '{name}' to count its most "
+                "frequent value in a table streamed in record batches; received more", column=name,
+                hint=f"fill it with the median or the mean (missing={{\"{name}\": \"median\"}}) or a number, or raise the "
+                "memory budget (memory_budget \"8GB\") to read the table whole"), self.table.decl, "missing") from None
 
     def categories(self, name: str):
         import numpy as np
@@ -128,11 +154,20 @@ class Summary:
     def labels(self, name: str) -> set[str]:
         return self.label_sets.get(name, set())
 
-    def target_values(self):
+    def target_values(self, name: str, fail: Callable[..., Exception]):
+        """The distinct values of the one numeric target, asked when the loss is a classification
+        one: None without one or when some value is not whole (then it holds numbers, as in memory)."""
         import numpy as np
 
-        if not self.numeric_target or self.values is None:
+        if not self.numeric_target or not self.whole:
             return None
+        if self.values is None:
+            # read whole, every distinct whole number would be a class; streamed, they are not kept past the bound
+            raise at_argument(fail(
+                f"expected at most {MAX_TARGET_VALUES:,} classes in the target column '{name}' of a table streamed in record "
+                "batches; received more distinct whole numbers under a classification loss", column=name,
+                hint="for numbers to predict, use a regression loss (loss mse); for classes, fewer of them"),
+                self.table.decl if self.table is not None else None, "target")
         return np.array(sorted(self.values))
 
 
@@ -210,6 +245,7 @@ class StreamedTable:
         import numpy as np
 
         summary = Summary(self.template)
+        summary.table = self
         missing: Counter = Counter()
         self.settling = False
         single = self.template.target_names[0] if len(self.template.target_names) == 1 else None
@@ -304,6 +340,21 @@ class StreamedTable:
             setattr(features, name, np.concatenate([getattr(m, name) for m in parts]) if parts else np.zeros(0))
         targets = s.targets if s.numeric_target and not self.schema.classes else None
         return features, targets
+
+
+def at_argument(exc: Exception, decl, name: str) -> Exception:
+    """``exc``, a located data error, pointed at the ``name=`` argument of the ``data`` line ``decl``
+    that asks for what failed (``missing=``), where the line writes one."""
+    import dataclasses
+
+    from ..errors import RunError
+
+    call = getattr(decl, "source", None)  # the data line's source call: csv("t.csv", missing=...)
+    keyword = next((k for k in getattr(call, "kwargs", ()) if k.name == name), None)
+    if keyword is None or not isinstance(exc, RunError) or not exc.diagnostics:
+        return exc
+    first = dataclasses.replace(exc.diagnostics[0], span=keyword.span)
+    return type(exc)(diagnostics=[first, *exc.diagnostics[1:]])
 
 
 def _one(m: Moments, j: int) -> Moments:

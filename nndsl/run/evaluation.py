@@ -226,7 +226,8 @@ def _predictions(step, model, ds, predict):
 
     if ds.tf_dataset is not None:
         ys, ps = [], []
-        for xb, yb in ds.tf_dataset.batch(step.kwargs.get("batch_size") or STREAM_BATCH):
+        # as NumPy arrays: the JAX backend's predict_on_batch takes no TensorFlow tensor
+        for xb, yb in ds.tf_dataset.batch(step.kwargs.get("batch_size") or STREAM_BATCH).as_numpy_iterator():
             ps.append(np.asarray(model.predict_on_batch(xb)))
             ys.append(np.asarray(yb))
         if not ps:

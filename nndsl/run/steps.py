@@ -107,6 +107,7 @@ def _ensure_built(state: RunState, ms: ModelState, ds, step: CheckedStep | None 
     options = ms.checked.options if ms.checked else ModelOptions()
     features, targets = (ds.x, ds.y) if not ds.streamed else ds.stream.encoded_moments()
     ms.feature_scaler = _fit_scaler(state, ms, ds, "scale_features", options.scale_features, features, ds.feature_names)
+    _check_class_target_unscaled(state, ms, ds, options.scale_target)
     if targets is not None:
         ms.target_scaler = _fit_scaler(state, ms, ds, "scale_target", options.scale_target, targets, ds.target_names)
     ms.target_names = list(ds.target_names)
@@ -170,6 +171,22 @@ def _fit_scaler(state: RunState, ms: ModelState, ds, option: str, kind: str, a, 
                           code="cannot-scale", span=span, notes=_data_note(state, ds.name),
                           hint=f"rescale the column in the data (e.g. to other units), or leave it out with exclude=[\"{column}\"]",
                           ) from None
+
+
+def _check_class_target_unscaled(state: RunState, ms: ModelState, ds, kind: str | None) -> None:
+    """``scale_target`` on a table whose target is classes: a located error at the option. Class
+    indices are not quantities: scaled, they are no longer the classes the loss counts (whether
+    the table is in memory or streamed)."""
+    if kind in (None, "none") or ms.schema is None or not ms.schema.classes:
+        return
+    prop = ms.checked.properties.get("scale_target") if ms.checked is not None else None
+    target = ms.schema.targets[0]
+    listed = ", ".join(target.classes[:6]) + (", ..." if len(target.classes) > 6 else "")
+    raise state.error(f"expected a numeric target for scale_target {kind}; received the target '{target.name}' of "
+                      f"'{ds.name}', whose values are the classes {listed}", code="cannot-scale",
+                      span=prop[1].span if prop is not None else None, notes=_data_note(state, ds.name),
+                      hint="leave out scale_target: class targets are not scaled (it is for a numeric target under a "
+                      "regression loss)")
 
 
 def _compile_in_raw_units(state: RunState, ms: ModelState) -> None:
@@ -483,6 +500,9 @@ def _in_memory_training_data(state: RunState, step: CheckedStep, ms: ModelState,
                                                         prefetch=feed.prefetch)
         return data
     data = _shared_batches(state, step, x, y, batch=feed.batch, shuffle=feed.shuffle)
+    # the batches order their rows themselves (seeded, or not at all under shuffle=false): Keras
+    # would otherwise shuffle a PyDataset's batches again, so that shuffle=false trained out of order
+    fit_args["shuffle"] = False
     if val is not None:
         # every process evaluates all of the validation rows: the mean is the same
         fit_args["validation_data"] = val
