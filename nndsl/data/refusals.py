@@ -54,6 +54,10 @@ def _refuses(summary, f) -> bool:
     return False
 
 
+class _Undecided(Exception):
+    """The one pass kept too few of the target's values to tell: the table is read again to decide."""
+
+
 def _refuses_targets(ds, summary, schema) -> bool:
     labels = list(ds.labels)
     if not schema.classes:
@@ -62,9 +66,12 @@ def _refuses_targets(ds, summary, schema) -> bool:
         return not summary.labels(labels[0]) <= set(schema.classes)
     if not ds.target_names:
         return False
-    values = summary.target_values()
-    if values is None:
+    try:
+        values = summary.target_values(ds.target_names[0], lambda *args, **kwargs: _Undecided())
+    except _Undecided:
         return True  # too many distinct values to have been kept: encoding decides
+    if values is None:
+        return True  # a value that is not whole: encoding decides
     # whole numbers are named by their digits, as encoding names them
     names = {str(int(v)) if v == int(v) else f"{v:.9g}" for v in values.tolist()}
     return not names <= set(schema.classes)
