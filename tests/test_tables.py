@@ -76,7 +76,7 @@ def test_csv_reads_numbers_text_and_ids(tmp_path):
     assert ds.y.tolist() == [[0.0], [1.0]]
     assert ds.ids == {"id": ["k1", "k2"]}
     assert ds.columns == {"id": ["k1", "k2"], "note": ["hello", "x, y"]}
-    assert ds.fingerprint.startswith("sha256:") and ds.path == tmp_path / "d.csv"
+    assert ds.fingerprint.startswith("xxh3_128:") and ds.path == tmp_path / "d.csv"
 
 
 def test_csv_keeps_text_ids_as_written(tmp_path):
@@ -197,7 +197,7 @@ def test_folder_reads_every_part_file_and_columns_may_be_reordered(tmp_path):
     assert ds.x[:, 0].tolist() == [1.0, 3.0] and ds.y[:, 0].tolist() == [0.0, 1.0]
     assert ds.ids == {"id": ["r1", "r3"]}
     again = load_csv(tmp_path, path="data/", target="y", id="id")
-    assert again.fingerprint == ds.fingerprint and again.fingerprint.startswith("sha256:")
+    assert again.fingerprint == ds.fingerprint and again.fingerprint.startswith("xxh3_128:")
 
 
 def test_part_files_may_hold_no_rows_but_not_all_of_them(tmp_path):

@@ -5,8 +5,8 @@ Files are read by Arrow's multi-threaded CSV reader, with each column's type fix
 holding an empty cell, NaN or infinity, is read again row by row (:mod:`nndsl.data.csv_scan`),
 which names the file, the row and the column of the first bad cell; so is a small file, for
 which importing Arrow would take longer than reading it. The path may be a glob
-pattern or a folder of ``.csv`` part files, read as one table. Arrow hashes the file for its
-fingerprint as it reads it, so a file is read once.
+pattern or a folder of ``.csv`` part files, read as one table. The file's fingerprint is taken
+once it is read, from the page cache: that costs less than hashing each block as Arrow reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .columns import Roles
 from .csv_scan import read_header, scan_rows
 from .missing import allowed_columns
 from .parts import part_roles, read_parts
-from .paths import FingerprintingFile, Part
+from .paths import Part
 from .table import Dataset, data_error
 
 # Below this size a file is read row by row: that takes less time than importing Arrow (0.1-0.3 s),
@@ -48,34 +48,30 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
     if len(delimiter) != 1:
         raise data_error(f"expected a delimiter of one character; received '{delimiter}'", where=args["path"],
                          decl=decl, source=source)
-    hashed: dict[Path, str] = {}
     labelled: set[Path] = set()  # streamed: the files whose single target holds class labels
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="CSV", suffixes=(".csv",),
-                      read_part=lambda part, first, fail: _read_part(part, args, delimiter, first, fail, hashed),
-                      hashed=hashed, budget=memory_budget,
+                      read_part=lambda part, first, fail: _read_part(part, args, delimiter, first, fail),
+                      # no file is hashed while it is read: each is hashed after it, not on a thread
+                      # of its own that Arrow's reading threads would compete with
+                      hashed={}, budget=memory_budget,
                       open_part=lambda part, first, fail: open_csv_part(part, args, delimiter, first, fail, labelled))
 
 
-def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail,
-               hashed: dict[Path, str]) -> tuple[Roles, Block]:
-    """One file's roles and rows; ``first`` is the roles of the table's first file, if this is not it.
-
-    The file's fingerprint goes into ``hashed`` when Arrow read the file to the end.
-    """
+def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail) -> tuple[Roles, Block]:
+    """One file's roles and rows; ``first`` is the roles of the table's first file, if this is not it."""
     raw, header = read_header(part.path, delimiter, fail)
     roles = part_roles(args, header, first, fail, delimiter=delimiter)
     missing_ok = allowed_columns(roles, args)
     try:
         if part.path.stat().st_size < SMALL_FILE:
             raise _Refused()
-        block = _read_arrow(part.path, raw, roles, delimiter, missing_ok, hashed)
+        block = _read_arrow(part.path, raw, roles, delimiter, missing_ok)
     except _Refused:
         block = scan_rows(part.path, roles, delimiter, fail, missing_ok)
     return roles, block
 
 
-def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str, missing_ok: frozenset[str],
-                hashed: dict[Path, str]) -> Block:
+def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str, missing_ok: frozenset[str]) -> Block:
     """The file's rows through Arrow; raises _Refused where the row-by-row reader must decide."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -85,7 +81,8 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
     # a target is read as text, then as numbers: it may hold class labels (see blocks.table_to_block)
     types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})
     try:
-        with FingerprintingFile(path) as file:
+        # an open file, not its path: Arrow would decompress a file named .gz, which the header was not read from
+        with pa.OSFile(str(path)) as file:
             table = pacsv.read_csv(
                 file,
                 read_options=pacsv.ReadOptions(use_threads=True, block_size=BLOCK_SIZE),
@@ -93,11 +90,8 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
                 convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                      quoted_strings_can_be_null=False),
             )
-            fingerprint = file.fingerprint()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise _Refused() from None
-    if fingerprint is not None:
-        hashed[path] = fingerprint
     if table.column_names != list(raw_header):
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
     table = table.rename_columns(list(roles.header))
