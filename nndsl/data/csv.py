@@ -11,6 +11,9 @@ once it is read, from the page cache: that costs less than hashing each block as
 
 from __future__ import annotations
 
+import csv as _csv
+import itertools
+import re
 from pathlib import Path
 
 from .batches import open_csv_part
@@ -72,14 +75,43 @@ def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail
 
 
 def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str, missing_ok: frozenset[str]) -> Block:
-    """The file's rows through Arrow; raises _Refused where the row-by-row reader must decide."""
+    """The file's rows through Arrow; raises _Refused where the row-by-row reader must decide.
+
+    The targets are read as numbers when the first rows hold numbers there, as they usually do:
+    reading a column as text and then converting it costs more than reading the numbers. Where
+    Arrow refuses a target cell, or the first rows hold text, the file is read with the targets as
+    text, decided from all of their values (class labels or numbers: see
+    :func:`nndsl.data.blocks.table_to_block`). A refused feature cell goes to the row-by-row reader.
+    """
+    import pyarrow as pa
+
+    if roles.targets and _look_numeric(path, delimiter, [roles.header.index(c) for c in roles.targets]):
+        try:
+            return _parse(path, raw_header, roles, delimiter, missing_ok, text_targets=False)
+        except pa.ArrowInvalid as exc:
+            if not _refused_target(str(exc), raw_header, roles):
+                raise _Refused() from None
+    try:
+        return _parse(path, raw_header, roles, delimiter, missing_ok, text_targets=True)
+    except pa.ArrowInvalid:
+        raise _Refused() from None
+
+
+def _parse(path: Path, raw_header: list[str], roles: Roles, delimiter: str, missing_ok: frozenset[str], *,
+           text_targets: bool) -> Block:
+    """The file's rows through Arrow, the targets read as text or as numbers.
+
+    Arrow's ArrowInvalid (a cell it could not convert, a ragged row) passes through; every other
+    refusal raises _Refused.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     raw = dict(zip(roles.header, raw_header))
     types = {raw[c]: pa.float64() for c in roles.features}
-    # a target is read as text, then as numbers: it may hold class labels (see blocks.table_to_block)
-    types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})
+    # a target read as text is read as numbers afterwards: it may hold class labels (see blocks.table_to_block)
+    types.update({raw[c]: pa.string() if text_targets else pa.float64() for c in roles.targets})
+    types.update({raw[c]: pa.string() for c in roles.text})
     try:
         # an open file, not its path: Arrow would decompress a file named .gz, which the header was not read from
         with pa.OSFile(str(path)) as file:
@@ -90,7 +122,7 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
                 convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                      quoted_strings_can_be_null=False),
             )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowNotImplementedError:
         raise _Refused() from None
     if table.column_names != list(raw_header):
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
@@ -102,6 +134,41 @@ def _read_arrow(path: Path, raw_header: list[str], roles: Roles, delimiter: str,
         return _Refused()
 
     return table_to_block(table, roles, refuse, missing_ok)
+
+
+# Arrow's words for a cell it could not convert ("In CSV column #2: CSV conversion error to double:
+# invalid value 'yes'"): the column's place in the file, counted from 0.
+_REFUSED_COLUMN = re.compile(r"In CSV column #(\d+):")
+# How many of the first data rows decide whether the targets are read as numbers (a few KiB).
+SNIFF_ROWS = 100
+
+
+def _refused_target(message: str, raw_header: list[str], roles: Roles) -> bool:
+    """Whether Arrow's error ``message`` is about a cell of a target column."""
+    refused = _REFUSED_COLUMN.match(message)
+    if refused is None or int(refused.group(1)) >= len(raw_header):
+        return False
+    return roles.header[int(refused.group(1))] in roles.targets
+
+
+def _look_numeric(path: Path, delimiter: str, columns: list[int]) -> bool:
+    """Whether the given columns of the first data rows hold numbers or nothing, as Python reads them.
+
+    Only a guess of how to read the targets: a column that holds text further down is read again
+    as text, and one guessed to hold text is decided from all of its values.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = _csv.reader(fh, delimiter=delimiter)
+            if next((row for row in rows if any(c.strip() for c in row)), None) is None:  # the header
+                return False
+            for row in itertools.islice(rows, SNIFF_ROWS):
+                for j in columns:
+                    if j < len(row) and row[j].strip():
+                        float(row[j])
+    except (ValueError, _csv.Error, OSError):  # a UnicodeDecodeError is a ValueError
+        return False
+    return True
 
 
 def _has_empty_rows(table) -> bool:
