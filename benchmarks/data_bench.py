@@ -4,7 +4,7 @@ Run: python benchmarks/data_bench.py [--rows N] [--rounds N]
 
 Writes (into a temporary folder) a numeric table of N rows (default 1,000,000) and 10 columns,
 9 features and a target, as CSV and as Parquet, then times, the best of ``--rounds`` rounds
-(each round times every reader in turn):
+(each round times every reader in turn), and the ratios of the medians:
 
 - nndsl's ``csv`` loader, from the file to float32 feature and target arrays, against
   ``pandas.read_csv`` on the same file (the target: at most 1.0x pandas);
@@ -20,6 +20,7 @@ it is not installed the CSV figure is printed without its reference.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -47,7 +48,8 @@ def write_tables(folder: Path, rows: int) -> tuple[Path, Path]:
 
 
 def best(fns: dict, rounds: int) -> dict:
-    """Each function's fastest of ``rounds`` calls: (wall seconds, CPU seconds of all threads).
+    """Each function's fastest of ``rounds`` calls: (wall seconds, CPU seconds of all threads),
+    then the medians of the two.
 
     timeit's convention on a shared machine; the functions take turns within each round, so a
     change in the machine's load falls on all of them alike. The CPU time (this process's, every
@@ -59,7 +61,8 @@ def best(fns: dict, rounds: int) -> dict:
             wall, cpu = time.perf_counter(), time.process_time()
             fn()
             times[label].append((time.perf_counter() - wall, time.process_time() - cpu))
-    return {label: (min(w for w, _ in t), min(c for _, c in t)) for label, t in times.items()}
+    return {label: (min(w for w, _ in t), min(c for _, c in t), statistics.median(w for w, _ in t),
+                    statistics.median(c for _, c in t)) for label, t in times.items()}
 
 
 def main() -> None:
@@ -96,11 +99,12 @@ def main() -> None:
         times = best(fns, args.rounds)
 
         def figure(label):
-            wall, cpu = times[label]
+            wall, cpu = times[label][:2]
             return f"{wall:5.2f} s (cpu {cpu:5.2f} s)"
 
-        def ratio(label, reference):
-            return f"{times[label][0] / times[reference][0]:4.2f}x (cpu {times[label][1] / times[reference][1]:4.2f}x)"
+        def ratio(label, reference, median=False):
+            (w, c), (rw, rc) = (times[k][2:] if median else times[k][:2] for k in (label, reference))
+            return f"{w / rw:4.2f}x (cpu {c / rc:4.2f}x)"
 
         if pandas is not None:
             print(f"csv      nndsl {figure('csv')}   pandas.read_csv {figure('pandas')}   ratio {ratio('csv', 'pandas')}  target <= 1.00x")
@@ -110,6 +114,9 @@ def main() -> None:
         if pandas is not None:
             print(f"parsing  arrow {figure('arrow')}   pandas.read_csv {figure('pandas')}   ratio {ratio('arrow', 'pandas')}  "
                   "(Arrow's CSV reader alone: no fingerprint, no float32 arrays)")
+        medians = [("csv/pandas", "csv", "pandas"), ("parquet/csv", "parquet", "csv"), ("arrow/pandas", "arrow", "pandas")]
+        print("medians  " + "   ".join(f"{name} {ratio(label, ref, median=True)}" for name, label, ref in medians
+                                       if ref in times))
 
 if __name__ == "__main__":
     main()

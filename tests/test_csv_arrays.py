@@ -1,4 +1,4 @@
-"""The CSV loader's two readers give the same float32 arrays, and its fingerprint is the file's sha256.
+"""The CSV loader's two readers give the same float32 arrays, and its fingerprint is the file's XXH3-128.
 
 Arrow reads a large file in blocks that several threads parse, and the float32 arrays are filled
 from its float64 columns a band of rows at a time, on several threads; the row-by-row reader
@@ -9,12 +9,12 @@ hold the two readers to the same bytes. No TensorFlow is needed: they run in the
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal, localcontext
 from pathlib import Path
 
 import numpy as np
 import pytest
+import xxhash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,7 @@ from nndsl.data import csv as csv_source
 from nndsl.data.columns import assign_roles
 from nndsl.data.csv_scan import scan_rows
 from nndsl.data.parts import part_failure
-from nndsl.data.paths import FingerprintingFile, fingerprint_parts, resolve_parts
+from nndsl.data.paths import fingerprint_parts, resolve_parts
 
 pa = pytest.importorskip("pyarrow")
 
@@ -115,20 +115,20 @@ def test_stack_matches_numpy_for_columns_chunked_differently_and_with_nulls(monk
 # ---------------------------------------------------------------- the fingerprint
 
 
-def sha256_of(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+def xxh3_of(path: Path) -> str:
+    return "xxh3_128:" + xxhash.xxh3_128(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("text", [
-    "a,y\n" + "".join(f"{i},{i % 3}\n" for i in range(500)),  # read by Arrow, hashed as it reads
-    "a,y\n1,2\n1_000,3\n",  # refused by Arrow, read row by row, hashed after
+    "a,y\n" + "".join(f"{i},{i % 3}\n" for i in range(500)),  # read by Arrow
+    "a,y\n1,2\n1_000,3\n",  # refused by Arrow, read row by row
     "\ufeffa,y\n1,2\n",  # a byte order mark is hashed as a byte like the others
 ])
-def test_the_fingerprint_is_the_files_sha256_whichever_reader_reads_it(tmp_path, text):
+def test_the_fingerprint_is_the_files_xxh3_whichever_reader_reads_it(tmp_path, text):
     path = tmp_path / "d.csv"
     path.write_text(text, encoding="utf-8")
     ds = csv_source.load({"path": "d.csv", "target": "y"}, name="d", base=tmp_path)
-    assert ds.fingerprint == sha256_of(path)
+    assert ds.fingerprint == xxh3_of(path)
 
 
 def test_the_fingerprint_changes_with_one_byte(tmp_path):
@@ -140,7 +140,7 @@ def test_the_fingerprint_changes_with_one_byte(tmp_path):
     assert csv_source.load({"path": "d.csv", "target": "y"}, name="d", base=tmp_path).fingerprint not in (first, "")
 
 
-def test_part_files_hashed_while_read_give_the_fingerprint_hashed_afterwards(tmp_path):
+def test_part_files_read_by_either_reader_give_the_fingerprint_of_their_parts(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "a.csv").write_text("a,y\n" + "".join(f"{i},0\n" for i in range(300)))
@@ -148,17 +148,3 @@ def test_part_files_hashed_while_read_give_the_fingerprint_hashed_afterwards(tmp
     ds = csv_source.load({"path": "data", "target": "y"}, name="d", base=tmp_path)
     parts = resolve_parts("data", base=tmp_path, what="CSV", suffixes=(".csv",))
     assert ds.fingerprint == fingerprint_parts(parts) and ds.rows == 302
-
-
-def test_fingerprinting_file_knows_the_fingerprint_only_at_the_end(tmp_path):
-    path = tmp_path / "f.bin"
-    path.write_bytes(bytes(range(256)) * 50)
-    with FingerprintingFile(path) as file:
-        assert file.read(1000) and file.fingerprint() is None
-        buffer = bytearray(5000)
-        while file.readinto(buffer):
-            pass
-        assert file.fingerprint() == sha256_of(path)
-    with FingerprintingFile(path) as file:
-        file.read()
-        assert file.fingerprint() == sha256_of(path)

@@ -114,7 +114,7 @@ def test_json_log_format_and_run_record(sales):
     assert record["seed"] == 42
     assert record["overrides"] == {"epochs": "2"}
     assert "let epochs = 2" in record["program"]
-    assert record["data"]["train"]["fingerprint"].startswith("sha256:")
+    assert record["data"]["train"]["fingerprint"].startswith("xxh3_128:")
     assert len(record["history"]["sales"]["loss"]) == 2
     assert record["versions"]["keras"]
     assert record["preprocessing"]["sales"]["features"]["kind"] == "minmax"

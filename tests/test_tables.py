@@ -76,7 +76,7 @@ def test_csv_reads_numbers_text_and_ids(tmp_path):
     assert ds.y.tolist() == [[0.0], [1.0]]
     assert ds.ids == {"id": ["k1", "k2"]}
     assert ds.columns == {"id": ["k1", "k2"], "note": ["hello", "x, y"]}
-    assert ds.fingerprint.startswith("sha256:") and ds.path == tmp_path / "d.csv"
+    assert ds.fingerprint.startswith("xxh3_128:") and ds.path == tmp_path / "d.csv"
 
 
 def test_csv_keeps_text_ids_as_written(tmp_path):
@@ -111,10 +111,16 @@ CELLS = st.one_of(
 )
 
 
+@pytest.mark.parametrize("sniffed", [csv_source.SNIFF_ROWS, 0])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=6))
-def test_arrow_and_the_row_by_row_reader_agree(tmp_path, rows):
-    """On any file, both readers give the same arrays, or the same located error."""
+def test_arrow_and_the_row_by_row_reader_agree(tmp_path, monkeypatch, sniffed, rows):
+    """On any file, both readers give the same arrays, or the same located error.
+
+    With no rows sniffed the target is always read as numbers first, as a file whose text
+    targets come after its first rows is: where Arrow refuses one, it is read again as text.
+    """
+    monkeypatch.setattr(csv_source, "SNIFF_ROWS", sniffed)
     path = tmp_path / "p.csv"
     path.write_text("a,b,y\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
     args = {"path": "p.csv", "target": "y", "missing": "error"}
@@ -197,7 +203,7 @@ def test_folder_reads_every_part_file_and_columns_may_be_reordered(tmp_path):
     assert ds.x[:, 0].tolist() == [1.0, 3.0] and ds.y[:, 0].tolist() == [0.0, 1.0]
     assert ds.ids == {"id": ["r1", "r3"]}
     again = load_csv(tmp_path, path="data/", target="y", id="id")
-    assert again.fingerprint == ds.fingerprint and again.fingerprint.startswith("sha256:")
+    assert again.fingerprint == ds.fingerprint and again.fingerprint.startswith("xxh3_128:")
 
 
 def test_part_files_may_hold_no_rows_but_not_all_of_them(tmp_path):
@@ -659,6 +665,21 @@ def test_a_target_of_text_holds_class_labels(tmp_path, monkeypatch, small):
         load_csv(tmp_path, path="e.csv", target="y")
     assert message(e.value) == "e.csv:row 3, column 'y': expected a class label; received an empty cell"
     assert load_csv(tmp_path, path="e.csv", target="y", missing="drop").rows == 1
+
+
+def test_class_labels_after_rows_of_numbers_are_read_again_as_text_by_arrow(tmp_path, monkeypatch):
+    """The first rows' targets are numbers, so Arrow reads the targets as numbers; it refuses the
+    label further down, and the file is read again with them as text, not row by row."""
+    calls = []
+    monkeypatch.setattr(csv_source, "scan_rows", lambda *a, **k: calls.append(a) or scan_rows(*a, **k))
+    rows = [f"{i},{i % 2}" for i in range(csv_source.SNIFF_ROWS + 20)] + ["7, maybe", "8,1"]
+    (tmp_path / "d.csv").write_text("a,y\n" + "\n".join(rows) + "\n")
+    ds = load_csv(tmp_path, path="d.csv", target="y")
+    assert ds.labels == ["y"] and ds.y is None and ds.columns["y"][-3:] == ["1", " maybe", "1"]
+    assert fitted(ds).classes == ("0", "1", "maybe") and calls == []
+    (tmp_path / "d.csv").write_text("a,y\n" + "\n".join(rows[:-2]) + "\n7,1_0\n")  # a number Arrow refuses
+    ds = load_csv(tmp_path, path="d.csv", target="y")
+    assert ds.labels == [] and ds.y[-1, 0] == 10.0 and len(calls) == 1
 
 
 def test_class_labels_in_parquet_json_lines_and_part_files(tmp_path):

@@ -92,10 +92,13 @@ def settle(ds, args: dict, fail_row):
         return ds
     rows = ds.rows
     holes = {}
-    for j, name in enumerate(ds.feature_names):
-        column = np.isnan(ds.x[:, j])
-        if column.any():
-            holes[name] = column
+    # NaN propagates through the minimum: one pass over the contiguous array tells a table without
+    # missing numbers, the usual one, several times faster than searching each (strided) column
+    if ds.x.size and np.isnan(ds.x.min()):
+        for j, name in enumerate(ds.feature_names):
+            column = np.isnan(ds.x[:, j])
+            if column.any():
+                holes[name] = column
     for name in ds.categorical:
         column = blank(ds.columns[name])
         if column.any():

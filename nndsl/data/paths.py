@@ -8,7 +8,6 @@ plus the file's name), which is how errors about its rows name it.
 from __future__ import annotations
 
 import glob
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,60 +86,14 @@ def fingerprint_parts(parts: Parts, known: Mapping[Path, str] | None = None) -> 
     ``known`` holds the fingerprints of files already hashed while they were read (by path);
     the other files are hashed here.
     """
-    import hashlib
-
-    from .table import fingerprint_file
+    from .table import fingerprint_file, fingerprint_of, new_hash
 
     def of(path: Path) -> str:
         return (known or {}).get(path) or fingerprint_file(path)
 
     if parts.single:
         return of(parts.path)
-    h = hashlib.sha256()
+    h = new_hash()
     for part in parts.files:
         h.update(part.path.name.encode() + b"\0" + of(part.path).encode() + b"\n")
-    return "sha256:" + h.hexdigest()
-
-
-class FingerprintingFile(io.RawIOBase):
-    """A file whose bytes are hashed as a reader reads them, for a fingerprint without a second reading.
-
-    Arrow's CSV reader reads the file through it, in order and to the end: the bytes are hashed on
-    Arrow's I/O thread as they arrive (hashing releases the GIL), beside the parsing, instead of
-    being read a second time by a thread of their own. The fingerprint is the one
-    :func:`nndsl.data.table.fingerprint_file` gives.
-    """
-
-    def __init__(self, path: Path) -> None:
-        import hashlib
-
-        super().__init__()
-        self._file = open(path, "rb")
-        self._hash = hashlib.sha256()
-        self._at_end = False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = self._file.read(size)
-        self._hash.update(data)
-        if not data or size is None or size < 0:
-            self._at_end = True
-        return data
-
-    def readinto(self, buffer) -> int:
-        n = self._file.readinto(buffer)
-        with memoryview(buffer) as view:
-            self._hash.update(view[:n])
-        if not n:
-            self._at_end = True
-        return n
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-    def fingerprint(self) -> str | None:
-        """The file's fingerprint once the reader has read it to the end; None before."""
-        return "sha256:" + self._hash.hexdigest() if self._at_end else None
+    return fingerprint_of(h)

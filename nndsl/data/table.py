@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,13 +109,32 @@ def _count_missing(ds, index) -> dict[str, int]:
     return counts
 
 
+# The hash a file's fingerprint is made with, named in the fingerprint ("xxh3_128:<hex>"). XXH3 hashes
+# a file about ten times faster than sha256 (7 ms against 54 ms for 73 MiB), which is most of
+# what loading a large CSV costs beyond parsing it; a fingerprint tells files apart, it guards
+# against no adversary.
+FINGERPRINT_HASH = "xxh3_128"
+
+
+def new_hash():
+    """An empty hash of the kind every fingerprint is made with: ``update(bytes)``, then :func:`fingerprint_of`."""
+    import xxhash
+
+    return xxhash.xxh3_128()
+
+
+def fingerprint_of(h) -> str:
+    """The fingerprint a hash from :func:`new_hash` gives, named after its algorithm."""
+    return f"{FINGERPRINT_HASH}:{h.hexdigest()}"
+
+
 def fingerprint_file(path: Path) -> str:
-    """sha256 of a file's bytes (for the run record)."""
-    h = hashlib.sha256()
+    """The fingerprint of a file's bytes (for the run record, and what ``--resume`` compares)."""
+    h = new_hash()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    return "sha256:" + h.hexdigest()
+    return fingerprint_of(h)
 
 
 def data_error(message: str, *, where: str, hint: str | None = None, decl=None, source=None) -> RunError:
