@@ -10,7 +10,7 @@ read until the iterator is: a streamed table opens each file once per pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
@@ -35,6 +35,30 @@ def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, f
     roles = part_roles(args, header, first, fail, delimiter=delimiter)
     labels = _Labels(part, roles, raw, delimiter, set() if labelled is None else labelled)
     return roles, _csv_batches(part, raw, roles, delimiter, allowed_columns(roles, args), fail, labels)
+
+
+def read_blocks(batches: Iterator, roles: Roles, missing_ok, fail, row_of: Callable[[int], int], refused: Callable,
+                errors: tuple[type[BaseException], ...]) -> Iterator[tuple[int, Block]]:
+    """``(first row, Block)`` of each record batch of ``batches`` (a Parquet or JSON-lines reader).
+
+    Args:
+        fail: builds a located error (see :func:`nndsl.data.parts.part_failure`).
+        row_of: the row (or line) of the file that its 0-based row ``row`` is, as errors name it.
+        refused: ``refused(exc)`` words the error for a batch the reader could not read, one of ``errors``.
+    """
+    import pyarrow as pa
+
+    start = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except errors as exc:
+            raise refused(exc) from None
+        table = pa.Table.from_batches([batch])
+        yield start, table_to_block(table, roles, lambda p, at=start: problem_error(p, fail, row_of(at + p.row)), missing_ok)
+        start += table.num_rows
 
 
 class _TextTarget(Exception):
