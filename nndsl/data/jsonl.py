@@ -54,7 +54,9 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
         raise fail("expected JSON objects, one per line; received an empty file")
     roles = part_roles(args, header, first, fail)
     lines = _LineNumbers(part.path)
-    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, args))
+    block = table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, args))
+    block.row_of = lines.of
+    return roles, block
 
 
 class _LineNumbers:

@@ -93,8 +93,11 @@ def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
             row -= blocks[k].rows
             k += 1
         part = parts.files[k]
-        first_row = 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1  # a CSV's header is row 1
-        return part_failure(part.shown, decl, source, row_word)(message, where_row=row + first_row, column=column, hint=hint)
+        if blocks[k].row_of is not None:  # blank lines were skipped: the reader knows the file's row
+            where = blocks[k].row_of(row)
+        else:
+            where = row + (2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1)  # a CSV's header is row 1
+        return part_failure(part.shown, decl, source, row_word)(message, where_row=where, column=column, hint=hint)
 
     return fail
 

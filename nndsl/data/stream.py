@@ -171,7 +171,7 @@ class StreamedTable:
             self.roles = self.roles or roles
             first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
             for start, block in batches:
-                located = _row_fail(fail, start + first_row)
+                located = _row_fail(fail, start + first_row, block.row_of)
                 try:
                     settled = settle(self._dataset(block), self.args, located)
                 except Exception:
@@ -313,11 +313,13 @@ def _one(m: Moments, j: int) -> Moments:
     return out
 
 
-def _row_fail(fail, first_row: int):
-    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that starts at ``first_row``."""
+def _row_fail(fail, first_row: int, row_of=None):
+    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that
+    starts at ``first_row``, or placed in its file by ``row_of`` (the block's, where lines were skipped)."""
 
     def located(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
-        return fail(message, where_row=None if row is None else first_row + row, column=column, hint=hint)
+        where = None if row is None else row_of(row) if row_of is not None else first_row + row
+        return fail(message, where_row=where, column=column, hint=hint)
 
     return located
 
