@@ -9,6 +9,9 @@ missing cell becomes a category of its own by default. The encoded width of a ta
 of its columns' widths: that is the model's input width, so a model trained on a table needs no
 ``Input(shape=...)``.
 
+A ``text=`` column is categorical with its categories as written, sorted as text, and always a
+string input of the saved model: ``"02134"`` is a zip code, never the whole number 2134.
+
 A target of text class labels (``"yes"``/``"no"``) is mapped to indices in sorted order, as is a
 target of whole numbers under a classification loss; the class names travel with the model.
 
@@ -226,12 +229,15 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
             fill = OWN
         else:
             fill = str(policy) if not isinstance(policy, float) or not policy.is_integer() else str(int(policy))
-        cats = order(set(present) | ({fill} if fill not in (None, OWN) else set()))
+        as_text = name in getattr(ds, "as_text", ())
+        cats = set(present) | ({fill} if fill not in (None, OWN) else set())
+        cats = sorted(cats) if as_text else order(cats)
         if fill == OWN and OWN in values:
             cats = [OWN, *cats]  # a slot of its own (without missing cells in training, one is unknown there)
         if OWN in values:
             fitted[name] = fill
-        integer = bool(cats) and all(c != OWN for c in cats) and _whole(cats)
+        # text= keeps "02134" and "007" as written: a string input in the saved model, never an integer one
+        integer = not as_text and bool(cats) and all(c != OWN for c in cats) and _whole(cats)
         features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer))
     # numeric columns with a fill first: the saved model fills them with one group of layers (see
     # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is

@@ -202,7 +202,8 @@ class StreamedTable:
             texts[t.target_names[0]] = [f"{v:.9g}" for v in block.y[:, 0]]
             labels, y = [t.target_names[0]], None
         return Dataset(name=t.name, x=block.x, y=y, feature_names=t.feature_names, target_names=t.target_names,
-                       ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, labels=labels,
+                       ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, as_text=t.as_text,
+                       labels=labels,
                        policies=t.policies, unknown=t.unknown, table=True)
 
     def scan(self) -> None:
@@ -342,7 +343,7 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
 
     features = [*roles.features, *roles.categorical]
     template = Dataset(name=name, feature_names=list(roles.features), target_names=list(roles.targets),
-                       ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical),
+                       ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical), as_text=list(roles.as_text),
                        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True)
     table = StreamedTable(parts=parts, open_part=open_part, failure=failure, args=args, template=template, decl=decl, source=source,
                           row_word=row_word)

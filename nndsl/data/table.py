@@ -31,6 +31,7 @@ class Dataset:
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.data.schema)
+    as_text: list[str] = field(default_factory=list)  # categorical columns of text= (categories as written, never numbers)
     missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
     dropped: int = 0  # rows dropped by missing="drop"
     labels: list[str] = field(default_factory=list)  # target columns of text class labels (their text in ``columns``)
@@ -84,6 +85,7 @@ class Dataset:
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
             categorical=list(self.categorical),
+            as_text=list(self.as_text),
             missing=_count_missing(self.missing, self.feature_names, x, columns),
             labels=list(self.labels),
             policies=dict(self.policies),

@@ -48,10 +48,11 @@ class Table:
     when the target holds class labels) as float32 arrays, their column names, and the text of
     every column that is not numeric. A table read from a file also keeps its categorical
     columns, its target of text class labels (if any), each column's ``missing=`` policy and
-    what a category unseen in training becomes (``unknown``)."""
+    what a category unseen in training becomes (``unknown``), and which categorical columns are
+    text as written (``as_text``: categories sorted as text, never whole numbers)."""
 
     def __init__(self, x, y=None, feature_names=(), target_names=(), columns=None, categorical=(), labels=(),
-                 policies=None, unknown="oov"):
+                 policies=None, unknown="oov", as_text=()):
         self.x = x
         self.y = y
         self.feature_names = list(feature_names)
@@ -61,6 +62,7 @@ class Table:
         self.labels = list(labels)
         self.policies = dict(policies or {})
         self.unknown = unknown
+        self.as_text = list(as_text)
 
     def column_text(self, name):
         """A column's values as text (for ``keep``): numeric columns formatted from the arrays."""
@@ -76,7 +78,7 @@ class Table:
         """The rows at ``index`` (an array of row numbers)."""
         return Table(self.x[index], None if self.y is None else self.y[index], self.feature_names,
                      self.target_names, {k: [v[i] for i in index] for k, v in self.columns.items()}, self.categorical,
-                     self.labels, self.policies, self.unknown)
+                     self.labels, self.policies, self.unknown, self.as_text)
 
 
 # helper read_csv | needs: Table | imports: csv, math
@@ -108,7 +110,7 @@ def _is_label(cell):
 
 
 def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None, missing=None,
-             unknown="oov"):
+             unknown="oov", text=None):
     """A CSV file with a header row. The feature columns (every column but the targets,
     excluded, id and categorical ones, unless ``features`` names them) and the targets are
     read as float32; the other columns are kept as text, and so is a single target column of
@@ -117,8 +119,11 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
     An empty cell is missing: in a feature whose ``missing=`` policy is not "error" it is NaN
     (``fit_table`` finds what it becomes), in a categorical column the empty category, and a
     row with an empty cell of a column under "drop" is left out. An empty target cell is an
-    error unless its policy is "drop"."""
+    error unless its policy is "drop". The ``text`` columns are categorical, their categories the
+    cells as written ("02134" stays a zip code)."""
     targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
+    as_text = _names(text)
+    categorical += [c for c in as_text if c not in categorical]
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell.strip() for cell in row)]
     if len(rows) < 2:
@@ -162,7 +167,7 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
     x = np.ascontiguousarray(table[:, : len(features)])
     y = np.ascontiguousarray(table[:, len(features):]) if len(numeric) > len(features) else None
     policies = {c: _policy(missing, c) for c in features + categorical + targets}
-    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown), path)
+    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown, as_text), path)
 
 
 def _settle(table, path):
@@ -303,10 +308,12 @@ def fit_table(table, loss_kind=None):
             fill = ""  # a category of its own
         else:
             fill = str(int(policy)) if isinstance(policy, float) and policy.is_integer() else str(policy)
-        categories = _ordered(set(present) | ({fill} if fill else set()))
+        as_text = name in table.as_text  # "02134" and "007" as written: sorted as text, a string input
+        categories = set(present) | ({fill} if fill else set())
+        categories = sorted(categories) if as_text else _ordered(categories)
         if fill == "" and "" in values:
             categories = ["", *categories]
-        integer = bool(categories) and "" not in categories and _whole(categories)
+        integer = not as_text and bool(categories) and "" not in categories and _whole(categories)
         features.append({"name": name, "kind": "categorical", "fill": fill, "categories": categories,
                          "unknown": table.unknown, "integer": integer})
     # numeric columns with a fill first (``table_model`` fills them with one group of layers),
