@@ -95,7 +95,7 @@ def checked(meta: Any) -> dict:
     _is(meta, dict, "")
     for key in ("target_names", "feature_names", "class_names"):
         if key in meta:
-            _names(meta[key], key, unique=key != "class_names")
+            _names(meta[key], key, unique=False)
     if meta.get("table") is not None and meta["table"] != {}:
         _table(meta["table"])
         _is(_key(meta, "core", ""), str, "core")
