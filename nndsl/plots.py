@@ -141,6 +141,45 @@ def _usable(history) -> dict[str, list[float]]:
     return out
 
 
+def _chosen(metrics, available: list[str], whose: str) -> list[str]:
+    """The metrics to draw: those asked for (``val_x`` naming ``x``, each once), or every one available.
+
+    Raises:
+        RunError: a metric ``whose`` history (worded for the message) does not have, with a did-you-mean.
+    """
+    chosen: list[str] = []
+    for m in metrics or available:
+        base = str(m)[4:] if str(m).startswith("val_") else str(m)
+        if base not in available:
+            from .errors import did_you_mean
+
+            guess = did_you_mean(base, available)
+            raise RunError(f"expected a metric of {whose} ({', '.join(available)}); received '{m}'"
+                           + (f"; {guess}" if guess else ""), param="metrics")
+        if base not in chosen:
+            chosen.append(base)
+    return chosen
+
+
+def _grid(fig, panels: int, title: str | None) -> list:
+    """The axes of ``panels`` panels laid out in rows of :func:`_columns`, under ``title``."""
+    fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
+    cols = _columns(panels)
+    rows = math.ceil(panels / cols)
+    if title:
+        fig.suptitle(title, fontsize=14, fontweight="bold")
+    return [fig.add_subplot(rows, cols, i + 1) for i in range(panels)]
+
+
+def _size(width, height, panels: int) -> tuple[int, int]:
+    """The picture's size in pixels: as asked, else :func:`curves_size` of the number of panels."""
+    default_w, default_h = curves_size(panels)
+    w, h = int(width or default_w), int(height or default_h)
+    if w < 50 or h < 50 or w > 20000 or h > 20000:
+        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", param="width")
+    return w, h
+
+
 def curves_size(panels: int) -> tuple[int, int]:
     """Default (width, height) in pixels of a figure of ``panels`` metric panels."""
     cols = _columns(panels)
@@ -189,35 +228,12 @@ def plot_history(history: Mapping[str, Sequence[float]], path, *, title: str | N
         UsageError: matplotlib is not installed.
     """
     hist = _usable(history)
-    available = history_metrics(hist)
-    if metrics:
-        chosen = []
-        for m in metrics:
-            base = str(m)[4:] if str(m).startswith("val_") else str(m)
-            if base not in available:
-                from .errors import did_you_mean
-
-                guess = did_you_mean(base, available)
-                raise RunError(f"expected a metric of the training history ({', '.join(available)}); received '{m}'"
-                               + (f"; {guess}" if guess else ""), param="metrics")
-            if base not in chosen:
-                chosen.append(base)
-    else:
-        chosen = available
+    chosen = _chosen(metrics, history_metrics(hist), "the training history")
     output_format(path)  # a bad extension fails before anything is drawn
-    default_w, default_h = curves_size(len(chosen))
-    w, h = int(width or default_w), int(height or default_h)
-    if w < 50 or h < 50 or w > 20000 or h > 20000:
-        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", param="width")
+    w, h = _size(width, height, len(chosen))
     epochs = max(len(v) for v in hist.values())
     with _figure(w, h, layout="constrained") as fig:
-        fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
-        cols = _columns(len(chosen))
-        rows = math.ceil(len(chosen) / cols)
-        if title:
-            fig.suptitle(title, fontsize=14, fontweight="bold")
-        for i, metric in enumerate(chosen):
-            ax = fig.add_subplot(rows, cols, i + 1)
+        for ax, metric in zip(_grid(fig, len(chosen), title), chosen):
             _panel(ax, metric, hist.get(metric), hist.get(f"val_{metric}"), epochs,
                    name="loss (scaled target)" if scaled_loss and metric == "loss" else metric)
         return _save(fig, path)
@@ -291,33 +307,14 @@ def plot_runs(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *, t
     for hist in runs.values():
         available += [m for m in history_metrics(hist) if m not in available]
     available.sort(key=lambda n: 0 if n == "loss" else 1)
-    chosen = []
-    for m in metrics or available:
-        base = str(m)[4:] if str(m).startswith("val_") else str(m)
-        if base not in available:
-            from .errors import did_you_mean
-
-            guess = did_you_mean(base, available)
-            raise RunError(f"expected a metric of the runs' training histories ({', '.join(available)}); received '{m}'"
-                           + (f"; {guess}" if guess else ""), param="metrics")
-        if base not in chosen:
-            chosen.append(base)
+    chosen = _chosen(metrics, available, "the runs' training histories")
     output_format(path)
-    default_w, default_h = curves_size(len(chosen))
-    w, h = int(width or default_w), int(height or default_h)
-    if w < 50 or h < 50 or w > 20000 or h > 20000:
-        raise RunError(f"expected a picture size between 50 and 20000 pixels; received {w} x {h}", param="width")
+    w, h = _size(width, height, len(chosen))
     epochs = max(len(v) for hist in runs.values() for v in hist.values())
     from matplotlib.ticker import MaxNLocator
 
     with _figure(w, h, layout="constrained") as fig:
-        fig.get_layout_engine().set(w_pad=12 / DPI, h_pad=10 / DPI, wspace=0.06, hspace=0.08)
-        cols = _columns(len(chosen))
-        rows = math.ceil(len(chosen) / cols)
-        if title:
-            fig.suptitle(title, fontsize=14, fontweight="bold")
-        for i, metric in enumerate(chosen):
-            ax = fig.add_subplot(rows, cols, i + 1)
+        for ax, metric in zip(_grid(fig, len(chosen), title), chosen):
             for j, (label, hist) in enumerate(runs.items()):
                 color = RUN_COLORS[j % len(RUN_COLORS)]
                 for values, style, part in ((hist.get(metric), "-", ""), (hist.get(f"val_{metric}"), "--", " validation")):

@@ -135,15 +135,15 @@ def write_houses(folder: Path) -> Path:
 
 
 TABLES = """\
-# Every missing= policy, unseen categories, text class labels as one-hot targets, no Input.
+# Every missing= policy, unseen categories, codes as text, text class labels as one-hot targets, no Input.
 seed 4
 let epochs = 2
 
-data all   = csv("people.csv", target="tier", id="id", categorical=["city", "size"],
+data all   = csv("people.csv", target="tier", id="id", categorical=["city", "size"], text=["code"],
                  missing={"income": "median", "age": 30, "score": "drop", "city": "most_frequent"})
 data train = split(all, 0.75, part=0)
 data test  = split(all, 0.75, part=1)
-data fresh = csv("fresh.csv", id="id", categorical=["city", "size"], missing={"score": "drop"})
+data fresh = csv("fresh.csv", id="id", categorical=["city", "size"], text=["code"], missing={"score": "drop"})
 
 model tier {
     Dense(8, activation=relu)
@@ -166,26 +166,29 @@ predict tier on fresh rows=4
 
 
 def write_tables(folder: Path) -> Path:
-    """People with empty cells in every kind of column, a city and a size category, and a text
-    tier; fresh rows with a city and a size never seen in training, and empty cells."""
+    """People with empty cells in every kind of column, a city and a size category, a code whose
+    leading zeros matter, and a text tier; fresh rows with a city, a size and a code never seen in
+    training, and empty cells."""
     import numpy as np
 
     folder.mkdir(parents=True)
     rng = np.random.default_rng(1)
     with open(folder / "people.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "age", "income", "score", "city", "size", "tier"])
+        w.writerow(["id", "age", "income", "score", "city", "size", "code", "tier"])
         for i in range(160):
             age = "" if i % 11 == 0 else int(rng.integers(18, 80))
             income = "" if i % 7 == 0 else f"{rng.uniform(10, 90):.2f}"
             score = "" if i % 23 == 5 else f"{rng.normal():.3f}"
             city = "" if i % 13 == 0 else ["Lyon", "Porto", "Turku", "Lyon"][i % 4]
-            w.writerow([f"p{i}", age, income, score, city, 1 + i % 3, ["gold", "silver", "bronze"][(i // 2) % 3]])
+            code = ["007", "07", "7", "012", "12"][i % 5]
+            w.writerow([f"p{i}", age, income, score, city, 1 + i % 3, code, ["gold", "silver", "bronze"][(i // 2) % 3]])
     with open(folder / "fresh.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "age", "income", "score", "city", "size"])
+        w.writerow(["id", "age", "income", "score", "city", "size", "code"])
         for i, (city, size) in enumerate([("Lyon", 1), ("Oslo", 2), ("", 3), ("Turku", 4), ("Porto", 1), ("Lyon", 2)]):
-            w.writerow([f"f{i}", "" if i == 2 else 30 + i, "" if i == 3 else 50 + i, "" if i == 5 else 0.5, city, size])
+            code = ["007", "0007", "7", "", "012", "07"][i]
+            w.writerow([f"f{i}", "" if i == 2 else 30 + i, "" if i == 3 else 50 + i, "" if i == 5 else 0.5, city, size, code])
     path = folder / "tables.nn"
     path.write_text(TABLES, encoding="utf-8")
     return path

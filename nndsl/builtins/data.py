@@ -12,6 +12,8 @@ TABLE_COLUMNS = (
     param("numeric", "str_list", None, "Numeric feature columns; with categorical=, the only features (others are left out)."),
     param("categorical", "str_list", None, "Columns of categories (text or whole numbers), one-hot encoded with the training "
                                            "data's categories and a slot for unseen ones."),
+    param("text", "str_list", None, "Categorical columns read as text exactly as written, whatever they look like "
+                                    "(codes such as \"02134\" or \"007\"): never numbers, a string input of the saved model."),
 )
 TABLE_IDS = param("id", "str_list", None, "Identifying columns kept out of the features, copied into predictions.")
 TABLE_MISSING = param("missing", "missing", None,

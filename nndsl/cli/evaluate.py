@@ -61,14 +61,17 @@ def cmd_evaluate(args) -> int:
     import numpy as np
 
     from ..run.evaluation import BINARY, REGRESSION, class_names_for, evaluate, kind_of, print_table
-    from ..run.modelmeta import read as read_meta
+    from ..run.modelmeta import BadMeta, read_checked
     from ..run.steps import predict_array
 
+    try:
+        meta = read_checked(model_path)
+    except BadMeta as exc:
+        raise RunError(f"{args.model}: {exc.refusal()}; {exc.hint}") from None
     try:
         model = keras.models.load_model(model_path, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
         raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
-    meta = read_meta(model_path)
     from ..data.schema import encode, from_meta
     from ..run.tablemodel import core_of
 

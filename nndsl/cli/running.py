@@ -439,14 +439,17 @@ def _load_model(path: Path, name: str):
     """The saved model and the metadata nndsl keeps beside it (target names, categorical vocabularies)."""
     import keras
 
-    from ..run.modelmeta import read as read_meta
+    from ..run.modelmeta import BadMeta, read_checked
     from ..run.tablemodel import core_of
 
+    try:
+        meta = read_checked(path)
+    except BadMeta as exc:
+        raise RunError(f"{name}: {exc.refusal()}; {exc.hint}") from None
     try:
         model = keras.models.load_model(path, safe_mode=True)
     except Exception as exc:
         raise RunError(f"{name}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
-    meta = read_meta(path)
     # a model trained on a table takes named columns; nndsl encodes the rows itself (with located errors)
     return (core_of(model) if meta.get("table") else model), meta
 

@@ -10,7 +10,7 @@ read until the iterator is: a streamed table opens each file once per pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
@@ -35,6 +35,33 @@ def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, f
     roles = part_roles(args, header, first, fail, delimiter=delimiter)
     labels = _Labels(part, roles, raw, delimiter, set() if labelled is None else labelled)
     return roles, _csv_batches(part, raw, roles, delimiter, allowed_columns(roles, args), fail, labels)
+
+
+def read_blocks(batches: Iterator, roles: Roles, missing_ok, fail, row_of: Callable[[int], int], refused: Callable,
+                errors: tuple[type[BaseException], ...]) -> Iterator[tuple[int, Block]]:
+    """``(first row, Block)`` of each record batch of ``batches`` (a Parquet or JSON-lines reader).
+
+    Args:
+        fail: builds a located error (see :func:`nndsl.data.parts.part_failure`).
+        row_of: the row (or line) of the file that its 0-based row ``row`` is, as errors name it;
+            each block carries it for its own rows.
+        refused: ``refused(exc)`` words the error for a batch the reader could not read, one of ``errors``.
+    """
+    import pyarrow as pa
+
+    start = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except errors as exc:
+            raise refused(exc) from None
+        table = pa.Table.from_batches([batch])
+        block = table_to_block(table, roles, lambda p, at=start: problem_error(p, fail, row_of(at + p.row)), missing_ok)
+        block.row_of = lambda row, at=start: row_of(at + row)
+        yield start, block
+        start += table.num_rows
 
 
 class _TextTarget(Exception):
@@ -76,7 +103,7 @@ class _Labels:
                     self.labelled.add(self.path)  # the rest of the file's targets are labels too
                 return block
         block = _block(table, self.text_roles, problem, missing_ok)
-        return None if block is None else Block(block.x, None, block.texts, self.single)
+        return None if block is None else Block(block.x, None, block.texts, self.single, block.row_of)
 
     def holds_text(self) -> bool:
         """Whether the file's target has a cell of text anywhere (read through, on the error path only)."""
@@ -96,6 +123,7 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
     raw = dict(zip(roles.header, raw_header))
     types = {raw[c]: pa.float64() for c in roles.features}
     types.update({raw[c]: pa.string() for c in (*roles.text, *roles.targets)})  # as csv.py reads them
+    file_row = _file_rows(part.path, delimiter)
     start = 0
     try:
         reader = pacsv.open_csv(
@@ -113,15 +141,30 @@ def _csv_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: str
             table = pa.Table.from_batches([batch]).rename_columns(list(roles.header))
             at = start
             # targets are read as text (one may hold class labels): as numbers here, as the row-by-row reader reads them
-            block = labels.block(table, roles, lambda p, at=at: _csv_problem(p, fail, at + p.row + 2, missing_ok), missing_ok,
-                                 lambda t: _read_numbers(t, roles.targets, labels.single))
+            block = labels.block(table, roles, lambda p, at=at: _csv_problem(p, fail, file_row(at + p.row), missing_ok),
+                                 missing_ok, lambda t: _read_numbers(t, roles.targets, labels.single))
             if block is not None:
-                yield start, block
+                yield start, _in_file(block, at, file_row)
             start += table.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     # Arrow refused a number of this batch (or a line): the rest of the file is read as text
     yield from _text_batches(part, raw_header, roles, delimiter, missing_ok, fail, start, labels)
+
+
+def _file_rows(path, delimiter: str):
+    """The file row of a 0-based row among those Arrow reads (it skips empty lines), found only
+    when an error needs it."""
+    from .csv_scan import file_row
+
+    return lambda row: file_row(path, delimiter, row, arrow=True)
+
+
+def _in_file(block: Block, at: int, file_row) -> Block:
+    """``block`` (a batch's rows from row ``at`` of Arrow's, some perhaps left out) placing its rows in the file."""
+    in_batch = block.row_of or (lambda row: row)
+    block.row_of = lambda row: file_row(at + in_batch(row))
+    return block
 
 
 def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
@@ -137,7 +180,9 @@ def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
     if not len(kept):
         return None
     rows = table.take(pa.array(kept))
-    return table_to_block(rows, roles, lambda p: problem(_moved(_first(rows, roles, p), int(kept[p.row]))), missing_ok)
+    block = table_to_block(rows, roles, lambda p: problem(_moved(_first(rows, roles, p), int(kept[p.row]))), missing_ok)
+    block.row_of = lambda row: int(kept[row])  # its row in the batch
+    return block
 
 
 def _first(table, roles: Roles, p):
@@ -212,8 +257,10 @@ def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: st
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    file_row = _file_rows(part.path, delimiter)
+
     def problem(p, at):
-        return _csv_problem(p, fail, at + p.row + 2, missing_ok)
+        return _csv_problem(p, fail, file_row(at + p.row), missing_ok)
 
     at = 0
     try:
@@ -233,7 +280,7 @@ def _text_batches(part: Part, raw_header: list[str], roles: Roles, delimiter: st
             block = labels.block(table, roles, lambda p, at=at: problem(p, at), missing_ok,
                                  lambda t: _read_numbers(t, roles.targets, labels.single))
             if block is not None:
-                yield at, block
+                yield at, _in_file(block, at, file_row)
             at += table.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise fail(f"expected CSV text Arrow can read; received {_first_line(exc)}", where_row=max(at, start) + 2) from None

@@ -40,6 +40,9 @@ class Block:
     y: Any
     texts: dict[str, list] = field(default_factory=dict)
     labels: tuple[str, ...] = ()  # a target column of text class labels (its text in ``texts``), y then None
+    # The row (or line) of its file that a 0-based row of the block was read from, as an error
+    # names it, where skipped blank lines make it more than a count; None: the rows follow the header.
+    row_of: Callable[[int], int] | None = None
 
     @property
     def rows(self) -> int:

@@ -3,6 +3,10 @@
 The same rules hold for every table source (csv, parquet, json): the target, id, excluded and
 categorical columns are named; every other column is a numeric feature unless ``features=``
 lists them. A named column the table lacks is an error that lists the table's columns.
+
+A ``text=`` column is a categorical column whose categories are its text as written, whatever it
+looks like: ``"02134"`` stays a zip code, not the number 2134, and ``"1.50"`` and ``"1.5"`` are two
+categories (see :mod:`nndsl.data.schema`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Roles:
     targets: tuple[str, ...]
     ids: tuple[str, ...]
     categorical: tuple[str, ...]
+    as_text: tuple[str, ...] = ()  # the categorical columns of text= (categories of text as written, never numbers)
 
     @property
     def numeric(self) -> tuple[str, ...]:
@@ -63,7 +68,7 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
     categories, are left out).
 
     Args:
-        args: the source's arguments (target, features, numeric, exclude, categorical, id).
+        args: the source's arguments (target, features, numeric, exclude, categorical, text, id).
         fail: ``fail(message, hint=None)`` builds the located error.
         delimiter: a CSV file's delimiter, to spot a file separated by another one.
     """
@@ -85,6 +90,7 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
     ids = as_list(args.get("id")) or []
     exclude = as_list(args.get("exclude")) or []
     categorical = as_list(args.get("categorical")) or []
+    as_text = as_list(args.get("text")) or []
     for c in targets:
         need(c, "target")
     for c in ids:
@@ -96,9 +102,18 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
         if c in targets:
             raise fail(f"expected categorical feature columns; received the target '{c}'",
                        hint="a target of class labels needs no declaration: leave it out of categorical=")
+    for c in as_text:
+        need(c, "text")
+        for names, role in ((targets, "the target"), (ids, "an id"), (exclude, "excluded")):
+            if c in names:
+                raise fail(f"expected text= to name feature columns; received '{c}', {role}",
+                           hint="an id or excluded column is kept as text already; a target of class labels needs no declaration")
+    categorical += [c for c in as_text if c not in categorical]  # text= columns are categories of text
     numeric = as_list(args.get("numeric"))
     for c in numeric or ():
         need(c, "numeric")
+        if c in as_text:
+            raise fail(f"expected a column to be numeric or text; received '{c}' in both numeric= and text=")
         if c in categorical:
             raise fail(f"expected a column to be numeric or categorical; received '{c}' in both numeric= and categorical=")
     features = as_list(args.get("features"))
@@ -113,4 +128,4 @@ def assign_roles(args: dict, header, fail: Callable[..., Exception], *, delimite
         features = [c for c in features if c not in categorical]
     if not features and not categorical:
         raise fail("expected at least one feature column; received none after removing target and excluded columns")
-    return Roles(tuple(header), tuple(features), tuple(targets), tuple(ids), tuple(categorical))
+    return Roles(tuple(header), tuple(features), tuple(targets), tuple(ids), tuple(categorical), tuple(as_text))

@@ -19,7 +19,7 @@ from pathlib import Path
 from .batches import open_csv_part
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles
-from .csv_scan import read_header, scan_rows
+from .csv_scan import file_row, read_header, scan_rows
 from .missing import allowed_columns
 from .parts import part_roles, read_parts
 from .paths import Part
@@ -71,6 +71,7 @@ def _read_part(part: Part, args: dict, delimiter: str, first: Roles | None, fail
         block = _read_arrow(part.path, raw, roles, delimiter, missing_ok)
     except _Refused:
         block = scan_rows(part.path, roles, delimiter, fail, missing_ok)
+    block.row_of = lambda row: file_row(part.path, delimiter, row)  # for an error of a missing=/label policy
     return roles, block
 
 

@@ -131,6 +131,26 @@ def _scan(path: Path, roles: Roles, delimiter: str, fail: Callable[..., Exceptio
     return Block(x, y, texts)
 
 
+def file_row(path: Path, delimiter: str, row: int, *, arrow: bool = False) -> int:
+    """The file row (the header is row 1, blank lines count) of the 0-based data row ``row``,
+    as :func:`scan_rows` skips lines (a line of blank cells), or Arrow's reader does
+    (``arrow``: an empty line only). Read only when an error needs it."""
+
+    def kept(r) -> bool:
+        return bool(r) and (arrow or any(c.strip() for c in r))
+
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = _csv.reader(fh, delimiter=delimiter)
+        next((r for r in reader if r and any(c.strip() for c in r)), None)  # the header
+        seen = -1
+        for r in reader:
+            if kept(r):
+                seen += 1
+                if seen == row:
+                    return reader.line_num
+    return row + 2
+
+
 def holds_text(path: Path, delimiter: str, j: int) -> bool:
     """Whether column ``j`` of the file has a cell that is not a number: a column of class labels.
 

@@ -54,7 +54,9 @@ def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles
         raise fail("expected JSON objects, one per line; received an empty file")
     roles = part_roles(args, header, first, fail)
     lines = _LineNumbers(part.path)
-    return roles, table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, args))
+    block = table_to_block(table, roles, lambda p: problem_error(p, fail, lines.of(p.row)), allowed_columns(roles, args))
+    block.row_of = lines.of
+    return roles, block
 
 
 class _LineNumbers:
@@ -129,15 +131,5 @@ def open_json_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[R
 def _json_batches(part: Part, reader, roles: Roles, missing_ok, fail, lines):
     import pyarrow as pa
 
-    start = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise _locate(part.path, fail, exc) from None
-        table = pa.Table.from_batches([batch])
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, lines.of(at + p.row)), missing_ok)
-        start += table.num_rows
+    return batches.read_blocks(iter(reader), roles, missing_ok, fail, lines.of, lambda exc: _locate(part.path, fail, exc),
+                               (pa.ArrowInvalid, pa.ArrowNotImplementedError))

@@ -74,16 +74,7 @@ def open_parquet_part(part: Part, args: dict, first: Roles | None, fail) -> tupl
 def _parquet_batches(file, roles: Roles, missing_ok, fail):
     import pyarrow as pa
 
-    start = 0
-    reader = file.iter_batches(batch_size=batches.BATCH_ROWS, use_threads=True)
-    while True:
-        try:
-            batch = next(reader)
-        except StopIteration:
-            return
-        except (pa.ArrowException, OSError) as exc:
-            raise fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})") from None
-        table = pa.Table.from_batches([batch])
-        at = start
-        yield start, table_to_block(table, roles, lambda p, at=at: problem_error(p, fail, at + p.row + 1), missing_ok)
-        start += table.num_rows
+    return batches.read_blocks(file.iter_batches(batch_size=batches.BATCH_ROWS, use_threads=True), roles, missing_ok,
+                               fail, lambda row: row + 1,
+                               lambda exc: fail(f"expected a Parquet file; received a file Arrow cannot read ({_reason(exc)})"),
+                               (pa.ArrowException, OSError))

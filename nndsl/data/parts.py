@@ -75,7 +75,7 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
-        fingerprint=fingerprint, categorical=list(first.categorical), labels=list(table.labels),
+        fingerprint=fingerprint, categorical=list(first.categorical), as_text=list(first.as_text), labels=list(table.labels),
         policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True,
     ), args, _row_failure(parts, blocks, decl, source, row_word))
     if ds.rows == 0:
@@ -93,8 +93,11 @@ def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
             row -= blocks[k].rows
             k += 1
         part = parts.files[k]
-        first_row = 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1  # a CSV's header is row 1
-        return part_failure(part.shown, decl, source, row_word)(message, where_row=row + first_row, column=column, hint=hint)
+        if blocks[k].row_of is not None:  # blank lines were skipped: the reader knows the file's row
+            where = blocks[k].row_of(row)
+        else:
+            where = row + (2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1)  # a CSV's header is row 1
+        return part_failure(part.shown, decl, source, row_word)(message, where_row=where, column=column, hint=hint)
 
     return fail
 
@@ -149,7 +152,7 @@ def part_roles(args: dict, header, first: Roles | None, fail, *, delimiter: str 
     if first is None:
         return assign_roles(args, header, fail, delimiter=delimiter)
     check_same_columns(first, header, fail)
-    return Roles(tuple(header), first.features, first.targets, first.ids, first.categorical)
+    return Roles(tuple(header), first.features, first.targets, first.ids, first.categorical, first.as_text)
 
 
 def check_same_columns(first: Roles, header, fail) -> None:

@@ -9,6 +9,9 @@ missing cell becomes a category of its own by default. The encoded width of a ta
 of its columns' widths: that is the model's input width, so a model trained on a table needs no
 ``Input(shape=...)``.
 
+A ``text=`` column is categorical with its categories as written, sorted as text, and always a
+string input of the saved model: ``"02134"`` is a zip code, never the whole number 2134.
+
 A target of text class labels (``"yes"``/``"no"``) is mapped to indices in sorted order, as is a
 target of whole numbers under a classification loss; the class names travel with the model.
 
@@ -171,11 +174,26 @@ def _text_column(values):
     return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
 
 
-def category_counts(raw):
-    """(a text column's categories, ``""`` for a missing cell, and how many cells hold each)."""
+def _codes(ds, name: str):
+    """``_text_column`` of the data set's column ``name``, made once: fitting and encoding the
+    training data both need it. Kept with the list it was made of, so a data set that replaced
+    the column (``dataclasses.replace`` copies the dict) makes it again."""
+    raw = ds.columns[name]
+    cache = getattr(ds, "text_codes", None)
+    if cache is None:
+        return _text_column(raw)
+    made = cache.get(name)
+    if made is None or made[0] is not raw:
+        made = cache[name] = (raw, _text_column(raw))
+    return made[1]
+
+
+def category_counts(raw, codes=None):
+    """(a text column's categories, ``""`` for a missing cell, and how many cells hold each);
+    ``codes``: the column's ``_text_column``, when made already."""
     import numpy as np
 
-    index, values = _text_column(raw)
+    index, values = codes if codes is not None else _text_column(raw)
     return values, (np.bincount(index, minlength=len(values)) if len(values) else np.zeros(0, int))
 
 
@@ -211,12 +229,15 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
             fill = OWN
         else:
             fill = str(policy) if not isinstance(policy, float) or not policy.is_integer() else str(int(policy))
-        cats = order(set(present) | ({fill} if fill not in (None, OWN) else set()))
+        as_text = name in getattr(ds, "as_text", ())
+        cats = set(present) | ({fill} if fill not in (None, OWN) else set())
+        cats = sorted(cats) if as_text else order(cats)
         if fill == OWN and OWN in values:
             cats = [OWN, *cats]  # a slot of its own (without missing cells in training, one is unknown there)
         if OWN in values:
             fitted[name] = fill
-        integer = bool(cats) and all(c != OWN for c in cats) and _whole(cats)
+        # text= keeps "02134" and "007" as written: a string input in the saved model, never an integer one
+        integer = not as_text and bool(cats) and all(c != OWN for c in cats) and _whole(cats)
         features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer))
     # numeric columns with a fill first: the saved model fills them with one group of layers (see
     # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is
@@ -255,10 +276,10 @@ class _Arrays:
         return float(values[int(np.argmax(counts))])  # the smallest of the most frequent
 
     def categories(self, name: str):
-        return category_counts(self.ds.columns[name])
+        return category_counts(None, _codes(self.ds, name))
 
     def labels(self, name: str) -> list[str]:
-        return _text_column(self.ds.columns[name])[1]
+        return _codes(self.ds, name)[1]
 
     def target_values(self, name: str, fail: Fail):
         """The distinct values of the one numeric target, or None without one."""
@@ -333,7 +354,7 @@ def encode(ds, schema: TableSchema, fail: Fail, *, with_targets: bool = True):
             if f.name not in ds.columns:
                 raise fail(f"expected the categorical column '{f.name}' the model was trained with; received data without it",
                            column=f.name, hint=f"declare it: csv(..., categorical=[\"{f.name}\"])")
-            _one_hot(out[:, at : at + f.width], ds.columns[f.name], f, fail)
+            _one_hot(out[:, at : at + f.width], _codes(ds, f.name), f, fail)
         at += f.width
     y = ds.y
     labels = list(ds.labels)
@@ -343,13 +364,13 @@ def encode(ds, schema: TableSchema, fail: Fail, *, with_targets: bool = True):
         raise fail(f"expected numbers in the target column '{labels[0]}'; received text class labels", column=labels[0])
     classes = list(schema.classes) if with_targets and schema.classes else ds.class_names
     return replace(ds, x=out, y=y, feature_names=schema.encoded_names(), categorical=[], labels=[], encoded=True,
-                   class_names=classes)
+                   class_names=classes, text_codes={})
 
 
-def _one_hot(block, raw, f: Feature, fail: Fail) -> None:
+def _one_hot(block, codes, f: Feature, fail: Fail) -> None:
     import numpy as np
 
-    index, values = _text_column(raw)
+    index, values = codes
     slot_of = {c: i + (1 if f.unknown == "oov" else 0) for i, c in enumerate(f.categories)}
     slots = np.empty(len(values), dtype=np.int64)
     for k, v in enumerate(values):
@@ -378,7 +399,7 @@ def _class_indices(ds, target: Target, fail: Fail):
     import numpy as np
 
     if ds.labels:
-        rows, values = _text_column(ds.columns[target.name])
+        rows, values = _codes(ds, target.name)
     else:
         # whole numbers: the class names are their digits (see _target)
         values, rows = np.unique(ds.y[:, 0], return_inverse=True)

@@ -206,7 +206,7 @@ class StreamedTable:
             self.roles = self.roles or roles
             first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
             for start, block in batches:
-                located = _row_fail(fail, start + first_row)
+                located = _row_fail(fail, start + first_row, block.row_of)
                 try:
                     settled = settle(self._dataset(block), self.args, located)
                 except Exception:
@@ -237,7 +237,8 @@ class StreamedTable:
             texts[t.target_names[0]] = [f"{v:.9g}" for v in block.y[:, 0]]
             labels, y = [t.target_names[0]], None
         return Dataset(name=t.name, x=block.x, y=y, feature_names=t.feature_names, target_names=t.target_names,
-                       ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, labels=labels,
+                       ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, as_text=t.as_text,
+                       labels=labels,
                        policies=t.policies, unknown=t.unknown, table=True)
 
     def scan(self) -> None:
@@ -364,11 +365,13 @@ def _one(m: Moments, j: int) -> Moments:
     return out
 
 
-def _row_fail(fail, first_row: int):
-    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that starts at ``first_row``."""
+def _row_fail(fail, first_row: int, row_of=None):
+    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that
+    starts at ``first_row``, or placed in its file by ``row_of`` (the block's, where lines were skipped)."""
 
     def located(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
-        return fail(message, where_row=None if row is None else first_row + row, column=column, hint=hint)
+        where = None if row is None else row_of(row) if row_of is not None else first_row + row
+        return fail(message, where_row=where, column=column, hint=hint)
 
     return located
 
@@ -391,7 +394,7 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
 
     features = [*roles.features, *roles.categorical]
     template = Dataset(name=name, feature_names=list(roles.features), target_names=list(roles.targets),
-                       ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical),
+                       ids={c: [] for c in roles.ids}, path=parts.path, categorical=list(roles.categorical), as_text=list(roles.as_text),
                        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True)
     table = StreamedTable(parts=parts, open_part=open_part, failure=failure, args=args, template=template, decl=decl, source=source,
                           row_word=row_word)

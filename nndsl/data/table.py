@@ -30,6 +30,7 @@ class Dataset:
     tf_dataset: Any = None
     class_names: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)  # text columns to one-hot encode (see nndsl.data.schema)
+    as_text: list[str] = field(default_factory=list)  # categorical columns of text= (categories as written, never numbers)
     missing: dict[str, int] = field(default_factory=dict)  # missing cells per feature (see nndsl.data.missing)
     dropped: int = 0  # rows dropped by missing="drop"
     labels: list[str] = field(default_factory=list)  # target columns of text class labels (their text in ``columns``)
@@ -38,6 +39,8 @@ class Dataset:
     encoded: bool = False  # features already encoded for a model (see nndsl.data.schema.encode)
     table: bool = False  # read from a table source (csv, parquet, json): columns with names and roles
     stream: Any = None  # a table larger than the memory budget, read in record batches (see nndsl.data.stream); x is None
+    # each text column's Arrow dictionary encoding, made once for fitting and encoding (see nndsl.data.schema)
+    text_codes: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def streamed(self) -> bool:
@@ -65,25 +68,24 @@ class Dataset:
             return [f"{v:.9g}" for v in self.y[:, self.target_names.index(name)]]
         raise KeyError(name)
 
-    def _missing_in(self, index) -> dict[str, int]:
-        """The missing cells of each column among the rows at ``index``."""
-        return _count_missing(self, index) if self.missing else {}
-
     def subset(self, index, name: str) -> Dataset:
         """The rows at ``index`` (a NumPy index array), as a new data set."""
         pick = list(index)
+        x = self.x[index]
+        columns = {k: [v[i] for i in pick] for k, v in self.columns.items()}
         return Dataset(
             name=name,
-            x=self.x[index],
+            x=x,
             y=None if self.y is None else self.y[index],
             feature_names=self.feature_names,
             target_names=self.target_names,
             ids={k: [v[i] for i in pick] for k, v in self.ids.items()},
-            columns={k: [v[i] for i in pick] for k, v in self.columns.items()},
+            columns=columns,
             path=self.path,
             fingerprint=f"{self.fingerprint}[{len(pick)} rows]",
             categorical=list(self.categorical),
-            missing=self._missing_in(index),
+            as_text=list(self.as_text),
+            missing=_count_missing(self.missing, self.feature_names, x, columns),
             labels=list(self.labels),
             policies=dict(self.policies),
             unknown=self.unknown,
@@ -92,16 +94,18 @@ class Dataset:
         )
 
 
-def _count_missing(ds, index) -> dict[str, int]:
+def _count_missing(missing: dict[str, int], feature_names: list[str], x, columns: dict[str, list]) -> dict[str, int]:
+    """The missing cells of each column of ``missing`` among the rows of ``x`` and ``columns``."""
     import numpy as np
 
+    from .missing import blank
+
     counts = {}
-    for name in ds.missing:
-        if name in ds.feature_names and ds.x is not None and ds.x.ndim == 2:
-            n = int(np.isnan(ds.x[index, ds.feature_names.index(name)]).sum())
-        elif name in ds.columns:
-            column = ds.columns[name]
-            n = sum(1 for i in index if not column[i].strip())
+    for name in missing:
+        if name in feature_names and x is not None and x.ndim == 2:
+            n = int(np.isnan(x[:, feature_names.index(name)]).sum())
+        elif name in columns:
+            n = int(blank(columns[name]).sum())
         else:
             continue
         if n:

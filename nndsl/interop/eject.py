@@ -347,7 +347,7 @@ class _Writer(PythonCode):
             parts.append(f"features={a.code('numeric')}")
         if a.get("id") is not None:
             parts.append(f"ids={a.code('id')}")
-        for p in ("missing", "unknown"):
+        for p in ("missing", "unknown", "text"):
             if a.get(p) is not None and not (p == "unknown" and a.get(p) == "oov"):
                 parts.append(f"{p}={a.code(p)}")
         return parts

@@ -64,7 +64,13 @@ def import_model(path) -> str:
     prepare(False)
     import keras
 
-    model = _table_core(_load(path), path)
+    from ..run.modelmeta import BadMeta, read_checked
+
+    try:
+        meta = read_checked(path)
+    except BadMeta as exc:
+        raise RunError(f"{path.name}: {exc.refusal()}; {exc.hint}") from None
+    model = _table_core(_load(path), meta)
     if not isinstance(model, keras.Sequential):
         kind = "functional" if type(model).__name__ == "Functional" else f"subclassed ({type(model).__name__})"
         raise RunError(
@@ -114,14 +120,13 @@ def _load(path: Path):
                            f"({type(exc).__name__}: {detail}); {why}") from None
 
 
-def _table_core(model, path: Path):
+def _table_core(model, meta: dict):
     """The ``Sequential`` a saved table model wraps, compiled as the file's model is; any other
     model as it is. Only a file whose ``nndsl.json`` holds a table is unwrapped: a functional
     model of someone else's with a model inside is refused as functional, not cut apart."""
-    from ..run.modelmeta import read
     from ..run.tablemodel import core_of
 
-    if not read(path).get("table"):
+    if not meta.get("table"):
         return model
     core = core_of(model)
     if core is not model:

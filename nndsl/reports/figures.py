@@ -113,60 +113,54 @@ def _one_vs_rest(ev: Evaluation, k: int):
     return truth, ev.scores[:, k]
 
 
+def _curves(ev: Evaluation):
+    """(color, class name, truth, score) of each class drawn one-vs-rest: those with both outcomes
+    among the rows. A class keeps its color whichever others are left out."""
+    for i, k in enumerate(_classes(ev)):
+        pair = _one_vs_rest(ev, k)
+        if pair is not None:
+            yield RUN_COLORS[i % len(RUN_COLORS)], ev.class_names[k], *pair
+
+
+def _unit_square(ax, xlabel: str, ylabel: str, legend: str) -> None:
+    """The axes of a curve between 0 and 1 on both sides (ROC, precision-recall, calibration)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc=legend, fontsize=8.5)
+
+
 def _roc(ax, ev: Evaluation) -> None:
     from sklearn.metrics import auc, roc_curve
 
-    for i, k in enumerate(_classes(ev)):
-        pair = _one_vs_rest(ev, k)
-        if pair is None:
-            continue
-        fpr, tpr, _ = roc_curve(*pair)
-        ax.plot(fpr, tpr, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2, label=f"{ev.class_names[k]} (AUC {auc(fpr, tpr):.3f})")
+    for color, name, truth, score in _curves(ev):
+        fpr, tpr, _ = roc_curve(truth, score)
+        ax.plot(fpr, tpr, color=color, linewidth=2, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
     ax.plot([0, 1], [0, 1], linestyle=":", color="#888888", label="chance")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower right", fontsize=8.5)
+    _unit_square(ax, "false positive rate", "true positive rate", "lower right")
     _title(ax, ev, "ROC curve" + (" (one-vs-rest)" if len(ev.class_names) > 2 else ""))
 
 
 def _pr(ax, ev: Evaluation) -> None:
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
-    for i, k in enumerate(_classes(ev)):
-        pair = _one_vs_rest(ev, k)
-        if pair is None:
-            continue
-        precision, recall, _ = precision_recall_curve(*pair)
-        ap = average_precision_score(*pair)
-        ax.step(recall, precision, where="post", color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2,
-                label=f"{ev.class_names[k]} (AP {ap:.3f})")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower left", fontsize=8.5)
+    for color, name, truth, score in _curves(ev):
+        precision, recall, _ = precision_recall_curve(truth, score)
+        ap = average_precision_score(truth, score)
+        ax.step(recall, precision, where="post", color=color, linewidth=2, label=f"{name} (AP {ap:.3f})")
+    _unit_square(ax, "recall", "precision", "lower left")
     _title(ax, ev, "precision-recall curve" + (" (one-vs-rest)" if len(ev.class_names) > 2 else ""))
 
 
 def _calibration(ax, ev: Evaluation) -> None:
     from sklearn.calibration import calibration_curve
 
-    for i, k in enumerate(_classes(ev)):
-        pair = _one_vs_rest(ev, k)
-        if pair is None:
-            continue
-        truth, score = pair
+    for color, name, truth, score in _curves(ev):
         observed, predicted = calibration_curve(truth, score.clip(0, 1), n_bins=10, strategy="uniform")
-        ax.plot(predicted, observed, marker="o", markersize=4, color=RUN_COLORS[i % len(RUN_COLORS)], linewidth=2,
-                label=str(ev.class_names[k]))
+        ax.plot(predicted, observed, marker="o", markersize=4, color=color, linewidth=2, label=str(name))
     ax.plot([0, 1], [0, 1], linestyle=":", color="#888888", label="perfectly calibrated")
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="upper left", fontsize=8.5)
+    _unit_square(ax, "predicted probability", "observed frequency", "upper left")
     _title(ax, ev, "calibration (reliability diagram)")
 
 

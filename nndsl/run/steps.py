@@ -15,8 +15,7 @@ from ..semantics.check import CheckedStep
 from ..semantics.result import ModelOptions
 from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUTION, MIN_VALIDATION_BATCH, PREDICT_BATCH, SMALL_INPUT
 from .files import atomic_path, atomic_write_text
-from .modelmeta import add_to_archive, sidecar
-from .modelmeta import read as read_meta
+from .modelmeta import BadMeta, add_to_archive, read_checked, sidecar
 from .predictions import count, identifying_columns, outputs, shown_rows, unknown_column
 from .predictions import write as write_predictions
 from .quiet import import_tensorflow_quietly
@@ -1011,6 +1010,10 @@ def load(state: RunState, step: CheckedStep) -> None:
         raise state.error("expected a .keras or .h5 model file; received a serving export (load it with TensorFlow's saved_model API)",
                           step,
                           code="bad-model-file", span=span)
+    try:
+        meta = read_checked(source)
+    except BadMeta as exc:
+        raise state.error(exc.refusal(), step, code="bad-model-file", span=span, hint=exc.hint) from None
     import_plugin_objects()
     import_tensorflow_quietly()
     try:
@@ -1026,7 +1029,6 @@ def load(state: RunState, step: CheckedStep) -> None:
                           code="bad-model-file", span=span,
                           hint="the file may be truncated, corrupted, not a model, or saved by a newer Keras") from None
     ms = state.model(step.target)
-    meta = read_meta(source)
     ms.keras_model = _core_of_loaded(model, meta)
     ms._export = None
     ms.feature_scaler = ms.target_scaler = None

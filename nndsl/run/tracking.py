@@ -156,21 +156,8 @@ class MlflowTracker:
         return LogEpochs()
 
     def log_metrics(self, values: dict, *, step: int, model: str | None = None) -> None:
-        import math
-        import time
-
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        metrics = []
-        for key, value in values.items():
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            if math.isfinite(number):
-                name = key if self.single or model is None else f"{model}.{key}"
-                metrics.append(Metric(name, number, now, step))
+        prefix = "" if self.single or model is None else f"{model}."
+        metrics = _metrics(values, step, prefix)
         if metrics:
             self.client.log_batch(self.run_id, metrics=metrics)
 
@@ -287,22 +274,10 @@ class TrialRun:
         return LogTrialEpochs()
 
     def log(self, values: dict, *, step: int) -> None:
-        import math
-        import time
-
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        metrics = []
-        for key, value in values.items():
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            if math.isfinite(number):
-                metrics.append(Metric(key, number, now, step))
-                if key == self.objective:
-                    self.last = number
+        metrics = _metrics(values, step)
+        for metric in metrics:
+            if metric.key == self.objective:
+                self.last = metric.value
         if metrics:
             self.runs.guard(lambda: self.runs.client.log_batch(self.run_id, metrics=metrics))
 
@@ -333,3 +308,23 @@ def _params(values: dict[str, str]):
     from mlflow.entities import Param
 
     return [Param(k, v) for k, v in values.items()]
+
+
+def _metrics(values: dict, step: int, prefix: str = "") -> list:
+    """MLflow metrics of the finite numbers among ``values`` at ``step``, each key after ``prefix``;
+    a value that is no number (a schedule's text) or not finite is left out, as MLflow refuses it."""
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = []
+    for key, value in values.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            metrics.append(Metric(f"{prefix}{key}", number, now, step))
+    return metrics

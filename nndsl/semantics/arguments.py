@@ -67,6 +67,14 @@ def _names(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
+_TEXT_HINTS = {
+    "numeric": "text= reads a column as categories of text; numeric= as numbers: name it in one of them",
+    "exclude": "an excluded column is left out of the features; text= makes it one: name it in one of them",
+    "target": "a target of class labels is read as text already: leave it out of text=",
+    "id": "an id column is copied as text already, and kept out of the features: leave it out of text=",
+}
+
+
 def _check_data(ctx: Context, data: CheckedData) -> None:
     call, spec, args = data.decl.source, data.spec, data.args
     _choices(ctx, call, spec, args)
@@ -90,6 +98,14 @@ def _check_data(ctx: Context, data: CheckedData) -> None:
         if column in ids:
             ctx.error("conflicting-arguments", f"expected 'features' to name columns other than the ids; received '{column}', an id",
                       _span(call, "features", spec.params), hint="an id column identifies a row; it is kept out of the features")
+    # A text= column is a feature of categories as written: not a number, nor a column left out.
+    for column in _names(args.get("text")):
+        other = next((o for o in ("numeric", "exclude", "target", "id") if column in _names(args.get(o))), None)
+        if other is not None:
+            ctx.error("conflicting-arguments", f"expected 'text' to name columns other than those of '{other}'; received '{column}', "
+                      f"in both", _span(call, "text", spec.params),
+                      notes=[Note(f"'{column}' is named in '{other}' here", _span(call, other, spec.params))],
+                      hint=_TEXT_HINTS[other])
 
 
 def _check_step(ctx: Context, step) -> None:

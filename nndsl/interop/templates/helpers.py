@@ -54,10 +54,11 @@ class Table:
     when the target holds class labels) as float32 arrays, their column names, and the text of
     every column that is not numeric. A table read from a file also keeps its categorical
     columns, its target of text class labels (if any), each column's ``missing=`` policy and
-    what a category unseen in training becomes (``unknown``)."""
+    what a category unseen in training becomes (``unknown``), and which categorical columns are
+    text as written (``as_text``: categories sorted as text, never whole numbers)."""
 
     def __init__(self, x, y=None, feature_names=(), target_names=(), columns=None, categorical=(), labels=(),
-                 policies=None, unknown="oov"):
+                 policies=None, unknown="oov", as_text=()):
         self.x = x
         self.y = y
         self.feature_names = list(feature_names)
@@ -67,6 +68,7 @@ class Table:
         self.labels = list(labels)
         self.policies = dict(policies or {})
         self.unknown = unknown
+        self.as_text = list(as_text)
 
     def column_text(self, name):
         """A column's values as text (for ``keep``): numeric columns formatted from the arrays."""
@@ -82,7 +84,7 @@ class Table:
         """The rows at ``index`` (an array of row numbers)."""
         return Table(self.x[index], None if self.y is None else self.y[index], self.feature_names,
                      self.target_names, {k: [v[i] for i in index] for k, v in self.columns.items()}, self.categorical,
-                     self.labels, self.policies, self.unknown)
+                     self.labels, self.policies, self.unknown, self.as_text)
 
 
 # helper table_files | imports: glob, pathlib
@@ -120,11 +122,12 @@ def _policy(missing, column):
     return "mean" if missing is None else missing
 
 
-def table_columns(path, header, target=None, features=None, exclude=None, categorical=None, ids=None):
+def table_columns(path, header, target=None, features=None, exclude=None, categorical=None, ids=None, text=None):
     """The columns of a table by role: (numeric features, targets, categorical). Every column
     but the targets, excluded, id and categorical ones is a numeric feature, unless ``features``
-    names them."""
+    names them. The ``text`` columns are categorical, their categories the cells as written."""
     targets, excluded, ids, categorical = _names(target), _names(exclude), _names(ids), _names(categorical)
+    categorical += [c for c in _names(text) if c not in categorical]
     if features is None:
         features = [h for h in header if h not in targets + excluded + ids + categorical]
     else:
@@ -155,7 +158,7 @@ def _settle(table, path):
     return table if keep.all() else table.subset(np.flatnonzero(keep))
 
 
-def joined_parts(path, parts, features, targets, categorical, missing, unknown):
+def joined_parts(path, parts, features, targets, categorical, missing, unknown, as_text=None):
     """One table from the parts of several files, each ``(x, y, text columns, labels)``, in order.
     When a part holds text class labels in its target, the others' numbers become labels too."""
     labels = next((part[3] for part in parts if part[3]), [])
@@ -167,7 +170,7 @@ def joined_parts(path, parts, features, targets, categorical, missing, unknown):
     y = None if labels or not targets else np.concatenate([part[1] for part in parts])
     text = {c: [v for part in parts for v in part[2][c]] for c in parts[0][2]}
     policies = {c: _policy(missing, c) for c in features + categorical + targets}
-    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown), path)
+    return _settle(Table(x, y, features, targets, text, categorical, labels, policies, unknown, _names(as_text)), path)
 
 
 # helper read_csv | needs: Table, table_files, table_columns | imports: csv, math
@@ -188,7 +191,7 @@ def _is_label(cell):
 
 
 def read_csv(path, target=None, features=None, exclude=None, categorical=None, delimiter=",", ids=None, missing=None,
-             unknown="oov"):
+             unknown="oov", text=None):
     """A CSV file with a header row, or several (a glob pattern, or a folder of .csv part
     files) read as one table, each with the first one's columns, in any order. The feature
     columns (every column but the targets, excluded, id and categorical ones, unless
@@ -198,7 +201,8 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
     An empty cell is missing: in a feature whose ``missing=`` policy is not "error" it is NaN
     (``fit_table`` finds what it becomes), in a categorical column the empty category, and a
     row with an empty cell of a column under "drop" is left out. An empty target cell is an
-    error unless its policy is "drop"."""
+    error unless its policy is "drop". The ``text`` columns are categorical, their categories the
+    cells as written ("02134" stays a zip code)."""
     files = table_files(path, (".csv",))
     parts, columns = [], None
     for file in files:
@@ -208,7 +212,7 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
             raise ValueError(f"{file}: expected a header row; received an empty file")
         header = [h.strip() for h in rows[0]]
         if columns is None:
-            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids))
+            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids, text))
         elif set(header) != set(columns[0]):
             raise ValueError(f"{file}: expected the columns of {files[0].name} ({', '.join(columns[0])}); "
                              f"received {', '.join(header)}")
@@ -216,7 +220,7 @@ def read_csv(path, target=None, features=None, exclude=None, categorical=None, d
     header, features, targets, categorical = columns
     if sum(len(part[0]) for part in parts) == 0:
         raise ValueError(f"{path}: expected a header row and data rows; received the header only")
-    return joined_parts(path, parts, features, targets, categorical, missing, unknown)
+    return joined_parts(path, parts, features, targets, categorical, missing, unknown, text)
 
 
 def _csv_part(path, rows, header, columns, delimiter, missing):
@@ -259,7 +263,7 @@ def _csv_part(path, rows, header, columns, delimiter, missing):
 
 
 def arrow_table(path, parts, target=None, features=None, exclude=None, categorical=None, ids=None, missing=None,
-                unknown="oov"):
+                unknown="oov", text=None):
     """Tables Arrow read from one or several files (``parts``, each a ``(file, pyarrow.Table)``),
     as one table, each part with the first one's columns, in any order: the feature columns
     (every column but the targets, excluded, id and categorical ones, unless ``features`` names
@@ -277,7 +281,7 @@ def arrow_table(path, parts, target=None, features=None, exclude=None, categoric
     for file, table in parts:
         header = table.column_names
         if columns is None:
-            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids))
+            columns = (header, *table_columns(file, header, target, features, exclude, categorical, ids, text))
         elif set(header) != set(columns[0]):
             raise ValueError(f"{file}: expected the columns of {parts[0][0].name} ({', '.join(columns[0])}); "
                              f"received {', '.join(header)}")
@@ -285,7 +289,7 @@ def arrow_table(path, parts, target=None, features=None, exclude=None, categoric
     header, features, targets, categorical = columns
     if sum(len(part[0]) for part in rows) == 0:
         raise ValueError(f"{path}: expected data rows; received none")
-    return joined_parts(path, rows, features, targets, categorical, missing, unknown)
+    return joined_parts(path, rows, features, targets, categorical, missing, unknown, text)
 
 
 def _arrow_part(path, table, columns, missing):
@@ -512,10 +516,12 @@ def fit_table(table, loss_kind=None):
             fill = ""  # a category of its own
         else:
             fill = str(int(policy)) if isinstance(policy, float) and policy.is_integer() else str(policy)
-        categories = _ordered(set(present) | ({fill} if fill else set()))
+        as_text = name in table.as_text  # "02134" and "007" as written: sorted as text, a string input
+        categories = set(present) | ({fill} if fill else set())
+        categories = sorted(categories) if as_text else _ordered(categories)
         if fill == "" and "" in values:
             categories = ["", *categories]
-        integer = bool(categories) and "" not in categories and _whole(categories)
+        integer = not as_text and bool(categories) and "" not in categories and _whole(categories)
         features.append({"name": name, "kind": "categorical", "fill": fill, "categories": categories,
                          "unknown": table.unknown, "integer": integer})
     # numeric columns with a fill first (``table_model`` fills them with one group of layers),
