@@ -80,9 +80,15 @@ class TableFacts:
 
 def failure(ds, decl, source) -> Callable[..., Exception]:
     """``fail(message, row=None, column=None, hint=None)``: a data error located in ``ds``'s file
-    (``customers.csv:row 7, column 'plan'``, ``events.jsonl:line 7, column 'kind'``) and at
-    ``decl``, the ``data`` line that declares it."""
+    (``customers.csv:row 7, column 'plan'``, ``events.jsonl:line 7, column 'kind'``, the part file
+    ``parts/p2.csv:row 3`` of a folder) and at ``decl``, the ``data`` line that declares it."""
     shown = ds.path.name if ds.path is not None else ds.name
+    if getattr(ds, "origin", None) is not None:
+        # the row's own file and row, whatever rows were dropped, picked or joined before (see nndsl.data.rows)
+        from .parts import part_failure
+        from .rows import located
+
+        return located(ds.origin, lambda file: part_failure(file, decl, source, ds.origin.word), whole=shown)
     word, first_row = _counting(ds.path)
 
     def fail(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:

@@ -14,6 +14,7 @@ from .blocks import Block, concat_blocks
 from .columns import Roles, assign_roles, unique_header
 from .missing import check_policy, policy_for, settle, unknown_columns
 from .paths import Part, fingerprint_parts, resolve_parts
+from .rows import RowOrigin, counted_from, located
 from .table import Dataset, data_error
 
 
@@ -72,34 +73,19 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
         raise data_error(f"expected data rows; received none in {len(parts.files)} files", where=args["path"], decl=decl, source=source)
     fingerprint = background.result() if background is not None else fingerprint_parts(parts, hashed)
     features = [*first.features, *first.categorical]
+    origin = RowOrigin(tuple(p.shown for p in parts.files), tuple(b.rows for b in blocks),
+                       tuple(b.row_of or counted_from(first_row(p, row_word)) for p, b in zip(parts.files, blocks)),
+                       row_word, parts.single)
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
         ids={c: table.texts[c] for c in first.ids}, columns=table.texts, path=parts.path,
         fingerprint=fingerprint, categorical=list(first.categorical), as_text=list(first.as_text), labels=list(table.labels),
-        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True,
-    ), args, _row_failure(parts, blocks, decl, source, row_word))
+        policies={c: policy_for(args, c) for c in features}, unknown=args.get("unknown") or "oov", table=True, origin=origin,
+    ), args, located(origin, lambda shown: part_failure(shown, decl, source, row_word)))
     if ds.rows == 0:
         raise data_error(f"expected rows without missing values; received none (missing=\"drop\" dropped all {ds.dropped})",
                          where=args["path"], decl=decl, source=source)
     return ds
-
-
-def _row_failure(parts, blocks: list[Block], decl, source, row_word: str):
-    """``fail(message, row, column, hint)`` for a row of the joined table, located in its file."""
-
-    def fail(message: str, row: int, column: str, hint: str | None = None) -> Exception:
-        k = 0
-        while k < len(blocks) - 1 and row >= blocks[k].rows:
-            row -= blocks[k].rows
-            k += 1
-        part = parts.files[k]
-        if blocks[k].row_of is not None:  # blank lines were skipped: the reader knows the file's row
-            where = blocks[k].row_of(row)
-        else:
-            where = row + (2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1)  # a CSV's header is row 1
-        return part_failure(part.shown, decl, source, row_word)(message, where_row=where, column=column, hint=hint)
-
-    return fail
 
 
 class _Background:
@@ -128,6 +114,12 @@ class _Background:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def first_row(part: Part, row_word: str) -> int:
+    """The row number of a file's first data row, where its reader gives no other: 2 in a CSV
+    (its header is row 1), else 1."""
+    return 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1
 
 
 def part_failure(shown: str, decl, source, row_word: str = "row") -> Callable[..., Exception]:

@@ -24,6 +24,8 @@ from typing import Any
 
 from .budget import shown
 from .missing import OWN, settle, unknown_columns
+from .parts import first_row
+from .rows import RowOrigin, counted_from, located
 from .table import Dataset, data_error
 
 SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
@@ -204,15 +206,17 @@ class StreamedTable:
             fail = self.failure(part.shown, self.decl, self.source, self.row_word)
             roles, batches = self.open_part(part, self.roles, fail)
             self.roles = self.roles or roles
-            first_row = 2 if self.row_word == "row" and part.path.suffix.lower() == ".csv" else 1
+            first = first_row(part, self.row_word)
             for start, block in batches:
-                located = _row_fail(fail, start + first_row, block.row_of)
+                origin = RowOrigin((part.shown,), (block.rows,), (block.row_of or counted_from(start + first),), self.row_word,
+                                   self.parts.single)
                 try:
-                    settled = settle(self._dataset(block), self.args, located)
+                    settled = settle(self._dataset(block, origin), self.args, located(origin, lambda _: fail))
                 except Exception:
                     self.settling = True
                     raise
-                yield settled, located
+                # the rows left after a drop are placed in the file by the settled batch's origin
+                yield settled, located(settled.origin, lambda _: fail)
 
     def _read_all(self) -> None:
         """Every record batch read, unsettled: a bad cell of any file raised. A table read whole
@@ -223,7 +227,7 @@ class StreamedTable:
             for _ in self.open_part(part, self.roles, fail)[1]:
                 pass
 
-    def _dataset(self, block) -> Dataset:
+    def _dataset(self, block, origin=None) -> Dataset:
         t = self.template
         texts = dict(block.texts)
         y = block.y
@@ -239,7 +243,7 @@ class StreamedTable:
         return Dataset(name=t.name, x=block.x, y=y, feature_names=t.feature_names, target_names=t.target_names,
                        ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, as_text=t.as_text,
                        labels=labels,
-                       policies=t.policies, unknown=t.unknown, table=True)
+                       policies=t.policies, unknown=t.unknown, table=True, origin=origin)
 
     def scan(self) -> None:
         """The one pass: every cell checked, the summary gathered, the rows counted."""
@@ -363,17 +367,6 @@ def _one(m: Moments, j: int) -> Moments:
     for name in ("count", "mean", "m2", "lo", "hi"):
         setattr(out, name, getattr(m, name)[j : j + 1].copy())
     return out
-
-
-def _row_fail(fail, first_row: int, row_of=None):
-    """``fail(message, row=None, column=None, hint=None)`` with ``row`` counted within a batch that
-    starts at ``first_row``, or placed in its file by ``row_of`` (the block's, where lines were skipped)."""
-
-    def located(message: str, row: int | None = None, column: str | None = None, hint: str | None = None) -> Exception:
-        where = None if row is None else row_of(row) if row_of is not None else first_row + row
-        return fail(message, where_row=where, column=column, hint=hint)
-
-    return located
 
 
 def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source, row_word: str, fingerprint, size: int,

@@ -41,6 +41,8 @@ class Dataset:
     stream: Any = None  # a table larger than the memory budget, read in record batches (see nndsl.data.stream); x is None
     # each text column's Arrow dictionary encoding, made once for fitting and encoding (see nndsl.data.schema)
     text_codes: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    # where each row was read: its file and that file's row, for located errors (see nndsl.data.rows)
+    origin: Any = field(default=None, repr=False, compare=False)
 
     @property
     def streamed(self) -> bool:
@@ -91,6 +93,7 @@ class Dataset:
             unknown=self.unknown,
             encoded=self.encoded,
             table=self.table,
+            origin=None if self.origin is None else self.origin.subset(index),
         )
 
 
