@@ -301,6 +301,18 @@ def test_a_category_the_training_data_never_had_under_unknown_error(tmp_path, ca
     assert "new.csv:row 2, column 'plan': expected one of the training data's categories" in err and "[bad-data]" in err
 
 
+def test_an_unseen_category_is_named_in_its_part_file_after_dropped_rows_and_a_blank_line(tmp_path, capsys):
+    """Read whole or streamed, the error names the part file and its own row, not the folder's joined rows."""
+    program = CHURN.replace('categorical=["plan", "region"])', 'categorical=["plan", "region"], unknown="error")')
+    program += 'data new = csv("new", categorical=["plan", "region"], missing="drop")\npredict churn on new\n'
+    (tmp_path / "new").mkdir()
+    path = project(tmp_path, program, **{"new/p1.csv": "age,plan,region\n33,pro,north\n,pro,north\n",
+                                         "new/p2.csv": "age,plan,region\n,pro,north\n\n34,basic,south\n35,gold,east\n"})
+    status, _, err = check_data(path, capsys=capsys)
+    assert status == 1
+    assert "new/p2.csv:row 5, column 'plan': expected one of the training data's categories" in err and "[bad-data]" in err
+
+
 def test_every_mistake_is_reported_at_once(tmp_path, capsys):
     program = CHURN.replace("Dense(8, activation=relu)", "Input(shape=(4,))\n    Dense(8)").replace("Dense(2,", "Dense(3,")
     program += 'data new = csv("new.csv", categorical=["plan"])\npredict churn on new\n'
