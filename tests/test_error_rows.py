@@ -166,3 +166,18 @@ def test_the_offending_row_is_named_whatever_was_dropped_skipped_or_joined(rows,
         ds = reader({"path": "parts", "target": "y", "categorical": ["plan"], "missing": "drop"}, name="new", base=base,
                     memory_budget=1 if streamed else None)
         assert error_of(ds, schema) == f"{expected}, column 'plan': {UNSEEN}"
+
+
+@pytest.mark.parametrize("suffix,fmt,where", [(".csv", "csv", "parts/p2.csv:row 4"), (".jsonl", "jsonl", "parts/p2.jsonl:line 3")])
+def test_the_predict_and_evaluate_commands_name_the_part_file_of_a_table_read_whole(tmp_path, suffix, fmt, where):
+    """The commands encode a table read whole with the failure of nndsl.cli.tables: it places the row as the loader does."""
+    from nndsl.cli.tables import row_failure
+    from nndsl.data.schema import encode
+
+    (tmp_path / "parts").mkdir()
+    write(tmp_path / "parts" / f"p1{suffix}", [{"a": 1, "plan": "x", "y": "yes"}, {"a": None, "plan": "x", "y": "no"}])
+    write(tmp_path / "parts" / f"p2{suffix}", [{"a": None, "plan": "z", "y": "no"}, None, {"a": 2, "plan": "w", "y": "no"}])
+    ds = load("parts", tmp_path, None, suffix, missing="drop")
+    with pytest.raises(RunError) as info:
+        encode(ds, schema_of(tmp_path), row_failure("parts", fmt, ds))
+    assert info.value.diagnostics[0].message == f"{where}, column 'plan': {UNSEEN}"

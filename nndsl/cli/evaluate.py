@@ -89,7 +89,7 @@ def cmd_evaluate(args) -> int:
         ds, y, preds = _streamed(model, schema, ds, want, args.data)
     else:
         if schema is not None:
-            ds = encode(ds, schema, tables.row_failure(args.data, fmt))
+            ds = encode(ds, schema, tables.row_failure(args.data, fmt, ds))
         _check_shape(ds.x, want, ds, args.data)
         y, preds = ds.y, np.asarray(predict_array(model, ds.x))
     outputs = int(np.prod(preds.shape[1:])) if preds.ndim > 1 else 1

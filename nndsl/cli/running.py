@@ -486,5 +486,5 @@ def _load_rows(path: Path, exclude, meta: dict, shown: str, memory_budget: int |
     if schema is not None and ds.table:
         from ..data.schema import encode
 
-        ds = encode(ds, schema, tables.row_failure(shown, fmt or "csv"), with_targets=False)
+        ds = encode(ds, schema, tables.row_failure(shown, fmt or "csv", ds), with_targets=False)
     return ds

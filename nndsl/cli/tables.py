@@ -128,11 +128,19 @@ def load_table(text: str, fmt: str, args: dict, *, name: str, memory_budget: int
     return loader({"path": text, **args}, name=name, base=Path.cwd(), memory_budget=memory_budget or default_budget())
 
 
-def row_failure(shown: str, fmt: str):
+def row_failure(shown: str, fmt: str, ds=None):
     """``fail(message, row=None, column=None, hint=None)`` for a row of a table read whole: a CSV's
     rows counted after its header (row 2 is the first), a Parquet file's from 1, a JSON lines
-    file's as lines from 1."""
+    file's as lines from 1. With the table's Dataset ``ds``, the row is placed in the file it was
+    read from, blank lines, dropped rows and part files counted (:mod:`nndsl.data.rows`)."""
     from ..data.table import data_error
+
+    origin = getattr(ds, "origin", None)
+    if origin is not None:
+        from ..data.parts import part_failure
+        from ..data.rows import located
+
+        return located(origin, lambda file: part_failure(file, None, None, origin.word), whole=shown)
 
     first_row = 2 if fmt == "csv" else 1
     word = "line" if fmt == "jsonl" else "row"
