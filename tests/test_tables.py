@@ -151,6 +151,29 @@ def test_arrow_and_the_row_by_row_reader_agree(tmp_path, monkeypatch, sniffed, r
         assert got.y.tolist() == expected.y.tolist()
 
 
+TEXT_CELLS = st.sampled_from(["", " ", "x", "z", "yes"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(TEXT_CELLS, min_size=3, max_size=3), min_size=1, max_size=6),
+       missing=st.sampled_from([None, "drop", "error"]))
+def test_arrow_and_the_row_by_row_reader_agree_on_a_table_of_text(tmp_path, monkeypatch, rows, missing):
+    """Every column categorical or a class label: a line of blank cells is skipped by both readers,
+    and an error names the same row."""
+
+    def read(small: int):
+        monkeypatch.setattr(csv_source, "SMALL_FILE", small)
+        try:
+            ds = csv_source.load({"path": "p.csv", "target": "y", "categorical": ["a", "b"], "missing": missing}, name="d",
+                                 base=tmp_path)
+        except RunError as exc:
+            return message(exc)
+        return ds.columns, ds.labels, ds.dropped
+
+    (tmp_path / "p.csv").write_text("a,b,y\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    assert read(0) == read(1 << 30)
+
+
 @pytest.mark.parametrize("content, where, text", [
     ("a,b,y\n1,2,3\n4,five,6\n", "d.csv:row 3, column 'b'", "expected a number; received 'five'"),
     ("a,b,y\n1,2,3\n\n4,,6\n", "d.csv:row 4, column 'b'", "expected a number; received an empty cell"),

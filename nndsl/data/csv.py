@@ -16,7 +16,7 @@ import itertools
 import re
 from pathlib import Path
 
-from .batches import open_csv_part
+from .batches import _empty_rows, open_csv_part
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles
 from .csv_scan import file_row, read_header, scan_rows
@@ -128,8 +128,11 @@ def _parse(path: Path, raw_header: list[str], roles: Roles, delimiter: str, miss
     if table.column_names != list(raw_header):
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
     table = table.rename_columns(list(roles.header))
-    if missing_ok and _has_empty_rows(table):
-        raise _Refused()  # the row-by-row reader skips a line of empty cells; Arrow keeps it
+    empty = _empty_rows(table)
+    if empty is not None:
+        # the row-by-row reader skips a line of empty cells, Arrow keeps it: left out here too, so
+        # that both readers give the same rows (and file_row places them, counting the lines skipped)
+        table = table.filter(pa.array(~empty))
 
     def refuse(problem: Problem) -> Exception:
         return _Refused()
@@ -170,18 +173,3 @@ def _look_numeric(path: Path, delimiter: str, columns: list[int]) -> bool:
     except (ValueError, _csv.Error, OSError):  # a UnicodeDecodeError is a ValueError
         return False
     return True
-
-
-def _has_empty_rows(table) -> bool:
-    """Whether some row has every cell empty (null numbers, blank text)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not any(table.column(c).null_count for c in table.column_names):
-        return False
-    empty = None
-    for name in table.column_names:
-        col = table.column(name)
-        blank = pc.equal(pc.utf8_trim_whitespace(col), "") if pa.types.is_string(col.type) else pc.is_null(col)
-        empty = blank if empty is None else pc.and_(empty, blank)
-    return bool(pc.any(empty).as_py())
