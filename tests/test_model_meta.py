@@ -93,6 +93,8 @@ def test_what_nndsl_writes_passes():
     assert checked({"format_version": 1, "target_names": ["y"]}) == {"format_version": 1, "target_names": ["y"]}
     legacy = {"categorical": {"plan": ["a", "b"]}, "fills": {"age": 3}, "feature_names": ["age"]}
     assert checked(legacy) == legacy
+    text = {**META, "table": {"features": [{**META["table"]["features"][2], "text": True}], "targets": []}}
+    assert checked(copy.deepcopy(text)) == text  # a column declared with text=
 
 
 @settings(max_examples=300, deadline=None)
@@ -120,6 +122,8 @@ def test_every_mutation_of_the_table_is_refused_by_name(mutation):
      "holds the number nan at 'table.features[0].fill', where nndsl writes a finite number"),
     ({**META, "table": {"features": [{**META["table"]["features"][0], "kind": "picture"}], "targets": []}},
      "at 'table.features[0].kind', where nndsl writes 'numeric' or 'categorical'"),
+    ({**META, "table": {"features": [{**META["table"]["features"][2], "text": "yes"}], "targets": []}},
+     "holds the text 'yes' at 'table.features[0].text', where nndsl writes true or false"),
     ({"fills": {"age": "3"}}, "holds the text '3' at 'fills.age', where nndsl writes a finite number"),
     ([1, 2], "holds a list as a whole, where nndsl writes an object"),
 ])

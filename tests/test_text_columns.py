@@ -4,6 +4,7 @@ text, never whole numbers, a string input of the saved model."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -90,6 +91,22 @@ def test_without_text_the_codes_are_whole_numbers(tmp_path):
     zip_code = _fit(ds)["zip"]
     assert zip_code.integer  # an int64 input of the saved model
     assert [int(c) for c in zip_code.categories] == [7, 2134, 2134, 10001]  # "02134" and "2134" tie, as numbers
+
+
+def test_a_text_column_missing_from_later_data_is_declared_with_text_in_the_hint(tmp_path):
+    """The hint names the argument the column was declared with: text= for zip, categorical= for the other."""
+    from nndsl.data.check import failure
+    from nndsl.data.schema import TableSchema, encode, fit
+
+    ds = _load("csv", tmp_path, categorical=["amount"])
+    schema = fit(ds, loss_kind="binary", fail=failure(ds, None, None))
+    assert {f.name: f.text for f in schema.features} == {"zip": True, "price": True, "amount": False}
+    assert TableSchema.from_dict(schema.to_dict()) == schema  # saved with the model
+    for dropped, argument in (("zip", "text"), ("amount", "categorical")):
+        later = dataclasses.replace(ds, columns={c: v for c, v in ds.columns.items() if c != dropped})
+        with pytest.raises(RunError) as info:
+            encode(later, schema, failure(later, None, None))
+        assert info.value.diagnostics[0].hint == f'declare it: csv(..., {argument}=["{dropped}"])'
 
 
 def test_an_unknown_text_column_is_located_with_a_suggestion(tmp_path):

@@ -51,6 +51,7 @@ class Feature:
         categories: a categorical column's categories, in encoding order.
         unknown: "oov" (unseen categories share a slot) or "error".
         integer: every category is a whole number (the saved model takes integers for it).
+        text: declared with ``text=`` (its categories as written), not ``categorical=``.
     """
 
     name: str
@@ -59,6 +60,7 @@ class Feature:
     categories: tuple[str, ...] = ()
     unknown: str = "oov"
     integer: bool = False
+    text: bool = False
 
     @property
     def width(self) -> int:
@@ -119,8 +121,10 @@ class TableSchema:
 
     def to_dict(self) -> dict:
         return {
+            # "text" only where set: a model's saved table of other columns reads as before
             "features": [{"name": f.name, "kind": f.kind, "fill": f.fill, "categories": list(f.categories),
-                          "unknown": f.unknown, "integer": f.integer} for f in self.features],
+                          "unknown": f.unknown, "integer": f.integer, **({"text": True} if f.text else {})}
+                         for f in self.features],
             "targets": [{"name": t.name, "classes": list(t.classes), "one_hot": t.one_hot} for t in self.targets],
         }
 
@@ -128,7 +132,7 @@ class TableSchema:
     def from_dict(d: dict) -> TableSchema:
         return TableSchema(
             tuple(Feature(f["name"], f["kind"], f.get("fill"), tuple(f.get("categories") or ()), f.get("unknown", "oov"),
-                          bool(f.get("integer"))) for f in d.get("features", [])),
+                          bool(f.get("integer")), bool(f.get("text"))) for f in d.get("features", [])),
             tuple(Target(t["name"], tuple(t.get("classes") or ()), bool(t.get("one_hot"))) for t in d.get("targets", [])),
         )
 
@@ -238,7 +242,7 @@ def fit(ds, *, loss_kind: str | None, fail: Fail) -> TableSchema:
             fitted[name] = fill
         # text= keeps "02134" and "007" as written: a string input in the saved model, never an integer one
         integer = not as_text and bool(cats) and all(c != OWN for c in cats) and _whole(cats)
-        features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer))
+        features.append(Feature(name, "categorical", fill, tuple(cats), ds.unknown, integer, as_text))
     # numeric columns with a fill first: the saved model fills them with one group of layers (see
     # nndsl.run.tablemodel); a column whose missing cells are refused passes NaN through as it is
     features.sort(key=lambda f: 2 if f.kind != "numeric" else 1 if f.fill is None else 0)
@@ -353,7 +357,7 @@ def encode(ds, schema: TableSchema, fail: Fail, *, with_targets: bool = True):
         else:
             if f.name not in ds.columns:
                 raise fail(f"expected the categorical column '{f.name}' the model was trained with; received data without it",
-                           column=f.name, hint=f"declare it: csv(..., categorical=[\"{f.name}\"])")
+                           column=f.name, hint=f"declare it: csv(..., {'text' if f.text else 'categorical'}=[\"{f.name}\"])")
             _one_hot(out[:, at : at + f.width], _codes(ds, f.name), f, fail)
         at += f.width
     y = ds.y

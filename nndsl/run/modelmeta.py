@@ -185,6 +185,8 @@ def _feature(f: Any, where: str) -> None:
     if unknown not in ("oov", "error"):
         raise _fault(f"{where}.unknown", "'oov' or 'error'", unknown)
     _is(_key(f, "integer", where), bool, f"{where}.integer")
+    if "text" in f:  # written only for a column declared with text=
+        _is(f["text"], bool, f"{where}.text")
     categories = _key(f, "categories", where)
     _names(categories, f"{where}.categories", unique=True)
     if kind == "numeric":
