@@ -211,12 +211,12 @@ class StreamedTable:
                 origin = RowOrigin((part.shown,), (block.rows,), (block.row_of or counted_from(start + first),), self.row_word,
                                    self.parts.single)
                 try:
-                    settled = settle(self._dataset(block, origin), self.args, located(origin, lambda _: fail))
+                    settled = settle(self._dataset(block, origin), self.args, located(origin, lambda _, fail=fail: fail))
                 except Exception:
                     self.settling = True
                     raise
                 # the rows left after a drop are placed in the file by the settled batch's origin
-                yield settled, located(settled.origin, lambda _: fail)
+                yield settled, located(settled.origin, lambda _, fail=fail: fail)
 
     def _read_all(self) -> None:
         """Every record batch read, unsettled: a bad cell of any file raised. A table read whole
