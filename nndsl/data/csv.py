@@ -128,10 +128,13 @@ def _parse(path: Path, raw_header: list[str], roles: Roles, delimiter: str, miss
     if table.column_names != list(raw_header):
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
     table = table.rename_columns(list(roles.header))
+    # the row-by-row reader skips a line of empty cells, Arrow keeps it
     empty = _empty_rows(table)
+    if empty is not None and missing_ok:
+        raise _Refused()
     if empty is not None:
-        # the row-by-row reader skips a line of empty cells, Arrow keeps it: left out here too, so
-        # that both readers give the same rows (and file_row places them, counting the lines skipped)
+        # no missing number is allowed (a table of text columns, say): such lines are left out here,
+        # so that both readers give the same rows (and file_row places them, counting the lines skipped)
         table = table.filter(pa.array(~empty))
 
     def refuse(problem: Problem) -> Exception:
