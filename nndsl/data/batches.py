@@ -170,7 +170,7 @@ def _in_file(block: Block, at: int, file_row) -> Block:
 def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
     """``table_to_block`` of the batch's rows that are not all empty (the in-memory readers skip
     a line of empty cells); None where none is left. A problem's row stays the row in ``table``."""
-    empty = _empty_rows(table)
+    empty = empty_rows(table)
     if empty is None:
         return table_to_block(table, roles, lambda p: problem(_first(table, roles, p)), missing_ok)
     import numpy as np
@@ -225,7 +225,7 @@ def _moved(p, row: int):
     return replace(p, row=row)
 
 
-def _empty_rows(table):
+def empty_rows(table):
     """A boolean NumPy mask of the rows whose every cell is empty (a missing number or blank
     text), or None where there is none: a column of numbers without a missing one rules them out."""
     import numpy as np

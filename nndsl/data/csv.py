@@ -16,7 +16,7 @@ import itertools
 import re
 from pathlib import Path
 
-from .batches import _empty_rows, open_csv_part
+from .batches import empty_rows, open_csv_part
 from .blocks import Block, Problem, table_to_block
 from .columns import Roles
 from .csv_scan import file_row, read_header, scan_rows
@@ -129,7 +129,7 @@ def _parse(path: Path, raw_header: list[str], roles: Roles, delimiter: str, miss
         raise _Refused()  # blank-looking lines before the header: Arrow took one of them for it
     table = table.rename_columns(list(roles.header))
     # the row-by-row reader skips a line of empty cells, Arrow keeps it
-    empty = _empty_rows(table)
+    empty = empty_rows(table)
     if empty is not None and missing_ok:
         raise _Refused()
     if empty is not None:

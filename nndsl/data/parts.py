@@ -14,7 +14,7 @@ from .blocks import Block, concat_blocks
 from .columns import Roles, assign_roles, unique_header
 from .missing import check_policy, policy_for, settle, unknown_columns
 from .paths import Part, fingerprint_parts, resolve_parts
-from .rows import RowOrigin, counted_from, located
+from .rows import RowOrigin, counted_from, first_row, located
 from .table import Dataset, data_error
 
 
@@ -74,7 +74,7 @@ def read_parts(args: dict, *, name: str, base: Path, decl, source, what: str, su
     fingerprint = background.result() if background is not None else fingerprint_parts(parts, hashed)
     features = [*first.features, *first.categorical]
     origin = RowOrigin(tuple(p.shown for p in parts.files), tuple(b.rows for b in blocks),
-                       tuple(b.row_of or counted_from(first_row(p, row_word)) for p, b in zip(parts.files, blocks)),
+                       tuple(b.row_of or counted_from(first_row(p.path, row_word)) for p, b in zip(parts.files, blocks)),
                        row_word, parts.single)
     ds = settle(Dataset(
         name=name, x=table.x, y=table.y, feature_names=list(first.features), target_names=list(first.targets),
@@ -114,12 +114,6 @@ class _Background:
         if self._error is not None:
             raise self._error
         return self._value
-
-
-def first_row(part: Part, row_word: str) -> int:
-    """The row number of a file's first data row, where its reader gives no other: 2 in a CSV
-    (its header is row 1), else 1."""
-    return 2 if row_word == "row" and part.path.suffix.lower() == ".csv" else 1
 
 
 def part_failure(shown: str, decl, source, row_word: str = "row") -> Callable[..., Exception]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Rows past this count index their origin with int64 (int32 halves the map's memory below it).
@@ -67,6 +68,12 @@ class RowOrigin:
         picked = index if self.index is None else self.index[index]
         dtype = np.int32 if sum(self.counts) <= _INT32_ROWS else np.int64
         return RowOrigin(self.files, self.counts, self.row_of, self.word, self.single, picked.astype(dtype, copy=False))
+
+
+def first_row(path: Path, word: str) -> int:
+    """The row number of a file's first data row, where its reader gives no other: 2 in a CSV
+    (its header is row 1), else 1 (a JSON line, a Parquet row)."""
+    return 2 if word == "row" and path.suffix.lower() == ".csv" else 1
 
 
 def counted_from(first: int) -> Callable[[int], int]:

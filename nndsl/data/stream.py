@@ -24,8 +24,7 @@ from typing import Any
 
 from .budget import shown
 from .missing import OWN, settle, unknown_columns
-from .parts import first_row
-from .rows import RowOrigin, counted_from, located
+from .rows import RowOrigin, counted_from, first_row, located
 from .table import Dataset, data_error
 
 SHUFFLE_ROWS = 1 << 16  # rows shuffled together in the buffer (with the batch in flight, about 2 buffers of memory)
@@ -206,7 +205,7 @@ class StreamedTable:
             fail = self.failure(part.shown, self.decl, self.source, self.row_word)
             roles, batches = self.open_part(part, self.roles, fail)
             self.roles = self.roles or roles
-            first = first_row(part, self.row_word)
+            first = first_row(part.path, self.row_word)
             for start, block in batches:
                 origin = RowOrigin((part.shown,), (block.rows,), (block.row_of or counted_from(start + first),), self.row_word,
                                    self.parts.single)
