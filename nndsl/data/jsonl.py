@@ -254,15 +254,22 @@ def _kind(t) -> str | None:
     return "an object" if pa.types.is_struct(t) else str(t)
 
 
-def _later_types(path: Path, names: set[str]) -> dict:
-    """The first type other than null of each of ``names`` in the file (a column of nulls: absent)."""
+def _file_types(path: Path, fail) -> dict:
+    """The first type other than null of each column of the file (a column of nulls: absent), the
+    file read through: a line Arrow refuses or a column whose values change kind raises, located,
+    as when the file is read whole (which refuses those before any cell)."""
+    import pyarrow as pa
+
     found: dict = {}
-    for table in _tables(path):
-        for name in names - found.keys():
-            if name in table.column_names and _kind(table.column(name).type) is not None:
-                found[name] = table.column(name).type
-        if found.keys() == names:
-            break
+    try:
+        for table in _tables(path):
+            for name in table.column_names:
+                t = table.column(name).type
+                kind = _kind(t)
+                if kind is not None and _kind(found.setdefault(name, t)) != kind:
+                    raise _locate(path, fail, ValueError(f"Column(/{name}) changed from {_kind(found[name])} to {kind}"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate(path, fail, exc) from None
     return found
 
 
@@ -298,15 +305,16 @@ def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: d
         return labelled[part.path]
 
     def problem(p: Problem, at: int) -> Exception:
-        # read whole, a feature or target column without a number anywhere (nulls, lists) is refused
-        # before any cell: one still without a value here is looked for in the rest of the file
+        # read whole, a line Arrow refuses, a change of kind, or a feature or target column without a
+        # number anywhere (nulls, lists) is refused before any cell: the rest of the file is looked
+        # through for them (on this error path only)
+        types = _file_types(part.path, fail)
         pending = {c for c in roles.numeric if c not in kinds}
         if pending:
-            later = _later_types(part.path, pending)
             for k, name in enumerate(roles.numeric):
-                t = later.get(name, pa.null())
+                t = types.get(name, pa.null())
                 if name in pending and _kind(t) not in ("a number", "a boolean", "text") and \
-                        (0, k) < (at + p.row, list(roles.numeric).index(p.column)):
+                        (0, k) <= (at + p.row, list(roles.numeric).index(p.column)):
                     return problem_error(Problem(0, name, "type", str(t), target=name in roles.targets), fail, 1)
         return problem_error(p, fail, lines.of(at + p.row))
 
