@@ -537,6 +537,16 @@ def test_a_json_part_file_with_a_key_first_met_late_is_checked_as_read_whole(tmp
     assert streamed.rows == 2 * 49
 
 
+def test_the_command_line_names_a_json_tables_columns_as_its_loader_does(tmp_path, monkeypatch):
+    from nndsl.cli.tables import header
+
+    write_jsonl(tmp_path / "t.jsonl", [LATE["absent"](i) for i in range(400)])
+    monkeypatch.chdir(tmp_path)
+    assert header("t.jsonl", "jsonl") == whole_header(tmp_path / "t.jsonl") == ["b", "y", "a"]
+    (tmp_path / "bad.jsonl").write_text('{"a": 1}\n[2]\n')
+    assert header("bad.jsonl", "jsonl") == []
+
+
 def test_a_json_line_longer_than_a_record_batch_streams(tmp_path):
     rows = [{"id": f"r{i}", "a": i, "y": "yes" if i % 3 else "no"} for i in range(300)]
     rows[5]["id"] = "x" * 9000  # over four record batches of 2 KiB, in the first one

@@ -222,19 +222,43 @@ def _first_keys(path: Path, fail) -> list[str]:
         raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
 
 
+def keys(path: Path) -> list[str]:
+    """Every key of a JSON lines file, in the order the table read whole has them as columns; []
+    where the file cannot be read (its loader says why). The file is read through once."""
+
+    class Unreadable(Exception):
+        pass
+
+    try:
+        return _keys(path, lambda *args, **kwargs: Unreadable())
+    except Unreadable:
+        return []
+
+
+# The last file's keys, by path, size and modification time: the command line picking a saved
+# model's columns and the loader streaming the table read them once.
+_KEYS_SEEN: dict[tuple, list[str]] = {}
+
+
 def _keys(path: Path, fail) -> list[str]:
     """Every key of the file, in the order of the first line holding each (as Arrow orders the file read whole)."""
     import pyarrow as pa
 
-    keys: dict[str, None] = {}
+    found: dict[str, None] = {}
     try:
+        stat = path.stat()
+        seen = (str(path), stat.st_size, stat.st_mtime_ns)
+        if seen in _KEYS_SEEN:
+            return list(_KEYS_SEEN[seen])
         for table in _tables(path):
-            keys.update(dict.fromkeys(table.column_names))
+            found.update(dict.fromkeys(table.column_names))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _locate(path, fail, exc) from None
     except OSError as exc:
         raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
-    return list(keys)
+    _KEYS_SEEN.clear()
+    _KEYS_SEEN[seen] = list(found)
+    return list(found)
 
 
 def _kind(t) -> str | None:
