@@ -213,13 +213,16 @@ def _first_keys(path: Path, fail) -> list[str]:
     """The keys of the file's first piece."""
     import pyarrow as pa
 
+    pieces = _pieces(path, batches.BATCH_BYTES)
     try:
-        piece = next(_pieces(path, batches.BATCH_BYTES), None)
+        piece = next(pieces, None)
         return [] if piece is None else _parse(piece).column_names
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _locate(path, fail, exc) from None
     except OSError as exc:
         raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
+    finally:
+        pieces.close()
 
 
 def keys(path: Path) -> list[str]:
