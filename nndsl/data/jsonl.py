@@ -306,10 +306,10 @@ class _TextTarget(Exception):
 
 def _holds_labels(path: Path, roles: Roles) -> bool:
     """Whether the file's single target holds class labels somewhere (as :func:`table_to_block` decides them)."""
-    from .blocks import _label_column
+    from .blocks import label_column
 
     for table in _tables(path):
-        if roles.targets[0] in table.column_names and _label_column(table, roles):
+        if roles.targets[0] in table.column_names and label_column(table, roles):
             return True
     return False
 
