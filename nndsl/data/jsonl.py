@@ -238,30 +238,43 @@ def keys(path: Path) -> list[str]:
         return []
 
 
-# The last file's keys, by path, size and modification time: the command line picking a saved
-# model's columns and the loader streaming the table read them once.
-_KEYS_SEEN: dict[tuple, list[str]] = {}
+# The last file's survey, by path, size and modification time: the command line picking a saved
+# model's columns and the loader streaming the table read the file through once for it.
+_SURVEYED: dict[tuple, tuple[list[str], dict]] = {}
 
 
 def _keys(path: Path, fail) -> list[str]:
     """Every key of the file, in the order of the first line holding each (as Arrow orders the file read whole)."""
+    return list(_survey(path, fail)[0])
+
+
+def _survey(path: Path, fail) -> tuple[list[str], dict]:
+    """The file's keys, and the first type other than null of each (a key of nulls only: absent),
+    the file read through: a line Arrow refuses or a key whose values change kind raises, located,
+    as when the file is read whole (which refuses those before anything else)."""
     import pyarrow as pa
 
-    found: dict[str, None] = {}
+    types: dict = {}
     try:
         stat = path.stat()
         seen = (str(path), stat.st_size, stat.st_mtime_ns)
-        if seen in _KEYS_SEEN:
-            return list(_KEYS_SEEN[seen])
+        if seen in _SURVEYED:
+            return _SURVEYED[seen]
+        found: dict[str, None] = {}
         for table in _tables(path):
             found.update(dict.fromkeys(table.column_names))
+            for name in table.column_names:
+                t = table.column(name).type
+                kind = _kind(t)
+                if kind is not None and _kind(types.setdefault(name, t)) != kind:
+                    raise _locate(path, fail, ValueError(f"Column(/{name}) changed from {_kind(types[name])} to {kind}"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _locate(path, fail, exc) from None
     except OSError as exc:
         raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
-    _KEYS_SEEN.clear()
-    _KEYS_SEEN[seen] = list(found)
-    return list(found)
+    _SURVEYED.clear()
+    _SURVEYED[seen] = (list(found), types)
+    return _SURVEYED[seen]
 
 
 def _kind(t) -> str | None:
@@ -281,36 +294,22 @@ def _kind(t) -> str | None:
     return "an object" if pa.types.is_struct(t) else str(t)
 
 
-def _file_types(path: Path, fail) -> dict:
-    """The first type other than null of each column of the file (a column of nulls: absent), the
-    file read through: a line Arrow refuses or a column whose values change kind raises, located,
-    as when the file is read whole (which refuses those before any cell)."""
-    import pyarrow as pa
-
-    found: dict = {}
-    try:
-        for table in _tables(path):
-            for name in table.column_names:
-                t = table.column(name).type
-                kind = _kind(t)
-                if kind is not None and _kind(found.setdefault(name, t)) != kind:
-                    raise _locate(path, fail, ValueError(f"Column(/{name}) changed from {_kind(found[name])} to {kind}"))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise _locate(path, fail, exc) from None
-    return found
-
-
 class _TextTarget(Exception):
     """A piece's target cannot be numbers: the file's target holds class labels."""
 
 
-def _holds_labels(path: Path, roles: Roles) -> bool:
+def _holds_labels(path: Path, roles: Roles, fail) -> bool:
     """Whether the file's single target holds class labels somewhere (as :func:`table_to_block` decides them)."""
+    import pyarrow as pa
+
     from .blocks import label_column
 
-    for table in _tables(path):
-        if roles.targets[0] in table.column_names and label_column(table, roles):
-            return True
+    try:
+        for table in _tables(path):
+            if roles.targets[0] in table.column_names and label_column(table, roles):
+                return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate(path, fail, exc) from None
     return False
 
 
@@ -328,14 +327,14 @@ def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: d
 
     def labels() -> bool:
         if part.path not in labelled:
-            labelled[part.path] = _holds_labels(part.path, roles)
+            labelled[part.path] = _holds_labels(part.path, roles, fail)
         return labelled[part.path]
 
     def problem(p: Problem, at: int) -> Exception:
         # read whole, a line Arrow refuses, a change of kind, or a feature or target column without a
         # number anywhere (nulls, lists) is refused before any cell: the rest of the file is looked
         # through for them (on this error path only)
-        types = _file_types(part.path, fail)
+        types = _survey(part.path, fail)[1]
         pending = {c for c in roles.numeric if c not in kinds}
         if pending:
             for k, name in enumerate(roles.numeric):
