@@ -463,6 +463,127 @@ def test_labels_of_several_parts_are_those_of_the_table_read_whole(tmp_path):
     assert streamed.stream.summary.labels("y") == {"1", "10", "2", "1.0", "1e1", "cat"}
 
 
+def json_like_whole(folder: Path, args: dict):
+    """The JSON lines table read whole and streamed: the same rows, columns, arrays and labels (or the same error)."""
+    results = []
+    for budget in (None, TINY):
+        try:
+            results.append(jsonl.load(dict(args), name="t", base=folder, memory_budget=budget))
+        except RunError as exc:
+            results.append(exc.diagnostics[0].message)
+    whole, streamed = results
+    if isinstance(whole, str) or isinstance(streamed, str):
+        assert streamed == whole
+        return whole, None
+    assert streamed.streamed and streamed.rows == whole.rows and streamed.missing == whole.missing
+    assert streamed.feature_names == whole.feature_names and streamed.target_names == whole.target_names
+    assert streamed.labels == whole.labels and streamed.stream.roles.header == tuple(whole_header(folder / args["path"]))
+    datasets = [ds for ds, _ in streamed.stream.datasets()]
+    np.testing.assert_array_equal(np.concatenate([ds.x for ds in datasets]), whole.x)
+    for name in whole.columns:
+        assert [v for ds in datasets for v in ds.columns[name]] == whole.columns[name]
+    if whole.labels:
+        assert streamed.stream.summary.labels(whole.labels[0]) == {v.strip() for v in whole.columns[whole.labels[0]]}
+    elif whole.y is not None:
+        np.testing.assert_array_equal(np.concatenate([ds.y for ds in datasets]), whole.y)
+    return whole, streamed
+
+
+def whole_header(path: Path) -> list[str]:
+    """The columns of the file (the first part file of a folder) read whole by Arrow."""
+    import pyarrow.json as pajson
+
+    return pajson.read_json(sorted(path.iterdir())[0] if path.is_dir() else path).column_names
+
+
+# A value seen first after a record batch without one: a key null or absent there, a number after whole numbers
+LATE = {
+    "null": lambda i: {"a": None if i < 200 else i / 4, "b": i % 5, "y": "yes" if i % 3 else "no"},
+    "absent": lambda i: {"b": i % 5, "y": "yes" if i % 3 else "no", **({"a": i / 4} if i >= 200 else {})},
+    "absent, text": lambda i: {"a": i / 4, "y": "yes" if i % 3 else "no", **({"c": "red"} if i >= 300 else {})},
+    "fraction": lambda i: {"a": i if i < 200 else i / 4, "b": i % 5, "y": "yes" if i % 3 else "no"},
+    "all null": lambda i: {"a": None, "b": i % 5, "y": "yes" if i % 3 else "no"},
+    "text later": lambda i: {"a": None if i < 200 else ("x" if i == 250 else i), "b": i % 5, "y": "yes"},
+    "kind change": lambda i: {"a": i if i < 200 else str(i), "b": i % 5, "y": "no"},
+    "late target": lambda i: {"a": i, "b": i % 5, "y": None if i < 200 else "yes"},
+}
+
+
+@pytest.mark.parametrize("missing", [None, "drop", "mean"])
+@pytest.mark.parametrize("case", sorted(LATE))
+def test_streamed_json_lines_type_a_column_from_the_whole_file(tmp_path, case, missing):
+    """Arrow's streaming reader types a column from the file's first block; the table read whole,
+    from all of it: streamed, a key without a value in the first record batches reads as read whole."""
+    write_jsonl(tmp_path / "t.jsonl", [LATE[case](i) for i in range(400)])
+    args = {"path": "t.jsonl", "target": "y", **({"missing": missing} if missing else {})}
+    whole, streamed = json_like_whole(tmp_path, args)
+    if case == "null" and missing == "mean":
+        assert streamed is not None and streamed.missing == {"a": 200}
+    if case == "all null":
+        assert whole == "t.jsonl:column 'a': expected a column of numbers; received a column of type null"
+    if case == "kind change":
+        assert whole == "t.jsonl:line 201, column 'a': expected a number like line 1; received text (\"200\")"
+
+
+def test_a_json_part_file_with_a_key_first_met_late_is_checked_as_read_whole(tmp_path):
+    (tmp_path / "parts").mkdir()
+    write_jsonl(tmp_path / "parts" / "p0.jsonl", [{"a": i, "y": i % 2} for i in range(300)])
+    write_jsonl(tmp_path / "parts" / "p1.jsonl", [{"a": i, "y": i % 2, **({"b": 1} if i > 250 else {})} for i in range(300)])
+    error, _ = json_like_whole(tmp_path, {"path": "parts", "target": "y"})
+    assert "p1.jsonl: expected the same columns as the first file (a, y); received columns a, y, b (extra b)" in error
+    write_jsonl(tmp_path / "parts" / "p0.jsonl", [{"a": i, "y": i % 2, **({"b": 1} if i > 250 else {})} for i in range(300)])
+    write_jsonl(tmp_path / "parts" / "p1.jsonl", [{"y": i % 2, **({"b": 1, "a": 2} if i > 250 else {})} for i in range(300)])
+    _, streamed = json_like_whole(tmp_path, {"path": "parts", "target": "y", "missing": "drop"})
+    assert streamed.rows == 2 * 49
+
+
+def test_the_command_line_names_a_json_tables_columns_as_its_loader_does(tmp_path, monkeypatch):
+    from nndsl.cli.tables import header
+
+    write_jsonl(tmp_path / "t.jsonl", [LATE["absent"](i) for i in range(400)])
+    monkeypatch.chdir(tmp_path)
+    assert header("t.jsonl", "jsonl") == whole_header(tmp_path / "t.jsonl") == ["b", "y", "a"]
+    (tmp_path / "bad.jsonl").write_text('{"a": 1}\n[2]\n')
+    assert header("bad.jsonl", "jsonl") == []
+
+
+def test_a_json_line_longer_than_a_record_batch_streams(tmp_path):
+    rows = [{"id": f"r{i}", "a": i, "y": "yes" if i % 3 else "no"} for i in range(300)]
+    rows[5]["id"] = "x" * 9000  # over four record batches of 2 KiB, in the first one
+    rows[290]["id"] = "y" * 5000
+    write_jsonl(tmp_path / "t.jsonl", rows)
+    whole, streamed = json_like_whole(tmp_path, {"path": "t.jsonl", "target": "y", "id": "id"})
+    assert streamed is not None and [i for ds, _ in streamed.stream.datasets() for i in ds.ids["id"]][5] == "x" * 9000
+
+
+def test_a_json_line_longer_than_arrows_block_is_read_whole(tmp_path):
+    rows = [{"id": "x" * (3 << 20) if i == 2 else f"r{i}", "a": i, "y": i % 2} for i in range(10)]
+    write_jsonl(tmp_path / "t.jsonl", rows)  # a line of 3 MiB: Arrow's blocks are 1 MiB
+    ds = jsonl.load({"path": "t.jsonl", "target": "y", "id": "id"}, name="t", base=tmp_path)
+    assert ds.rows == 10 and len(ds.ids["id"][2]) == 3 << 20
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_part_of_many_numbers_among_parts_of_labels_streams_its_labels(tmp_path, monkeypatch, fmt):
+    """A part file of more whole numbers than a stream keeps as classes, read before a part whose
+    target holds text: its numbers are class labels, as when the parts are read whole."""
+    from nndsl.data import stream
+
+    monkeypatch.setattr(stream, "MAX_TARGET_VALUES", 50)
+    module, write, name = FORMATS[fmt]
+    suffix = Path(name).suffix
+    (tmp_path / "parts").mkdir()
+    write(tmp_path / "parts" / f"p0{suffix}", [{"a": i, "y": i} for i in range(300)])
+    write(tmp_path / "parts" / f"p1{suffix}", [{"a": i, "y": "cat" if i % 2 else "dog"} for i in range(300)])
+    args = {"path": "parts", "target": "y"}
+    whole = module.load(dict(args), name="t", base=tmp_path)
+    streamed = module.load(dict(args), name="t", base=tmp_path, memory_budget=TINY)
+    assert streamed.labels == whole.labels == ["y"]
+    assert streamed.stream.summary.labels("y") == set(whole.columns["y"]) and len(set(whole.columns["y"])) == 302
+    fitted = schema.fit(whole, loss_kind="sparse", fail=fail)
+    assert schema.fit(streamed, loss_kind="sparse", fail=fail).classes == fitted.classes
+
+
 CELLS = st.one_of(
     st.integers(-1000, 1000).map(str),
     st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: f"{v:.3g}"),
@@ -480,28 +601,31 @@ def test_streamed_and_in_memory_csv_readers_agree(tmp_path, monkeypatch, rows, m
     streamed_like_whole(tmp_path, {"path": "t.csv", "target": "y", **({"missing": missing} if missing else {})})
 
 
-ROWS = st.lists(st.fixed_dictionaries({
-    "a": st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False, width=32)),
+# A value of a key is left out of its line (JSON) or null (Parquet) as often as written: a column
+# may lead with nulls or absent keys for record batches, hold none at all, mix whole numbers and fractions.
+ROWS = st.lists(st.fixed_dictionaries({"y": st.sampled_from(["no", "yes", "maybe"])}, optional={
+    "a": st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False, width=32), st.integers(-50, 50)),
     "b": st.one_of(st.none(), st.integers(-50, 50)),
     "c": st.one_of(st.none(), st.sampled_from(["red", "green", " blue", "x y"])),
-    "y": st.sampled_from(["no", "yes", "maybe"]),
 }), min_size=1, max_size=30)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=ROWS, fmt=st.sampled_from(["json", "parquet"]), missing=st.sampled_from([None, "drop", "median", "most_frequent"]))
-def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeypatch, rows, fmt, missing):
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS, fmt=st.sampled_from(["json", "parquet"]), missing=st.sampled_from([None, "drop", "median", "most_frequent"]),
+       leading=st.integers(0, 12))
+def test_streamed_and_in_memory_parquet_and_json_readers_agree(tmp_path, monkeypatch, rows, fmt, missing, leading):
     """On any small Parquet or JSON-lines file, read in record batches of a few rows: the same
     rows and missing cells, the same schema fitted, the same encoded rows, or the same located error.
 
-    Arrow's streaming JSON reader fixes each column's type from the file's first block, where a
-    column without a value cannot be typed: the JSON files here have every value in their first line.
+    ``leading`` lines without ``a`` and ``c`` come first: Arrow's streaming JSON reader would type
+    them from the first block, where they have no value.
     """
-    monkeypatch.setattr(record_batches, "BATCH_BYTES", 128)  # a few lines: Arrow reads no JSON line longer than a block
+    monkeypatch.setattr(record_batches, "BATCH_BYTES", 128)  # a few lines a record batch
     monkeypatch.setattr(record_batches, "BATCH_ROWS", 3)
     module, write, name = FORMATS[fmt]
-    if fmt == "json":
-        rows = [{"a": 1.5, "b": 2, "c": "red", "y": "yes"}, *rows]
+    rows = [*({"y": "yes", "b": i} for i in range(leading)), *rows]
+    if fmt == "parquet":  # a Parquet file has every column in every row
+        rows = [{k: r.get(k) for k in ("a", "b", "c", "y")} for r in rows]
     write(tmp_path / name, rows)
     args = {"path": name, "target": "y", "categorical": ["c"], **({"missing": missing} if missing else {})}
     results = []

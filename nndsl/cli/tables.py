@@ -53,9 +53,9 @@ def header(text: str, fmt: str) -> list[str]:
             import pyarrow.parquet as pq
 
             return list(pq.ParquetFile(first).schema_arrow.names)
-        import pyarrow.json as pajson
+        from ..data import jsonl
 
-        return list(pajson.open_json(first).schema.names)  # the keys of the first block of lines, as the loader's reader sees them
+        return jsonl.keys(first)  # the keys of all its lines, as the loader reads them
     except (pa.ArrowException, OSError):
         return []
 

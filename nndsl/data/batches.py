@@ -39,7 +39,7 @@ def open_csv_part(part: Part, args: dict, delimiter: str, first: Roles | None, f
 
 def read_blocks(batches: Iterator, roles: Roles, missing_ok, fail, row_of: Callable[[int], int], refused: Callable,
                 errors: tuple[type[BaseException], ...]) -> Iterator[tuple[int, Block]]:
-    """``(first row, Block)`` of each record batch of ``batches`` (a Parquet or JSON-lines reader).
+    """``(first row, Block)`` of each record batch of ``batches`` (a Parquet reader).
 
     Args:
         fail: builds a located error (see :func:`nndsl.data.parts.part_failure`).

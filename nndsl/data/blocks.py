@@ -91,7 +91,7 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
 
     found: list[tuple[int, int, Problem]] = []
     columns = []
-    labels = _label_column(table, roles)
+    labels = label_column(table, roles)
     for k, name in enumerate(roles.numeric):
         if name in labels:
             columns.append(None)
@@ -126,7 +126,7 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
     return Block(x, y, texts, labels)
 
 
-def _label_column(table, roles: Roles) -> tuple[str, ...]:
+def label_column(table, roles: Roles) -> tuple[str, ...]:
     """The one target column holding text class labels (``("species",)``), or ``()``.
 
     A column of text with a value that is not a number holds labels. Several target columns

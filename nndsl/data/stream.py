@@ -254,9 +254,11 @@ class StreamedTable:
         self.settling = False
         single = self.template.target_names[0] if len(self.template.target_names) == 1 else None
         values: set | None = set()  # the targets read as numbers before any text, of files without text
+        numbers_only: list[int] = []  # those files
         try:
             for i in range(len(self.parts.files)):
                 before = set(summary.label_sets.get(single, ()))
+                unlabelled = not self.label
                 numbers, labels = self.number_blocks, self.label_blocks
                 found: set | None = set()
                 for ds, _ in self.datasets([i]):
@@ -267,6 +269,8 @@ class StreamedTable:
                         found.update(np.unique(ds.y[:, 0]).tolist())
                         found = found if len(found) <= MAX_TARGET_VALUES else None
                 if self.label_blocks == labels:
+                    if unlabelled:  # (a file read after the first label has its numbers read as labels)
+                        numbers_only.append(i)
                     values = None if values is None or found is None else values | found
                     values = values if values is None or len(values) <= MAX_TARGET_VALUES else None
                 elif self.number_blocks > numbers:
@@ -281,6 +285,11 @@ class StreamedTable:
         if self.label and values:
             # files of numbers, read before the first text label: their values are labels too
             summary.label_sets.setdefault(single, set()).update(f"{v:.9g}" for v in values)
+        elif self.label and values is None:
+            # too many values to keep on the way: those files are read again, now as labels (see _dataset)
+            found_labels = summary.label_sets.setdefault(single, set())
+            for ds, _ in self.datasets(numbers_only):
+                found_labels.update(v.strip() for v in ds.columns[single])
         summary.numeric_target = summary.numeric_target and not self.label
         self.summary = summary
         self.rows = summary.rows
