@@ -189,24 +189,43 @@ def _parse(piece: bytes):
     return pajson.read_json(io.BytesIO(piece), read_options=pajson.ReadOptions(use_threads=False, block_size=len(piece) + 1))
 
 
+_POOL = None  # the threads that parse pieces ahead, shared by every file read in the process
+
+
+def _parsing_pool():
+    """The process's two threads parsing pieces ahead, started on first use.
+
+    One pool for the process, never shut down by a reader: a reader is a generator that the
+    garbage collector may close on any thread (tf.data's own, for one), and a pool shut down
+    there would join its threads inside the collector, which can deadlock on the threading
+    module's locks. Closing a reader cancels what it asked for, and joins nothing.
+    """
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(2, thread_name_prefix="nndsl-json")
+    return _POOL
+
+
 def _tables(path: Path) -> Iterator:
     """Each piece of the file as an Arrow table, parsed a few pieces ahead."""
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
 
+    pool = _parsing_pool()
     pieces = _pieces(path, batches.BATCH_BYTES)
-    with ThreadPoolExecutor(2) as pool:
-        ahead: deque = deque()
-        try:
-            for piece in pieces:
-                ahead.append(pool.submit(_parse, piece))
-                if len(ahead) > PIECES_AHEAD:
-                    yield ahead.popleft().result()
-            while ahead:
+    ahead: deque = deque()
+    try:
+        for piece in pieces:
+            ahead.append(pool.submit(_parse, piece))
+            if len(ahead) > PIECES_AHEAD:
                 yield ahead.popleft().result()
-        finally:
-            for future in ahead:
-                future.cancel()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        for future in ahead:
+            future.cancel()
+        pieces.close()
 
 
 def _first_keys(path: Path, fail) -> list[str]:
