@@ -359,12 +359,13 @@ def test_a_streamed_table_is_not_split(tmp_path):
         e.value.diagnostics[0].message
 
 
-def streamed_like_whole(folder: Path, args: dict):
-    """The CSV table read whole and streamed: the same rows, arrays and labels (or the same error)."""
+def read_like_whole(load, folder: Path, args: dict):
+    """A table read whole and streamed by ``load``: the same rows, names, arrays and classes (or
+    the same error). Returns (whole, streamed), or (the error's message, None)."""
     results = []
     for budget in (None, TINY):
         try:
-            results.append(csv_source.load(dict(args), name="t", base=folder, memory_budget=budget))
+            results.append(load(dict(args), name="t", base=folder, memory_budget=budget))
         except RunError as exc:
             results.append(exc.diagnostics[0].message)
     whole, streamed = results
@@ -373,15 +374,20 @@ def streamed_like_whole(folder: Path, args: dict):
         return whole, None
     assert streamed.rows == whole.rows and streamed.missing == whole.missing and streamed.labels == whole.labels
     assert streamed.feature_names == whole.feature_names and streamed.target_names == whole.target_names
-    x = [ds.x for ds, _ in streamed.stream.datasets()]
-    np.testing.assert_array_equal(np.concatenate(x), whole.x)
+    datasets = [ds for ds, _ in streamed.stream.datasets()]
+    np.testing.assert_array_equal(np.concatenate([ds.x for ds in datasets]), whole.x)
     if whole.labels:
         name = whole.labels[0]
-        assert [v for ds, _ in streamed.stream.datasets() for v in ds.columns[name]] == whole.columns[name]
+        assert [v for ds in datasets for v in ds.columns[name]] == whole.columns[name]
         assert streamed.stream.summary.labels(name) == {v.strip() for v in whole.columns[name]}  # the classes fitted
     elif whole.y is not None:
-        np.testing.assert_array_equal(np.concatenate([ds.y for ds, _ in streamed.stream.datasets()]), whole.y)
+        np.testing.assert_array_equal(np.concatenate([ds.y for ds in datasets]), whole.y)
     return whole, streamed
+
+
+def streamed_like_whole(folder: Path, args: dict):
+    """The CSV table read whole and streamed: the same rows, arrays and labels (or the same error)."""
+    return read_like_whole(csv_source.load, folder, args)
 
 
 def test_true_and_false_in_a_feature_column_stream_as_1_and_0(tmp_path):
@@ -465,27 +471,13 @@ def test_labels_of_several_parts_are_those_of_the_table_read_whole(tmp_path):
 
 def json_like_whole(folder: Path, args: dict):
     """The JSON lines table read whole and streamed: the same rows, columns, arrays and labels (or the same error)."""
-    results = []
-    for budget in (None, TINY):
-        try:
-            results.append(jsonl.load(dict(args), name="t", base=folder, memory_budget=budget))
-        except RunError as exc:
-            results.append(exc.diagnostics[0].message)
-    whole, streamed = results
-    if isinstance(whole, str) or isinstance(streamed, str):
-        assert streamed == whole
+    whole, streamed = read_like_whole(jsonl.load, folder, args)
+    if streamed is None:
         return whole, None
-    assert streamed.streamed and streamed.rows == whole.rows and streamed.missing == whole.missing
-    assert streamed.feature_names == whole.feature_names and streamed.target_names == whole.target_names
-    assert streamed.labels == whole.labels and streamed.stream.roles.header == tuple(whole_header(folder / args["path"]))
+    assert streamed.streamed and streamed.stream.roles.header == tuple(whole_header(folder / args["path"]))
     datasets = [ds for ds, _ in streamed.stream.datasets()]
-    np.testing.assert_array_equal(np.concatenate([ds.x for ds in datasets]), whole.x)
     for name in whole.columns:
         assert [v for ds in datasets for v in ds.columns[name]] == whole.columns[name]
-    if whole.labels:
-        assert streamed.stream.summary.labels(whole.labels[0]) == {v.strip() for v in whole.columns[whole.labels[0]]}
-    elif whole.y is not None:
-        np.testing.assert_array_equal(np.concatenate([ds.y for ds in datasets]), whole.y)
     return whole, streamed
 
 
