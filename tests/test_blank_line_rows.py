@@ -28,12 +28,17 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("budget", [None, 1], ids=["whole", "streamed"])
+@pytest.mark.parametrize("budget", [None, 0, 1], ids=["whole", "whole-by-arrow", "streamed"])
 @pytest.mark.parametrize("file,text,args,message", CASES, ids=[c[0] for c in CASES])
-def test_errors_name_the_files_row_after_blank_lines(tmp_path, file, text, args, message, budget):
+def test_errors_name_the_files_row_after_blank_lines(tmp_path, monkeypatch, file, text, args, message, budget):
+    """Read whole (a small CSV row by row, or by Arrow as a large one is), and streamed."""
+    from nndsl.data import csv as csv_source
     from nndsl.data.csv import load as load_csv
     from nndsl.data.jsonl import load as load_json
 
+    if budget == 0:
+        monkeypatch.setattr(csv_source, "SMALL_FILE", 0)
+        budget = None
     (tmp_path / file).write_text(text, encoding="utf-8")
     load = load_json if file.endswith(".jsonl") else load_csv
     with pytest.raises(RunError) as info:

@@ -181,3 +181,52 @@ def test_the_predict_and_evaluate_commands_name_the_part_file_of_a_table_read_wh
     with pytest.raises(RunError) as info:
         encode(ds, schema_of(tmp_path), row_failure("parts", fmt, ds))
     assert info.value.diagnostics[0].message == f"{where}, column 'plan': {UNSEEN}"
+
+
+# ---------------------------------------------------------------- the first bad cell, whatever its kind
+
+
+def _nan_before_missing(tmp_path: Path, suffix: str) -> str:
+    """A table whose column b holds 'nan' in its second row, and column a nothing in its third."""
+    name = "t" + suffix
+    if suffix == ".csv":
+        (tmp_path / name).write_text("a,b,y\n1,1,1\n2,nan,2\n,3,3\n")
+    elif suffix == ".jsonl":
+        (tmp_path / name).write_text('{"a": 1, "b": "1", "y": 1}\n{"a": 2, "b": "nan", "y": 2}\n{"a": null, "b": "3", "y": 3}\n')
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"a": [1.0, 2.0, None], "b": [1.0, float("nan"), 3.0], "y": [1, 2, 3]}), tmp_path / name)
+    return name
+
+
+@pytest.mark.parametrize("suffix,where", [(".csv", "t.csv:row 3"), (".jsonl", "t.jsonl:line 2"), (".parquet", "t.parquet:row 2")])
+def test_a_nan_is_reported_before_a_later_missing_cell_of_another_column(tmp_path, budget, suffix, where):
+    """The row-by-row reader stops at the first bad cell; Arrow's readers find a column's missing
+    cells before its NaN, and used to report the later missing cell of column a."""
+    from nndsl.data import parquet
+
+    name = _nan_before_missing(tmp_path, suffix)
+    loader = {".csv": load_csv, ".jsonl": load_json, ".parquet": parquet.load}[suffix]
+    with pytest.raises(RunError) as info:
+        loader({"path": name, "target": "y", "missing": "error"}, name="d", base=tmp_path, memory_budget=budget)
+    assert info.value.diagnostics[0].message == f"{where}, column 'b': expected a finite number; received 'nan'"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_missing_label_in_a_part_file_of_numbers_is_missing_not_nan(tmp_path, budget, suffix):
+    """One part file's labels are text, another's look like numbers: its labels are text too, and
+    its empty one is a missing label, which missing="drop" drops (it used to become the class "nan")."""
+    (tmp_path / "parts").mkdir()
+    write(tmp_path / "parts" / f"1{suffix}", [{"a": 1, "plan": "x", "y": "yes"}, {"a": 2, "plan": "z", "y": "no"}])
+    write(tmp_path / "parts" / f"2{suffix}", [{"a": 3, "plan": "x", "y": 1}, {"a": 4, "plan": "x", "y": None},
+                                              {"a": 5, "plan": "z", "y": 0}])
+    ds = load("parts", tmp_path, budget, suffix, target="y", categorical=["plan"], missing="drop")
+    assert (ds.rows, ds.dropped) == (4, 1)
+    classes = fit(ds, loss_kind="sparse", fail=failure(ds, None, None)).classes
+    assert classes == ("0", "1", "no", "yes")
+    with pytest.raises(RunError) as info:
+        load("parts", tmp_path, budget, suffix, target="y", categorical=["plan"])
+    word = "row 3" if suffix == ".csv" else "line 2"  # without drop, refused where it is: read alone, the file holds numbers
+    assert info.value.diagnostics[0].message.startswith(f"parts/2{suffix}:{word}, column 'y': expected a number; received ")

@@ -9,7 +9,6 @@ read until the iterator is: a streamed table opens each file once per pass.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 
 from .blocks import Block, problem_error, table_to_block
@@ -172,7 +171,7 @@ def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
     a line of empty cells); None where none is left. A problem's row stays the row in ``table``."""
     empty = empty_rows(table)
     if empty is None:
-        return table_to_block(table, roles, lambda p: problem(_first(table, roles, p)), missing_ok)
+        return table_to_block(table, roles, problem, missing_ok)
     import numpy as np
     import pyarrow as pa
 
@@ -180,43 +179,9 @@ def _block(table, roles: Roles, problem, missing_ok) -> Block | None:
     if not len(kept):
         return None
     rows = table.take(pa.array(kept))
-    block = table_to_block(rows, roles, lambda p: problem(_moved(_first(rows, roles, p), int(kept[p.row]))), missing_ok)
+    block = table_to_block(rows, roles, lambda p: problem(_moved(p, int(kept[p.row]))), missing_ok)
     block.row_of = lambda row: int(kept[row])  # its row in the batch
     return block
-
-
-def _first(table, roles: Roles, p):
-    """``p``, or a NaN or infinity in an earlier cell (by row, then column), which table_to_block
-    looks for only where no cell is missing or text: the row-by-row reader reports the first of them."""
-    import numpy as np
-    import pyarrow as pa
-
-    from .blocks import Problem
-
-    if p.kind not in ("missing", "not-a-number"):
-        return p
-    at = (p.row, list(roles.numeric).index(p.column))
-    for k, name in enumerate(roles.numeric):
-        col = table.column(name).slice(0, p.row + 1)
-        if pa.types.is_floating(col.type):
-            values = col.to_numpy(zero_copy_only=False)
-            bad = np.flatnonzero(np.isinf(values) | (np.isnan(values) & ~col.is_null().to_numpy(zero_copy_only=False)))
-            first = (int(bad[0]), str(col[int(bad[0])].as_py()).lower()) if len(bad) else None  # as blocks words it
-        elif pa.types.is_string(col.type):  # a column with text in it: its cells as numbers where they are
-            first = next(((i, v.strip()) for i, v in enumerate(col.to_pylist()) if _infinite(v)), None)
-        else:
-            continue
-        if first is not None and (first[0], k) < at:
-            at, p = (first[0], k), Problem(first[0], name, "not-finite", first[1], target=name in roles.targets)
-    return p
-
-
-def _infinite(cell: str) -> bool:
-    """Whether a cell reads as NaN or infinity."""
-    try:
-        return not math.isfinite(float(cell))
-    except ValueError:
-        return False
 
 
 def _moved(p, row: int):

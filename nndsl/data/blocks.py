@@ -9,6 +9,7 @@ row-by-row reader.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,12 +73,19 @@ def concat_blocks(blocks: list[Block]) -> Block:
         # a part read its target as numbers where another has text: its labels become text too
         for b in blocks:
             if not b.labels:
-                b.texts.update({c: [f"{v:.9g}" for v in b.y[:, 0]] for c in labels})
+                b.texts.update({c: number_labels(b.y[:, 0]) for c in labels})
         y = None
     else:
         y = None if blocks[0].y is None else np.concatenate([b.y for b in blocks])
     texts = {c: [v for b in blocks for v in b.texts[c]] for c in blocks[0].texts}
     return Block(x, y, texts, labels)
+
+
+def number_labels(values) -> list[str]:
+    """Class labels read as numbers (a part file, or a record batch, of a table whose labels are
+    text elsewhere), as text: ``1`` is ``"1"``; a missing one (NaN) is an empty label, as a
+    missing text label is, so that a missing= policy treats it alike."""
+    return ["" if v != v else f"{v:.9g}" for v in values.tolist()]
 
 
 def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception], missing_ok: frozenset[str] = frozenset()) -> Block:
@@ -105,7 +113,7 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
             found.append((bad.row, k, bad))
         columns.append(col)
     if found:
-        raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
+        raise problem(_earliest(table, roles, min(found, key=lambda f: (f[0], f[1]))[2]))
     nf = len(roles.features)
     x = _stack(columns[:nf], table.num_rows)
     y = _stack(columns[nf:], table.num_rows) if roles.targets and not labels else None
@@ -124,6 +132,43 @@ def table_to_block(table, roles: Roles, problem: Callable[[Problem], Exception],
             raise problem(min(found, key=lambda f: (f[0], f[1]))[2])
     texts = {c: text_values(table.column(c)) for c in (*roles.text, *labels)}
     return Block(x, y, texts, labels)
+
+
+def _earliest(table, roles: Roles, p: Problem) -> Problem:
+    """``p``, or a NaN or infinity in an earlier cell (by row, then column).
+
+    A column's first missing cell or text is found before its values are read as numbers, and a
+    NaN or infinity only after: the row-by-row reader reports whichever comes first, and so does
+    :func:`table_to_block`, through this."""
+    import numpy as np
+    import pyarrow as pa
+
+    if p.kind not in ("missing", "not-a-number"):
+        return p
+    at = (p.row, list(roles.numeric).index(p.column))
+    for k, name in enumerate(roles.numeric):
+        col = table.column(name).slice(0, p.row + 1)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_floating(col.type):
+            values = col.to_numpy(zero_copy_only=False)
+            bad = np.flatnonzero(np.isinf(values) | (np.isnan(values) & ~col.is_null().to_numpy(zero_copy_only=False)))
+            first = (int(bad[0]), str(col[int(bad[0])].as_py()).lower()) if len(bad) else None  # as blocks words it
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):  # text: its cells as numbers where they are
+            first = next(((i, v.strip()) for i, v in enumerate(col.to_pylist()) if v is not None and _infinite(v)), None)
+        else:
+            continue
+        if first is not None and (first[0], k) < at:
+            at, p = (first[0], k), Problem(first[0], name, "not-finite", first[1], target=name in roles.targets)
+    return p
+
+
+def _infinite(cell: str) -> bool:
+    """Whether a cell reads as NaN or infinity."""
+    try:
+        return not math.isfinite(float(cell))
+    except ValueError:
+        return False
 
 
 def label_column(table, roles: Roles) -> tuple[str, ...]:

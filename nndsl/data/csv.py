@@ -130,11 +130,10 @@ def _parse(path: Path, raw_header: list[str], roles: Roles, delimiter: str, miss
     table = table.rename_columns(list(roles.header))
     # the row-by-row reader skips a line of empty cells, Arrow keeps it
     empty = empty_rows(table)
-    if empty is not None and missing_ok:
-        raise _Refused()
     if empty is not None:
-        # no missing number is allowed (a table of text columns, say): such lines are left out here,
-        # so that both readers give the same rows (and file_row places them, counting the lines skipped)
+        # the row-by-row reader skips a line of empty cells (a blank line to it) whatever the missing=
+        # policy: such lines are left out here too, so that both readers give the same rows (and
+        # file_row places them, counting the lines skipped)
         table = table.filter(pa.array(~empty))
 
     def refuse(problem: Problem) -> Exception:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from .blocks import number_labels
 from .budget import shown
 from .missing import OWN, settle, unknown_columns
 from .rows import RowOrigin, counted_from, first_row, located
@@ -237,7 +238,7 @@ class StreamedTable:
             self.label = True
         elif self.label and t.target_names:
             # a record batch read its target as numbers where an earlier one had text: labels too (as concat_blocks does)
-            texts[t.target_names[0]] = [f"{v:.9g}" for v in block.y[:, 0]]
+            texts[t.target_names[0]] = number_labels(block.y[:, 0])
             labels, y = [t.target_names[0]], None
         return Dataset(name=t.name, x=block.x, y=y, feature_names=t.feature_names, target_names=t.target_names,
                        ids={c: texts[c] for c in t.ids}, columns=texts, path=t.path, categorical=t.categorical, as_text=t.as_text,
