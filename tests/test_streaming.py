@@ -517,6 +517,35 @@ def test_streamed_json_lines_type_a_column_from_the_whole_file(tmp_path, case, m
         assert whole == "t.jsonl:line 201, column 'a': expected a number like line 1; received text (\"200\")"
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["keys-in-the-first-piece", "a-key-met-later"])
+def test_a_streamed_json_file_is_parsed_once_to_load_unless_a_key_comes_late(tmp_path, monkeypatch, late):
+    """The table's first file is opened with the keys of its first piece: the one pass that loads
+    it parses every piece once. A key first met further on makes it look the file through for
+    every key and open it again, with the columns the table read whole has."""
+    write_jsonl(tmp_path / "t.jsonl", [LATE["absent" if late else "fraction"](i) for i in range(400)])
+    monkeypatch.setattr(jsonl, "_SURVEYED", {})
+    monkeypatch.setattr(jsonl, "_FIRST_KEYS", {})
+    parsed: list[int] = []
+    parse = jsonl._parse
+    monkeypatch.setattr(jsonl, "_parse", lambda piece: parsed.append(len(piece)) or parse(piece))
+    ds = jsonl.load({"path": "t.jsonl", "target": "y"}, name="t", base=tmp_path, memory_budget=TINY)
+    size = (tmp_path / "t.jsonl").stat().st_size
+    if late:
+        assert ds.feature_names == ["b", "a"] and sum(parsed) > 2 * size
+    else:
+        assert ds.feature_names == ["a", "b"] and sum(parsed) == parsed[0] + size  # the first piece for its keys, then one pass
+    json_like_whole(tmp_path, {"path": "t.jsonl", "target": "y"})
+
+
+def test_a_json_key_named_in_the_arguments_but_met_late_is_no_error(tmp_path):
+    """The first piece's keys are a guess only where they hold every column the arguments name."""
+    write_jsonl(tmp_path / "t.jsonl", [{"b": i % 5, "y": i % 2, **({"a": i / 4, "c": "x"} if i >= 300 else {})}
+                                       for i in range(400)])
+    for args in ({"categorical": ["c"]}, {"exclude": ["c"], "missing": {"a": 0}}):
+        _, streamed = json_like_whole(tmp_path, {"path": "t.jsonl", "target": "y", **args})
+        assert streamed is not None and "a" in streamed.feature_names
+
+
 def test_a_json_part_file_with_a_key_first_met_late_is_checked_as_read_whole(tmp_path):
     (tmp_path / "parts").mkdir()
     write_jsonl(tmp_path / "parts" / "p0.jsonl", [{"a": i, "y": i % 2} for i in range(300)])

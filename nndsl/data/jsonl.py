@@ -12,6 +12,7 @@ import json as _json
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import RunError
 from . import batches
 from .blocks import Block, problem_error, table_to_block
 from .columns import Roles
@@ -35,10 +36,11 @@ def load(args: dict, *, name: str, base: Path, decl=None, source=None, memory_bu
     again when a step needs them (:mod:`nndsl.data.stream`); without a budget every table is read whole.
     """
     labelled: dict[Path, bool] = {}  # streamed: whether a file's single target holds class labels, once asked
+    guessed: set[Path] = set()  # streamed: the first file, while its keys are those of its first piece
     return read_parts(args, name=name, base=base, decl=decl, source=source, what="JSON lines", suffixes=SUFFIXES,
                       read_part=lambda part, first, fail: _read_part(part, args, first, fail), row_word="line",
                       budget=memory_budget,
-                      open_part=lambda part, first, fail: open_json_part(part, args, first, fail, labelled))
+                      open_part=lambda part, first, fail: open_json_part(part, args, first, fail, labelled, guessed))
 
 
 def _read_part(part: Part, args: dict, first: Roles | None, fail) -> tuple[Roles, Block]:
@@ -127,8 +129,8 @@ def _locate(path: Path, fail, exc: Exception) -> Exception:
     return fail(f"expected JSON lines; received text Arrow cannot read ({str(exc).splitlines()[0]})")
 
 
-def open_json_part(part: Part, args: dict, first: Roles | None, fail,
-                   labelled: dict | None = None) -> tuple[Roles, Iterator[tuple[int, Block]]]:
+def open_json_part(part: Part, args: dict, first: Roles | None, fail, labelled: dict | None = None,
+                   guessed: set | None = None) -> tuple[Roles, Iterator[tuple[int, Block]]]:
     """The file's roles and its record batches, read as the table read whole reads the file.
 
     Arrow's streaming JSON reader fixes each column's type and the file's keys from its first
@@ -137,22 +139,44 @@ def open_json_part(part: Part, args: dict, first: Roles | None, fail,
     longer for a longer line) is read on its own and made to agree with the others: a key it lacks
     is a column of missing values, a column of nulls takes the file's type, and a column whose
     values change kind between pieces (numbers, then text) is located as when read whole. The
-    file's keys, in the order the table read whole has them, are those of the whole file: the first
-    file is looked through once for them; a later one only where its first piece lacks one.
+    file's keys, in the order the table read whole has them, are those of the whole file. The
+    table's first file is opened with the keys of its first piece, as a guess, which machine-written
+    files bear out: its path goes into ``guessed``, and a key first met in a later piece raises
+    :class:`nndsl.data.stream.ColumnsFoundLater`, after the file was looked through for every key,
+    for the table to be opened again with them. (A file looked through already, by ``nndsl
+    predict`` choosing a model's columns, say, is opened with its keys.) A later file is looked
+    through only where its first piece lacks one of the first file's keys.
 
     ``labelled``, shared by the opens of one table: whether a file's single target holds class
     labels (text that is not a number in any line), asked of the whole file the first time a piece
     of it cannot tell (a missing or bad target); a file of labels then reads every piece's target
     as labels, as the table read whole does.
     """
-    header = None if first is None else _first_keys(part.path, fail)
-    if header is None or set(header) != set(first.header):
-        header = _keys(part.path, fail)
+    guessed = set() if guessed is None else guessed
+    if first is None:
+        header = _surveyed_keys(part.path)
+        if header is None:
+            header = _first_keys(part.path, fail)
+            guessed.add(part.path)
+        if part.path in guessed and not _named(args) <= set(header):  # a column the arguments name is met further on
+            guessed.discard(part.path)
+            header = _keys(part.path, fail)
+    else:
+        header = _first_keys(part.path, fail)
+        if set(header) != set(first.header):
+            header = _keys(part.path, fail)
     if not header:
         raise fail("expected JSON objects, one per line; received an empty file")
-    roles = part_roles(args, header, first, fail)
+    try:
+        roles = part_roles(args, header, first, fail)
+    except RunError:
+        if part.path not in guessed:
+            raise
+        # a column the arguments name may be met further on, and the error lists the columns: with every key
+        guessed.discard(part.path)
+        roles = part_roles(args, _keys(part.path, fail), first, fail)
     return roles, _json_batches(part, roles, allowed_columns(roles, args), fail, _LineNumbers(part.path),
-                                {} if labelled is None else labelled)
+                                {} if labelled is None else labelled, guessed)
 
 
 # Pieces parsed ahead of the one being used, on two threads: Arrow's parse releases the GIL, so
@@ -228,14 +252,30 @@ def _tables(path: Path) -> Iterator:
         pieces.close()
 
 
+# The keys of first pieces, by the piece's bytes' hash: a streamed table opens each file again
+# every epoch, and reading a piece costs far less than parsing it.
+_FIRST_KEYS: dict[bytes, list[str]] = {}
+
+
 def _first_keys(path: Path, fail) -> list[str]:
     """The keys of the file's first piece."""
     import pyarrow as pa
 
+    from .table import new_hash
+
     pieces = _pieces(path, batches.BATCH_BYTES)
     try:
         piece = next(pieces, None)
-        return [] if piece is None else _parse(piece).column_names
+        if piece is None:
+            return []
+        h = new_hash()
+        h.update(piece)
+        seen = h.digest()
+        if seen not in _FIRST_KEYS:
+            if len(_FIRST_KEYS) >= 1024:
+                _FIRST_KEYS.clear()
+            _FIRST_KEYS[seen] = _parse(piece).column_names
+        return list(_FIRST_KEYS[seen])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _locate(path, fail, exc) from None
     except OSError as exc:
@@ -260,6 +300,26 @@ def keys(path: Path) -> list[str]:
 # The last file's survey, by path, size and modification time: the command line picking a saved
 # model's columns and the loader streaming the table read the file through once for it.
 _SURVEYED: dict[tuple, tuple[list[str], dict]] = {}
+
+
+def _named(args: dict) -> set[str]:
+    """Every column a source's arguments name (its roles, and the keys of a ``missing=`` dict)."""
+    from .columns import as_list
+
+    names = {c for key in ("target", "id", "exclude", "categorical", "text", "numeric", "features")
+             for c in as_list(args.get(key)) or ()}
+    missing = args.get("missing")
+    return names | set(missing) if isinstance(missing, dict) else names
+
+
+def _surveyed_keys(path: Path) -> list[str] | None:
+    """The keys of the file as its last survey found them, if the file has not changed since; else None."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    found = _SURVEYED.get((str(path), stat.st_size, stat.st_mtime_ns))
+    return None if found is None else list(found[0])
 
 
 def _keys(path: Path, fail) -> list[str]:
@@ -332,7 +392,8 @@ def _holds_labels(path: Path, roles: Roles, fail) -> bool:
     return False
 
 
-def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: dict) -> Iterator[tuple[int, Block]]:
+def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: dict,
+                  guessed: set) -> Iterator[tuple[int, Block]]:
     import numpy as np
     import pyarrow as pa
 
@@ -374,8 +435,14 @@ def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: d
             raise _locate(part.path, fail, exc) from None
         except OSError as exc:
             raise fail(f"expected a readable file; received {exc.strerror or exc}") from None
-        if not header.issuperset(table.column_names):  # a key first met here: the file's keys differ from the first file's
-            part_roles({}, _keys(part.path, fail), roles, fail)
+        if not header.issuperset(table.column_names):  # a key first met here
+            keys = _keys(part.path, fail)  # the file looked through (and a line Arrow refuses reported)
+            if part.path in guessed:  # the table's first file, opened with its first piece's keys
+                from .stream import ColumnsFoundLater
+
+                guessed.discard(part.path)
+                raise ColumnsFoundLater()
+            part_roles({}, keys, roles, fail)  # the file's keys differ from the first file's
         for name in table.column_names:
             t = table.column(name).type
             kind = _kind(t)
@@ -404,6 +471,7 @@ def _json_batches(part: Part, roles: Roles, missing_ok, fail, lines, labelled: d
         block.row_of = lambda row, at=at: lines.of(at + row)
         yield start, block
         start += table.num_rows
+    guessed.discard(part.path)  # read to its end: its first piece held every key
     for name in roles.numeric:
         if name not in kinds:  # nulls only: a column of type null read whole
             raise problem_error(Problem(0, name, "type", "null", target=name in roles.targets), fail, 1)

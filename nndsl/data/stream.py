@@ -33,6 +33,12 @@ SHUFFLE_BYTES = 32 << 20  # ...or fewer, for wide rows (many one-hot slots): the
 MAX_TARGET_VALUES = 1 << 16  # distinct whole numbers of a numeric target kept as its classes: more is a located error
 
 
+class ColumnsFoundLater(Exception):
+    """Raised by a format's record batches when the table's first file, opened with the columns
+    its first rows show (JSON lines: the keys of its first piece), holds another further on: the
+    table is opened again, the format then knowing every column (see :func:`open_table`)."""
+
+
 class Moments:
     """The count, mean, sum of squared deviations, minimum and maximum of each column, merged
     batch by batch in float64 (Chan et al.'s pairwise update); a NaN cell is not counted."""
@@ -384,6 +390,18 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
 
     ``failure(shown, decl, source, row_word)`` gives a file's ``fail`` (:func:`nndsl.data.parts.part_failure`).
     """
+    try:
+        return _opened(args, parts=parts, open_part=open_part, failure=failure, name=name, decl=decl, source=source,
+                       row_word=row_word, fingerprint=fingerprint, size=size, budget=budget)
+    except ColumnsFoundLater:
+        # the first file's columns were guessed from its first rows, and it has more: opened again,
+        # the format knows them all (a second guess would be a bug, and raises)
+        return _opened(args, parts=parts, open_part=open_part, failure=failure, name=name, decl=decl, source=source,
+                       row_word=row_word, fingerprint=fingerprint, size=size, budget=budget)
+
+
+def _opened(args: dict, *, parts, open_part, failure, name: str, decl, source, row_word: str, fingerprint, size: int,
+            budget: int) -> Dataset:
     files = parts.files
     # the first file's roles name the columns before anything is read
     fail = failure(files[0].shown, decl, source, row_word)
