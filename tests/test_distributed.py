@@ -180,7 +180,9 @@ def test_distribute_mirrored_on_two_local_devices_matches_one(tmp_path):
     """JAX with two CPU devices: the batch is split between them; the result is the same.
 
     The one-device run names its backend in the file (``backend jax``) rather than on the command
-    line, and its saved model, plain Keras, is loaded on the TensorFlow backend and predicts alike."""
+    line, and its saved model, plain Keras, is loaded on the TensorFlow backend and predicts alike.
+    That run (train, test, save, load, predict) never imports TensorFlow: Keras's saving and loading
+    would import it on any backend, for nothing, and nndsl keeps them from it."""
     import numpy as np
 
     results, outs = [], []
@@ -191,9 +193,11 @@ def test_distribute_mirrored_on_two_local_devices_matches_one(tmp_path):
         nn.write_text(extra + nn.read_text())
         env = _env(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
         backend = ["--backend", "jax"] if devices > 1 else []
-        proc = _nndsl("--plugin", "dump_weights", "run", str(nn), *backend, "--progress", "plain", cwd=folder, env=env)
+        proc = _nndsl("--plugin", "dump_weights", "--plugin", "modules_at_exit", "run", str(nn), *backend, "--progress", "plain",
+                      cwd=folder, env=env)
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout)
+        assert json.loads((folder / "modules-at-exit.json").read_text()) == ["jax"]
         record = json.loads((folder / "sales.run.json").read_text())
         assert record["backend"] == "jax" and len(record["history"]["sales"]["loss"]) == 2
         if devices > 1:

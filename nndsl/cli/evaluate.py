@@ -62,6 +62,7 @@ def cmd_evaluate(args) -> int:
 
     from ..run.evaluation import BINARY, REGRESSION, class_names_for, evaluate, kind_of, print_table
     from ..run.modelmeta import BadMeta, read_checked
+    from ..run.quiet import load_without_tensorflow
     from ..run.steps import predict_array
 
     try:
@@ -69,7 +70,7 @@ def cmd_evaluate(args) -> int:
     except BadMeta as exc:
         raise RunError(f"{args.model}: {exc.refusal()}; {exc.hint}") from None
     try:
-        model = keras.models.load_model(model_path, safe_mode=True)
+        model = load_without_tensorflow(lambda: keras.models.load_model(model_path, safe_mode=True))
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
         raise RunError(f"{args.model}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
     from ..data.schema import encode, from_meta

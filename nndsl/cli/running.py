@@ -440,6 +440,7 @@ def _load_model(path: Path, name: str):
     import keras
 
     from ..run.modelmeta import BadMeta, read_checked
+    from ..run.quiet import load_without_tensorflow
     from ..run.tablemodel import core_of
 
     try:
@@ -447,7 +448,7 @@ def _load_model(path: Path, name: str):
     except BadMeta as exc:
         raise RunError(f"{name}: {exc.refusal()}; {exc.hint}") from None
     try:
-        model = keras.models.load_model(path, safe_mode=True)
+        model = load_without_tensorflow(lambda: keras.models.load_model(path, safe_mode=True))
     except Exception as exc:
         raise RunError(f"{name}: expected a Keras model file; received a file Keras cannot load ({type(exc).__name__})") from None
     # a model trained on a table takes named columns; nndsl encodes the rows itself (with located errors)

@@ -70,3 +70,65 @@ def import_tensorflow_quietly() -> None:
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")
+
+
+@contextlib.contextmanager
+def serializing_without_tensorflow():
+    """Around a Keras ``save`` (or a ``get_compile_config``): on a backend other than TensorFlow,
+    TensorFlow stays unimported.
+
+    Keras's serializer asks of each object it writes whether it is a TensorFlow ``TensorShape``,
+    ``DType`` or ``TypeSpec``, and imports TensorFlow to ask whenever it is installed, on any
+    backend: on JAX that cost a run 7 CPU-seconds and hundreds of MiB for a question whose answer
+    is known, since no object can be TensorFlow's while TensorFlow is not imported. Keras's lazy
+    handle on the module is told it is unavailable for the save, and set back after. A model that
+    needs TensorFlow (a ``StringLookup``) imported it when it was built, and then nothing changes.
+    """
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    try:
+        from keras.src.utils import module_utils
+
+        lazy = module_utils.tensorflow
+        before = lazy._available
+    except (ImportError, AttributeError):  # another Keras: its save imports TensorFlow as it likes
+        import_tensorflow_quietly()
+        yield
+        return
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = before
+
+
+def load_without_tensorflow(load):
+    """``load()`` (a Keras ``load_model``) on a backend other than TensorFlow, TensorFlow left
+    unimported where the model does not need it.
+
+    Keras's reader asks the questions its writer asks (see :func:`serializing_without_tensorflow`),
+    but some layers need TensorFlow itself on any backend (``StringLookup``, in the model of a
+    table with categories), which only the file tells. The model is read with Keras told that
+    TensorFlow is unavailable; where that fails, it is read again with TensorFlow imported, and a
+    file that cannot be loaded at all raises from that second reading, as it always did.
+    """
+    if "tensorflow" in sys.modules:
+        return load()
+    try:
+        from keras.src.utils import module_utils
+
+        lazy = module_utils.tensorflow
+        before = lazy._available
+    except (ImportError, AttributeError):
+        import_tensorflow_quietly()
+        return load()
+    lazy._available = False
+    try:
+        return load()
+    except Exception:  # noqa: BLE001 - read again below, with TensorFlow: its error is the one raised
+        pass
+    finally:
+        lazy._available = before
+    import_tensorflow_quietly()
+    return load()

@@ -18,7 +18,7 @@ from .files import atomic_path, atomic_write_text
 from .modelmeta import BadMeta, add_to_archive, read_checked, sidecar
 from .predictions import count, identifying_columns, outputs, shown_rows, unknown_column
 from .predictions import write as write_predictions
-from .quiet import import_tensorflow_quietly
+from .quiet import import_tensorflow_quietly, load_without_tensorflow, serializing_without_tensorflow
 from .runner import ModelState, RunState
 
 
@@ -636,10 +636,9 @@ def _checkpoint_and_stop(state: RunState, step: CheckedStep, ms: ModelState, sna
         },
         **_model_meta(ms),
     }
-    import_tensorflow_quietly()
     if state.chief:
         try:
-            with atomic_path(path) as tmp:
+            with atomic_path(path) as tmp, serializing_without_tensorflow():
                 ms.keras_model.save(tmp)
                 add_to_archive(tmp, meta)
         except OSError as exc:  # a full disk: the atomic write left nothing half-written behind
@@ -683,11 +682,10 @@ def _resume_from(state: RunState, ms: ModelState, resume: dict) -> None:
     from .preprocess import Scaler
     from .units import register
 
-    import_tensorflow_quietly()
     register()  # the checkpoint's metrics may compute in raw units
     with state.scope():
         try:
-            ms.keras_model = keras.models.load_model(resume["path"], safe_mode=True)
+            ms.keras_model = load_without_tensorflow(lambda: keras.models.load_model(resume["path"], safe_mode=True))
         except Exception as exc:  # truncated or corrupt: Keras raises whatever its reader meets
             from ..errors import UsageError
 
@@ -906,8 +904,7 @@ def save(state: RunState, step: CheckedStep) -> None:
                                   code="bad-output", span=span,
                                   hint='write to "model.keras", or "model.h5" for the legacy format')
             meta = _model_meta(ms)
-            import_tensorflow_quietly()
-            with atomic_path(target) as tmp:
+            with atomic_path(target) as tmp, serializing_without_tensorflow():
                 model.save(tmp)
                 if fmt == "keras":
                     add_to_archive(tmp, meta)
@@ -954,12 +951,13 @@ def _save_elsewhere(model, fmt: str, target: Path) -> None:
     weights is collective, so every process must make them), into a folder thrown away after."""
     import tempfile
 
-    import_tensorflow_quietly()
     with tempfile.TemporaryDirectory(prefix="nndsl-") as folder:
         if fmt == "export":
+            import_tensorflow_quietly()
             model.export(str(Path(folder) / "export"), verbose=False)
         else:
-            model.save(str(Path(folder) / target.name))
+            with serializing_without_tensorflow():
+                model.save(str(Path(folder) / target.name))
 
 
 def _model_meta(ms: ModelState) -> dict:
@@ -1015,10 +1013,9 @@ def load(state: RunState, step: CheckedStep) -> None:
     except BadMeta as exc:
         raise state.error(exc.refusal(), step, code="bad-model-file", span=span, hint=exc.hint) from None
     import_plugin_objects()
-    import_tensorflow_quietly()
     try:
         with state.scope():
-            model = keras.models.load_model(source, safe_mode=True)
+            model = load_without_tensorflow(lambda: keras.models.load_model(source, safe_mode=True))
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not a loadable model"
         saved_by = _newer_keras(source, keras.__version__)
         if saved_by is not None:
@@ -1052,7 +1049,8 @@ def _core_of_loaded(model, meta: dict):
 
     core = core_of(model)
     if core is not model:
-        config = model.get_compile_config()
+        with serializing_without_tensorflow():
+            config = model.get_compile_config()
         if config:
             core.compile_from_config(config)
     return core
