@@ -166,14 +166,19 @@ def test_an_unknown_objective_is_a_located_error(tmp_path):
 
 
 def test_a_search_resumes_after_its_process_is_killed(tmp_path):
-    path = write_program(tmp_path, epochs=40, trials=3)
-    proc = subprocess.Popen([sys.executable, "-m", "nndsl", "run", path.name, "--progress", "none"], cwd=tmp_path, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the process's second trial is held (tests/plugins/hold_later_trainings.py) while the file
+    # "hold" exists: the process is killed with one trial done and one in flight, however short
+    path = write_program(tmp_path, epochs=2, trials=3, options=" callbacks=[HoldLaterTrainings()]")
+    run_env = env()
+    run_env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent / "plugins"), run_env["PYTHONPATH"]])
+    command = [sys.executable, "-m", "nndsl", "--plugin", "hold_later_trainings", "run", path.name, "--progress", "none"]
+    (tmp_path / "hold").touch()
+    proc = subprocess.Popen(command, cwd=tmp_path, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     db = path.with_suffix(".tune.db")
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.2)
             if db.exists():
                 try:
                     states = [t.state.name for t in study_of(path).trials]
@@ -187,8 +192,12 @@ def test_a_search_resumes_after_its_process_is_killed(tmp_path):
     finally:
         proc.wait(timeout=60)
     states = [t.state.name for t in study_of(path).trials]
-    assert "RUNNING" in states  # the trial in flight when the process died
-    _, out = run_here(path)
+    assert states == ["COMPLETE", "RUNNING"]  # the trial in flight when the process died
+    (tmp_path / "hold").unlink()
+    done = subprocess.run(command[:-2] + ["--progress", "plain"], cwd=tmp_path, env=run_env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
     assert "trials done already; resuming" in out
     trials = study_of(path).trials
     counted = [t for t in trials if t.state.name == "COMPLETE"]
