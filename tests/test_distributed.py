@@ -174,6 +174,7 @@ def test_launch_reports_a_user_error_once(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("error: expected a batch_size divisible by the 2 processes of the run; received batch_size=33") == 1
     assert "Traceback" not in proc.stderr
+    assert "training as 2 processes" not in proc.stdout  # refused before the processes started JAX and formed the group
 
 
 def test_distribute_mirrored_on_two_local_devices_matches_one(tmp_path):

@@ -202,6 +202,22 @@ CHIEF_ONLY = frozenset({"plot", "summary"})
 WAIT_AFTER = frozenset({"save"})
 
 
+def _refuse_unshared_batches(checked, processes: int) -> None:
+    """A ``train`` step whose batches the processes of a group cannot share equally, refused before
+    any process starts its backend: training refuses it too, but only after every process has
+    imported JAX and Keras and joined the group."""
+    from .defaults import batch_size_of
+    from .distributed import unshared_batch
+
+    for step in checked.steps:
+        if step.verb != "train":
+            continue
+        unshared = unshared_batch(batch_size_of(step.kwargs), processes)
+        if unshared is not None:
+            raise RunError(diagnostics=[Diagnostic(code="bad-argument", message=unshared[0], span=step.node.span,
+                                                   source=checked.source, hint=unshared[1])])
+
+
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
         progress: str | None = None, verbose: bool = False, record_path: Path | None = None, max_params: int | None = None,
         resume: bool = False, backend: str | None = None, group=None, base_dir: Path | None = None, track: str | None = None,
@@ -238,6 +254,8 @@ def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = N
     # relative to another folder (a notebook's) is held to them by the gate, at run time
     checked = check(program, overrides=overrides, max_params=max_params, grants=grants or DEFAULT_GRANTS,
                     nn_file=path if base_dir is None else None)
+    if group is not None:
+        _refuse_unshared_batches(checked, group.num_processes)
     name = _start_backend(checked, backend, group, verbose)
     data_seed = _seed(checked, name, group)
     seed = checked.settings.get("seed")

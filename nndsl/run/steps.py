@@ -13,7 +13,15 @@ from typing import Any
 from ..errors import Note
 from ..semantics.check import CheckedStep
 from ..semantics.result import ModelOptions
-from .defaults import BATCH_SIZE, CALLBACK_PATH_ATTRIBUTES, MAX_STEPS_PER_EXECUTION, MIN_VALIDATION_BATCH, PREDICT_BATCH, SMALL_INPUT
+from .defaults import (
+    BATCH_SIZE,
+    CALLBACK_PATH_ATTRIBUTES,
+    MAX_STEPS_PER_EXECUTION,
+    MIN_VALIDATION_BATCH,
+    PREDICT_BATCH,
+    SMALL_INPUT,
+    batch_size_of,
+)
 from .files import atomic_path, atomic_write_text
 from .modelmeta import BadMeta, add_to_archive, read_checked, sidecar
 from .predictions import count, identifying_columns, outputs, shown_rows, unknown_column
@@ -348,7 +356,7 @@ class _Feed:
 
     @classmethod
     def of(cls, kw: dict) -> _Feed:
-        batch = kw.get("batch_size") or BATCH_SIZE
+        batch = batch_size_of(kw)
         return cls(batch=batch, val_batch=kw.get("validation_batch_size") or max(batch, MIN_VALIDATION_BATCH),
                    shuffle=kw.get("shuffle", True) is not False, prefetch=kw.get("prefetch", True) is not False)
 
@@ -599,10 +607,11 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     if group is None:
         return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed)
     n = group.num_processes
-    if batch % n:
-        raise state.error(f"expected a batch_size divisible by the {n} processes of the run; received batch_size={batch}", step,
-                          code="bad-argument",
-                          hint=f"each process takes an equal share of every batch: try batch_size={max(n, batch // n * n)}")
+    from .distributed import unshared_batch
+
+    unshared = unshared_batch(batch, n)
+    if unshared is not None:
+        raise state.error(unshared[0], step, code="bad-argument", hint=unshared[1])
     if len(x) < batch:
         raise state.error(f"expected at least one full batch of {batch} rows for {n} processes; received {len(x)} rows", step,
                           code="bad-argument", hint="use a smaller batch_size")
