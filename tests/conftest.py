@@ -33,7 +33,22 @@ def _missing_keras() -> list[str]:
     return [name for name in ("keras", "tensorflow") if importlib.util.find_spec(name) is None]
 
 
+# The modules whose tests take the most CPU (the processes they start included), most first. The
+# suite runs on all CPUs, a module to a worker (pytest-xdist's loadscope): started first, these run
+# beside each other and the many short modules fill in after them, rather than one of them running
+# alone at the end while the other workers wait.
+HEAVIEST_FIRST = ("test_distributed.py", "test_tune.py", "test_eject.py", "test_examples.py", "test_streaming.py",
+                  "test_tracking.py", "test_interrupt.py", "test_mistakes.py", "test_security.py", "test_runner.py",
+                  "test_spellings.py")
+
+
+def _heaviest_first(items) -> None:
+    rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each module's tests keep their order
+
+
 def pytest_collection_modifyitems(config, items):
+    _heaviest_first(items)
     missing = _missing_keras()
     if not missing:
         return
