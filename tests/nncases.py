@@ -86,3 +86,37 @@ def example_plugin_path(folder: Path) -> list[str]:
                      for group, points in project["entry-points"].items())
     (info / "entry_points.txt").write_text(groups, encoding="utf-8")
     return [str(folder), str(EXAMPLE_PLUGIN)]
+
+
+# The examples the export test runs (test_eject.py: with ``nndsl run``, then as exported scripts),
+# and so the ones test_examples.py need not run again: a plugin's names and a search cannot be exported.
+NOT_EXPORTED_FOLDERS = {"plugin"}
+NOT_EXPORTED_FILES = {"sales_tune.nn"}
+
+
+def exported_examples() -> list[Path]:
+    return sorted(p for p in (ROOT / "examples").glob("*/*.nn")
+                  if p.parent.name not in NOT_EXPORTED_FOLDERS and p.name not in NOT_EXPORTED_FILES)
+
+
+def check_example_run(path: Path, copy: Path, state) -> None:
+    """What every example's run must leave: metrics without NaN, its saved models, predictions of
+    equal rows, and the run record (``copy``: the copy of ``path`` that ran, ``state``: the run's)."""
+    import csv
+
+    assert state.results, "the test step reports metrics"
+    for metrics in state.results.values():
+        assert metrics and all(v == v for v in metrics.values()), metrics  # no NaN
+    written = program_outputs(path)
+    for name in written["save"]:
+        saved = copy.parent / name
+        assert saved.exists() and (saved.is_dir() or saved.stat().st_size > 0), name
+    for name in written["predict"]:
+        predictions = copy.parent / name
+        assert predictions.is_file(), name
+        if predictions.suffix == ".csv":
+            with open(predictions, newline="", encoding="utf-8") as fh:
+                rows = list(csv.reader(fh))
+            assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows), name
+            assert all(float(v) == float(v) for r in rows[1:] for v in r[-1:]), name
+    assert copy.with_suffix(".run.json").is_file()

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import nndsl
-from nncases import copy_program, example_plugin_path, program_outputs
+from nncases import check_example_run, copy_program, example_plugin_path, exported_examples, program_outputs
 from nndsl.cli import interop as commands
 from nndsl.errors import UsageError
 from nndsl.interop.eject import eject
@@ -38,10 +38,9 @@ pytestmark = pytest.mark.keras
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SKIP = {"plugin"}  # its names come from a plugin: export refuses it (tested below)
-# a search (the tune step) runs on Optuna inside nndsl: export refuses it (tested below)
-NOT_EXPORTED = {"sales_tune.nn"}
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/*.nn") if p.parent.name not in SKIP and p.name not in NOT_EXPORTED)
+# a plugin's names (examples/plugin) and a search (the tune step, on Optuna inside nndsl) cannot
+# be exported: export refuses them (tested below); every other example runs here
+EXAMPLE_FILES = exported_examples()
 EPOCHS = {"sales": "2", "tabular_classifier": "2", "houses": "2", "tables": "2", "parts": "2"}  # the rest: one epoch
 SAME_WEIGHTS = {"sales", "tabular_classifier", "sequence_model", "regression_dnn", "houses", "customer_churn", "tables",
                 "bike_rentals", "parts"}
@@ -370,7 +369,9 @@ def test_exported_script_does_what_nndsl_run_does(name, scripts, tmp_path):
     program = scripts.programs[name]
     copy = copy_program(program, tmp_path / name)
     out = io.StringIO()
-    run(copy, overrides={"epochs": EPOCHS.get(name, "1")}, progress="none", out=out, err=out)
+    state = run(copy, overrides={"epochs": EPOCHS.get(name, "1")}, progress="none", out=out, err=out)
+    if program in EXAMPLE_FILES:  # test_examples.py leaves the examples exported here to this run
+        check_example_run(program, copy, state)
 
     status, leaked, log = scripts.result(name)
     assert status == "ok", f"{status}\n{log[-3000:]}"

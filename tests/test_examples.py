@@ -1,8 +1,10 @@
 """Every example in `examples/` checks, is formatted, and runs end to end with one epoch.
 
 Each example runs in a temporary copy of its folder (so nothing is written next to the
-committed files), in this process: TensorFlow is imported once for all of them. One example
-also runs through the command line in a subprocess, as CI and users run it.
+committed files), in this process: TensorFlow is imported once for all of them. The examples
+the export test exports run there (test_eject.py runs each with ``nndsl run``, checks what it
+leaves as here, then runs its exported script); the others run here. One example also runs
+through the command line in a subprocess, as CI and users run it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nncases import copy_program, program_outputs
+from nncases import check_example_run, copy_program, exported_examples, program_outputs
 from nndsl.cli import main as cli
 
 pytestmark = pytest.mark.keras
@@ -66,9 +68,15 @@ def test_example_documents_itself(path):
     assert steps["save"] and steps["predict"], "an example trains, tests, saves and predicts"
 
 
-@pytest.mark.parametrize("path", FILES, ids=IDS)
+NOT_EXPORTED = [p for p in FILES if p not in exported_examples()]
+
+
+def test_every_example_runs_here_or_in_the_export_test():
+    assert set(FILES) == set(NOT_EXPORTED) | set(exported_examples()) and NOT_EXPORTED
+
+
+@pytest.mark.parametrize("path", NOT_EXPORTED, ids=[IDS[FILES.index(p)] for p in NOT_EXPORTED])
 def test_example_runs_with_one_epoch(path, tmp_path):
-    pytest.importorskip("keras")
     from nndsl.run.runner import run
 
     copy = copy_example(path, tmp_path)
@@ -76,22 +84,7 @@ def test_example_runs_with_one_epoch(path, tmp_path):
     # a tuning example searches 3 trials of 1 epoch
     overrides = {"epochs": "1", **({"trials": "3"} if "let trials" in path.read_text(encoding="utf-8") else {})}
     state = run(copy, overrides=overrides, progress="none", out=out, err=out)
-    assert state.results, "the test step reports metrics"
-    for metrics in state.results.values():
-        assert metrics and all(v == v for v in metrics.values()), metrics  # no NaN
-    written = outputs(path)
-    for name in written["save"]:
-        saved = copy.parent / name
-        assert saved.exists() and (saved.is_dir() or saved.stat().st_size > 0), name
-    for name in written["predict"]:
-        predictions = copy.parent / name
-        assert predictions.is_file(), name
-        if predictions.suffix == ".csv":
-            with open(predictions, newline="", encoding="utf-8") as fh:
-                rows = list(csv.reader(fh))
-            assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows), name
-            assert all(float(v) == float(v) for r in rows[1:] for v in r[-1:]), name
-    assert copy.with_suffix(".run.json").is_file()
+    check_example_run(path, copy, state)
 
 
 def test_example_runs_from_the_command_line(tmp_path):
