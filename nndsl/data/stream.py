@@ -390,14 +390,16 @@ def open_table(args: dict, *, parts, open_part, failure, name: str, decl, source
 
     ``failure(shown, decl, source, row_word)`` gives a file's ``fail`` (:func:`nndsl.data.parts.part_failure`).
     """
+    from functools import partial
+
+    opened = partial(_opened, args, parts=parts, open_part=open_part, failure=failure, name=name, decl=decl, source=source,
+                     row_word=row_word, fingerprint=fingerprint, size=size, budget=budget)
     try:
-        return _opened(args, parts=parts, open_part=open_part, failure=failure, name=name, decl=decl, source=source,
-                       row_word=row_word, fingerprint=fingerprint, size=size, budget=budget)
+        return opened()
     except ColumnsFoundLater:
         # the first file's columns were guessed from its first rows, and it has more: opened again,
         # the format knows them all (a second guess would be a bug, and raises)
-        return _opened(args, parts=parts, open_part=open_part, failure=failure, name=name, decl=decl, source=source,
-                       row_word=row_word, fingerprint=fingerprint, size=size, budget=budget)
+        return opened()
 
 
 def _opened(args: dict, *, parts, open_part, failure, name: str, decl, source, row_word: str, fingerprint, size: int,

@@ -7,12 +7,6 @@ Nothing here imports anything: the exporter reads these without TensorFlow.
 from __future__ import annotations
 
 BATCH_SIZE = 32  # rows per step when a step gives no batch_size (Keras's own default)
-
-
-def batch_size_of(options: dict) -> int:
-    """The rows of each batch a training step's ``options`` ask for."""
-    return options.get("batch_size") or BATCH_SIZE
-
 MIN_VALIDATION_BATCH = 1024  # validation batches are at least this large: no gradients, so bigger is faster
 
 PREDICT_BATCH = 4096  # large batches: Keras's default of 32 is many times slower for inference
@@ -31,3 +25,8 @@ STREAM_SHUFFLE_BUFFER = 1024  # a folder stream of unknown length is shuffled in
 # The attributes of Keras callbacks that hold a file or folder: relative paths in them are
 # relative to the .nn file's folder.
 CALLBACK_PATH_ATTRIBUTES = ("filepath", "filename", "log_dir", "backup_dir")
+
+
+def batch_size_of(options: dict) -> int:
+    """The rows of each batch a training step's ``options`` ask for."""
+    return options.get("batch_size") or BATCH_SIZE

@@ -215,11 +215,3 @@ def local_copy(model):
     finally:
         keras.distribution.set_distribution(current)
     return copy
-
-
-def unshared_batch(batch: int, processes: int) -> tuple[str, str] | None:
-    """(message, hint) for a ``batch_size`` the processes of a group cannot share equally; None where they can."""
-    if not batch % processes:
-        return None
-    return (f"expected a batch_size divisible by the {processes} processes of the run; received batch_size={batch}",
-            f"each process takes an equal share of every batch: try batch_size={max(processes, batch // processes * processes)}")

@@ -72,6 +72,33 @@ def import_tensorflow_quietly() -> None:
         tf.get_logger().setLevel("ERROR")
 
 
+def _lazy_tensorflow():
+    """Keras's lazy handle on the TensorFlow module, where TensorFlow is not imported yet; None where
+    it is, or where this Keras has no such handle (TensorFlow is then imported, quietly, as before)."""
+    if "tensorflow" in sys.modules:
+        return None
+    try:
+        from keras.src.utils import module_utils
+
+        lazy = module_utils.tensorflow
+        lazy._available  # noqa: B018 - the attribute this module sets: another Keras may lack it
+    except (ImportError, AttributeError):
+        import_tensorflow_quietly()
+        return None
+    return lazy
+
+
+@contextlib.contextmanager
+def _unavailable(lazy):
+    """Keras told that TensorFlow is unavailable (``lazy``: its handle), and set back after."""
+    before = lazy._available
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = before
+
+
 @contextlib.contextmanager
 def serializing_without_tensorflow():
     """Around a Keras ``save`` (or a ``get_compile_config``): on a backend other than TensorFlow,
@@ -84,23 +111,12 @@ def serializing_without_tensorflow():
     handle on the module is told it is unavailable for the save, and set back after. A model that
     needs TensorFlow (a ``StringLookup``) imported it when it was built, and then nothing changes.
     """
-    if "tensorflow" in sys.modules:
+    lazy = _lazy_tensorflow()
+    if lazy is None:
         yield
         return
-    try:
-        from keras.src.utils import module_utils
-
-        lazy = module_utils.tensorflow
-        before = lazy._available
-    except (ImportError, AttributeError):  # another Keras: its save imports TensorFlow as it likes
-        import_tensorflow_quietly()
+    with _unavailable(lazy):
         yield
-        return
-    lazy._available = False
-    try:
-        yield
-    finally:
-        lazy._available = before
 
 
 def load_without_tensorflow(load):
@@ -113,22 +129,13 @@ def load_without_tensorflow(load):
     TensorFlow is unavailable; where that fails, it is read again with TensorFlow imported, and a
     file that cannot be loaded at all raises from that second reading, as it always did.
     """
-    if "tensorflow" in sys.modules:
+    lazy = _lazy_tensorflow()
+    if lazy is None:
         return load()
     try:
-        from keras.src.utils import module_utils
-
-        lazy = module_utils.tensorflow
-        before = lazy._available
-    except (ImportError, AttributeError):
-        import_tensorflow_quietly()
-        return load()
-    lazy._available = False
-    try:
-        return load()
+        with _unavailable(lazy):
+            return load()
     except Exception:  # noqa: BLE001 - read again below, with TensorFlow: its error is the one raised
         pass
-    finally:
-        lazy._available = before
     import_tensorflow_quietly()
     return load()

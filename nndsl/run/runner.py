@@ -204,18 +204,19 @@ WAIT_AFTER = frozenset({"save"})
 
 def _refuse_unshared_batches(checked, processes: int) -> None:
     """A ``train`` step whose batches the processes of a group cannot share equally, refused before
-    any process starts its backend: training refuses it too, but only after every process has
-    imported JAX and Keras and joined the group."""
+    any process starts its backend, not after every process has imported JAX and Keras and joined
+    the group (each process trains an equal share of every batch: see steps._shared_batches)."""
     from .defaults import batch_size_of
-    from .distributed import unshared_batch
 
     for step in checked.steps:
         if step.verb != "train":
             continue
-        unshared = unshared_batch(batch_size_of(step.kwargs), processes)
-        if unshared is not None:
-            raise RunError(diagnostics=[Diagnostic(code="bad-argument", message=unshared[0], span=step.node.span,
-                                                   source=checked.source, hint=unshared[1])])
+        batch = batch_size_of(step.kwargs)
+        if batch % processes:
+            raise RunError(diagnostics=[Diagnostic(
+                code="bad-argument", span=step.node.span, source=checked.source,
+                message=f"expected a batch_size divisible by the {processes} processes of the run; received batch_size={batch}",
+                hint=f"each process takes an equal share of every batch: try batch_size={max(processes, batch // processes * processes)}")])
 
 
 def run(file, *, overrides: dict[str, str] | None = None, out: TextIO | None = None, err: TextIO | None = None,

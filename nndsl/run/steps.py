@@ -14,7 +14,6 @@ from ..errors import Note
 from ..semantics.check import CheckedStep
 from ..semantics.result import ModelOptions
 from .defaults import (
-    BATCH_SIZE,
     CALLBACK_PATH_ATTRIBUTES,
     MAX_STEPS_PER_EXECUTION,
     MIN_VALIDATION_BATCH,
@@ -606,12 +605,7 @@ def _shared_batches(state: RunState, step: CheckedStep, x, y, *, batch: int, shu
     group = state.group
     if group is None:
         return array_batches(x, y, batch_size=batch, shuffle=shuffle, seed=state.data_seed)
-    n = group.num_processes
-    from .distributed import unshared_batch
-
-    unshared = unshared_batch(batch, n)
-    if unshared is not None:
-        raise state.error(unshared[0], step, code="bad-argument", hint=unshared[1])
+    n = group.num_processes  # batch is a multiple of n: the runner refused any other before starting (runner.py)
     if len(x) < batch:
         raise state.error(f"expected at least one full batch of {batch} rows for {n} processes; received {len(x)} rows", step,
                           code="bad-argument", hint="use a smaller batch_size")
@@ -813,7 +807,7 @@ def test(state: RunState, step: CheckedStep) -> None:
     model = ms.export_model()
     failures: list = []
     if ds.tf_dataset is not None:
-        results = model.evaluate(ds.tf_dataset.batch(step.kwargs.get("batch_size") or BATCH_SIZE), verbose=0, return_dict=True)
+        results = model.evaluate(ds.tf_dataset.batch(batch_size_of(step.kwargs)), verbose=0, return_dict=True)
     elif ds.streamed:
         from .pipeline import table_stream_dataset
 
